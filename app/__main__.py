@@ -1,0 +1,141 @@
+"""Command line: python -m app serve|migrate|create-admin|import-students|demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from .clock import Clock
+from .config import Settings
+from .db import Database
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description="高校毕业生就业信息网")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the site")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    admin = sub.add_parser("create-admin", help="create a staff account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--name", default="")
+    admin.add_argument("--role", choices=["platform", "school", "counselor"], default="platform")
+    admin.add_argument("--school", help="school code (school admins and counselors)")
+    admin.add_argument("--college", help="college code (counselors)")
+    admin.add_argument("--email")
+    imp = sub.add_parser("import-students", help="import student records from csv or xlsx")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--school", required=True, help="school code")
+    demo = sub.add_parser("demo", help="load demo data")
+    demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+
+    if args.command == "serve":
+        from aiohttp import web
+
+        from .web import create_app
+        web.run_app(create_app(settings), host=args.host, port=args.port,
+                    print=lambda _: print(f"服务已启动：http://{args.host}:{args.port}/", flush=True))
+        return 0
+    if args.command == "migrate":
+        from .migrate import upgrade
+        upgrade(settings.database_url)
+        print("数据库已迁移到最新版本")
+        return 0
+    return asyncio.run(_run_async(args, settings))
+
+
+async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        if args.command == "demo":
+            return await _demo(db, args.if_empty)
+        if args.command == "create-admin":
+            return await _create_admin(db, args)
+        if args.command == "import-students":
+            return await _import(db, settings, args)
+    finally:
+        await db.dispose()
+    return 2
+
+
+async def _demo(db: Database, if_empty: bool) -> int:
+    from . import demo
+    if await demo.is_empty(db):
+        await demo.load(db, Clock().now())
+        print("演示数据已载入")
+    elif not if_empty:
+        print("数据库已有数据，未载入演示数据", file=sys.stderr)
+        return 1
+    print(demo.logins_text())
+    return 0
+
+
+async def _create_admin(db: Database, args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from .auth import service
+    from .roles import Role
+    from .tables import colleges, schools
+    from .validators import Invalid, check_password
+
+    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("密码：")
+    try:
+        check_password(password)
+    except Invalid as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    role = {"platform": Role.PLATFORM_ADMIN, "school": Role.SCHOOL_ADMIN,
+            "counselor": Role.COUNSELOR}[args.role]
+    async with db.write() as conn:
+        school_id = college_id = None
+        if role != Role.PLATFORM_ADMIN:
+            school_id = (await conn.execute(sa.select(schools.c.id).where(
+                schools.c.code == (args.school or "")))).scalar()
+            if school_id is None:
+                print("请用 --school 指定已有的学校代码", file=sys.stderr)
+                return 1
+        if role == Role.COUNSELOR:
+            college_id = (await conn.execute(sa.select(colleges.c.id).where(
+                colleges.c.school_id == school_id, colleges.c.code == (args.college or "")))).scalar()
+            if college_id is None:
+                print("请用 --college 指定该校已有的学院代码", file=sys.stderr)
+                return 1
+        await service.create_account(conn, role=role, username=args.username, password=password,
+                                     display_name=args.name or args.username, now=Clock().now(),
+                                     email=args.email, school_id=school_id, college_id=college_id)
+    print(f"已创建{role.label}账号 {args.username}")
+    return 0
+
+
+async def _import(db: Database, settings: Settings, args: argparse.Namespace) -> int:
+    from .students import imports, service
+
+    async with db.read() as conn:
+        school = await service.school_by_code(conn, args.school)
+    if school is None:
+        print(f"没有代码为 {args.school} 的学校", file=sys.stderr)
+        return 1
+    runner = imports.ImportRunner(db, settings, Clock())
+    job_id = await runner.create(school_id=school.id, account_id=None, filename=args.file.name,
+                                 data=args.file.read_bytes())
+    await runner.run(job_id)
+    job = await imports.job(db, job_id, school.id)
+    if job.status == "failed":
+        print(f"导入失败：{job.message}", file=sys.stderr)
+        return 1
+    failed = len({e["row"] for e in job.errors})
+    print(f"共 {job.total_rows} 行：新增 {job.created_rows}，更新 {job.updated_rows}，失败 {failed}")
+    for e in job.errors:
+        print(f"  第{e['row']}行 {e['field']}：{e['reason']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Platform admin: 邮件发件箱, where mail kept without SMTP (or not yet sent) can be read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+import sqlalchemy as sa
+from aiohttp import web
+
+from ..roles import Role, allow
+from ..state import DB, OUTBOX
+from ..tables import email_outbox
+
+
+@allow(Role.PLATFORM_ADMIN)
+@aiohttp_jinja2.template("admin/outbox.html")
+async def outbox(request: web.Request) -> dict[str, Any]:
+    async with request.app[DB].read() as conn:
+        rows = list(await conn.execute(
+            sa.select(email_outbox.c.id, email_outbox.c.to_addr, email_outbox.c.subject,
+                      email_outbox.c.status, email_outbox.c.attempts, email_outbox.c.created_at,
+                      email_outbox.c.last_error)
+            .order_by(email_outbox.c.id.desc()).limit(200)))
+    return {"rows": rows, "can_send": request.app[OUTBOX].can_send}
+
+
+@allow(Role.PLATFORM_ADMIN)
+@aiohttp_jinja2.template("admin/outbox_mail.html")
+async def outbox_mail(request: web.Request) -> dict[str, Any]:
+    async with request.app[DB].read() as conn:
+        row = (await conn.execute(sa.select(email_outbox).where(
+            email_outbox.c.id == int(request.match_info["mail_id"])))).first()
+    if row is None:
+        raise web.HTTPNotFound()
+    return {"mail": row}

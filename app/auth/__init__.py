@@ -1,0 +1,1 @@
+"""Accounts: activation, login, sessions and password recovery."""

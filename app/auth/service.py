@@ -1,0 +1,158 @@
+"""Rules of activation and login. Handlers call these; these hold no HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .. import audit
+from ..forms import FormError
+from ..roles import STAFF_ROLES, Role
+from ..security import hash_password, verify_password
+from ..tables import accounts, schools, student_records
+
+NOT_IMPORTED = "未找到你的学籍信息：学校就业部门需要先导入你的学生信息，请联系学校就业指导中心。"
+MISMATCH = "姓名或身份证号与学校导入的信息不一致，请核对后重试。"
+ALREADY_ACTIVE = "该学生账号已激活，请直接登录。"
+BAD_LOGIN = "账号或密码错误"
+AMBIGUOUS_NO = "多所学校有这个学号，请先选择学校。"
+
+
+@dataclass(frozen=True)
+class ActivationMatch:
+    record_id: int
+    name: str
+
+
+async def school_choices(conn: AsyncConnection) -> list[sa.Row]:
+    return list(await conn.execute(sa.select(schools.c.id, schools.c.name).order_by(schools.c.code)))
+
+
+async def match_record(conn: AsyncConnection, *, school_id: int, student_no: str, name: str,
+                       id_number: str) -> ActivationMatch:
+    """Step 1 of 学生激活: the four fields must match a record the school imported."""
+    record = (await conn.execute(sa.select(student_records).where(
+        student_records.c.school_id == school_id,
+        student_records.c.student_no == student_no))).first()
+    if record is None:
+        raise FormError({"_form": NOT_IMPORTED})
+    if record.name != name or record.id_number != id_number:
+        raise FormError({"_form": MISMATCH})
+    if record.account_id is not None:
+        raise FormError({"_form": ALREADY_ACTIVE, "_already_active": "1"})
+    return ActivationMatch(record_id=record.id, name=record.name)
+
+
+async def activate(conn: AsyncConnection, *, record_id: int, email: str, phone: str,
+                   password: str, now: dt.datetime) -> int:
+    """Step 2: create the student's account and link it to the record. Returns the account id."""
+    record = (await conn.execute(
+        sa.select(student_records).where(student_records.c.id == record_id))).first()
+    if record is None:
+        raise FormError({"_form": NOT_IMPORTED})
+    if record.account_id is not None:
+        raise FormError({"_form": ALREADY_ACTIVE, "_already_active": "1"})
+    errors = {}
+    if await _email_taken(conn, email):
+        errors["email"] = "该邮箱已被其他账号使用"
+    if await _student_phone_taken(conn, phone):
+        errors["phone"] = "该手机号已被其他学生账号使用"
+    if errors:
+        raise FormError(errors)
+    account_id = (await conn.execute(accounts.insert().values(
+        role=Role.STUDENT, email=email, phone=phone, password_hash=hash_password(password),
+        display_name=record.name, school_id=record.school_id, college_id=record.college_id,
+        created_at=now).returning(accounts.c.id))).scalar_one()
+    await conn.execute(student_records.update().where(student_records.c.id == record_id)
+                       .values(account_id=account_id, updated_at=now))
+    await audit.record(conn, at=now, actor_id=account_id, action="activate",
+                       entity="student_record", entity_id=record_id,
+                       from_state="inactive", to_state="active")
+    return account_id
+
+
+async def _email_taken(conn: AsyncConnection, email: str) -> bool:
+    return (await conn.execute(sa.select(accounts.c.id).where(
+        sa.func.lower(accounts.c.email) == email.lower()))).first() is not None
+
+
+async def _student_phone_taken(conn: AsyncConnection, phone: str) -> bool:
+    return (await conn.execute(sa.select(accounts.c.id).where(
+        accounts.c.phone == phone, accounts.c.role == Role.STUDENT))).first() is not None
+
+
+def _looks_like_phone(identifier: str) -> bool:
+    return re.fullmatch(r"1[3-9]\d{9}", identifier) is not None
+
+
+async def find_student_account(conn: AsyncConnection, identifier: str,
+                               school_id: int | None) -> int | None:
+    """学号, 邮箱 or 手机号 → account id. Raises FormError when a 学号 needs a school."""
+    a = accounts
+    if "@" in identifier:
+        stmt = sa.select(a.c.id).where(sa.func.lower(a.c.email) == identifier.lower(),
+                                       a.c.role == Role.STUDENT)
+        return (await conn.execute(stmt)).scalar()
+    ids: list[int] = []
+    if _looks_like_phone(identifier):
+        ids = list((await conn.execute(sa.select(a.c.id).where(
+            a.c.phone == identifier, a.c.role == Role.STUDENT))).scalars())
+    if not ids:
+        stmt = sa.select(student_records.c.account_id).where(
+            student_records.c.student_no == identifier, student_records.c.account_id.is_not(None))
+        if school_id:
+            stmt = stmt.where(student_records.c.school_id == school_id)
+        ids = list((await conn.execute(stmt)).scalars())
+    if len(ids) > 1:
+        raise FormError({"school_id": AMBIGUOUS_NO})
+    return ids[0] if ids else None
+
+
+async def find_account(conn: AsyncConnection, identifier: str, roles: frozenset[Role]) -> int | None:
+    """User name or 邮箱 of an employer or staff account → account id."""
+    a = accounts
+    return (await conn.execute(sa.select(a.c.id).where(
+        sa.or_(a.c.username == identifier, sa.func.lower(a.c.email) == identifier.lower()),
+        a.c.role.in_(list(roles))))).scalar()
+
+
+async def check_password(conn: AsyncConnection, account_id: int | None, password: str) -> bool:
+    """Verify a password; runs a full argon2 check even for a missing account."""
+    row = None
+    if account_id is not None:
+        row = (await conn.execute(sa.select(accounts.c.password_hash, accounts.c.is_active)
+                                  .where(accounts.c.id == account_id))).first()
+    ok = verify_password(row.password_hash if row else None, password)
+    return ok and row is not None and row.is_active
+
+
+EMPLOYER_ROLES = frozenset({Role.EMPLOYER})
+STAFF = frozenset(STAFF_ROLES)
+
+
+async def create_account(conn: AsyncConnection, *, role: Role, username: str | None,
+                         password: str | None, display_name: str, now: dt.datetime,
+                         email: str | None = None, phone: str | None = None,
+                         school_id: int | None = None, college_id: int | None = None,
+                         employer_id: int | None = None, password_hash: str | None = None) -> int:
+    """Give either the password or an already computed hash (bulk loads hash once)."""
+    return (await conn.execute(accounts.insert().values(
+        role=role, username=username, email=email, phone=phone,
+        password_hash=password_hash or hash_password(password or ""), display_name=display_name,
+        school_id=school_id,
+        college_id=college_id, employer_id=employer_id, created_at=now)
+        .returning(accounts.c.id))).scalar_one()
+
+
+async def set_password(conn: AsyncConnection, account_id: int, password: str) -> None:
+    await conn.execute(accounts.update().where(accounts.c.id == account_id)
+                       .values(password_hash=hash_password(password)))
+
+
+async def role_of(conn: AsyncConnection, account_id: int) -> Role:
+    return Role((await conn.execute(
+        sa.select(accounts.c.role).where(accounts.c.id == account_id))).scalar_one())

@@ -1,0 +1,23 @@
+"""The clock is the edge of the world: the app asks it for the time, tests move it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class Clock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+
+class ManualClock(Clock):
+    """A clock tests set and advance; it never moves by itself."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self._now = start or dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> None:
+        self._now += dt.timedelta(**delta)

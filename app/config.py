@@ -1,0 +1,151 @@
+"""One table of settings, read from the environment in one place.
+
+Every setting has a name, a type, a default, the environment variable it comes from and a
+help text. The README documents each one (tests/test_docs.py keeps the two in sync).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+def _bool(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "DATA_DIR", Path, Path("data"),
+            "Folder for the SQLite file, uploads and import files (created when missing)."),
+    Setting("database_url", "DATABASE_URL", str, "",
+            "SQLAlchemy async URL. Empty: sqlite+aiosqlite in DATA_DIR/app.db. "
+            "For scale: postgresql+asyncpg://user@host/db."),
+    Setting("secret_key", "SECRET_KEY", str, "",
+            "Key for signing tokens and hashing codes. Empty: a random key kept in "
+            "DATA_DIR/secret.key so restarts keep sessions valid."),
+    Setting("public_base_url", "PUBLIC_BASE_URL", str, "http://127.0.0.1:8080",
+            "Address users reach the site at; used in emails, the Origin check and "
+            "to mark cookies Secure when it starts with https."),
+    Setting("smtp_host", "SMTP_HOST", str, "",
+            "SMTP server. Empty: mail stays in the outbox, readable at 邮件发件箱 by a platform admin."),
+    Setting("smtp_port", "SMTP_PORT", int, 25, "SMTP port."),
+    Setting("smtp_username", "SMTP_USERNAME", str, "", "SMTP login (optional)."),
+    Setting("smtp_password", "SMTP_PASSWORD", str, "", "SMTP password (optional)."),
+    Setting("smtp_starttls", "SMTP_STARTTLS", _bool, False, "Use STARTTLS when sending."),
+    Setting("mail_from", "MAIL_FROM", str, "高校毕业生就业信息网 <noreply@example.edu.cn>",
+            "From address of outgoing mail."),
+    Setting("outbox_poll_seconds", "OUTBOX_POLL_SECONDS", float, 5.0,
+            "How often the outbox worker looks for due mail when nothing wakes it."),
+    Setting("outbox_max_backoff_seconds", "OUTBOX_MAX_BACKOFF_SECONDS", float, 900.0,
+            "Longest wait between two tries of one mail; mail is retried forever, never dropped."),
+    Setting("session_days", "SESSION_DAYS", int, 7, "How long a login session lives without use."),
+    Setting("login_limit", "LOGIN_LIMIT", int, 10,
+            "Failed logins allowed per account and per address in LOGIN_WINDOW_SECONDS."),
+    Setting("login_window_seconds", "LOGIN_WINDOW_SECONDS", int, 900, "Window for LOGIN_LIMIT."),
+    Setting("activation_limit", "ACTIVATION_LIMIT", int, 10,
+            "Failed activation attempts allowed per address and per 学号 in the window."),
+    Setting("code_send_limit", "CODE_SEND_LIMIT", int, 5,
+            "Verification codes one account or address may request per hour."),
+    Setting("code_resend_seconds", "CODE_RESEND_SECONDS", int, 60,
+            "Cooldown before another code can be sent to the same account."),
+    Setting("code_ttl_seconds", "CODE_TTL_SECONDS", int, 600, "Lifetime of an email code."),
+    Setting("code_max_tries", "CODE_MAX_TRIES", int, 5, "Wrong entries before a code is void."),
+    Setting("upload_max_bytes", "UPLOAD_MAX_BYTES", int, 20 * 1024 * 1024,
+            "Largest upload accepted (imports, attachments)."),
+    Setting("hall_open_minutes", "HALL_OPEN_MINUTES", int, 10,
+            "Minutes before a slot at which 洽谈面试大厅 opens for the student."),
+    Setting("hall_answer_grace_seconds", "HALL_ANSWER_GRACE_SECONDS", int, 60,
+            "Time a called student has to answer before being marked 未到."),
+    Setting("hall_waiter_grace_seconds", "HALL_WAITER_GRACE_SECONDS", int, 120,
+            "Time a disconnected waiter keeps their place in the queue."),
+    Setting("redis_url", "REDIS_URL", str, "",
+            "Redis for socket.io across several processes. Empty: one process."),
+    Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    public_base_url: str
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str
+    smtp_starttls: bool
+    mail_from: str
+    outbox_poll_seconds: float
+    outbox_max_backoff_seconds: float
+    session_days: int
+    login_limit: int
+    login_window_seconds: int
+    activation_limit: int
+    code_send_limit: int
+    code_resend_seconds: int
+    code_ttl_seconds: int
+    code_max_tries: int
+    upload_max_bytes: int
+    hall_open_minutes: int
+    hall_answer_grace_seconds: int
+    hall_waiter_grace_seconds: int
+    redis_url: str
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            raw = env.get(s.env)
+            if raw is None or raw == "":
+                values[s.name] = s.default
+            else:
+                try:
+                    values[s.name] = s.parse(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{s.env}={raw!r}: {exc}") from exc
+        values.update(overrides)
+        return cls(**values).resolved()
+
+    def resolved(self) -> "Settings":
+        """Fill the defaults that depend on the data folder."""
+        data_dir = Path(self.data_dir)
+        changes: dict[str, Any] = {"data_dir": data_dir}
+        if not self.database_url:
+            changes["database_url"] = f"sqlite+aiosqlite:///{(data_dir / 'app.db').resolve()}"
+        if not self.secret_key:
+            changes["secret_key"] = _stored_secret(data_dir)
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+
+def _stored_secret(data_dir: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

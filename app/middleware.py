@@ -1,0 +1,141 @@
+"""Session, CSRF and access middlewares, and the headers every response carries."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from .auth import sessions
+from .auth.sessions import Identity
+from .roles import ACCESS_ATTR, PUBLIC, Role
+from .security import SECURITY_HEADERS
+from .state import CLOCK, DB, SETTINGS
+
+SESSION_COOKIE = "sid"
+CSRF_COOKIE = "csrftoken"
+CSRF_FIELD = "_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+IDENTITY = web.RequestKey("identity", Identity)  # None when anonymous
+CSRF_TOKEN = web.RequestKey("csrf_token", str)
+_NEW_CSRF = web.RequestKey("csrf_new", bool)
+
+
+def identity(request: web.Request) -> Identity | None:
+    return request.get(IDENTITY)
+
+
+def require_identity(request: web.Request) -> Identity:
+    ident = request.get(IDENTITY)
+    if ident is None:  # the access middleware lets no anonymous request reach here
+        raise web.HTTPForbidden()
+    return ident
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler):  # noqa: ANN001
+    request[IDENTITY] = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        app = request.app
+        now = app[CLOCK].now()
+        async with app[DB].read() as conn:
+            found = await sessions.load(conn, token, now)
+        if found:
+            ident, due = found
+            request[IDENTITY] = ident
+            if due:
+                async with app[DB].write() as conn:
+                    await sessions.touch(conn, ident.session_hash, now, app[SETTINGS].session_days)
+    return await handler(request)
+
+
+def _allowed_origins(request: web.Request) -> set[str]:
+    base = urlsplit(request.app[SETTINGS].public_base_url)
+    return {f"{base.scheme}://{base.netloc}", f"{request.scheme}://{request.host}"}
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler):  # noqa: ANN001
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if len(cookie) < 32:
+        cookie = secrets.token_urlsafe(32)
+        request[_NEW_CSRF] = True
+    request[CSRF_TOKEN] = cookie
+    if request.method in UNSAFE:
+        origin = request.headers.get("Origin")
+        if origin and origin not in _allowed_origins(request):
+            raise _csrf_refused(request)
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None and request.content_type in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            sent = (await request.post()).get(CSRF_FIELD)
+        if request.get(_NEW_CSRF) or not isinstance(sent, str) \
+                or not hmac.compare_digest(sent, cookie):
+            raise _with_csrf_cookie(request, _csrf_refused(request))
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        raise _with_csrf_cookie(request, exc)
+    return _with_csrf_cookie(request, response)
+
+
+def _with_csrf_cookie(request: web.Request, response):  # noqa: ANN001, ANN202
+    """Set the CSRF cookie when this request made a new token (first visit, login, logout)."""
+    if request.get(_NEW_CSRF):
+        response.set_cookie(CSRF_COOKIE, request[CSRF_TOKEN], httponly=True, samesite="Lax",
+                            secure=request.app[SETTINGS].secure_cookies, path="/")
+    return response
+
+
+def _csrf_refused(request: web.Request) -> web.HTTPForbidden:
+    body = aiohttp_jinja2.render_string("error.html", request, {"status": 403, "csrf": True})
+    return web.HTTPForbidden(text=body, content_type="text/html")
+
+
+def rotate_csrf(request: web.Request) -> None:
+    """A new CSRF token at login, so a token seen before login is useless after."""
+    request[CSRF_TOKEN] = secrets.token_urlsafe(32)
+    request[_NEW_CSRF] = True
+
+
+def login_url_for(roles: frozenset[Role], request: web.Request) -> str:
+    if Role.STUDENT in roles:
+        name = "login_student"
+    elif Role.EMPLOYER in roles:
+        name = "login_employer"
+    else:
+        name = "login_staff"
+    return str(request.app.router[name].url_for().with_query(next=request.path_qs))
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler):  # noqa: ANN001
+    match = request.match_info
+    if match.http_exception is not None:
+        return await handler(request)
+    if isinstance(match.route.resource, web.StaticResource):
+        return await handler(request)
+    allowed = getattr(match.handler, ACCESS_ATTR, None)
+    if allowed == PUBLIC:
+        return await handler(request)
+    if not allowed:  # undeclared: fail closed
+        raise web.HTTPForbidden()
+    ident = identity(request)
+    if ident is None:
+        raise web.HTTPSeeOther(login_url_for(allowed, request))
+    if ident.role not in allowed:
+        raise web.HTTPForbidden()
+    return await handler(request)
+
+
+async def set_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if IDENTITY in request and request[IDENTITY] is not None:
+        response.headers.setdefault("Cache-Control", "no-store")

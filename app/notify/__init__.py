@@ -1,0 +1,1 @@
+"""Email outbox and in-site notices."""

@@ -1,0 +1,57 @@
+"""Emails are templates: templates/email/<name>/{subject.txt, body.txt, body.html}.
+
+Callers give only a template name and its context; enqueue() renders and stores the mail
+in the outbox inside the caller's transaction, so a mail exists exactly when the change
+that caused it was committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..tables import email_outbox
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@functools.cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "email"),
+                              autoescape=jinja2.select_autoescape(["html"]),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def render(name: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
+    env = _env()
+    subject = env.get_template(f"{name}/subject.txt").render(context).strip()
+    text = env.get_template(f"{name}/body.txt").render(context)
+    try:
+        html = env.get_template(f"{name}/body.html").render(context)
+    except jinja2.TemplateNotFound:
+        html = None
+    return subject, text, html
+
+
+async def enqueue(conn: AsyncConnection, *, to: str, template: str, context: dict[str, Any],
+                  at: dt.datetime, attachments: tuple[Attachment, ...] = ()) -> None:
+    subject, text, html = render(template, context)
+    await conn.execute(email_outbox.insert().values(
+        to_addr=to, subject=subject, body_text=text, body_html=html, template=template,
+        attachments=[{"filename": a.filename, "content_type": a.content_type,
+                      "data": base64.b64encode(a.data).decode()} for a in attachments],
+        status="pending", attempts=0, next_attempt_at=at, created_at=at))

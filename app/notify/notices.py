@@ -1,0 +1,34 @@
+"""In-site notices (站内通知)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..tables import notices
+
+
+async def add(conn: AsyncConnection, *, account_id: int, title: str, at: dt.datetime,
+              body: str = "", link: str | None = None) -> None:
+    await conn.execute(notices.insert().values(
+        account_id=account_id, title=title, body=body, link=link, created_at=at))
+
+
+async def unread_count(conn: AsyncConnection, account_id: int) -> int:
+    return (await conn.execute(
+        sa.select(sa.func.count()).select_from(notices)
+        .where(notices.c.account_id == account_id, notices.c.read_at.is_(None)))).scalar_one()
+
+
+async def latest(conn: AsyncConnection, account_id: int, limit: int = 20) -> list[sa.Row]:
+    return list(await conn.execute(
+        sa.select(notices).where(notices.c.account_id == account_id)
+        .order_by(notices.c.created_at.desc(), notices.c.id.desc()).limit(limit)))
+
+
+async def mark_all_read(conn: AsyncConnection, account_id: int, at: dt.datetime) -> None:
+    await conn.execute(notices.update()
+                       .where(notices.c.account_id == account_id, notices.c.read_at.is_(None))
+                       .values(read_at=at))

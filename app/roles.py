@@ -1,0 +1,54 @@
+"""Roles and the per-route access declaration.
+
+Every handler declares who may call it with `@allow(...)` or `@public`. The access
+middleware refuses any route that declares nothing, so a forgotten declaration fails
+closed; tests/test_access.py walks the route table to prove each one is declared.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Callable, TypeVar
+
+H = TypeVar("H", bound=Callable)
+
+ACCESS_ATTR = "__allowed_roles__"
+PUBLIC = "public"
+
+
+class Role(enum.StrEnum):
+    STUDENT = "student"
+    EMPLOYER = "employer"
+    COUNSELOR = "counselor"
+    SCHOOL_ADMIN = "school_admin"
+    PLATFORM_ADMIN = "platform_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_staff(self) -> bool:
+        return self in STAFF_ROLES
+
+
+ROLE_LABELS = {
+    Role.STUDENT: "学生",
+    Role.EMPLOYER: "用人单位",
+    Role.COUNSELOR: "辅导员",
+    Role.SCHOOL_ADMIN: "学校管理员",
+    Role.PLATFORM_ADMIN: "平台管理员",
+}
+STAFF_ROLES = frozenset({Role.COUNSELOR, Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
+
+
+def allow(*roles: Role) -> Callable[[H], H]:
+    def mark(handler: H) -> H:
+        setattr(handler, ACCESS_ATTR, frozenset(roles))
+        return handler
+    return mark
+
+
+def public(handler: H) -> H:
+    setattr(handler, ACCESS_ATTR, PUBLIC)
+    return handler

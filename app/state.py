@@ -1,0 +1,21 @@
+"""Typed application state: every shared object is a web.AppKey."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from .clock import Clock
+from .config import Settings
+from .db import Database
+
+if TYPE_CHECKING:
+    from .notify.outbox import OutboxWorker
+    from .students.imports import ImportRunner
+
+SETTINGS = web.AppKey("settings", Settings)
+DB = web.AppKey("db", Database)
+CLOCK = web.AppKey("clock", Clock)
+OUTBOX = web.AppKey("outbox", "OutboxWorker")
+IMPORTS = web.AppKey("imports", "ImportRunner")

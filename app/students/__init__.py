@@ -1,0 +1,1 @@
+"""Imported student records (学籍) and their import from csv/xlsx."""

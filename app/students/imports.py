@@ -1,0 +1,114 @@
+"""Import jobs: a file of student records checked row by row and imported in chunks.
+
+The job row holds the progress and the per-row report, so the page can show progress for
+large files and a restart resumes unfinished jobs (re-running one is harmless: importing
+the same rows again updates instead of duplicating).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..clock import Clock
+from ..config import Settings
+from ..db import Database
+from ..tables import import_jobs
+from . import service
+from .parsing import FileProblem, check_rows, read_rows
+
+log = logging.getLogger(__name__)
+CHUNK = 500
+MAX_STORED_PROBLEMS = 5000
+
+
+class ImportRunner:
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.folder = Path(settings.data_dir) / "imports"
+        self._tasks: set[asyncio.Task] = set()
+
+    async def create(self, *, school_id: int, account_id: int | None, filename: str,
+                     data: bytes) -> int:
+        """Store the file under a server-chosen name and queue a job for it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+        stored = self.folder / f"{secrets.token_hex(16)}{suffix}"
+        stored.write_bytes(data)
+        async with self.db.write() as conn:
+            return (await conn.execute(import_jobs.insert().values(
+                school_id=school_id, created_by=account_id, filename=Path(filename).name[:200],
+                stored_path=str(stored), status="queued", errors=[],
+                created_at=self.clock.now()).returning(import_jobs.c.id))).scalar_one()
+
+    def start(self, job_id: int) -> None:
+        task = asyncio.create_task(self.run(job_id), name=f"import-{job_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def resume_unfinished(self) -> None:
+        async with self.db.read() as conn:
+            ids = (await conn.execute(sa.select(import_jobs.c.id).where(
+                import_jobs.c.status.in_(["queued", "running"])))).scalars().all()
+        for job_id in ids:
+            self.start(job_id)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _update(self, job_id: int, **values: object) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(**values))
+
+    async def run(self, job_id: int) -> None:
+        async with self.db.read() as conn:
+            job = (await conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id))).one()
+        await self._update(job_id, status="running", processed_rows=0, created_rows=0,
+                           updated_rows=0, errors=[], message=None)
+        try:
+            data = Path(job.stored_path).read_bytes()
+            rows = await asyncio.to_thread(read_rows, job.filename, data)
+            async with self.db.read() as conn:
+                catalogue = await service.catalogue(conn, job.school_id)
+            good, problems = check_rows(rows, catalogue)
+            failed_rows = len({p.row for p in problems})
+            stored_problems = [p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]]
+            await self._update(job_id, total_rows=len(rows), errors=stored_problems,
+                               processed_rows=failed_rows)
+            created = updated = 0
+            for start in range(0, len(good), CHUNK):
+                chunk = good[start:start + CHUNK]
+                async with self.db.write() as conn:
+                    c, u = await service.upsert(conn, job.school_id, chunk, self.clock.now())
+                    created, updated = created + c, updated + u
+                    await conn.execute(import_jobs.update().where(import_jobs.c.id == job_id)
+                                       .values(processed_rows=failed_rows + start + len(chunk),
+                                               created_rows=created, updated_rows=updated))
+            await self._update(job_id, status="done", finished_at=self.clock.now(),
+                               processed_rows=len(rows))
+        except FileProblem as exc:
+            await self._update(job_id, status="failed", message=str(exc),
+                               finished_at=self.clock.now())
+        except asyncio.CancelledError:
+            raise  # left "running": resumed at the next start
+        except Exception:
+            log.exception("import job %s failed", job_id)
+            await self._update(job_id, status="failed", message="导入时发生内部错误，请重试",
+                               finished_at=self.clock.now())
+
+
+async def job(db: Database, job_id: int, school_id: int) -> sa.Row | None:
+    """A job, only if it belongs to the given school."""
+    async with db.read() as conn:
+        return (await conn.execute(sa.select(import_jobs).where(
+            import_jobs.c.id == job_id, import_jobs.c.school_id == school_id))).first()

@@ -1,0 +1,98 @@
+"""School admin pages: student records and their import (upload, progress, report)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from ..forms import Form
+from ..middleware import require_identity
+from ..roles import Role, allow
+from ..state import DB, IMPORTS, SETTINGS
+from . import imports, service
+from .parsing import LABELS, TEMPLATE_HEADER
+
+
+def _school_id(request: web.Request) -> int:
+    school_id = require_identity(request).school_id
+    if school_id is None:
+        raise web.HTTPForbidden()
+    return school_id
+
+
+@allow(Role.SCHOOL_ADMIN)
+@aiohttp_jinja2.template("students/records.html")
+async def record_list(request: web.Request) -> dict[str, Any]:
+    query = request.query.get("q", "").strip()
+    page = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
+    async with request.app[DB].read() as conn:
+        rows, total = await service.list_records(conn, _school_id(request), query=query, page=page)
+    return {"rows": rows, "total": total, "q": query, "page": page, "per_page": 50}
+
+
+@allow(Role.SCHOOL_ADMIN)
+@aiohttp_jinja2.template("students/import.html")
+async def import_form(request: web.Request) -> dict[str, Any]:
+    return {"form": Form(), "columns": TEMPLATE_HEADER}
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_upload(request: web.Request) -> web.Response:
+    post = await request.post()
+    form = Form()
+    upload = post.get("file")
+    if not isinstance(upload, web.FileField) or not upload.filename:
+        form.error("file", "请选择要导入的 xlsx 或 csv 文件")
+    else:
+        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        data = upload.file.read(request.app[SETTINGS].upload_max_bytes + 1)
+        if len(data) > request.app[SETTINGS].upload_max_bytes:
+            form.error("file", "文件过大")
+        elif not name.lower().endswith((".xlsx", ".csv")):
+            form.error("file", "只支持 .xlsx 或 .csv 文件")
+        elif not data:
+            form.error("file", "文件是空的")
+    if not form.ok:
+        return aiohttp_jinja2.render_template(
+            "students/import.html", request, {"form": form, "columns": TEMPLATE_HEADER}, status=400)
+    runner = request.app[IMPORTS]
+    job_id = await runner.create(school_id=_school_id(request),
+                                 account_id=require_identity(request).account_id,
+                                 filename=name, data=data)
+    runner.start(job_id)
+    raise web.HTTPSeeOther(str(request.app.router["student_import_job"].url_for(job_id=str(job_id))))
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_template(request: web.Request) -> web.Response:
+    out = io.StringIO()
+    csv.writer(out).writerow(TEMPLATE_HEADER)
+    return web.Response(body=("\ufeff" + out.getvalue()).encode(), content_type="text/csv",
+                        charset="utf-8",
+                        headers={"Content-Disposition": "attachment; filename=students.csv"})
+
+
+async def _job(request: web.Request):  # noqa: ANN202
+    found = await imports.job(request.app[DB], int(request.match_info["job_id"]), _school_id(request))
+    if found is None:
+        raise web.HTTPNotFound()
+    return found
+
+
+@allow(Role.SCHOOL_ADMIN)
+@aiohttp_jinja2.template("students/import_job.html")
+async def import_job(request: web.Request) -> dict[str, Any]:
+    return {"job": await _job(request), "labels": LABELS}
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_status(request: web.Request) -> web.Response:
+    job = await _job(request)
+    return web.json_response({
+        "status": job.status, "total": job.total_rows, "processed": job.processed_rows,
+        "created": job.created_rows, "updated": job.updated_rows,
+        "failed_rows": len({e["row"] for e in job.errors}), "message": job.message})

@@ -1,0 +1,236 @@
+"""Table definitions (SQLAlchemy Core). Migrations in migrations/ create them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes in and out on every database.
+
+    SQLite keeps no zone, so values go in as naive UTC and come back marked UTC;
+    PostgreSQL stores timestamptz. Naive values are refused: they are always a bug.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+Time = UTCDateTime()
+
+schools = sa.Table(
+    "schools", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(20), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False),
+)
+
+colleges = sa.Table(
+    "colleges", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=False),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.UniqueConstraint("school_id", "code", name="uq_colleges_school_code"),
+)
+
+majors = sa.Table(
+    "majors", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("college_id", sa.ForeignKey("colleges.id"), nullable=False),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.UniqueConstraint("college_id", "code", name="uq_majors_college_code"),
+)
+
+employers = sa.Table(
+    "employers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("credit_code", sa.String(18), nullable=False, unique=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    # Staff and employers log in with a user name; students with 学号, 邮箱 or 手机号.
+    sa.Column("username", sa.String(64), unique=True),
+    sa.Column("email", sa.String(254), unique=True),
+    sa.Column("phone", sa.String(20)),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("school_id", sa.ForeignKey("schools.id")),
+    sa.Column("college_id", sa.ForeignKey("colleges.id")),
+    sa.Column("employer_id", sa.ForeignKey("employers.id")),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Index("ix_accounts_phone", "phone"),
+)
+
+student_records = sa.Table(
+    "student_records", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=False),
+    sa.Column("student_no", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("id_number", sa.String(18), nullable=False),
+    sa.Column("gender", sa.String(1), nullable=False),
+    sa.Column("college_id", sa.ForeignKey("colleges.id"), nullable=False),
+    sa.Column("major_id", sa.ForeignKey("majors.id"), nullable=False),
+    sa.Column("education", sa.String(20), nullable=False),
+    sa.Column("graduation_year", sa.Integer, nullable=False),
+    sa.Column("class_name", sa.String(64), nullable=False, server_default=""),
+    sa.Column("account_id", sa.ForeignKey("accounts.id"), unique=True),
+    sa.Column("imported_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("school_id", "student_no", name="uq_student_records_school_no"),
+)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("employer_id", sa.ForeignKey("employers.id"), nullable=False),
+    sa.Column("title", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("city", sa.String(50), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    # Only a hash of the cookie's token is stored: a leaked table opens no session.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_seen_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("user_agent", sa.String(300), nullable=False, server_default=""),
+    sa.Index("ix_sessions_account", "account_id"),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("actor_id", sa.ForeignKey("accounts.id")),
+    sa.Column("action", sa.String(50), nullable=False),
+    sa.Column("entity", sa.String(50), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("from_state", sa.String(30)),
+    sa.Column("to_state", sa.String(30)),
+    sa.Column("reason", sa.Text),
+    sa.Column("detail", sa.JSON),
+    sa.Index("ix_audit_entity", "entity", "entity_id"),
+)
+
+email_outbox = sa.Table(
+    "email_outbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("to_addr", sa.String(254), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text),
+    sa.Column("template", sa.String(50), nullable=False),
+    # [{"filename", "content_type", "data" (base64)}], e.g. an interview's .ics
+    sa.Column("attachments", sa.JSON, nullable=False),
+    # pending → sent; without SMTP settings mail stays pending ("kept") for the admin page.
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Time, nullable=False),
+    sa.Column("claimed_until", Time),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("sent_at", Time),
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False, server_default=""),
+    sa.Column("link", sa.String(300)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("read_at", Time),
+    sa.Index("ix_notices_account", "account_id", "read_at"),
+)
+
+verification_codes = sa.Table(
+    "verification_codes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("used_at", Time),
+    sa.Index("ix_codes_account", "account_id", "purpose"),
+)
+
+# The multi-step 找回密码 flow: one row per attempt, addressed by a random token.
+password_resets = sa.Table(
+    "password_resets", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("verified_at", Time),
+    sa.Column("used_at", Time),
+)
+
+rate_hits = sa.Table(
+    "rate_hits", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window_start", Time, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+import_jobs = sa.Table(
+    "import_jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("school_id", sa.ForeignKey("schools.id"), nullable=False),
+    sa.Column("created_by", sa.ForeignKey("accounts.id")),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("stored_path", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # queued, running, done, failed
+    sa.Column("total_rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("processed_rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("message", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("finished_at", Time),
+)

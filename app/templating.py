@@ -1,0 +1,23 @@
+"""Jinja filters shared by every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Times are stored in UTC and shown in Beijing time."""
+    if value is None:
+        return ""
+    return value.astimezone(CHINA).strftime(fmt)
+
+
+def choices(rows: Iterable[Any], value_attr: str, text_attr: str) -> list[tuple[str, str]]:
+    return [(str(getattr(r, value_attr)), str(getattr(r, text_attr))) for r in rows]
+
+
+FILTERS = {"localtime": localtime, "choices": choices}

@@ -1,0 +1,131 @@
+"""create_app(settings) → the aiohttp application: state, middlewares and the route table."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from . import pages
+from .admin import views as admin_views
+from .auth import views as auth_views
+from .clock import Clock
+from .config import Settings
+from .db import Database
+from .middleware import access_middleware, csrf_middleware, session_middleware, set_security_headers
+from .notify.outbox import OutboxWorker
+from .state import CLOCK, DB, IMPORTS, OUTBOX, SETTINGS
+from .students import views as student_views
+from .students.imports import ImportRunner
+from .templating import FILTERS
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def setup_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/", pages.home, name="home")
+    r.add_get("/healthz", pages.healthz, name="healthz")
+    # 学生激活
+    r.add_get("/activate", auth_views.activate_form, name="activate")
+    r.add_post("/activate", auth_views.activate_submit)
+    r.add_get("/activate/profile", auth_views.profile_form, name="activate_profile")
+    r.add_post("/activate/profile", auth_views.profile_submit)
+    # 登录 / 退出
+    r.add_get("/login/student", auth_views.login_form, name="login_student")
+    r.add_post("/login/student", auth_views.login_submit)
+    r.add_get("/login/employer", auth_views.login_form, name="login_employer")
+    r.add_post("/login/employer", auth_views.login_submit)
+    r.add_get("/login/staff", auth_views.login_form, name="login_staff")
+    r.add_post("/login/staff", auth_views.login_submit)
+    r.add_post("/logout", auth_views.logout, name="logout")
+    # 忘记密码
+    r.add_get("/password/forgot", auth_views.forgot_form, name="forgot")
+    r.add_post("/password/forgot", auth_views.forgot_submit)
+    r.add_get("/password/forgot/{token}/verify", auth_views.verify_form, name="forgot_verify")
+    r.add_post("/password/forgot/{token}/code", auth_views.send_code, name="forgot_send_code")
+    r.add_post("/password/forgot/{token}/verify", auth_views.verify_submit)
+    r.add_get("/password/forgot/{token}/new", auth_views.new_password_form, name="forgot_new")
+    r.add_post("/password/forgot/{token}/new", auth_views.new_password_submit)
+    # Role centres
+    r.add_get("/student", pages.student_centre, name="student_centre")
+    r.add_get("/employer", pages.employer_centre, name="employer_centre")
+    r.add_get("/counselor", pages.counselor_centre, name="counselor_centre")
+    r.add_get("/school", pages.school_centre, name="school_centre")
+    r.add_get("/platform", pages.platform_centre, name="platform_centre")
+    r.add_get("/notices", pages.notices_page, name="notices")
+    r.add_post("/notices/read", pages.notices_read, name="notices_read")
+    # School admin: student records and imports
+    r.add_get("/school/students", student_views.record_list, name="student_records")
+    r.add_get("/school/imports", student_views.import_form, name="student_import")
+    r.add_post("/school/imports", student_views.import_upload)
+    r.add_get("/school/imports/template.csv", student_views.import_template,
+              name="student_import_template")
+    r.add_get("/school/imports/{job_id:\\d+}", student_views.import_job, name="student_import_job")
+    r.add_get("/school/imports/{job_id:\\d+}/status", student_views.import_status,
+              name="student_import_status")
+    # Platform admin
+    r.add_get("/platform/outbox", admin_views.outbox, name="outbox")
+    r.add_get("/platform/outbox/{mail_id:\\d+}", admin_views.outbox_mail, name="outbox_mail")
+    r.add_static("/static", ROOT / "static", name="static", append_version=False)
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler):  # noqa: ANN001
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status in (403, 404) and exc.content_type != "application/json":
+            return aiohttp_jinja2.render_template(
+                "error.html", request, {"status": exc.status}, status=exc.status)
+        raise
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    logging.basicConfig(level=settings.log_level)
+    app = web.Application(
+        middlewares=[error_pages, session_middleware, csrf_middleware, access_middleware],
+        client_max_size=settings.upload_max_bytes + 1024 * 1024,
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or Clock()
+    aiohttp_jinja2.setup(
+        app, loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True,
+        undefined=jinja2.StrictUndefined, context_processors=[aiohttp_jinja2.request_processor, pages.template_context],
+        filters=FILTERS)
+    app[aiohttp_jinja2.static_root_key] = "/static"
+    app.on_response_prepare.append(set_security_headers)
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_workers)
+    setup_routes(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    db = Database(app[SETTINGS].database_url)
+    app[DB] = db
+    yield
+    await db.dispose()
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    outbox = OutboxWorker(app[DB], app[SETTINGS], app[CLOCK])
+    imports = ImportRunner(app[DB], app[SETTINGS], app[CLOCK])
+    app[OUTBOX] = outbox
+    app[IMPORTS] = imports
+    tasks = [asyncio.create_task(outbox.run(), name="outbox")]
+    await imports.resume_unfinished()
+    yield
+    await imports.close()
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,44 @@
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from app.config import SETTINGS, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_fill_database_and_secret(tmp_path):
+    s = Settings.from_env({"DATA_DIR": str(tmp_path)})
+    assert s.database_url == f"sqlite+aiosqlite:///{(tmp_path / 'app.db').resolve()}"
+    assert len(s.secret_key) > 40
+    # the generated key is kept, so a restart keeps sessions and codes valid
+    assert Settings.from_env({"DATA_DIR": str(tmp_path)}).secret_key == s.secret_key
+    assert s.is_sqlite and not s.secure_cookies
+
+
+def test_environment_values_are_parsed(tmp_path):
+    s = Settings.from_env({"DATA_DIR": str(tmp_path), "SMTP_PORT": "2525", "SMTP_STARTTLS": "yes",
+                           "DATABASE_URL": "postgresql+asyncpg://u@h/db",
+                           "PUBLIC_BASE_URL": "https://jy.example.edu.cn"})
+    assert s.smtp_port == 2525 and s.smtp_starttls is True
+    assert not s.is_sqlite and s.secure_cookies
+
+
+def test_bad_number_names_the_variable(tmp_path):
+    with pytest.raises(ValueError, match="SMTP_PORT"):
+        Settings.from_env({"DATA_DIR": str(tmp_path), "SMTP_PORT": "abc"})
+
+
+def test_table_and_dataclass_agree():
+    assert [s.name for s in SETTINGS] == [f.name for f in dataclasses.fields(Settings)]
+
+
+def test_every_setting_is_documented_in_readme():
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\|\s*`([A-Z_]+)`\s*\|", readme, re.M))
+    missing = [s.env for s in SETTINGS if s.env not in documented]
+    assert not missing, f"settings missing from README's table: {missing}"
+    stale = documented - {s.env for s in SETTINGS} - {"ADMIN_PASSWORD", "TEST_DB", "PG_URL", "REQUIRE_PG"}
+    assert not stale, f"README documents settings that do not exist: {stale}"
