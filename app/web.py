@@ -82,9 +82,15 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status in (403, 404) and exc.content_type != "application/json":
-            return aiohttp_jinja2.render_template(
-                "error.html", request, {"status": exc.status}, status=exc.status)
+        # Only aiohttp's bare default bodies are replaced; a handler's own page is kept.
+        if exc.status in (403, 404) and exc.text == f"{exc.status}: {exc.reason}":
+            context = {"request": request, "status": exc.status,
+                       **await pages.template_context(request)}
+            response = aiohttp_jinja2.render_template("error.html", request, context,
+                                                      status=exc.status)
+            for cookie in exc.cookies.values():  # keep a CSRF cookie set on the way out
+                response.cookies[cookie.key] = cookie
+            return response
         raise
 
 

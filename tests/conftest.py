@@ -100,13 +100,6 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def mail_settings(settings: Settings, mailbox: Mailbox) -> Settings:
-    """Settings whose SMTP server is the test's real aiosmtpd server."""
-    import dataclasses
-    return dataclasses.replace(settings, smtp_host=mailbox.host, smtp_port=mailbox.port)
-
-
-@pytest.fixture
 async def world(settings: Settings, clock: ManualClock) -> World:
     return await build_world(settings.database_url, clock.now())
 

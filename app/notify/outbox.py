@@ -99,11 +99,14 @@ class OutboxWorker:
                 .order_by(t.c.next_attempt_at, t.c.id).limit(BATCH))).scalars().all()
             if not due:
                 return []
-            await conn.execute(
+            # Re-checked in the UPDATE: on PostgreSQL another worker may have claimed some
+            # of these since the SELECT; RETURNING gives exactly the rows this one won.
+            claimed = await conn.execute(
                 t.update().where(t.c.id.in_(due),
                                  sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
-                .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS)))
-            return list(await conn.execute(sa.select(t).where(t.c.id.in_(due))))
+                .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+                .returning(*t.c))
+            return sorted(claimed, key=lambda r: r.id)
 
     async def _send_one(self, row: sa.Row) -> int:
         s = self.settings

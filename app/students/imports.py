@@ -59,6 +59,11 @@ class ImportRunner:
         for job_id in ids:
             self.start(job_id)
 
+    async def drain(self) -> None:
+        """Wait until every running job has finished (shutdown, CLI, tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()

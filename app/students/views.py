@@ -13,6 +13,7 @@ from ..forms import Form
 from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import DB, IMPORTS, SETTINGS
+from ..uploads import display_name
 from . import imports, service
 from .parsing import LABELS, TEMPLATE_HEADER
 
@@ -48,7 +49,7 @@ async def import_upload(request: web.Request) -> web.Response:
     if not isinstance(upload, web.FileField) or not upload.filename:
         form.error("file", "请选择要导入的 xlsx 或 csv 文件")
     else:
-        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        name = display_name(upload.filename)
         data = upload.file.read(request.app[SETTINGS].upload_max_bytes + 1)
         if len(data) > request.app[SETTINGS].upload_max_bytes:
             form.error("file", "文件过大")

@@ -1,0 +1,60 @@
+# Two entry points: `make run` (install, migrate, demo data, serve) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8080
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+VENDOR := static/vendor/socket.io.min.js
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
+
+.PHONY: run test system-deps browser-deps vendor serve migrate demo
+
+system-deps:
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -q && $(APT_INSTALL) python3 python3-venv python3-pip; }
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && $(APT_INSTALL) nodejs npm; }
+
+$(VENV)/.run-deps: pyproject.toml | system-deps
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml $(VENV)/.run-deps
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+# socket.io-client for the browser, copied from npm into static/vendor (not committed).
+$(VENDOR): package.json | system-deps
+	npm install --no-audit --no-fund --silent
+	mkdir -p static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/dist/socket.io.min.js.map static/vendor/
+	touch $@
+
+vendor: $(VENDOR)
+
+# Debian's Chromium and CJK fonts for the browser tests (Playwright never downloads one).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  $(SUDO) apt-get update -q && $(APT_INSTALL) chromium fonts-noto-cjk fontconfig; fi
+
+migrate: $(VENV)/.run-deps
+	$(PY) -m app migrate
+
+demo: migrate
+	$(PY) -m app demo --if-empty
+
+run: $(VENV)/.run-deps $(VENDOR) demo
+	$(PY) -m app serve --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL when it answers (REQUIRE_PG=1: must).
+test: $(VENV)/.test-deps $(VENDOR) browser-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+	@if $(PY) -m tests.pg_ready "$(PG_URL)"; then \
+	  echo "== PostgreSQL run =="; \
+	  TEST_DB=postgres PG_URL="$(PG_URL)" $(PY) -m pytest -q -p no:cacheprovider; \
+	elif [ "$${REQUIRE_PG:-0}" = 1 ]; then \
+	  echo "PostgreSQL at $(PG_URL) is not reachable and REQUIRE_PG=1" >&2; exit 1; \
+	else echo "PostgreSQL not reachable: skipped the PostgreSQL run (set REQUIRE_PG=1 to fail instead)"; fi

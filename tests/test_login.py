@@ -1,0 +1,123 @@
+"""Login for every role, logout, sessions and login rate limits."""
+
+import pytest
+
+from app.auth import sessions as session_rows
+from app.tables import sessions
+from tests.conftest import count, field_error, form_error
+from tests.factories import PASSWORD
+
+CENTRES = {"school_admin0": ("staff", "/school", "管理中心"),
+           "counselor0": ("staff", "/counselor", "辅导员中心"),
+           "platform": ("staff", "/platform", "平台管理中心"),
+           "employer": ("employer", "/employer", "单位中心")}
+
+
+@pytest.mark.parametrize("key", list(CENTRES))
+async def test_each_staff_role_lands_on_its_centre(client, world, key):
+    kind, centre, title = CENTRES[key]
+    resp = await client.login(kind, world.staff[key][0], PASSWORD)
+    assert resp.headers["Location"] == centre
+    page = await client.get(centre)
+    assert page.status == 200 and title in await page.text()
+
+
+async def test_student_logs_in_by_number_email_or_phone(make_client, world):
+    s = world.active_student()
+    for account, extra in ((s.student_no, {"school_id": str(s.school_id)}), (s.student_no, {}),
+                           (s.email.upper(), {}), (s.phone, {})):
+        c = await make_client()
+        resp = await c.login("student", account, PASSWORD, **extra)
+        assert resp.headers["Location"] == "/student"
+        assert s.name in await (await c.get("/student")).text()
+
+
+async def test_same_number_in_two_schools_needs_the_school(client, world, settings):
+    from app.db import Database
+    from app.tables import student_records
+    other = world.active_student(1)
+    db = Database(settings.database_url)
+    async with db.write() as conn:  # make school 1's active student share school 0's 学号
+        await conn.execute(student_records.update().where(student_records.c.id == other.record_id)
+                           .values(student_no=world.active_student(0).student_no))
+    await db.dispose()
+    resp = await client.post("/login/student", {"account": world.active_student(0).student_no,
+                                                "password": PASSWORD})
+    assert resp.status == 400
+    assert field_error(await resp.text(), "school_id") == "多所学校有这个学号，请先选择学校。"
+    resp = await client.post("/login/student", {"account": world.active_student(0).student_no,
+                                                "password": PASSWORD,
+                                                "school_id": str(world.schools[1].id)})
+    assert resp.status == 303
+    assert other.name in await (await client.get("/student")).text()
+
+
+@pytest.mark.parametrize("kind,account", [
+    ("student", "employer"), ("employer", "s0@test.example.cn"), ("staff", "employer"),
+    ("student", "nobody"), ("staff", "platform-wrong")])
+async def test_wrong_page_or_unknown_account_is_a_bad_login(client, world, kind, account):
+    resp = await client.post(f"/login/{kind}", {"account": account, "password": PASSWORD})
+    assert resp.status == 400
+    html = await resp.text()
+    assert form_error(html) == "账号或密码错误"
+    assert f'value="{account}"' in html
+
+
+async def test_wrong_password_and_empty_fields(client, world):
+    resp = await client.post("/login/staff", {"account": "platform", "password": "nope12345"})
+    assert form_error(await resp.text()) == "账号或密码错误"
+    resp = await client.post("/login/staff", {"account": "", "password": ""})
+    html = await resp.text()
+    assert field_error(html, "account") == "请填写用户名" and field_error(html, "password") == "请填写密码"
+
+
+async def test_login_is_rate_limited_per_account(make_client, world, settings):
+    for _ in range(settings.login_limit):
+        c = await make_client()
+        resp = await c.post("/login/staff", {"account": "platform", "password": "wrong1234"})
+        assert resp.status == 400
+    c = await make_client()
+    resp = await c.post("/login/staff", {"account": "platform", "password": PASSWORD})
+    assert resp.status == 429
+    assert "登录失败次数过多" in form_error(await resp.text())
+    # the limit is per window: a later window lets the right password in again
+    from app.state import CLOCK
+    c.app[CLOCK].advance(seconds=settings.login_window_seconds)
+    assert (await c.post("/login/staff", {"account": "platform", "password": PASSWORD})).status == 303
+
+
+async def test_session_is_server_side_and_logout_ends_it(client, world, settings):
+    await client.login("staff", "platform", PASSWORD)
+    sid = client.client.session.cookie_jar.filter_cookies(client.client.make_url("/"))["sid"].value
+    assert await count(settings.database_url, sessions) == 1
+    # the table holds only a hash of the cookie's token
+    assert await count(settings.database_url, sessions, sessions.c.token_hash == sid) == 0
+    resp = await client.post("/logout")
+    assert resp.status == 303
+    assert await count(settings.database_url, sessions) == 0
+    # replaying the old cookie no longer opens the centre
+    client.client.session.cookie_jar.update_cookies({"sid": sid})
+    resp = await client.get("/platform")
+    assert resp.status == 303 and resp.headers["Location"].startswith("/login/staff")
+
+
+async def test_next_goes_back_only_to_this_site(client, world):
+    resp = await client.get("/school/students")
+    assert resp.headers["Location"] == "/login/staff?next=/school/students"
+    resp = await client.post("/login/staff", {"account": "school_admin0", "password": PASSWORD,
+                                              "next": "/school/students"})
+    assert resp.headers["Location"] == "/school/students"
+    c2 = client
+    await c2.post("/logout")
+    resp = await c2.post("/login/staff", {"account": "school_admin0", "password": PASSWORD,
+                                          "next": "//evil.example/"})
+    assert resp.headers["Location"] == "/school"
+
+
+async def test_expired_session_is_refused(client, world, settings):
+    await client.login("employer", "employer", PASSWORD)
+    from app.state import CLOCK
+    client.app[CLOCK].advance(days=settings.session_days, seconds=1)
+    resp = await client.get("/employer")
+    assert resp.status == 303
+    assert session_rows.TOUCH_EVERY.total_seconds() > 0

@@ -1,0 +1,142 @@
+"""忘记密码 end to end through a real SMTP server (aiosmtpd): the test reads the mailed code."""
+
+import dataclasses
+
+import pytest
+
+from app.tables import sessions, verification_codes
+from tests.conftest import count, field_error, form_error
+from tests.factories import PASSWORD
+from tests.mailbox import body_text, code_in
+
+
+@pytest.fixture
+def settings(settings, mailbox):
+    return dataclasses.replace(settings, smtp_host=mailbox.host, smtp_port=mailbox.port)
+
+
+async def start(client, account, **extra):
+    resp = await client.post("/password/forgot", {"account": account, **extra})
+    assert resp.status == 303, await resp.text()
+    return resp.headers["Location"].rsplit("/", 1)[0]  # /password/forgot/<token>
+
+
+async def request_code(client, flow, email):
+    resp = await client.post(f"{flow}/code", {"email": email})
+    assert resp.status == 200, await resp.text()
+    assert "验证码已发送到邮箱" in await resp.text()
+
+
+async def test_full_reset_ends_other_sessions(make_client, world, mailbox, settings):
+    s = world.active_student()
+    other_device = await make_client()
+    await other_device.login("student", s.email, PASSWORD)
+    c = await make_client()
+    page = await c.get("/password/forgot")
+    assert ">下一步<" in await page.text()
+    flow = await start(c, s.student_no, school_id=str(s.school_id))
+    page = await (await c.get(f"{flow}/verify")).text()
+    assert "s***@test.example.cn" in page and "邮箱验证码" in page
+    await request_code(c, flow, s.email)
+    [mail] = await mailbox.wait_for(s.email)
+    assert "找回密码验证码" in mail["Subject"] and "10分钟内有效" in body_text(mail)
+    code = code_in(mail)
+    resp = await c.post(f"{flow}/verify", {"email": s.email, "code": code})
+    assert resp.status == 303 and resp.headers["Location"] == f"{flow}/new"
+    resp = await c.post(f"{flow}/new", {"password": "newpass123", "password2": "newpass123"})
+    assert resp.status == 303 and resp.headers["Location"] == "/login/student?reset=1"
+    assert await count(settings.database_url, sessions) == 0
+    assert (await other_device.get("/student")).status == 303  # logged out everywhere
+    assert (await c.post("/login/student", {"account": s.email, "password": PASSWORD})).status == 400
+    await c.login("student", s.email, "newpass123")
+    # the flow and the code are single use
+    assert (await c.get(f"{flow}/new")).status == 303
+    assert (await c.post(f"{flow}/verify", {"email": s.email, "code": code})).status == 303
+
+
+async def test_email_must_match_the_account(client, world, mailbox):
+    flow = await start(client, "employer")
+    resp = await client.post(f"{flow}/code", {"email": "someone@else.cn"})
+    assert resp.status == 400
+    html = await resp.text()
+    assert field_error(html, "email") == "邮箱与该账号登记的邮箱不一致"
+    assert 'value="someone@else.cn"' in html
+    assert mailbox.messages == []
+
+
+async def test_unknown_account(client, world):
+    resp = await client.post("/password/forgot", {"account": "nobody"})
+    assert resp.status == 400
+    assert field_error(await resp.text(), "account") == "未找到该账号，请核对"
+
+
+async def test_wrong_codes_count_and_void_the_code_after_five(client, world, mailbox, settings):
+    flow = await start(client, "platform")
+    await request_code(client, flow, "platform@test.example.cn")
+    code = code_in((await mailbox.wait_for("platform@test.example.cn"))[0])
+    wrong = f"{(int(code) + 1) % 1000000:06d}"
+    messages = []
+    for _ in range(settings.code_max_tries):
+        resp = await client.post(f"{flow}/verify", {"email": "platform@test.example.cn", "code": wrong})
+        assert resp.status == 400
+        messages.append(field_error(await resp.text(), "code"))
+    assert messages == ["验证码不正确，还可以再试4次", "验证码不正确，还可以再试3次",
+                        "验证码不正确，还可以再试2次", "验证码不正确，还可以再试1次",
+                        "验证码错误次数过多，请重新获取"]
+    resp = await client.post(f"{flow}/verify", {"email": "platform@test.example.cn", "code": code})
+    assert field_error(await resp.text(), "code") == "验证码错误次数过多，请重新获取"
+
+
+async def test_code_expires_after_ten_minutes(client, world, mailbox, settings):
+    from app.state import CLOCK
+    flow = await start(client, "platform")
+    await request_code(client, flow, "platform@test.example.cn")
+    code = code_in((await mailbox.wait_for("platform@test.example.cn"))[0])
+    client.app[CLOCK].advance(seconds=settings.code_ttl_seconds + 1)
+    resp = await client.post(f"{flow}/verify", {"email": "platform@test.example.cn", "code": code})
+    assert field_error(await resp.text(), "code") == "验证码已失效，请重新获取"
+
+
+async def test_resend_cooldown_and_only_the_newest_code_counts(client, world, mailbox, settings):
+    from app.state import CLOCK
+    flow = await start(client, "platform")
+    await request_code(client, flow, "platform@test.example.cn")
+    resp = await client.post(f"{flow}/code", {"email": "platform@test.example.cn"})
+    assert resp.status == 400
+    assert "秒后再重新获取" in field_error(await resp.text(), "code")
+    assert 'data-cooldown' in await resp.text()
+    client.app[CLOCK].advance(seconds=settings.code_resend_seconds)
+    await request_code(client, flow, "platform@test.example.cn")
+    first, second = await mailbox.wait_for("platform@test.example.cn", count=2)
+    if code_in(first) != code_in(second):
+        resp = await client.post(f"{flow}/verify", {"email": "platform@test.example.cn",
+                                                    "code": code_in(first)})
+        assert resp.status == 400
+    resp = await client.post(f"{flow}/verify", {"email": "platform@test.example.cn",
+                                                "code": code_in(second)})
+    assert resp.status == 303
+    assert await count(settings.database_url, verification_codes,
+                       verification_codes.c.used_at.is_(None)) == 0
+
+
+async def test_sending_codes_is_rate_limited(client, world, mailbox, settings):
+    from app.state import CLOCK
+    flow = await start(client, "platform")
+    for _ in range(settings.code_send_limit):
+        await request_code(client, flow, "platform@test.example.cn")
+        client.app[CLOCK].advance(seconds=settings.code_resend_seconds)
+    resp = await client.post(f"{flow}/code", {"email": "platform@test.example.cn"})
+    assert resp.status == 429
+    assert "过于频繁" in field_error(await resp.text(), "code")
+
+
+async def test_new_password_needs_the_verified_code(client, world):
+    flow = await start(client, "platform")
+    assert (await client.get(f"{flow}/new")).headers["Location"] == f"{flow}/verify"
+    resp = await client.post(f"{flow}/new", {"password": "abc12345", "password2": "abc12345"})
+    assert resp.status == 400 and form_error(await resp.text()) == "请先完成邮箱验证"
+
+
+async def test_a_bad_or_stale_flow_token_starts_over(client, world):
+    resp = await client.get("/password/forgot/not-a-token/verify")
+    assert resp.status == 303 and resp.headers["Location"] == "/password/forgot?expired=1"
