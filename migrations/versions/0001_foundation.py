@@ -90,7 +90,7 @@ def upgrade() -> None:
     sa.Column('school_id', sa.Integer(), nullable=True),
     sa.Column('college_id', sa.Integer(), nullable=True),
     sa.Column('employer_id', sa.Integer(), nullable=True),
-    sa.Column('is_active', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('is_active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['college_id'], ['colleges.id'], name=op.f('fk_accounts_college_id_colleges')),
     sa.ForeignKeyConstraint(['employer_id'], ['employers.id'], name=op.f('fk_accounts_employer_id_employers')),
