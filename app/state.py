@@ -9,6 +9,7 @@ from aiohttp import web
 from .clock import Clock
 from .config import Settings
 from .db import Database
+from .uploads import FileStore
 
 if TYPE_CHECKING:
     from .notify.outbox import OutboxWorker
@@ -17,5 +18,6 @@ if TYPE_CHECKING:
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
 CLOCK = web.AppKey("clock", Clock)
+FILES = web.AppKey("files", FileStore)
 OUTBOX = web.AppKey("outbox", "OutboxWorker")
 IMPORTS = web.AppKey("imports", "ImportRunner")

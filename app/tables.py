@@ -73,8 +73,17 @@ employers = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("credit_code", sa.String(18), nullable=False, unique=True),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # EmployerState
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("nature", sa.String(4), nullable=False, server_default=""),    # 单位性质 code
+    sa.Column("industry", sa.String(4), nullable=False, server_default=""),  # 单位行业 code
+    sa.Column("location", sa.String(100), nullable=False, server_default=""),
+    sa.Column("contact_name", sa.String(50), nullable=False, server_default=""),
+    sa.Column("contact_phone", sa.String(20), nullable=False, server_default=""),
+    sa.Column("contact_email", sa.String(254), nullable=False, server_default=""),
+    sa.Column("licence_file_id", sa.String(64)),
+    sa.Column("return_reason", sa.Text),
+    sa.Column("updated_at", Time),
 )
 
 accounts = sa.Table(
@@ -119,11 +128,63 @@ jobs = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("employer_id", sa.ForeignKey("employers.id"), nullable=False),
     sa.Column("title", sa.String(100), nullable=False),
-    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # 全职 / 实习
     sa.Column("city", sa.String(50), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # JobState
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("salary_min", sa.Integer),  # 元/月
+    sa.Column("salary_max", sa.Integer),
+    sa.Column("education", sa.String(20), nullable=False, server_default="不限"),
+    sa.Column("majors", sa.String(300), nullable=False, server_default=""),
+    sa.Column("headcount", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("closing_date", sa.Date),
+    sa.Column("return_reason", sa.Text),
+    sa.Column("updated_at", Time),
+    sa.Index("ix_jobs_status", "status", "created_at"),
+)
+
+# Uploaded files live in DATA_DIR/files under a random server-chosen name; the id is
+# random too, so no file can be reached by guessing, and every read is checked by kind.
+files = sa.Table(
+    "files", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # licence, resume, application
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+resumes = sa.Table(
+    "resumes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(4), nullable=False),  # zh, en, file
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("data", sa.JSON),
+    sa.Column("file_id", sa.ForeignKey("files.id")),
+    sa.Column("is_default", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("ix_resumes_account", "account_id"),
+)
+
+applications = sa.Table(
+    "applications", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # ApplicationState
+    # The resume as sent: later edits to the resume never change what the employer got.
+    sa.Column("snapshot", sa.JSON, nullable=False),
+    sa.Column("snapshot_file_id", sa.ForeignKey("files.id")),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("viewed_at", Time),
+    sa.UniqueConstraint("job_id", "account_id", name="uq_applications_job_account"),
+    sa.Index("ix_applications_account", "account_id"),
 )
 
 sessions = sa.Table(

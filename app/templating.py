@@ -20,4 +20,9 @@ def choices(rows: Iterable[Any], value_attr: str, text_attr: str) -> list[tuple[
     return [(str(getattr(r, value_attr)), str(getattr(r, text_attr))) for r in rows]
 
 
-FILTERS = {"localtime": localtime, "choices": choices}
+def zip_self(values: Iterable[Any]) -> list[tuple[str, str]]:
+    """Options whose value is also their text."""
+    return [(str(v), str(v)) for v in values]
+
+
+FILTERS = {"localtime": localtime, "choices": choices, "zip_self": zip_self}

@@ -14,16 +14,21 @@ from aiohttp import web
 
 from . import pages
 from .admin import views as admin_views
+from .applications import views as application_views
 from .auth import views as auth_views
 from .clock import Clock
 from .config import Settings
 from .db import Database
+from .employers import views as employer_views
+from .jobs import views as job_views
 from .middleware import access_middleware, csrf_middleware, session_middleware, set_security_headers
 from .notify.outbox import OutboxWorker
-from .state import CLOCK, DB, IMPORTS, OUTBOX, SETTINGS
+from .resumes import views as resume_views
+from .state import CLOCK, DB, FILES, IMPORTS, OUTBOX, SETTINGS
 from .students import views as student_views
 from .students.imports import ImportRunner
 from .templating import FILTERS
+from .uploads import FileStore
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -71,6 +76,50 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/school/imports/{job_id:\\d+}", student_views.import_job, name="student_import_job")
     r.add_get("/school/imports/{job_id:\\d+}/status", student_views.import_status,
               name="student_import_status")
+    # 单位注册 and review
+    r.add_get("/employer/register", employer_views.register_form, name="employer_register")
+    r.add_post("/employer/register", employer_views.register_submit)
+    r.add_get("/employer/profile", employer_views.profile_form, name="employer_profile")
+    r.add_post("/employer/profile", employer_views.profile_submit)
+    r.add_get("/platform/employers", employer_views.admin_list, name="admin_employers")
+    r.add_get("/platform/employers/{employer_id:\\d+}", employer_views.admin_detail,
+              name="admin_employer")
+    r.add_post("/platform/employers/{employer_id:\\d+}/review", employer_views.admin_review,
+               name="admin_employer_review")
+    # 简历管理
+    r.add_get("/student/resumes", resume_views.index, name="resumes")
+    r.add_get("/student/resumes/{kind:zh|en}/edit", resume_views.edit_form, name="resume_edit")
+    r.add_post("/student/resumes/{kind:zh|en}/edit", resume_views.edit_submit)
+    r.add_get("/student/resumes/{kind:zh|en}/preview", resume_views.preview, name="resume_preview")
+    r.add_post("/student/resumes/attachments", resume_views.upload, name="resume_upload")
+    r.add_post("/student/resumes/{resume_id:\\d+}/default", resume_views.make_default,
+               name="resume_default")
+    r.add_post("/student/resumes/{resume_id:\\d+}/delete", resume_views.delete,
+               name="resume_delete")
+    # Jobs and applications
+    r.add_get("/jobs", job_views.board, name="jobs")
+    r.add_get("/jobs/{job_id:\\d+}", job_views.detail, name="job")
+    r.add_post("/jobs/{job_id:\\d+}/apply", application_views.apply, name="job_apply")
+    r.add_get("/student/applications", application_views.my_applications, name="my_applications")
+    r.add_post("/student/applications/{application_id:\\d+}/withdraw", application_views.withdraw,
+               name="application_withdraw")
+    r.add_get("/employer/jobs", job_views.my_jobs, name="my_jobs")
+    r.add_get("/employer/jobs/new", job_views.new_form, name="job_new")
+    r.add_post("/employer/jobs/new", job_views.new_submit)
+    r.add_get("/employer/jobs/{job_id:\\d+}/edit", job_views.edit_form, name="job_edit")
+    r.add_post("/employer/jobs/{job_id:\\d+}/edit", job_views.edit_submit)
+    r.add_post("/employer/jobs/{job_id:\\d+}/close", job_views.close, name="job_close")
+    r.add_get("/employer/jobs/{job_id:\\d+}/applicants", application_views.applicants,
+              name="applicants")
+    r.add_get("/employer/applications/{application_id:\\d+}", application_views.application,
+              name="application")
+    r.add_post("/employer/applications/{application_id:\\d+}/reject", application_views.reject,
+               name="application_reject")
+    r.add_get("/platform/jobs", job_views.admin_list, name="admin_jobs")
+    r.add_get("/platform/jobs/{job_id:\\d+}", job_views.admin_detail, name="admin_job")
+    r.add_post("/platform/jobs/{job_id:\\d+}/review", job_views.admin_review,
+               name="admin_job_review")
+    r.add_get("/files/{file_id:[A-Za-z0-9_-]+}", application_views.download, name="file")
     # Platform admin
     r.add_get("/platform/outbox", admin_views.outbox, name="outbox")
     r.add_get("/platform/outbox/{mail_id:\\d+}", admin_views.outbox_mail, name="outbox_mail")
@@ -102,6 +151,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or Clock()
+    app[FILES] = FileStore(settings.data_dir)
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, context_processors=[aiohttp_jinja2.request_processor, pages.template_context],

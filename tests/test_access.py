@@ -17,6 +17,17 @@ LOGINS = {
 }
 
 
+def _path(resource) -> str:  # noqa: ANN001
+    """A concrete path for a route: each variable gets "1", or the first alternative its
+    pattern allows ({kind:zh|en} → zh)."""
+    info = resource.get_info()
+    if "formatter" not in info:
+        return resource.canonical
+    groups = dict(re.findall(r"\(\?P<(\w+)>([^)]*)\)", info["pattern"].pattern))
+    return info["formatter"].format(**{
+        name: "1" if re.fullmatch(pat, "1") else pat.split("|")[0] for name, pat in groups.items()})
+
+
 def protected_routes(app: web.Application):
     for route in app.router.routes():
         if isinstance(route.resource, web.StaticResource) or route.method == "HEAD":
@@ -24,7 +35,7 @@ def protected_routes(app: web.Application):
         allowed = getattr(route.handler, ACCESS_ATTR, None)
         if allowed == PUBLIC:
             continue
-        path = re.sub(r"\{[^}]+\}", "1", route.resource.canonical)
+        path = _path(route.resource)
         yield route.method, path, allowed
 
 

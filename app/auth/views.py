@@ -49,7 +49,7 @@ def _ip(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def _start_session_response(request: web.Request, response: web.HTTPException,
+def start_session_response(request: web.Request, response: web.HTTPException,
                             token: str) -> web.HTTPException:
     s = request.app[SETTINGS]
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
@@ -142,7 +142,7 @@ async def profile_submit(request: web.Request) -> web.Response:
         except FormError as exc:
             form.errors.update(exc.errors)
         else:
-            raise _start_session_response(
+            raise start_session_response(
                 request, web.HTTPSeeOther(centre_url(request, Role.STUDENT)), sid)
     return _render(request, "auth/activate_profile.html", {"form": form, "token": token}, 400)
 
@@ -218,7 +218,7 @@ async def login_submit(request: web.Request) -> web.Response:
                                    user_agent=request.headers.get("User-Agent", ""))
         role = await service.role_of(conn, account_id)
     target = _safe_next(form.get("next")) or centre_url(request, role)
-    raise _start_session_response(request, web.HTTPSeeOther(target), sid)
+    raise start_session_response(request, web.HTTPSeeOther(target), sid)
 
 
 @public

@@ -1,0 +1,1 @@
+"""Employers: self-registration, platform review, 单位中心."""

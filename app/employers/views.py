@@ -1,0 +1,188 @@
+"""单位注册, the employer's profile, and the platform admin's review of employers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from .. import audit
+from ..auth import sessions
+from ..auth.views import start_session_response
+from ..flows import NotAllowed
+from ..forms import Form, FormError
+from ..middleware import require_identity
+from ..roles import Role, allow, public
+from ..state import CLOCK, DB, FILES, SETTINGS
+from ..uploads import clean_image
+from ..validators import (Invalid, check_password, normalize_credit_code, normalize_email,
+                          normalize_phone)
+from . import codes, service
+from .service import EMPLOYER_FLOW, EmployerState, Profile
+
+
+def parse_profile(form: Form) -> Profile | None:
+    name = form.required("name", "单位名称")
+    credit_code = form.check("credit_code", "统一社会信用代码", normalize_credit_code)
+    nature = form.required("nature", "单位性质")
+    if nature and nature not in codes.NATURE:
+        form.error("nature", "请选择单位性质")
+    industry = form.required("industry", "单位行业")
+    if industry and industry not in codes.INDUSTRY:
+        form.error("industry", "请选择单位行业")
+    location = form.required("location", "所在地")
+    contact_name = form.required("contact_name", "联系人")
+    phone = form.check("contact_phone", "联系电话", normalize_phone)
+    email = form.check("contact_email", "联系邮箱", normalize_email)
+    if len(name) > 200:
+        form.error("name", "单位名称过长")
+    if not form.ok:
+        return None
+    return Profile(name=name, credit_code=credit_code or "", nature=nature, industry=industry,
+                   location=location, contact_name=contact_name, contact_phone=phone or "",
+                   contact_email=email or "")
+
+
+async def read_licence(post, form: Form, limit: int, required: bool) -> tuple[bytes, str] | None:  # noqa: ANN001
+    field = post.get("licence")
+    if not isinstance(field, web.FileField) or not field.filename:
+        if required:
+            form.error("licence", "请上传营业执照图片")
+        return None
+    data = field.file.read(limit + 1)
+    if len(data) > limit:
+        form.error("licence", f"图片不能超过{limit // (1024 * 1024)}MB")
+        return None
+    try:
+        return clean_image(data)
+    except Invalid as exc:
+        form.error("licence", str(exc))
+        return None
+
+
+def _context(form: Form, **extra: Any) -> dict[str, Any]:
+    return {"form": form, "natures": codes.options(codes.NATURE),
+            "industries": codes.options(codes.INDUSTRY), **extra}
+
+
+@public
+async def register_form(request: web.Request) -> web.Response:
+    return aiohttp_jinja2.render_template("employers/register.html", request, _context(Form()))
+
+
+@public
+async def register_submit(request: web.Request) -> web.Response:
+    post = await request.post()
+    form = Form({k: v for k, v in post.items() if isinstance(v, str)})
+    profile = parse_profile(form)
+    username = form.required("username", "用户名")
+    password = form.check("password", "密码", check_password)
+    if form.required("password2", "确认密码") and password and form.get("password2") != password:
+        form.error("password2", "两次输入的密码不一致")
+    licence = await read_licence(post, form, request.app[SETTINGS].upload_max_bytes, True)
+    if form.ok and profile and licence:
+        app = request.app
+        now = app[CLOCK].now()
+        try:
+            async with app[DB].write() as conn:
+                account_id = await service.register(
+                    conn, app[FILES], profile=profile, username=username, password=password or "",
+                    licence=licence[0], licence_type=licence[1], now=now)
+                sid = await sessions.start(conn, account_id=account_id, now=now,
+                                           days=app[SETTINGS].session_days,
+                                           user_agent=request.headers.get("User-Agent", ""))
+        except FormError as exc:
+            form.errors.update(exc.errors)
+        else:
+            raise start_session_response(request, web.HTTPSeeOther("/employer"), sid)
+    return aiohttp_jinja2.render_template("employers/register.html", request, _context(form),
+                                          status=400)
+
+
+async def _own(request: web.Request):  # noqa: ANN202
+    async with request.app[DB].read() as conn:
+        org = await service.get(conn, require_identity(request).employer_id or 0)
+    if org is None:
+        raise web.HTTPForbidden()
+    return org
+
+
+@allow(Role.EMPLOYER)
+async def profile_form(request: web.Request) -> web.Response:
+    org = await _own(request)
+    form = Form({k: str(v or "") for k, v in org._mapping.items()})
+    return aiohttp_jinja2.render_template("employers/profile.html", request,
+                                          _context(form, org=org, states=EMPLOYER_FLOW.labels))
+
+
+@allow(Role.EMPLOYER)
+async def profile_submit(request: web.Request) -> web.Response:
+    org = await _own(request)
+    post = await request.post()
+    form = Form({k: v for k, v in post.items() if isinstance(v, str)})
+    form.values["credit_code"] = org.credit_code  # fixed once registered
+    profile = parse_profile(form)
+    licence = await read_licence(post, form, request.app[SETTINGS].upload_max_bytes, False)
+    if form.ok and profile:
+        ident = require_identity(request)
+        try:
+            async with request.app[DB].write() as conn:
+                await service.resubmit(conn, request.app[FILES], org.id, profile=profile,
+                                       licence=licence[0] if licence else None,
+                                       licence_type=licence[1] if licence else None,
+                                       actor_id=ident.account_id, now=request.app[CLOCK].now())
+        except NotAllowed as exc:
+            form.error("_form", str(exc))
+        else:
+            raise web.HTTPSeeOther("/employer")
+    return aiohttp_jinja2.render_template(
+        "employers/profile.html", request, _context(form, org=org, states=EMPLOYER_FLOW.labels),
+        status=400)
+
+
+@allow(Role.PLATFORM_ADMIN)
+@aiohttp_jinja2.template("employers/admin_list.html")
+async def admin_list(request: web.Request) -> dict[str, Any]:
+    state = request.query.get("state", EmployerState.PENDING)
+    async with request.app[DB].read() as conn:
+        rows = await service.list_by_state(conn, state if state in EmployerState else None)
+    return {"rows": rows, "state": state, "states": EMPLOYER_FLOW.labels,
+            "natures": codes.NATURE}
+
+
+async def _admin_page(request: web.Request, form: Form, status: int = 200) -> web.Response:
+    employer_id = int(request.match_info["employer_id"])
+    async with request.app[DB].read() as conn:
+        org = await service.get(conn, employer_id)
+        if org is None:
+            raise web.HTTPNotFound()
+        history = await audit.history(conn, "employer", employer_id)
+    return aiohttp_jinja2.render_template("employers/admin_detail.html", request, {
+        "org": org, "form": form, "history": history, "states": EMPLOYER_FLOW.labels,
+        "actions": EMPLOYER_FLOW.action_labels, "natures": codes.NATURE,
+        "industries": codes.INDUSTRY,
+        "can": EMPLOYER_FLOW.allowed(org.status, Role.PLATFORM_ADMIN)}, status=status)
+
+
+@allow(Role.PLATFORM_ADMIN)
+async def admin_detail(request: web.Request) -> web.Response:
+    return await _admin_page(request, Form())
+
+
+@allow(Role.PLATFORM_ADMIN)
+async def admin_review(request: web.Request) -> web.Response:
+    form = Form(await request.post())
+    action = form.get("action")
+    employer_id = int(request.match_info["employer_id"])
+    try:
+        async with request.app[DB].write() as conn:
+            await service.review(conn, employer_id, action,
+                                 actor_id=require_identity(request).account_id,
+                                 reason=form.get("reason").strip() or None,
+                                 now=request.app[CLOCK].now(),
+                                 base_url=request.app[SETTINGS].public_base_url)
+    except NotAllowed as exc:
+        form.error("reason" if "原因" in str(exc) else "_form", str(exc))
+        return await _admin_page(request, form, 400)
+    raise web.HTTPSeeOther(str(request.app.router["admin_employers"].url_for()))

@@ -1,0 +1,1 @@
+"""Jobs: posting, platform review, public browsing and search."""

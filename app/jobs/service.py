@@ -1,0 +1,181 @@
+"""Rules of jobs: who may post, review, what is public, and search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .. import audit
+from ..flows import Flow, NotAllowed, Step, transition
+from ..notify import notices
+from ..roles import Role
+from ..tables import accounts, applications, employers, jobs
+
+KINDS = ("全职", "实习")
+EDUCATIONS = ("不限", "专科", "本科", "硕士", "博士")
+PER_PAGE = 20
+
+
+class JobState(enum.StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    RETURNED = "returned"
+    CLOSED = "closed"
+
+
+PLATFORM = frozenset({Role.PLATFORM_ADMIN})
+EMPLOYER = frozenset({Role.EMPLOYER})
+JOB_FLOW = Flow(
+    entity="job", table=jobs,
+    labels={JobState.PENDING: "待审核", JobState.PUBLISHED: "已发布",
+            JobState.RETURNED: "已退回", JobState.CLOSED: "已关闭"},
+    action_labels={"approve": "通过", "return": "退回", "edit": "修改", "close": "关闭"},
+    steps={
+        (JobState.PENDING, "approve"): Step(JobState.PUBLISHED, PLATFORM),
+        (JobState.PENDING, "return"): Step(JobState.RETURNED, PLATFORM, reason_required=True),
+        # an edited job is reviewed again before the public sees the new text
+        (JobState.PENDING, "edit"): Step(JobState.PENDING, EMPLOYER),
+        (JobState.RETURNED, "edit"): Step(JobState.PENDING, EMPLOYER),
+        (JobState.PUBLISHED, "edit"): Step(JobState.PENDING, EMPLOYER),
+        (JobState.PUBLISHED, "close"): Step(JobState.CLOSED, EMPLOYER),
+        (JobState.PENDING, "close"): Step(JobState.CLOSED, EMPLOYER),
+    })
+
+
+@dataclass(frozen=True)
+class JobInput:
+    title: str
+    kind: str
+    city: str
+    salary_min: int | None
+    salary_max: int | None
+    education: str
+    majors: str
+    headcount: int
+    description: str
+    closing_date: dt.date | None
+
+
+def is_open(job: sa.Row, today: dt.date) -> bool:
+    """Accepting applications: published and not past its closing date."""
+    return job.status == JobState.PUBLISHED and (job.closing_date is None or job.closing_date >= today)
+
+
+async def create(conn: AsyncConnection, employer_id: int, data: JobInput, *, actor_id: int,
+                 now: dt.datetime) -> int:
+    status = (await conn.execute(sa.select(employers.c.status).where(
+        employers.c.id == employer_id))).scalar()
+    if status != "approved":
+        raise NotAllowed("单位注册审核通过后才能发布岗位")
+    job_id = (await conn.execute(jobs.insert().values(
+        employer_id=employer_id, status=JobState.PENDING, created_at=now, updated_at=now,
+        **data.__dict__).returning(jobs.c.id))).scalar_one()
+    await audit.record(conn, at=now, actor_id=actor_id, action="create", entity="job",
+                       entity_id=job_id, to_state=JobState.PENDING)
+    return job_id
+
+
+async def own(conn: AsyncConnection, employer_id: int, job_id: int) -> sa.Row | None:
+    return (await conn.execute(sa.select(jobs).where(
+        jobs.c.id == job_id, jobs.c.employer_id == employer_id))).first()
+
+
+async def update(conn: AsyncConnection, job_id: int, data: JobInput, *, actor_id: int,
+                 now: dt.datetime) -> None:
+    await transition(conn, JOB_FLOW, job_id, "edit", actor_id=actor_id, role=Role.EMPLOYER,
+                     now=now, values={**data.__dict__, "updated_at": now, "return_reason": None})
+
+
+async def close(conn: AsyncConnection, job_id: int, *, actor_id: int, now: dt.datetime) -> None:
+    await transition(conn, JOB_FLOW, job_id, "close", actor_id=actor_id, role=Role.EMPLOYER,
+                     now=now, values={"updated_at": now})
+
+
+async def review(conn: AsyncConnection, job_id: int, action: str, *, actor_id: int,
+                 reason: str | None, now: dt.datetime) -> None:
+    await transition(conn, JOB_FLOW, job_id, action, actor_id=actor_id, role=Role.PLATFORM_ADMIN,
+                     now=now, reason=reason,
+                     values={"return_reason": reason if action == "return" else None,
+                             "updated_at": now})
+    job = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one()
+    title = (f"岗位“{job.title}”已通过审核并发布" if action == "approve"
+             else f"岗位“{job.title}”被退回：{reason}")
+    for account_id in (await conn.execute(sa.select(accounts.c.id).where(
+            accounts.c.employer_id == job.employer_id))).scalars():
+        await notices.add(conn, account_id=account_id, title=title, at=now,
+                          link=f"/employer/jobs/{job_id}/edit")
+
+
+async def for_employer(conn: AsyncConnection, employer_id: int) -> list[sa.Row]:
+    counts = (sa.select(sa.func.count()).select_from(applications)
+              .where(applications.c.job_id == jobs.c.id,
+                     applications.c.status != "withdrawn").scalar_subquery())
+    return list(await conn.execute(
+        sa.select(jobs, counts.label("applicants")).where(jobs.c.employer_id == employer_id)
+        .order_by(jobs.c.created_at.desc())))
+
+
+async def pending(conn: AsyncConnection) -> list[sa.Row]:
+    return list(await conn.execute(
+        sa.select(jobs, employers.c.name.label("employer_name"))
+        .join(employers, employers.c.id == jobs.c.employer_id)
+        .where(jobs.c.status == JobState.PENDING).order_by(jobs.c.updated_at)))
+
+
+async def detail(conn: AsyncConnection, job_id: int) -> sa.Row | None:
+    return (await conn.execute(
+        sa.select(jobs, employers.c.name.label("employer_name"),
+                  employers.c.nature.label("employer_nature"),
+                  employers.c.industry.label("employer_industry"),
+                  employers.c.location.label("employer_location"))
+        .join(employers, employers.c.id == jobs.c.employer_id)
+        .where(jobs.c.id == job_id))).first()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    rows: list[sa.Row]
+    total: int
+    page: int
+    pages: int
+
+
+def _public(today: dt.date) -> list[sa.ColumnElement[bool]]:
+    return [jobs.c.status == JobState.PUBLISHED, employers.c.status == "approved",
+            sa.or_(jobs.c.closing_date.is_(None), jobs.c.closing_date >= today)]
+
+
+async def search(conn: AsyncConnection, *, today: dt.date, q: str = "", city: str = "",
+                 kind: str = "", education: str = "", page: int = 1) -> SearchResult:
+    """Published, open jobs. Keywords are substrings (Chinese has no spaces to split words
+    on): each space-separated keyword must appear in the title, description, majors, city
+    or employer name."""
+    where = _public(today)
+    for word in q.split()[:5]:
+        where.append(sa.or_(*(col.icontains(word, autoescape=True) for col in (
+            jobs.c.title, jobs.c.description, jobs.c.majors, jobs.c.city, employers.c.name))))
+    if city:
+        where.append(jobs.c.city.icontains(city, autoescape=True))
+    if kind in KINDS:
+        where.append(jobs.c.kind == kind)
+    if education in EDUCATIONS and education != "不限":
+        # a job asking for 本科 suits a 本科 graduate; 不限 suits everyone
+        where.append(jobs.c.education.in_(["不限", education]))
+    base = sa.select(jobs, employers.c.name.label("employer_name")).join(
+        employers, employers.c.id == jobs.c.employer_id).where(*where)
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(base.subquery()))).scalar_one()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = list(await conn.execute(base.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+                                   .limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    return SearchResult(rows=rows, total=total, page=page, pages=pages)
+
+
+async def cities(conn: AsyncConnection, today: dt.date) -> list[str]:
+    return list((await conn.execute(
+        sa.select(jobs.c.city).join(employers, employers.c.id == jobs.c.employer_id)
+        .where(*_public(today)).distinct().order_by(jobs.c.city))).scalars())
