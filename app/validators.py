@@ -76,6 +76,20 @@ def normalize_phone(raw: str) -> str:
     return value
 
 
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+
+def normalize_contact_phone(raw: str) -> str:
+    """A mobile number, or a landline with its area code (023-12345678, ext. allowed)."""
+    try:
+        return normalize_phone(raw)
+    except Invalid:
+        value = re.sub(r"[\s()（）]", "", raw.strip())
+        if _LANDLINE.fullmatch(value):
+            return value
+        raise Invalid("请输入手机号或带区号的固定电话，如 023-12345678") from None
+
+
 def normalize_email(raw: str) -> str:
     value = raw.strip()
     if len(value) > 254 or not _EMAIL.fullmatch(value):

@@ -72,3 +72,16 @@ def test_email_and_password_rules():
     for weak in ("short1", "allletters", "12345678"):
         with pytest.raises(Invalid):
             check_password(weak)
+
+
+@pytest.mark.parametrize("raw,expected", [("023-1234 5678", "023-12345678"), ("13800138000", "13800138000"),
+                                          ("(010)87654321", "01087654321"), ("023-12345678-801", "023-12345678-801")])
+def test_contact_phone_accepts_landlines(raw, expected):
+    from app.validators import normalize_contact_phone
+    assert normalize_contact_phone(raw) == expected
+
+
+def test_contact_phone_refuses_junk():
+    from app.validators import normalize_contact_phone
+    with pytest.raises(Invalid, match="区号"):
+        normalize_contact_phone("12345")

@@ -85,7 +85,7 @@ async def application(request: web.Request) -> web.Response:
                                        now=request.app[CLOCK].now())
     row = await _employers_application(request)
     return aiohttp_jinja2.render_template("applications/detail.html", request, {
-        "app": row, "resume": row.snapshot["resume"], "student": row.snapshot["student"],
+        "application": row, "resume": row.snapshot["resume"], "student": row.snapshot["student"],
         "sections": SECTIONS, "states": APPLICATION_FLOW.labels,
         "can": APPLICATION_FLOW.allowed(row.status, Role.EMPLOYER)})
 

@@ -16,8 +16,8 @@ from ..middleware import require_identity
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB, FILES, SETTINGS
 from ..uploads import clean_image
-from ..validators import (Invalid, check_password, normalize_credit_code, normalize_email,
-                          normalize_phone)
+from ..validators import (Invalid, check_password, normalize_contact_phone,
+                          normalize_credit_code, normalize_email)
 from . import codes, service
 from .service import EMPLOYER_FLOW, EmployerState, Profile
 
@@ -33,7 +33,7 @@ def parse_profile(form: Form) -> Profile | None:
         form.error("industry", "请选择单位行业")
     location = form.required("location", "所在地")
     contact_name = form.required("contact_name", "联系人")
-    phone = form.check("contact_phone", "联系电话", normalize_phone)
+    phone = form.check("contact_phone", "联系电话", normalize_contact_phone)
     email = form.check("contact_email", "联系邮箱", normalize_email)
     if len(name) > 200:
         form.error("name", "单位名称过长")

@@ -21,13 +21,18 @@ def _resumes_url(request: web.Request, **query: str) -> str:
     return str(url.with_query(query) if query else url)
 
 
-@allow(Role.STUDENT)
-@aiohttp_jinja2.template("resumes/index.html")
-async def index(request: web.Request) -> dict[str, Any]:
+async def _index_page(request: web.Request, form: Form, status: int = 200) -> web.Response:
     async with request.app[DB].read() as conn:
         rows = await service.list_for(conn, require_identity(request).account_id)
-    return {"resumes": rows, "form": Form(), "titles": schema.KIND_TITLES,
-            "saved": request.query.get("saved"), "max_attachments": service.MAX_ATTACHMENTS}
+    return aiohttp_jinja2.render_template("resumes/index.html", request, {
+        "resumes": rows, "structured": {r.kind: r for r in rows if r.kind != "file"},
+        "form": form, "titles": schema.KIND_TITLES, "saved": request.query.get("saved"),
+        "max_attachments": service.MAX_ATTACHMENTS}, status=status)
+
+
+@allow(Role.STUDENT)
+async def index(request: web.Request) -> web.Response:
+    return await _index_page(request, Form())
 
 
 def _edit_page(request: web.Request, kind: str, data: dict[str, Any],
@@ -106,11 +111,7 @@ async def upload(request: web.Request) -> web.Response:
         except FormError as exc:
             form.errors.update(exc.errors)
     if not form.ok:
-        async with request.app[DB].read() as conn:
-            rows = await service.list_for(conn, require_identity(request).account_id)
-        return aiohttp_jinja2.render_template("resumes/index.html", request, {
-            "resumes": rows, "form": form, "titles": schema.KIND_TITLES, "saved": None,
-            "max_attachments": service.MAX_ATTACHMENTS}, status=400)
+        return await _index_page(request, form, 400)
     raise web.HTTPSeeOther(_resumes_url(request, saved="file"))
 
 
