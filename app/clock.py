@@ -21,3 +21,8 @@ class ManualClock(Clock):
 
     def advance(self, **delta: float) -> None:
         self._now += dt.timedelta(**delta)
+
+
+def china_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in China (UTC+8): 截止日期 and other dates users type mean this."""
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).date()

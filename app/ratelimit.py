@@ -24,21 +24,34 @@ class RateLimiter:
         self.db = db
         self.clock = clock
 
-    def _window(self, rule: Limit) -> dt.datetime:
+    def _window(self, rule: Limit) -> tuple[dt.datetime, float]:
+        """Start of the current window, and how far into it we are (0..1)."""
         now = self.clock.now().timestamp()
-        return dt.datetime.fromtimestamp(now - now % rule.window_seconds, dt.timezone.utc)
+        start = now - now % rule.window_seconds
+        return dt.datetime.fromtimestamp(start, dt.timezone.utc), (now - start) / rule.window_seconds
 
     async def blocked(self, rule: Limit, *keys: str) -> bool:
-        """True when any key has used up its allowance in the current window."""
+        """True when any key has used up its allowance.
+
+        A sliding-window estimate: this window's count plus the previous window's count
+        weighted by how much of it still overlaps the last `window_seconds`. Plain fixed
+        windows would let twice the limit through around a window boundary.
+        """
+        current, elapsed = self._window(rule)
+        previous = current - dt.timedelta(seconds=rule.window_seconds)
         async with self.db.read() as conn:
-            counts = (await conn.execute(
-                sa.select(rate_hits.c.count).where(
-                    rate_hits.c.key.in_(keys), rate_hits.c.window_start == self._window(rule))
-            )).scalars().all()
-        return any(c >= rule.limit for c in counts)
+            rows = await conn.execute(
+                sa.select(rate_hits.c.key, rate_hits.c.window_start, rate_hits.c.count).where(
+                    rate_hits.c.key.in_(keys), rate_hits.c.window_start.in_([current, previous])))
+        totals: dict[str, float] = {}
+        for key, start, count in rows:
+            weight = 1.0 if start == current else 1.0 - elapsed
+            totals[key] = totals.get(key, 0.0) + count * weight
+        # Blocked until the estimate leaves room for one whole attempt more.
+        return any(total > rule.limit - 1 for total in totals.values())
 
     async def hit(self, rule: Limit, *keys: str) -> None:
-        window = self._window(rule)
+        window, _ = self._window(rule)
         insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
         async with self.db.write() as conn:
             for key in keys:

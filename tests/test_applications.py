@@ -7,6 +7,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from app.clock import china_date
 from app.db import Database
 from app.tables import applications, audit_log, notices
 from tests.conftest import count
@@ -135,7 +136,7 @@ async def test_closed_or_expired_jobs_take_no_applications(student, employer, jo
     assert "error=" in resp.headers["Location"]
     expired = await published_job(settings.database_url, world.employer_id, world.staff["employer"][1],
                                   world.staff["platform"][1], clock.now(),
-                                  closing_date=clock.now().date())
+                                  closing_date=china_date(clock.now()))
     clock.advance(days=1)
     resp = await student.post(f"/jobs/{expired}/apply")
     assert "error=" in resp.headers["Location"]

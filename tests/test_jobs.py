@@ -6,6 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.clock import china_date
 from app.db import Database
 from app.tables import audit_log, jobs
 from tests.conftest import count, field_error
@@ -98,7 +99,7 @@ async def test_chinese_keyword_search_filters_and_pages(client, world, settings,
     await make(title="财务会计", city="成都", majors="会计学", description="负责账务处理。",
                education="专科")
     await make(title="嵌入式软件实习生", kind="实习", city="重庆市渝北区", description="单片机开发")
-    await make(title="过期的软件岗位", closing_date=clock.now().date() - dt.timedelta(days=1))
+    await make(title="过期的软件岗位", closing_date=china_date(clock.now()) - dt.timedelta(days=1))
     html = await (await client.get("/jobs?q=软件")).text()
     assert sorted(titles(html)) == ["嵌入式软件实习生", "软件开发工程师"]
     assert sorted(titles(await (await client.get("/jobs?q=软件 重庆")).text())) == [

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import files
+from ..clock import china_date
 from ..flows import Flow, NotAllowed, Step, transition
 from ..notify import notices
 from ..resumes import service as resumes
@@ -68,7 +69,7 @@ async def student_card(conn: AsyncConnection, account_id: int) -> dict[str, Any]
 async def apply(conn: AsyncConnection, store: FileStore, *, job_id: int, account_id: int,
                 now: dt.datetime) -> int:
     job = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).first()
-    if job is None or not is_open(job, now.date()):
+    if job is None or not is_open(job, china_date(now)):
         raise NotAllowed("该岗位已停止接收简历")
     resume = await resumes.default_for(conn, account_id)
     if resume is None:

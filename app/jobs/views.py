@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .. import audit
 from ..applications import service as applications
+from ..clock import china_date
 from ..flows import NotAllowed
 from ..forms import Form
 from ..middleware import identity, require_identity
@@ -20,7 +21,7 @@ from .service import EDUCATIONS, JOB_FLOW, KINDS, JobInput
 
 
 def _today(request: web.Request) -> dt.date:
-    return request.app[CLOCK].now().date()
+    return china_date(request.app[CLOCK].now())
 
 
 def _int(form: Form, name: str, label: str, low: int, high: int, required: bool) -> int | None:
