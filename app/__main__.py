@@ -55,7 +55,7 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.database_url)
     try:
         if args.command == "demo":
-            return await _demo(db, args.if_empty)
+            return await _demo(db, settings, args.if_empty)
         if args.command == "create-admin":
             return await _create_admin(db, args)
         if args.command == "import-students":
@@ -65,10 +65,11 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
-async def _demo(db: Database, if_empty: bool) -> int:
+async def _demo(db: Database, settings: Settings, if_empty: bool) -> int:
     from . import demo
+    from .uploads import FileStore
     if await demo.is_empty(db):
-        await demo.load(db, Clock().now())
+        await demo.load(db, FileStore(settings.data_dir), Clock().now())
         print("演示数据已载入")
     elif not if_empty:
         print("数据库已有数据，未载入演示数据", file=sys.stderr)

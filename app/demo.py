@@ -5,16 +5,21 @@ rules; none belongs to a real person or company."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from . import files
+from .applications import service as applications
 from .auth import service as accounts_service
 from .db import Database
+from .resumes import service as resumes
 from .roles import Role
 from .students.parsing import RecordIn
 from .students.service import upsert
 from .tables import colleges, employers, jobs, majors, schools, student_records
+from .uploads import FileStore
 from .validators import USCC_ALPHABET, make_id_number, uscc_check_char
 
 PASSWORD = "Demo12345"
@@ -51,7 +56,7 @@ async def is_empty(db: Database) -> bool:
         return (await conn.execute(sa.select(sa.func.count()).select_from(schools))).scalar_one() == 0
 
 
-async def load(db: Database, now: dt.datetime) -> None:
+async def load(db: Database, store: FileStore, now: dt.datetime) -> None:
     async with db.write() as conn:
         school_id = (await conn.execute(schools.insert().values(
             code=SCHOOL[0], name=SCHOOL[1]).returning(schools.c.id))).scalar_one()
@@ -66,7 +71,8 @@ async def load(db: Database, now: dt.datetime) -> None:
             major_ids.append(mids)
         await _students(conn, school_id, college_ids, major_ids, now)
         await _staff(conn, school_id, college_ids[0], now)
-        await _employer(conn, now)
+        job_ids = await _employers(conn, store, now)
+        await _resumes_and_applications(conn, store, job_ids, now)
 
 
 async def _students(conn: AsyncConnection, school_id: int, college_ids: list[int],
@@ -99,17 +105,82 @@ async def _staff(conn: AsyncConnection, school_id: int, college_id: int, now: dt
             school_id=None if role == Role.PLATFORM_ADMIN else school_id, college_id=college)
 
 
-async def _employer(conn: AsyncConnection, now: dt.datetime) -> None:
-    employer_id = (await conn.execute(employers.insert().values(
-        name="示例科技有限公司", credit_code=demo_credit_code(1), status="approved",
-        created_at=now).returning(employers.c.id))).scalar_one()
-    await accounts_service.create_account(
-        conn, role=Role.EMPLOYER, username="demo_employer", password=PASSWORD,
-        display_name="示例科技有限公司", now=now, email="hr@demo-tech.example.cn",
-        employer_id=employer_id)
-    await conn.execute(jobs.insert().values(
-        employer_id=employer_id, title="后端开发工程师", kind="全职", city="重庆",
-        description="负责招聘平台后端服务的开发与维护。", status="published", created_at=now))
+EMPLOYERS = [
+    # name, username, nature, industry, location, approved, jobs
+    ("示例科技有限公司", "demo_employer", "39", "34", "重庆市渝北区", True, [
+        ("后端开发工程师", "全职", "重庆", 9000, 16000, "本科", "计算机科学与技术、软件工程",
+         "负责招聘平台后端服务的开发与维护，熟悉 Python 或 Java。"),
+        ("前端开发实习生", "实习", "重庆", 3000, 4500, "本科", "软件工程",
+         "参与校园招聘小程序与网页的开发，每周到岗不少于4天。"),
+        ("数据分析师", "全职", "成都", 8000, 12000, "硕士", "统计学、计算机科学与技术",
+         "负责毕业生就业数据的统计、分析与可视化报告。"),
+    ]),
+    ("山城会计师事务所", "demo_employer2", "39", "37", "重庆市渝中区", True, [
+        ("审计助理", "全职", "重庆", 6000, 9000, "本科", "会计学、审计学",
+         "协助项目经理完成年度审计工作，需持有或正在备考注册会计师。"),
+        ("市场专员", "全职", "重庆", 5500, 8000, "专科", "市场营销",
+         "负责校园市场活动的策划与执行。"),
+    ]),
+    ("巴渝智能制造股份有限公司", "demo_employer3", "31", "22", "重庆市两江新区", False, []),
+]
+
+
+def demo_licence() -> bytes:
+    from PIL import Image, ImageDraw
+    img = Image.new("RGB", (480, 320), (250, 246, 230))
+    ImageDraw.Draw(img).rectangle((12, 12, 468, 308), outline=(180, 40, 40), width=6)
+    out = io.BytesIO()
+    img.save(out, format="JPEG")
+    return out.getvalue()
+
+
+async def _employers(conn: AsyncConnection, store: FileStore, now: dt.datetime) -> list[int]:
+    job_ids = []
+    licence = demo_licence()
+    for seed, (name, username, nature, industry, location, approved, job_list) in enumerate(EMPLOYERS, 1):
+        employer_id = (await conn.execute(employers.insert().values(
+            name=name, credit_code=demo_credit_code(seed), created_at=now, updated_at=now,
+            status="approved" if approved else "pending", nature=nature, industry=industry,
+            location=location, contact_name="招聘负责人", contact_phone=f"023-6{seed}000000",
+            contact_email=f"hr{seed}@demo-employer.example.cn").returning(employers.c.id))).scalar_one()
+        account_id = await accounts_service.create_account(
+            conn, role=Role.EMPLOYER, username=username, password=PASSWORD, display_name=name,
+            now=now, email=f"hr{seed}@demo-employer.example.cn", employer_id=employer_id)
+        file_id = await files.save(conn, store, owner_id=account_id, kind=files.FileKind.LICENCE,
+                                   display_name="营业执照.jpg", content_type="image/jpeg",
+                                   data=licence, now=now)
+        await conn.execute(employers.update().where(employers.c.id == employer_id)
+                           .values(licence_file_id=file_id))
+        for title, kind, city, low, high, education, major_text, description in job_list:
+            job_ids.append((await conn.execute(jobs.insert().values(
+                employer_id=employer_id, title=title, kind=kind, city=city, salary_min=low,
+                salary_max=high, education=education, majors=major_text, headcount=3,
+                description=description, status="published", created_at=now, updated_at=now)
+                .returning(jobs.c.id))).scalar_one())
+    return job_ids
+
+
+async def _resumes_and_applications(conn: AsyncConnection, store: FileStore, job_ids: list[int],
+                                    now: dt.datetime) -> None:
+    for i, s in enumerate(demo_students()[:ACTIVATED]):
+        account_id = (await conn.execute(sa.select(student_records.c.account_id).where(
+            student_records.c.student_no == s["student_no"]))).scalar_one()
+        major = "计算机科学与技术" if s["college"] == 0 else "会计学"
+        data = {
+            "basic": {"name": s["name"], "gender": "", "birth": "2003-0%d" % (i + 1), "phone": "",
+                      "email": f"student{i + 1}@demo.example.cn", "objective": "软件开发",
+                      "city": "重庆"},
+            "education": [{"school": SCHOOL[1], "major": major, "degree": "本科",
+                           "start": "2022-09", "end": "2026-06"}],
+            "experience": [{"org": "示例科技有限公司", "role": "实习生", "start": "2025-07",
+                            "end": "2025-08", "detail": "参与内部系统的测试与文档编写。"}],
+            "projects": [], "skills": [{"skill": "Python", "level": "熟练"}],
+            "certificates": [{"title": "大学英语六级", "date": "2024-06"}], "awards": [],
+            "self_evaluation": {"text": "学习能力强，做事认真负责。"}}
+        await resumes.save_structured(conn, account_id, "zh", data, now)
+        if i < 2:
+            for job_id in job_ids[:2]:
+                await applications.apply(conn, store, job_id=job_id, account_id=account_id, now=now)
 
 
 def logins_text() -> str:
@@ -121,7 +192,7 @@ def logins_text() -> str:
         f"（或邮箱 student1@demo.example.cn）",
         f"  学生激活  【学生激活】 学校 {SCHOOL[1]}，学号 {fresh['student_no']}，"
         f"姓名 {fresh['name']}，身份证号 {fresh['id_number']}",
-        "  用人单位  【我是单位】 demo_employer",
+        "  用人单位  【我是单位】 demo_employer（另有 demo_employer2；demo_employer3 待平台审核）",
         "  辅导员    管理人员登录 demo_counselor",
         "  学校管理员 管理人员登录 demo_school",
         "  平台管理员 管理人员登录 demo_admin（邮件发件箱在平台管理中心）",
