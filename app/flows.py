@@ -41,7 +41,14 @@ class Flow:
 
 
 class NotAllowed(Exception):
-    """The action is not possible now; the message names the current state, in Chinese."""
+    """The action is not possible now; the message names the current state, in Chinese.
+
+    `field` names the form field the message belongs next to ("_form" for the page top).
+    """
+
+    def __init__(self, message: str, field: str = "_form") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: str, *,
@@ -58,7 +65,7 @@ async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: st
     if step is None or role not in step.roles:
         raise NotAllowed(f"当前状态为“{label}”，不能执行“{action_label}”")
     if step.reason_required and not (reason or "").strip():
-        raise NotAllowed("请填写原因")
+        raise NotAllowed("请填写原因", field="reason")
     result = await conn.execute(
         t.update().where(t.c.id == item_id, t.c.status == current)
         .values(status=step.to.value, **(values or {})))

@@ -38,6 +38,11 @@ class Form:
             self.errors.setdefault(name, str(exc))
             return None
 
+    def confirm_password(self, password: str | None, name: str = "password2") -> None:
+        """The 确认密码 field must repeat the (valid) password."""
+        if self.required(name, "确认密码") and password and self.get(name) != password:
+            self.error(name, "两次输入的密码不一致")
+
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 

@@ -19,5 +19,5 @@ SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
 CLOCK = web.AppKey("clock", Clock)
 FILES = web.AppKey("files", FileStore)
-OUTBOX = web.AppKey("outbox", "OutboxWorker")
+OUTBOX = web.AppKey("outbox", "OutboxWorker")  # string types: see the TYPE_CHECKING import
 IMPORTS = web.AppKey("imports", "ImportRunner")

@@ -1,6 +1,5 @@
 """School admins import student records through the UI: report, progress, re-import updates."""
 
-import dataclasses
 import datetime as dt
 import io
 import re

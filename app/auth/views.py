@@ -49,8 +49,15 @@ def _ip(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
+async def open_session(conn, request: web.Request, account_id: int) -> str:  # noqa: ANN001
+    """A new server-side session for this browser, inside the caller's transaction."""
+    return await sessions.start(conn, account_id=account_id, now=request.app[CLOCK].now(),
+                                days=request.app[SETTINGS].session_days,
+                                user_agent=request.headers.get("User-Agent", ""))
+
+
 def start_session_response(request: web.Request, response: web.HTTPException,
-                            token: str) -> web.HTTPException:
+                           token: str) -> web.HTTPException:
     s = request.app[SETTINGS]
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
                         secure=s.secure_cookies, max_age=s.session_days * 86400, path="/")
@@ -60,10 +67,16 @@ def start_session_response(request: web.Request, response: web.HTTPException,
 
 # ---- 学生激活 -------------------------------------------------------------------------
 
-async def _activation_page(request: web.Request, form: Form, status: int = 200) -> web.Response:
+async def _school_form_page(request: web.Request, template: str, form: Form,
+                            status: int) -> web.Response:
+    """A page whose form starts with the 学校 select."""
     async with request.app[DB].read() as conn:
         choices = await service.school_choices(conn)
-    return _render(request, "auth/activate.html", {"form": form, "schools": choices}, status)
+    return _render(request, template, {"form": form, "schools": choices}, status)
+
+
+async def _activation_page(request: web.Request, form: Form, status: int = 200) -> web.Response:
+    return await _school_form_page(request, "auth/activate.html", form, status)
 
 
 @public
@@ -126,8 +139,7 @@ async def profile_submit(request: web.Request) -> web.Response:
     email = form.check("email", "邮箱", normalize_email)
     phone = form.check("phone", "手机号", normalize_phone)
     password = form.check("password", "密码", check_password)
-    if form.required("password2", "确认密码") and password and form.get("password2") != password:
-        form.error("password2", "两次输入的密码不一致")
+    form.confirm_password(password)
     if form.ok:
         app = request.app
         now = app[CLOCK].now()
@@ -136,9 +148,7 @@ async def profile_submit(request: web.Request) -> web.Response:
                 account_id = await service.activate(conn, record_id=record_id, email=email or "",
                                                     phone=phone or "", password=password or "",
                                                     now=now)
-                sid = await sessions.start(conn, account_id=account_id, now=now,
-                                           days=app[SETTINGS].session_days,
-                                           user_agent=request.headers.get("User-Agent", ""))
+                sid = await open_session(conn, request, account_id)
         except FormError as exc:
             form.errors.update(exc.errors)
         else:
@@ -209,13 +219,11 @@ async def login_submit(request: web.Request) -> web.Response:
         await limiter.hit(rule, *keys)
         form.error("_form", service.BAD_LOGIN)
         return await _login_page(request, form, 400)
-    now = app[CLOCK].now()
     async with app[DB].write() as conn:
         old = identity(request)
         if old is not None:
             await sessions.end(conn, old.session_hash)
-        sid = await sessions.start(conn, account_id=account_id, now=now, days=s.session_days,
-                                   user_agent=request.headers.get("User-Agent", ""))
+        sid = await open_session(conn, request, account_id)
         role = await service.role_of(conn, account_id)
     target = _safe_next(form.get("next")) or centre_url(request, role)
     raise start_session_response(request, web.HTTPSeeOther(target), sid)
@@ -236,9 +244,7 @@ async def logout(request: web.Request) -> web.Response:
 # ---- 忘记密码 -------------------------------------------------------------------------
 
 async def _forgot_page(request: web.Request, form: Form, status: int = 200) -> web.Response:
-    async with request.app[DB].read() as conn:
-        choices = await service.school_choices(conn)
-    return _render(request, "auth/forgot.html", {"form": form, "schools": choices}, status)
+    return await _school_form_page(request, "auth/forgot.html", form, status)
 
 
 @public
@@ -372,8 +378,7 @@ async def new_password_submit(request: web.Request) -> web.Response:
     flow = await _flow(request)
     form = Form(await request.post())
     password = form.check("password", "新密码", check_password)
-    if form.required("password2", "确认密码") and password and form.get("password2") != password:
-        form.error("password2", "两次输入的密码不一致")
+    form.confirm_password(password)
     if not form.ok:
         return _new_password_page(request, form, 400)
     app = request.app

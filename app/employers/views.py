@@ -8,11 +8,11 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from .. import audit
-from ..auth import sessions
-from ..auth.views import start_session_response
+from ..auth.views import open_session, start_session_response
 from ..flows import NotAllowed
 from ..forms import Form, FormError
 from ..middleware import require_identity
+from ..reviewing import submit_review
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB, FILES, SETTINGS
 from ..uploads import clean_image
@@ -78,8 +78,7 @@ async def register_submit(request: web.Request) -> web.Response:
     profile = parse_profile(form)
     username = form.required("username", "用户名")
     password = form.check("password", "密码", check_password)
-    if form.required("password2", "确认密码") and password and form.get("password2") != password:
-        form.error("password2", "两次输入的密码不一致")
+    form.confirm_password(password)
     licence = await read_licence(post, form, request.app[SETTINGS].upload_max_bytes, True)
     if form.ok and profile and licence:
         app = request.app
@@ -89,9 +88,7 @@ async def register_submit(request: web.Request) -> web.Response:
                 account_id = await service.register(
                     conn, app[FILES], profile=profile, username=username, password=password or "",
                     licence=licence[0], licence_type=licence[1], now=now)
-                sid = await sessions.start(conn, account_id=account_id, now=now,
-                                           days=app[SETTINGS].session_days,
-                                           user_agent=request.headers.get("User-Agent", ""))
+                sid = await open_session(conn, request, account_id)
         except FormError as exc:
             form.errors.update(exc.errors)
         else:
@@ -172,17 +169,12 @@ async def admin_detail(request: web.Request) -> web.Response:
 
 @allow(Role.PLATFORM_ADMIN)
 async def admin_review(request: web.Request) -> web.Response:
-    form = Form(await request.post())
-    action = form.get("action")
     employer_id = int(request.match_info["employer_id"])
-    try:
-        async with request.app[DB].write() as conn:
-            await service.review(conn, employer_id, action,
-                                 actor_id=require_identity(request).account_id,
-                                 reason=form.get("reason").strip() or None,
-                                 now=request.app[CLOCK].now(),
-                                 base_url=request.app[SETTINGS].public_base_url)
-    except NotAllowed as exc:
-        form.error("reason" if "原因" in str(exc) else "_form", str(exc))
-        return await _admin_page(request, form, 400)
-    raise web.HTTPSeeOther(str(request.app.router["admin_employers"].url_for()))
+    ident = require_identity(request)
+
+    async def decide(conn, action: str, reason: str | None) -> None:  # noqa: ANN001
+        await service.review(conn, employer_id, action, actor_id=ident.account_id, reason=reason,
+                             now=request.app[CLOCK].now(),
+                             base_url=request.app[SETTINGS].public_base_url)
+    return await submit_review(request, decide, _admin_page,
+                               str(request.app.router["admin_employers"].url_for()))

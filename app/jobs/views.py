@@ -14,6 +14,7 @@ from ..clock import china_date
 from ..flows import NotAllowed
 from ..forms import Form
 from ..middleware import identity, require_identity
+from ..reviewing import submit_review
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB
 from . import service
@@ -210,7 +211,7 @@ async def _admin_page(request: web.Request, form: Form, status: int = 200) -> we
     return aiohttp_jinja2.render_template("jobs/admin_detail.html", request, {
         "job": job, "form": form, "history": history, "states": JOB_FLOW.labels,
         "actions": JOB_FLOW.action_labels,
-        "can": [a for a in JOB_FLOW.allowed(job.status, Role.PLATFORM_ADMIN)]}, status=status)
+        "can": JOB_FLOW.allowed(job.status, Role.PLATFORM_ADMIN)}, status=status)
 
 
 @allow(Role.PLATFORM_ADMIN)
@@ -220,14 +221,11 @@ async def admin_detail(request: web.Request) -> web.Response:
 
 @allow(Role.PLATFORM_ADMIN)
 async def admin_review(request: web.Request) -> web.Response:
-    form = Form(await request.post())
-    try:
-        async with request.app[DB].write() as conn:
-            await service.review(conn, int(request.match_info["job_id"]), form.get("action"),
-                                 actor_id=require_identity(request).account_id,
-                                 reason=form.get("reason").strip() or None,
-                                 now=request.app[CLOCK].now())
-    except NotAllowed as exc:
-        form.error("reason" if "原因" in str(exc) else "_form", str(exc))
-        return await _admin_page(request, form, 400)
-    raise web.HTTPSeeOther(str(request.app.router["admin_jobs"].url_for()))
+    job_id = int(request.match_info["job_id"])
+    ident = require_identity(request)
+
+    async def decide(conn, action: str, reason: str | None) -> None:  # noqa: ANN001
+        await service.review(conn, job_id, action, actor_id=ident.account_id, reason=reason,
+                             now=request.app[CLOCK].now())
+    return await submit_review(request, decide, _admin_page,
+                               str(request.app.router["admin_jobs"].url_for()))
