@@ -295,3 +295,60 @@ import_jobs = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("finished_at", Time),
 )
+
+
+# One employer's interviews on one day form a session: the booth's queue in the hall.
+interview_sessions = sa.Table(
+    "interview_sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("employer_id", sa.ForeignKey("employers.id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),  # China date
+    sa.Column("starts_at", Time, nullable=False),
+    sa.Column("ends_at", Time, nullable=False),
+    sa.Column("allow_walk_ins", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.String(20), nullable=False),  # scheduled, open, ended, closed
+    sa.Column("created_at", Time, nullable=False),
+    sa.UniqueConstraint("employer_id", "day", name="uq_interview_sessions_employer_day"),
+)
+
+interviews = sa.Table(
+    "interviews", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("interview_sessions.id"), nullable=False),
+    sa.Column("application_id", sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False),  # the student
+    sa.Column("starts_at", Time, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(20), nullable=False),  # InterviewState
+    sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),  # .ics SEQUENCE
+    sa.Column("outcome", sa.String(10)),  # 通过 / 待定 / 不通过
+    sa.Column("outcome_released", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("employer_notes", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("ix_interviews_session", "session_id", "starts_at"),
+    sa.Index("ix_interviews_account", "account_id", "starts_at"),
+)
+
+# A student's place in a booth's queue. It lives in the database so that a restart or a
+# second process loses no place; the ordering itself is a pure function (rtc/queue.py).
+hall_tickets = sa.Table(
+    "hall_tickets", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("interview_sessions.id"), nullable=False),
+    sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("interview_id", sa.ForeignKey("interviews.id")),  # None for a walk-in
+    sa.Column("slot_at", Time),
+    sa.Column("status", sa.String(20), nullable=False),  # TicketState
+    sa.Column("arrived_at", Time, nullable=False),
+    sa.Column("last_seen_at", Time, nullable=False),
+    sa.Column("connected", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("called_at", Time),
+    sa.Column("call_started_at", Time),
+    sa.Column("finished_at", Time),
+    sa.Column("probe", sa.JSON),
+    sa.Column("created_at", Time, nullable=False),
+    sa.UniqueConstraint("session_id", "account_id", name="uq_hall_tickets_session_account"),
+    sa.Index("ix_hall_tickets_session", "session_id", "status"),
+)

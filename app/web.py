@@ -20,6 +20,7 @@ from .clock import Clock
 from .config import Settings
 from .db import Database
 from .employers import views as employer_views
+from .interviews import views as interview_views
 from .jobs import views as job_views
 from .middleware import access_middleware, csrf_middleware, session_middleware, set_security_headers
 from .notify.outbox import OutboxWorker
@@ -119,6 +120,19 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/platform/jobs/{job_id:\\d+}", job_views.admin_detail, name="admin_job")
     r.add_post("/platform/jobs/{job_id:\\d+}/review", job_views.admin_review,
                name="admin_job_review")
+    # 视频面试邀请
+    r.add_post("/employer/interviews/invite", interview_views.invite, name="interview_invite")
+    r.add_get("/employer/interviews", interview_views.schedule, name="interview_schedule")
+    r.add_get("/employer/interviews/{interview_id:\\d+}", interview_views.reschedule_form,
+              name="interview_reschedule")
+    r.add_post("/employer/interviews/{interview_id:\\d+}", interview_views.reschedule_submit)
+    r.add_post("/employer/interviews/{interview_id:\\d+}/cancel", interview_views.cancel,
+               name="interview_cancel")
+    r.add_get("/student/interviews", interview_views.my_interviews, name="my_interviews")
+    r.add_get("/student/interviews/{interview_id:\\d+}", interview_views.invitation,
+              name="interview_invitation")
+    r.add_post("/student/interviews/{interview_id:\\d+}/answer", interview_views.answer,
+               name="interview_answer")
     r.add_get("/files/{file_id:[A-Za-z0-9_-]+}", application_views.download, name="file")
     # Platform admin
     r.add_get("/platform/outbox", admin_views.outbox, name="outbox")

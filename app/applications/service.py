@@ -47,6 +47,7 @@ APPLICATION_FLOW = Flow(
         (ApplicationState.NEW, "reject"): Step(ApplicationState.REJECTED, EMPLOYER),
         (ApplicationState.VIEWED, "reject"): Step(ApplicationState.REJECTED, EMPLOYER),
         (ApplicationState.VIEWED, "invite"): Step(ApplicationState.INVITED, EMPLOYER),
+        (ApplicationState.INVITED, "reject"): Step(ApplicationState.REJECTED, EMPLOYER),
         (ApplicationState.NEW, "withdraw"): Step(ApplicationState.WITHDRAWN, STUDENT),
         (ApplicationState.WITHDRAWN, "reapply"): Step(ApplicationState.NEW, STUDENT),
     })

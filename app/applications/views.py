@@ -11,6 +11,7 @@ from aiohttp import web
 
 from .. import files
 from ..flows import NotAllowed
+from ..forms import Form
 from ..jobs import service as jobs
 from ..middleware import require_identity
 from ..resumes.schema import SECTIONS
@@ -65,7 +66,7 @@ async def applicants(request: web.Request) -> dict[str, Any]:
         if job is None:
             raise web.HTTPNotFound()
         rows = await service.for_job(conn, job.id)
-    return {"job": job, "rows": rows, "states": APPLICATION_FLOW.labels}
+    return {"job": job, "rows": rows, "states": APPLICATION_FLOW.labels, "form": Form()}
 
 
 async def _employers_application(request: web.Request):  # noqa: ANN202
@@ -87,7 +88,7 @@ async def application(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("applications/detail.html", request, {
         "application": row, "resume": row.snapshot["resume"], "student": row.snapshot["student"],
         "sections": SECTIONS, "states": APPLICATION_FLOW.labels,
-        "can": APPLICATION_FLOW.allowed(row.status, Role.EMPLOYER)})
+        "can": APPLICATION_FLOW.allowed(row.status, Role.EMPLOYER), "form": Form()})
 
 
 @allow(Role.EMPLOYER)
