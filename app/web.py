@@ -30,6 +30,7 @@ from .students import views as student_views
 from .students.imports import ImportRunner
 from .templating import FILTERS
 from .uploads import FileStore
+from rtc.setup import setup_hall
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_workers)
     setup_routes(app)
+    setup_hall(app)
     return app
 
 

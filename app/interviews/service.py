@@ -51,6 +51,8 @@ INTERVIEW_FLOW = Flow(
         (InterviewState.ACCEPTED, "finish"): Step(InterviewState.DONE, EMPLOYER),
         (InterviewState.INVITED, "no_show"): Step(InterviewState.NO_SHOW, EMPLOYER),
         (InterviewState.ACCEPTED, "no_show"): Step(InterviewState.NO_SHOW, EMPLOYER),
+        # a student marked 未到 whom the employer recalls can still be interviewed
+        (InterviewState.NO_SHOW, "finish"): Step(InterviewState.DONE, EMPLOYER),
     })
 
 

@@ -1,0 +1,244 @@
+"""The /hall socket.io namespace: queue places, calls, and the WebRTC signaling relay.
+
+Auth happens in `connect` with the session cookie and the Origin header. Every event
+payload is validated and every act is checked against the caller's own tickets or booth.
+Signaling messages are relayed only between the two members of a call and never stored.
+Rooms: user:<account>, booth:<session>, call:<ticket>.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from app.auth import sessions
+from app.flows import NotAllowed
+from app.middleware import SESSION_COOKIE, allowed_origins
+from app.roles import Role
+from app.state import CLOCK, DB, SETTINGS
+
+from . import tickets
+
+log = logging.getLogger(__name__)
+MAX_SIGNAL_BYTES = 64 * 1024
+
+
+def _int(data: Any, key: str) -> int:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise NotAllowed("请求格式不正确")
+    return value
+
+
+class HallNamespace(socketio.AsyncNamespace):
+    def __init__(self, app: web.Application) -> None:
+        super().__init__("/hall")
+        self.app = app
+
+    # ---- helpers --------------------------------------------------------------------
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.app[CLOCK].now()
+
+    @property
+    def waiter_grace(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.app[SETTINGS].hall_waiter_grace_seconds)
+
+    async def broadcast(self, session_id: int) -> None:
+        """Send the booth's state to its room and each waiter's place to the waiter."""
+        async with self.app[DB].read() as conn:
+            booth = await tickets.load_booth(conn, session_id)
+            late = await tickets.late_interviews(conn, session_id, self.now)
+        if booth is None:
+            return
+        view = tickets.booth_view(booth, self.now, self.waiter_grace)
+        view["late"] = [{"interview_id": r.id, "name": r.name,
+                         "slot_at": r.starts_at.isoformat()} for r in late]
+        await self.emit("booth", view, room=f"booth:{session_id}")
+        queue = tickets.queue_view(booth, self.now, self.waiter_grace)
+        for row in booth.rows:
+            payload = {"ticket_id": row.id, "session_id": session_id, "status": row.status,
+                       "employer": booth.employer_name, **queue.get(row.id, {})}
+            await self.emit("queue", payload, room=f"user:{row.account_id}")
+
+    async def _who(self, sid: str) -> dict[str, Any]:
+        return await self.get_session(sid)
+
+    # ---- connection -----------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        request: web.Request = environ["aiohttp.request"]
+        if request.headers.get("Origin") not in allowed_origins(request):
+            raise socketio.exceptions.ConnectionRefusedError("来源不被允许")
+        token = request.cookies.get(SESSION_COOKIE)
+        found = None
+        if token:
+            async with self.app[DB].read() as conn:
+                found = await sessions.load(conn, token, self.now)
+        if found is None:
+            raise socketio.exceptions.ConnectionRefusedError("请先登录")
+        ident, _ = found
+        if ident.role not in (Role.STUDENT, Role.EMPLOYER):
+            raise socketio.exceptions.ConnectionRefusedError("无权进入面试大厅")
+        await self.save_session(sid, {"account_id": ident.account_id, "role": ident.role.value,
+                                      "employer_id": ident.employer_id, "name": ident.display_name})
+        await self.enter_room(sid, f"user:{ident.account_id}")
+        if ident.role == Role.STUDENT:
+            await self._student_back(sid, ident.account_id)
+
+    async def _student_back(self, sid: str, account_id: int) -> None:
+        """A student (re)connects: their places come back, a running call resumes."""
+        async with self.app[DB].write() as conn:
+            open_tickets = await tickets.open_tickets_of(conn, account_id)
+            for t in open_tickets:
+                await tickets.set_connected(conn, t.id, True, self.now)
+        for t in open_tickets:
+            if t.status == "in_call":
+                await self.enter_room(sid, f"call:{t.id}")
+                await self.emit("call_resumed", {"ticket_id": t.id}, room=f"call:{t.id}")
+            await self.broadcast(t.session_id)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        who = await self._who(sid)
+        if who.get("role") != Role.STUDENT:
+            return
+        # another tab of the same student may still be connected
+        others = [s for s in self.server.manager.get_participants(self.namespace,
+                                                                  f"user:{who['account_id']}")
+                  if s[0] != sid]
+        if others:
+            return
+        async with self.app[DB].write() as conn:
+            open_tickets = await tickets.open_tickets_of(conn, who["account_id"])
+            for t in open_tickets:
+                await tickets.set_connected(conn, t.id, False, self.now)
+        for t in open_tickets:
+            await self.broadcast(t.session_id)
+
+    # ---- events (each returns the ack payload) --------------------------------------
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        try:
+            return await super().trigger_event(event, *args)
+        except NotAllowed as exc:
+            return {"ok": False, "error": str(exc)}
+        except Exception:  # answer every call: a client must never wait for a lost ack
+            log.exception("hall event %s failed", event)
+            return {"ok": False, "error": "服务器内部错误，请稍后重试"}
+
+    async def on_join(self, sid: str, data: Any = None) -> dict[str, Any]:
+        who = await self._who(sid)
+        if who["role"] != Role.STUDENT:
+            raise NotAllowed("只有学生可以排队")
+        interview_id = _int(data, "interview_id")
+        probe = data.get("probe") if isinstance(data.get("probe"), dict) else None
+        if probe is not None and len(str(probe)) > 2000:
+            raise NotAllowed("检测结果过大")
+        async with self.app[DB].write() as conn:
+            ticket = await tickets.join(conn, account_id=who["account_id"], interview_id=interview_id,
+                                        now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
+                                        probe=probe)
+        await self.broadcast(ticket.session_id)
+        async with self.app[DB].read() as conn:
+            booth = await tickets.load_booth(conn, ticket.session_id)
+        place = tickets.queue_view(booth, self.now, self.waiter_grace).get(ticket.id, {})
+        return {"ok": True, "ticket_id": ticket.id, "session_id": ticket.session_id,
+                "status": ticket.status, **place}
+
+    async def _own_booth(self, sid: str, data: Any) -> tuple[dict[str, Any], int]:
+        who = await self._who(sid)
+        session_id = _int(data, "session_id")
+        if who["role"] != Role.EMPLOYER:
+            raise NotAllowed("只有单位可以操作面试间")
+        async with self.app[DB].read() as conn:
+            if not await tickets.employer_session(conn, session_id, who["employer_id"] or 0):
+                raise NotAllowed("无权操作该面试间")
+        return who, session_id
+
+    async def on_watch(self, sid: str, data: Any = None) -> dict[str, Any]:
+        _, session_id = await self._own_booth(sid, data)
+        await self.enter_room(sid, f"booth:{session_id}")
+        async with self.app[DB].read() as conn:
+            booth = await tickets.load_booth(conn, session_id)
+        current = booth.current_call()
+        if current is not None and current.status == "in_call":
+            await self.enter_room(sid, f"call:{current.id}")
+            await self.emit("call_resumed", {"ticket_id": current.id}, room=f"call:{current.id}")
+        await self.broadcast(session_id)
+        return {"ok": True, "booth": tickets.booth_view(booth, self.now, self.waiter_grace)}
+
+    async def on_call_next(self, sid: str, data: Any = None) -> dict[str, Any]:
+        _, session_id = await self._own_booth(sid, data)
+        async with self.app[DB].write() as conn:
+            ticket = await tickets.call_next(conn, session_id, self.now, self.waiter_grace)
+        if ticket is None:
+            return {"ok": True, "ticket_id": None}
+        await self.tell_called(ticket)
+        await self.broadcast(session_id)
+        return {"ok": True, "ticket_id": ticket.id}
+
+    async def on_recall(self, sid: str, data: Any = None) -> dict[str, Any]:
+        _, session_id = await self._own_booth(sid, data)
+        async with self.app[DB].write() as conn:
+            ticket = await tickets.recall(conn, _int(data, "ticket_id"), session_id, self.now)
+        await self.tell_called(ticket)
+        await self.broadcast(session_id)
+        return {"ok": True, "ticket_id": ticket.id}
+
+    async def tell_called(self, ticket: Any) -> None:
+        await self.emit("called", {"ticket_id": ticket.id, "session_id": ticket.session_id,
+                                   "answer_seconds": self.app[SETTINGS].hall_answer_grace_seconds},
+                        room=f"user:{ticket.account_id}")
+
+    async def on_answer(self, sid: str, data: Any = None) -> dict[str, Any]:
+        who = await self._who(sid)
+        async with self.app[DB].write() as conn:
+            ticket = await tickets.answer(conn, _int(data, "ticket_id"), who["account_id"], self.now)
+        room = f"call:{ticket.id}"
+        await self.enter_room(sid, room)
+        for employer_sid in self._booth_sids(ticket.session_id):
+            await self.enter_room(employer_sid, room)
+        # the student is the "polite" peer in perfect negotiation; the employer makes the offer
+        await self.emit("call_started", {"ticket_id": ticket.id}, room=room)
+        await self.broadcast(ticket.session_id)
+        return {"ok": True, "ticket_id": ticket.id}
+
+    def _booth_sids(self, session_id: int) -> list[str]:
+        return [s for s, _ in self.server.manager.get_participants(self.namespace, f"booth:{session_id}")]
+
+    async def on_signal(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Relay an SDP description or ICE candidate to the other member of the call."""
+        ticket_id = _int(data, "ticket_id")
+        payload = data.get("payload")
+        if not isinstance(payload, dict) or len(str(payload)) > MAX_SIGNAL_BYTES:
+            raise NotAllowed("信令格式不正确")
+        if f"call:{ticket_id}" not in self.rooms(sid):
+            raise NotAllowed("不在该通话中")
+        await self.emit("signal", {"ticket_id": ticket_id, "payload": payload},
+                        room=f"call:{ticket_id}", skip_sid=sid)
+        return {"ok": True}
+
+    async def on_finish(self, sid: str, data: Any = None) -> dict[str, Any]:
+        who = await self._who(sid)
+        ticket_id = _int(data, "ticket_id")
+        if who["role"] != Role.EMPLOYER:
+            raise NotAllowed("只有单位可以结束面试")
+        async with self.app[DB].write() as conn:
+            ticket = await tickets.ticket_for_employer(conn, ticket_id, who["employer_id"] or 0)
+            if ticket is None:
+                raise NotAllowed("无权操作该面试")
+            await tickets.finish(conn, ticket, outcome=str(data.get("outcome", "")),
+                                 notes=str(data.get("notes", ""))[:5000],
+                                 release=data.get("release") is True,
+                                 actor_id=who["account_id"], now=self.now)
+        await self.emit("call_ended", {"ticket_id": ticket_id}, room=f"call:{ticket_id}")
+        await self.close_room(f"call:{ticket_id}")
+        await self.broadcast(ticket.session_id)
+        return {"ok": True}

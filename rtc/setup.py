@@ -1,0 +1,74 @@
+"""Wires the real-time parts into the app: the socket.io server and the hall sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from typing import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from app.flows import NotAllowed
+from app.state import CLOCK, DB, SETTINGS
+
+from . import tickets
+from .hall import HallNamespace
+
+log = logging.getLogger(__name__)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+HALL = web.AppKey("hall", HallNamespace)
+SWEEP_SECONDS = 1.0
+
+
+def setup_hall(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    # cors_allowed_origins=None: engine.io itself accepts same-origin only; the namespace
+    # checks the Origin again in connect.
+    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
+                               cors_allowed_origins=None, max_http_buffer_size=256 * 1024)
+    hall = HallNamespace(app)
+    sio.register_namespace(hall)
+    sio.attach(app)
+    app[SIO] = sio
+    app[HALL] = hall
+    app.cleanup_ctx.append(_sweeper)
+
+
+async def sweep_once(app: web.Application) -> tickets.SweepResult:
+    """Unanswered calls become 未到 and the next student is called; stale waiters leave."""
+    s = app[SETTINGS]
+    now = app[CLOCK].now()
+    hall = app[HALL]
+    async with app[DB].write() as conn:
+        result = await tickets.sweep(conn, now, dt.timedelta(seconds=s.hall_answer_grace_seconds),
+                                     dt.timedelta(seconds=s.hall_waiter_grace_seconds))
+    for session_id in result.no_show_sessions:  # 未到 → the next one is called
+        try:
+            async with app[DB].write() as conn:
+                called = await tickets.call_next(conn, session_id, now, hall.waiter_grace)
+        except NotAllowed:
+            called = None  # someone is in a call: the next waits for it
+        if called is not None:
+            await hall.tell_called(called)
+    for session_id in result.changed_sessions:
+        await hall.broadcast(session_id)
+    return result
+
+
+async def _sweeper(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            try:
+                await sweep_once(app)
+            except Exception:  # the sweeper must outlive a bad row or a database hiccup
+                log.exception("hall sweep failed")
+            await asyncio.sleep(SWEEP_SECONDS)
+    task = asyncio.create_task(loop(), name="hall-sweeper")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

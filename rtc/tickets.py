@@ -1,0 +1,297 @@
+"""Hall tickets in the database: joining a booth's queue, calls, outcomes, sweeping.
+
+Every change happens in one write transaction and is checked against the current state
+(conditional UPDATEs), so a restart, a second process or two clicks at once cannot lose
+or duplicate a place. The order itself comes from rtc.queue (pure functions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.flows import NotAllowed, transition
+from app.interviews import rules
+from app.interviews.service import ACTIVE, INTERVIEW_FLOW
+from app.notify import notices
+from app.roles import Role
+from app.tables import (accounts, applications, employers, hall_tickets, interview_sessions,
+                        interviews, jobs)
+
+from .queue import Ticket, TicketState, eta_seconds, order, stale_waiters, typical_seconds, \
+    unanswered_calls
+
+OUTCOMES = ("通过", "待定", "不通过")
+OPEN_STATES = (TicketState.WAITING, TicketState.CALLED, TicketState.IN_CALL)
+
+
+@dataclass
+class Booth:
+    session: sa.Row
+    employer_name: str
+    rows: list[sa.Row]                      # tickets joined with names and interview data
+    tickets: list[Ticket]
+    finished_seconds: list[float] = field(default_factory=list)
+    slot_minutes: int = 20
+
+    def current_call(self) -> sa.Row | None:
+        return next((r for r in self.rows if r.status in (TicketState.CALLED, TicketState.IN_CALL)),
+                    None)
+
+
+def _ticket(row: sa.Row) -> Ticket:
+    return Ticket(id=row.id, slot_at=row.slot_at, arrived_at=row.arrived_at,
+                  status=TicketState(row.status), connected=row.connected,
+                  last_seen_at=row.last_seen_at, called_at=row.called_at)
+
+
+async def load_booth(conn: AsyncConnection, session_id: int) -> Booth | None:
+    session = (await conn.execute(sa.select(interview_sessions).where(
+        interview_sessions.c.id == session_id))).first()
+    if session is None:
+        return None
+    name = (await conn.execute(sa.select(employers.c.name).where(
+        employers.c.id == session.employer_id))).scalar_one()
+    rows = list(await conn.execute(
+        sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
+                  interviews.c.application_id, interviews.c.minutes, interviews.c.outcome)
+        .join(accounts, accounts.c.id == hall_tickets.c.account_id)
+        .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
+        .where(hall_tickets.c.session_id == session_id).order_by(hall_tickets.c.id)))
+    finished = [(r.finished_at - r.call_started_at).total_seconds() for r in rows
+                if r.status == TicketState.DONE and r.finished_at and r.call_started_at]
+    slot = (await conn.execute(sa.select(sa.func.min(interviews.c.minutes)).where(
+        interviews.c.session_id == session_id))).scalar() or 20
+    return Booth(session=session, employer_name=name, rows=rows,
+                 tickets=[_ticket(r) for r in rows], finished_seconds=finished, slot_minutes=slot)
+
+
+def queue_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> dict[int, dict[str, Any]]:
+    """Per waiting ticket: position and estimated wait, from this booth's real lengths."""
+    typical = typical_seconds(booth.finished_seconds, booth.slot_minutes)
+    current = booth.current_call()
+    elapsed = ((now - current.call_started_at).total_seconds()
+               if current is not None and current.call_started_at else None)
+    if current is not None and elapsed is None:
+        elapsed = 0.0
+    return {t.id: {"position": i, "eta_seconds": round(eta_seconds(i, typical, elapsed))}
+            for i, t in enumerate(order(booth.tickets, now, waiter_grace), start=1)}
+
+
+def booth_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> dict[str, Any]:
+    """What the employer's room shows: waiting (in order), late, called or in call, done."""
+    queue = queue_view(booth, now, waiter_grace)
+    by_id = {r.id: r for r in booth.rows}
+
+    def item(r: sa.Row) -> dict[str, Any]:
+        return {"ticket_id": r.id, "name": r.student_name, "status": r.status,
+                "slot_at": r.slot_at.isoformat() if r.slot_at else None,
+                "connected": r.connected, "application_id": r.application_id,
+                "outcome": r.outcome, **queue.get(r.id, {})}
+    waiting = [item(by_id[t]) for t in queue]
+    current = booth.current_call()
+    return {"session_id": booth.session.id, "employer": booth.employer_name,
+            "status": booth.session.status, "waiting": waiting,
+            "current": item(current) if current is not None else None,
+            "no_show": [item(r) for r in booth.rows if r.status == TicketState.NO_SHOW],
+            "done": [item(r) for r in booth.rows if r.status == TicketState.DONE],
+            "away": [item(r) for r in booth.rows if r.status == TicketState.WAITING
+                     and r.id not in queue]}
+
+
+async def late_interviews(conn: AsyncConnection, session_id: int, now: dt.datetime) -> list[sa.Row]:
+    """Invited students whose slot has come but who are not in the hall."""
+    present = sa.select(hall_tickets.c.interview_id).where(
+        hall_tickets.c.session_id == session_id, hall_tickets.c.interview_id.is_not(None))
+    return list(await conn.execute(
+        sa.select(interviews.c.id, interviews.c.starts_at, accounts.c.display_name.label("name"))
+        .join(accounts, accounts.c.id == interviews.c.account_id)
+        .where(interviews.c.session_id == session_id, interviews.c.status.in_(ACTIVE),
+               interviews.c.starts_at <= now, interviews.c.id.not_in(present))))
+
+
+async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now: dt.datetime,
+               open_minutes: int, probe: dict[str, Any] | None) -> sa.Row:
+    """Take (or take back) a place in the booth's queue for an invited interview."""
+    iv = (await conn.execute(
+        sa.select(interviews, interview_sessions.c.ends_at.label("session_ends_at"),
+                  interview_sessions.c.status.label("session_status"))
+        .join(interview_sessions, interview_sessions.c.id == interviews.c.session_id)
+        .where(interviews.c.id == interview_id, interviews.c.account_id == account_id))).first()
+    if iv is None:
+        raise NotAllowed("面试邀请不存在")
+    if iv.status not in ACTIVE:
+        raise NotAllowed(f"该面试{INTERVIEW_FLOW.labels.get(iv.status, iv.status)}，不能排队")
+    if not rules.hall_is_open(now, starts_at=iv.starts_at, session_ends_at=iv.session_ends_at,
+                              session_status=iv.session_status, open_minutes=open_minutes):
+        opens = rules.hall_opens_at(iv.starts_at, open_minutes).astimezone(rules.CHINA)
+        raise NotAllowed(f"面试大厅将于 {opens:%m月%d日 %H:%M} 开放")
+    t = hall_tickets
+    existing = (await conn.execute(sa.select(t).where(
+        t.c.session_id == iv.session_id, t.c.account_id == account_id))).first()
+    if existing is None:
+        await conn.execute(t.insert().values(
+            session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
+            slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
+            connected=True, probe=probe, created_at=now))
+    else:
+        values: dict[str, Any] = {"connected": True, "last_seen_at": now}
+        if probe:
+            values["probe"] = probe
+        if existing.status == TicketState.LEFT:  # came back after the grace: queue again
+            values.update(status=TicketState.WAITING, arrived_at=now)
+        await conn.execute(t.update().where(t.c.id == existing.id).values(**values))
+    return (await conn.execute(sa.select(t).where(
+        t.c.session_id == iv.session_id, t.c.account_id == account_id))).one()
+
+
+async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
+                        now: dt.datetime) -> None:
+    await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket_id)
+                       .values(connected=connected, last_seen_at=now))
+
+
+async def employer_session(conn: AsyncConnection, session_id: int, employer_id: int) -> bool:
+    return (await conn.execute(sa.select(interview_sessions.c.id).where(
+        interview_sessions.c.id == session_id,
+        interview_sessions.c.employer_id == employer_id))).first() is not None
+
+
+async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
+                    waiter_grace: dt.timedelta) -> sa.Row | None:
+    booth = await load_booth(conn, session_id)
+    if booth is None:
+        return None
+    if booth.current_call() is not None:
+        raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
+    line = order(booth.tickets, now, waiter_grace)
+    if not line:
+        return None
+    return await _call(conn, line[0].id, TicketState.WAITING, now)
+
+
+async def recall(conn: AsyncConnection, ticket_id: int, session_id: int,
+                 now: dt.datetime) -> sa.Row:
+    """Call a student marked 未到 again (an explicit act of the employer, never automatic)."""
+    booth = await load_booth(conn, session_id)
+    if booth is not None and booth.current_call() is not None:
+        raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
+    return await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id)
+
+
+async def _call(conn: AsyncConnection, ticket_id: int, expected: TicketState, now: dt.datetime,
+                session_id: int | None = None) -> sa.Row:
+    t = hall_tickets
+    stmt = t.update().where(t.c.id == ticket_id, t.c.status == expected)
+    if session_id is not None:
+        stmt = stmt.where(t.c.session_id == session_id)
+    if (await conn.execute(stmt.values(status=TicketState.CALLED, called_at=now))).rowcount != 1:
+        raise NotAllowed("该学生状态已变化，请刷新")
+    return (await conn.execute(sa.select(t).where(t.c.id == ticket_id))).one()
+
+
+async def answer(conn: AsyncConnection, ticket_id: int, account_id: int, now: dt.datetime) -> sa.Row:
+    t = hall_tickets
+    done = await conn.execute(t.update().where(
+        t.c.id == ticket_id, t.c.account_id == account_id, t.c.status == TicketState.CALLED)
+        .values(status=TicketState.IN_CALL, call_started_at=now, connected=True, last_seen_at=now))
+    if done.rowcount != 1:
+        raise NotAllowed("呼叫已失效")
+    return (await conn.execute(sa.select(t).where(t.c.id == ticket_id))).one()
+
+
+async def ticket_for_employer(conn: AsyncConnection, ticket_id: int, employer_id: int) -> sa.Row | None:
+    return (await conn.execute(
+        sa.select(hall_tickets).join(interview_sessions,
+                                     interview_sessions.c.id == hall_tickets.c.session_id)
+        .where(hall_tickets.c.id == ticket_id,
+               interview_sessions.c.employer_id == employer_id))).first()
+
+
+async def finish(conn: AsyncConnection, ticket: sa.Row, *, outcome: str, notes: str,
+                 release: bool, actor_id: int, now: dt.datetime) -> None:
+    """End the call with an outcome, which goes onto the interview of the application."""
+    if outcome not in OUTCOMES:
+        raise NotAllowed("请选择面试结果：通过、待定或不通过", field="outcome")
+    t = hall_tickets
+    done = await conn.execute(t.update().where(
+        t.c.id == ticket.id, t.c.status.in_([TicketState.IN_CALL, TicketState.CALLED]))
+        .values(status=TicketState.DONE, finished_at=now))
+    if done.rowcount != 1:
+        raise NotAllowed("该面试已结束")
+    if ticket.interview_id is not None:
+        await transition(conn, INTERVIEW_FLOW, ticket.interview_id, "finish", actor_id=actor_id,
+                         role=Role.EMPLOYER, now=now, values={
+                             "outcome": outcome, "employer_notes": notes[:5000],
+                             "outcome_released": release, "updated_at": now})
+        if release:
+            await _tell_outcome(conn, ticket.interview_id, now)
+
+
+async def release_outcome(conn: AsyncConnection, interview_id: int, employer_id: int,
+                          now: dt.datetime) -> None:
+    found = await conn.execute(
+        interviews.update().where(
+            interviews.c.id == interview_id, interviews.c.outcome.is_not(None),
+            interviews.c.session_id.in_(sa.select(interview_sessions.c.id).where(
+                interview_sessions.c.employer_id == employer_id)))
+        .values(outcome_released=True, updated_at=now))
+    if found.rowcount == 1:
+        await _tell_outcome(conn, interview_id, now)
+
+
+async def _tell_outcome(conn: AsyncConnection, interview_id: int, now: dt.datetime) -> None:
+    row = (await conn.execute(
+        sa.select(interviews.c.account_id, interviews.c.outcome, jobs.c.title)
+        .join(applications, applications.c.id == interviews.c.application_id)
+        .join(jobs, jobs.c.id == applications.c.job_id)
+        .where(interviews.c.id == interview_id))).one()
+    await notices.add(conn, account_id=row.account_id, at=now,
+                      title=f"“{row.title}”视频面试结果：{row.outcome}",
+                      link=f"/student/interviews/{interview_id}")
+
+
+@dataclass
+class SweepResult:
+    no_show_sessions: set[int] = field(default_factory=set)  # the next student is due a call
+    changed_sessions: set[int] = field(default_factory=set)
+
+
+async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timedelta,
+                waiter_grace: dt.timedelta) -> SweepResult:
+    """Mark unanswered calls 未到 and stale waiters gone."""
+    rows = list(await conn.execute(sa.select(hall_tickets).where(
+        hall_tickets.c.status.in_([TicketState.WAITING, TicketState.CALLED]))))
+    tickets = [_ticket(r) for r in rows]
+    by_id = {r.id: r for r in rows}
+    result = SweepResult()
+    for ticket_id in unanswered_calls(tickets, now, answer_grace):
+        r = by_id[ticket_id]
+        done = await conn.execute(hall_tickets.update().where(
+            hall_tickets.c.id == ticket_id, hall_tickets.c.status == TicketState.CALLED)
+            .values(status=TicketState.NO_SHOW))
+        if done.rowcount:
+            result.no_show_sessions.add(r.session_id)
+            result.changed_sessions.add(r.session_id)
+            if r.interview_id is not None:
+                status = (await conn.execute(sa.select(interviews.c.status).where(
+                    interviews.c.id == r.interview_id))).scalar()
+                if status in ACTIVE:
+                    await transition(conn, INTERVIEW_FLOW, r.interview_id, "no_show", actor_id=None,
+                                     role=Role.EMPLOYER, now=now, values={"updated_at": now})
+    for ticket_id in stale_waiters(tickets, now, waiter_grace):
+        done = await conn.execute(hall_tickets.update().where(
+            hall_tickets.c.id == ticket_id, hall_tickets.c.status == TicketState.WAITING,
+            hall_tickets.c.connected.is_(False)).values(status=TicketState.LEFT))
+        if done.rowcount:
+            result.changed_sessions.add(by_id[ticket_id].session_id)
+    return result
+
+
+async def open_tickets_of(conn: AsyncConnection, account_id: int) -> list[sa.Row]:
+    return list(await conn.execute(sa.select(hall_tickets).where(
+        hall_tickets.c.account_id == account_id, hall_tickets.c.status.in_(OPEN_STATES))))

@@ -1,0 +1,109 @@
+"""A hall ready for tests: a job, applicants, invitations in the next minutes, and real
+socket.io clients that log in like browsers (session cookie + Origin)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import socketio
+
+from app.applications import service as applications
+from app.auth import service as accounts
+from app.db import Database
+from app.interviews import service as interviews
+from app.uploads import FileStore
+from tests.factories import PASSWORD
+from tests.helpers import published_job, saved_resume
+
+
+class Events:
+    """Every event a client receives, awaitable by name and condition (no sleeps)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, Any]] = []
+        self._changed = asyncio.Condition()
+
+    async def add(self, event: str, data: Any) -> None:
+        async with self._changed:
+            self.seen.append((event, data))
+            self._changed.notify_all()
+
+    async def wait(self, event: str, check: Callable[[Any], bool] = lambda _: True,
+                   timeout: float = 10) -> Any:
+        async def find() -> Any:
+            async with self._changed:
+                while True:
+                    for name, data in reversed(self.seen):
+                        if name == event and check(data):
+                            return data
+                    await self._changed.wait()
+        return await asyncio.wait_for(find(), timeout)
+
+    def clear(self) -> None:
+        self.seen.clear()
+
+
+@dataclass
+class HallClient:
+    sio: socketio.AsyncClient
+    events: Events
+
+    async def call(self, event: str, data: Any) -> Any:
+        return await self.sio.call(event, data, namespace="/hall", timeout=10)
+
+
+async def connect(base_url: str, cookie: str | None, origin: str | None = None) -> HallClient:
+    events = Events()
+    sio = socketio.AsyncClient(reconnection=False)
+
+    @sio.on("*", namespace="/hall")
+    async def any_event(event, data=None):  # noqa: ANN001
+        await events.add(event, data)
+
+    headers = {"Origin": origin if origin is not None else base_url.rstrip("/")}
+    if cookie:
+        headers["Cookie"] = cookie
+    await sio.connect(base_url, headers=headers, namespaces=["/hall"], transports=["websocket"],
+                      wait_timeout=10)
+    return HallClient(sio, events)
+
+
+def cookie_of(form_client) -> str:  # noqa: ANN001
+    jar = form_client.client.session.cookie_jar.filter_cookies(form_client.client.make_url("/"))
+    return "; ".join(f"{k}={v.value}" for k, v in jar.items())
+
+
+async def build_hall(world, settings, clock, students: int = 3) -> dict[str, Any]:  # noqa: ANN001
+    """Students invited to consecutive 5-minute slots from a minute from now: all within
+    the 10 minutes before their slot, so the hall is open to every one of them."""
+    now = clock.now()
+    job_id = await published_job(settings.database_url, world.employer_id, world.staff["employer"][1],
+                                 world.staff["platform"][1], now)
+    db = Database(settings.database_url)
+    people = [world.active_student(0), world.active_student(1)]
+    async with db.write() as conn:
+        extra = world.inactive_student(0)
+        extra.email = "third@test.example.cn"
+        extra.account_id = await accounts.activate(conn, record_id=extra.record_id, email=extra.email,
+                                                   phone="13900009999", password=PASSWORD, now=now)
+        people.append(extra)
+    people = people[:students]
+    app_ids = []
+    for s in people:
+        await saved_resume(settings.database_url, s.account_id, now, name=s.name)
+        async with db.write() as conn:
+            app_ids.append(await applications.apply(conn, FileStore(settings.data_dir), job_id=job_id,
+                                                    account_id=s.account_id, now=now))
+    async with db.write() as conn:
+        interview_ids = await interviews.invite(
+            conn, employer_id=world.employer_id, application_ids=app_ids,
+            first=now + dt.timedelta(minutes=1), minutes=5, note="", actor_id=world.staff["employer"][1],
+            now=now, base_url=settings.public_base_url)
+        session_id = (await conn.execute(
+            interviews.interviews.select().where(interviews.interviews.c.id == interview_ids[0]))).one().session_id
+    await db.dispose()
+    return {"students": people, "interview_ids": interview_ids, "session_id": session_id,
+            "job_id": job_id}
