@@ -20,6 +20,7 @@ from .clock import Clock
 from .config import Settings
 from .db import Database
 from .employers import views as employer_views
+from .hall import views as hall_views
 from .interviews import views as interview_views
 from .jobs import views as job_views
 from .middleware import access_middleware, csrf_middleware, session_middleware, set_security_headers
@@ -134,6 +135,11 @@ def setup_routes(app: web.Application) -> None:
               name="interview_invitation")
     r.add_post("/student/interviews/{interview_id:\\d+}/answer", interview_views.answer,
                name="interview_answer")
+    # 洽谈面试大厅
+    r.add_get("/hall/interviews/{interview_id:\\d+}", hall_views.student_room, name="hall_student")
+    r.add_get("/hall/booths/{session_id:\\d+}", hall_views.booth_room, name="hall_booth")
+    r.add_get("/hall/booths/{session_id:\\d+}/resumes/{application_id:\\d+}",
+              hall_views.resume_fragment, name="hall_resume")
     r.add_get("/files/{file_id:[A-Za-z0-9_-]+}", application_views.download, name="file")
     # Platform admin
     r.add_get("/platform/outbox", admin_views.outbox, name="outbox")

@@ -82,6 +82,7 @@ async def schedule(request: web.Request) -> dict[str, Any]:
         rows = await service.employer_day(conn, ident.employer_id or 0, day)
         days = await service.employer_days(conn, ident.employer_id or 0)
     return {"rows": rows, "day": day, "days": days, "states": INTERVIEW_FLOW.labels,
+            "session_id": rows[0].session_id if rows else None,
             "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1)}
 
 
@@ -190,10 +191,9 @@ def _invitation_page(request: web.Request, row, history, form: Form,  # noqa: AN
         "hall_url": _hall_url(request, row.id)}, status=status)
 
 
-def _hall_url(request: web.Request, interview_id: int) -> str | None:
-    """Where 【洽谈面试大厅】 leads: the device and network check before queueing."""
-    route = request.app.router.named_resources().get("hall_check")
-    return str(route.url_for().with_query(interview=str(interview_id))) if route else None
+def _hall_url(request: web.Request, interview_id: int) -> str:
+    """Where 【洽谈面试大厅】 leads: the device and network check, then the queue."""
+    return str(request.app.router["hall_student"].url_for(interview_id=str(interview_id)))
 
 
 @allow(Role.STUDENT)

@@ -1,0 +1,53 @@
+"""Pages of the hall. Live behaviour runs over /hall (rtc/hall.py); these pages give the
+browser what it needs to start: which interview or booth, and the labels."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from ..interviews import rules, service as interviews
+from ..middleware import require_identity
+from ..roles import Role, allow
+from ..state import CLOCK, DB, SETTINGS
+from rtc import tickets
+
+
+@allow(Role.STUDENT)
+async def student_room(request: web.Request) -> web.Response:
+    async with request.app[DB].read() as conn:
+        row = await interviews.for_student(conn, require_identity(request).account_id,
+                                           int(request.match_info["interview_id"]))
+    if row is None:
+        raise web.HTTPNotFound()
+    open_minutes = request.app[SETTINGS].hall_open_minutes
+    is_open = row.status in interviews.ACTIVE and rules.hall_is_open(
+        request.app[CLOCK].now(), starts_at=row.starts_at, session_ends_at=row.session_ends_at,
+        session_status=row.session_status, open_minutes=open_minutes)
+    return aiohttp_jinja2.render_template("hall/student.html", request, {
+        "row": row, "is_open": is_open, "opens_at": rules.hall_opens_at(row.starts_at, open_minutes),
+        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds})
+
+
+@allow(Role.EMPLOYER)
+async def booth_room(request: web.Request) -> web.Response:
+    session_id = int(request.match_info["session_id"])
+    async with request.app[DB].read() as conn:
+        if not await tickets.employer_session(conn, session_id, require_identity(request).employer_id or 0):
+            raise web.HTTPNotFound()
+        booth = await tickets.load_booth(conn, session_id)
+    return aiohttp_jinja2.render_template("hall/booth.html", request, {"booth": booth})
+
+
+@allow(Role.EMPLOYER)
+async def resume_fragment(request: web.Request) -> web.Response:
+    """The resume as sent, for the panel beside the video (an employer's own applicant only)."""
+    from ..applications import service as applications
+    from ..resumes.schema import SECTIONS
+    async with request.app[DB].read() as conn:
+        row = await applications.employers_application(
+            conn, int(request.match_info["application_id"]), require_identity(request).employer_id or 0)
+    if row is None:
+        raise web.HTTPNotFound()
+    return aiohttp_jinja2.render_template("hall/resume_fragment.html", request, {
+        "resume": row.snapshot["resume"], "student": row.snapshot["student"], "sections": SECTIONS})

@@ -1,0 +1,167 @@
+// One 1:1 WebRTC call of the hall: perfect negotiation over the /hall socket, trickle ICE,
+// ICE restart when the network changes, mute / camera off, and a quality indicator.
+// The employer is the impolite peer (its offer wins a collision); the student is polite.
+/* global io */
+(function () {
+  "use strict";
+
+  async function iceServers() {
+    try {
+      const res = await fetch("/hall/ice", { credentials: "same-origin" });
+      if (res.ok) return (await res.json()).iceServers || [];
+    } catch (e) { /* no TURN configured: direct and loopback paths still work */ }
+    return [];
+  }
+
+  function verdict(rttMs, lossPct) {
+    if (rttMs === null) return "连接中";
+    if (rttMs < 150 && lossPct < 2) return "良好";
+    if (rttMs < 400 && lossPct < 10) return "一般";
+    return "较差";
+  }
+
+  class HallCall {
+    constructor({ socket, ticketId, polite, localVideo, remoteVideo, qualityEl, onState }) {
+      this.socket = socket;
+      this.ticketId = ticketId;
+      this.polite = polite;
+      this.localVideo = localVideo;
+      this.remoteVideo = remoteVideo;
+      this.qualityEl = qualityEl;
+      this.onState = onState || function () {};
+      this.pc = null;
+      this.stream = null;
+      this.makingOffer = false;
+      this.ignoreOffer = false;
+      this.statsTimer = null;
+      this.lastStats = null;
+      this.counts = { sent: 0, received: 0 }; // shown to support staff and tests
+      this.pending = []; // signals that arrive while a new connection is being set up
+      this.onSignal = (msg) => {
+        if (msg.ticket_id !== this.ticketId) return;
+        this.counts.received += 1;
+        this.handle(msg.payload);
+      };
+      socket.on("signal", this.onSignal);
+    }
+
+    send(payload) {
+      this.counts.sent += 1;
+      this.socket.emit("signal", { ticket_id: this.ticketId, payload: payload });
+    }
+
+    async start() {
+      // From here until the new connection exists, incoming signals wait in `pending`:
+      // an offer from a peer that just reloaded must reach the new connection, not the old.
+      if (this.pc) this.pc.close();
+      this.pc = null;
+      this.lastStats = null; // figures belong to one connection
+      if (!this.stream) {
+        this.stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+        this.localVideo.srcObject = this.stream;
+      }
+      const pc = new RTCPeerConnection({ iceServers: await iceServers() });
+      this.pc = pc;
+      window.hallCall = this; // tests and support read getStats from here
+      this.stream.getTracks().forEach((t) => pc.addTrack(t, this.stream));
+      pc.ontrack = ({ streams }) => { this.remoteVideo.srcObject = streams[0]; };
+      pc.onicecandidate = ({ candidate }) => { if (candidate) this.send({ candidate: candidate.toJSON() }); };
+      pc.onnegotiationneeded = async () => {
+        try {
+          this.makingOffer = true;
+          await pc.setLocalDescription();
+          this.send({ description: pc.localDescription.toJSON() });
+        } catch (e) {
+          console.warn("negotiation", e);
+        } finally {
+          this.makingOffer = false;
+        }
+      };
+      pc.oniceconnectionstatechange = () => {
+        this.onState(pc.iceConnectionState);
+        // a changed network (Wi-Fi → 4G) breaks the path: look for a new one
+        if (pc.iceConnectionState === "failed") pc.restartIce();
+      };
+      clearInterval(this.statsTimer);
+      this.statsTimer = setInterval(() => this.measure(), 2000);
+      const waiting = this.pending.splice(0);
+      for (const payload of waiting) await this.handle(payload);
+    }
+
+    async handle(payload) {
+      const pc = this.pc;
+      if (!pc) { this.pending.push(payload); return; }
+      if (payload.bye) { this.onState("peer-left"); return; }
+      try {
+        if (payload.description) {
+          const d = payload.description;
+          const collision = d.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
+          this.ignoreOffer = !this.polite && collision;
+          if (this.ignoreOffer) return;
+          await pc.setRemoteDescription(d);
+          if (d.type === "offer") {
+            await pc.setLocalDescription();
+            this.send({ description: pc.localDescription.toJSON() });
+          }
+        } else if (payload.candidate) {
+          try {
+            await pc.addIceCandidate(payload.candidate);
+          } catch (e) {
+            if (!this.ignoreOffer) throw e;
+          }
+        }
+      } catch (e) {
+        console.warn("signal", e);
+      }
+    }
+
+    async measure() {
+      if (!this.pc) return;
+      const stats = await this.pc.getStats();
+      let rtt = null, lost = 0, received = 0, frames = 0, fps = null;
+      stats.forEach((s) => {
+        if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime * 1000;
+        if (s.type === "inbound-rtp") {
+          lost += s.packetsLost || 0;
+          received += s.packetsReceived || 0;
+          if (s.kind === "video") { frames = s.framesDecoded || 0; fps = s.framesPerSecond || fps; }
+        }
+      });
+      const loss = received + lost > 0 ? (100 * lost) / (received + lost) : 0;
+      this.lastStats = { rttMs: rtt, lossPct: loss, framesDecoded: frames, fps: fps };
+      if (this.qualityEl) {
+        const parts = [verdict(rtt, loss)];
+        if (rtt !== null) parts.push(`延迟 ${Math.round(rtt)} 毫秒`);
+        parts.push(`丢包 ${loss.toFixed(1)}%`);
+        if (fps) parts.push(`${Math.round(fps)} 帧/秒`);
+        this.qualityEl.textContent = parts.join(" · ");
+      }
+    }
+
+    setMuted(muted) { this.stream && this.stream.getAudioTracks().forEach((t) => { t.enabled = !muted; }); }
+    setCameraOff(off) { this.stream && this.stream.getVideoTracks().forEach((t) => { t.enabled = !off; }); }
+
+    close(tellPeer) {
+      if (tellPeer) this.send({ bye: true });
+      clearInterval(this.statsTimer);
+      this.socket.off("signal", this.onSignal);
+      if (this.pc) this.pc.close();
+      this.pc = null;
+      if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
+      this.stream = null;
+    }
+  }
+
+  function connectHall() {
+    // websocket only: a hall with thousands of waiters should not poll
+    return io("/hall", { transports: ["websocket"], withCredentials: true });
+  }
+
+  function formatWait(seconds) {
+    if (seconds === undefined || seconds === null) return "";
+    const minutes = Math.max(1, Math.round(seconds / 60));
+    return seconds < 30 ? "马上轮到你" : `约 ${minutes} 分钟`;
+  }
+
+  window.Hall = { HallCall: HallCall, connectHall: connectHall, formatWait: formatWait };
+})();

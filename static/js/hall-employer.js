@@ -1,0 +1,159 @@
+// The employer's interview room: who waits, who is late, who was interviewed; 呼叫下一位;
+// the call with the resume beside it; notes and the outcome.
+/* global Hall */
+(function () {
+  "use strict";
+  const root = document.getElementById("hall-booth");
+  if (!root) return;
+  const sessionId = parseInt(root.dataset.sessionId, 10);
+  const resumeBase = root.dataset.resumeBase; // ends with "/": the application id follows
+  const $ = (id) => document.getElementById(id);
+  const socket = Hall.connectHall();
+  let booth = null;
+  let call = null;
+  let known = new Set();
+
+  function say(text) { $("booth-status").textContent = text; }
+  function time(iso) { return iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" }) : "随到随面"; }
+
+  function li(item, extra) {
+    const el = document.createElement("li");
+    el.dataset.ticketId = item.ticket_id || "";
+    const name = document.createElement("strong");
+    name.textContent = item.name;
+    el.appendChild(name);
+    el.appendChild(document.createTextNode(` · ${time(item.slot_at)}${extra || ""}`));
+    if (item.application_id) {
+      const a = document.createElement("a");
+      a.href = `/employer/applications/${item.application_id}`;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = "简历";
+      el.appendChild(document.createTextNode(" "));
+      el.appendChild(a);
+    }
+    return el;
+  }
+
+  function fill(listId, items, extra) {
+    const list = $(listId);
+    list.replaceChildren(...items.map((i) => li(i, extra ? extra(i) : "")));
+    if (!items.length) { const e = document.createElement("li"); e.className = "muted"; e.textContent = "无"; list.appendChild(e); }
+  }
+
+  function render(view) {
+    booth = view;
+    fill("waiting-list", view.waiting, (i) => `${i.connected ? "" : "（网络断开，保留位置中）"}`);
+    fill("late-list", view.late.map((l) => ({ name: l.name, slot_at: l.slot_at })));
+    fill("done-list", view.done, (i) => (i.outcome ? ` · ${i.outcome}` : ""));
+    fill("noshow-list", view.no_show);
+    $("noshow-list").querySelectorAll("li[data-ticket-id]").forEach((el) => {
+      if (!el.dataset.ticketId) return;
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = "重新呼叫";
+      b.addEventListener("click", () => act("recall", { session_id: sessionId, ticket_id: parseInt(el.dataset.ticketId, 10) }));
+      el.appendChild(document.createTextNode(" "));
+      el.appendChild(b);
+    });
+    $("waiting-count").textContent = view.waiting.length;
+    const current = view.current;
+    $("current-call").textContent = current ? `${current.name}（${current.status === "called" ? "呼叫中，等待应答" : "面试中"}）` : "无";
+    $("call-next").disabled = Boolean(current) || view.waiting.length === 0;
+    const arrived = view.waiting.filter((w) => !known.has(w.ticket_id));
+    if (known.size && arrived.length) alertArrival(arrived);
+    view.waiting.forEach((w) => known.add(w.ticket_id));
+    if (!known.size) view.waiting.forEach((w) => known.add(w.ticket_id));
+  }
+
+  function alertArrival(arrived) {
+    const names = arrived.map((a) => a.name).join("、");
+    say(`${names} 已进入排队`);
+    if (!document.hidden) return;
+    // someone arrived while the tab is in the background: tell the interviewer
+    try {
+      const ctx = new AudioContext();
+      const osc = ctx.createOscillator();
+      osc.connect(ctx.destination);
+      osc.frequency.value = 880;
+      osc.start();
+      osc.stop(ctx.currentTime + 0.3);
+    } catch (e) { /* no audio output */ }
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification("洽谈面试大厅", { body: `${names} 已进入排队` });
+    }
+  }
+
+  async function act(event, data) {
+    const ack = await socket.timeout(10000).emitWithAck(event, data);
+    if (!ack.ok) say(ack.error);
+    return ack;
+  }
+
+  async function watch() {
+    const ack = await act("watch", { session_id: sessionId });
+    if (ack.ok) render(Object.assign({ late: [] }, ack.booth));
+  }
+
+  socket.on("connect", () => { say("已连接"); watch(); });
+  socket.on("disconnect", () => say("网络断开，正在重连…"));
+  socket.on("booth", (view) => render(view));
+  socket.on("call_started", (c) => startCall(c.ticket_id));
+  socket.on("call_resumed", (c) => startCall(c.ticket_id));
+  socket.on("call_ended", () => endCall());
+
+  async function startCall(ticketId) {
+    $("call-panel").hidden = false;
+    $("outcome-form").dataset.ticketId = ticketId;
+    if (!call || call.ticketId !== ticketId) {
+      if (call) call.close(false);
+      call = new Hall.HallCall({
+        socket: socket, ticketId: ticketId, polite: false, localVideo: $("local-video"),
+        remoteVideo: $("remote-video"), qualityEl: $("call-quality"),
+        onState: (s) => { if (s === "peer-left") say("学生已挂断，可等待其重新加入或结束面试"); },
+      });
+      const current = booth && booth.current;
+      if (current && current.application_id) loadResume(current.application_id);
+    }
+    await call.start();
+  }
+
+  async function loadResume(applicationId) {
+    const res = await fetch(resumeBase + String(applicationId), { credentials: "same-origin" });
+    if (res.ok) $("call-resume").innerHTML = await res.text(); // server-rendered, autoescaped
+  }
+
+  function endCall() {
+    if (call) call.close(false);
+    call = null;
+    $("call-panel").hidden = true;
+    $("outcome-form").reset();
+  }
+
+  $("call-next").addEventListener("click", () => act("call_next", { session_id: sessionId }));
+  $("notify-button").addEventListener("click", () => {
+    if ("Notification" in window) Notification.requestPermission().then((p) => say(p === "granted" ? "已开启桌面提醒" : "未开启桌面提醒"));
+  });
+  $("mute-button").addEventListener("click", (e) => {
+    const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
+    e.currentTarget.setAttribute("aria-pressed", String(on));
+    if (call) call.setMuted(on);
+  });
+  $("camera-button").addEventListener("click", (e) => {
+    const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
+    e.currentTarget.setAttribute("aria-pressed", String(on));
+    if (call) call.setCameraOff(on);
+  });
+  $("outcome-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const outcome = form.querySelector("input[name=outcome]:checked");
+    if (!outcome) { $("outcome-error").textContent = "请选择面试结果"; return; }
+    $("outcome-error").textContent = "";
+    const ack = await act("finish", {
+      ticket_id: parseInt(form.dataset.ticketId, 10), outcome: outcome.value,
+      notes: form.querySelector("textarea").value, release: form.querySelector("input[name=release]").checked,
+    });
+    if (ack.ok) { endCall(); say("面试已结束，可以呼叫下一位"); }
+  });
+})();

@@ -1,0 +1,98 @@
+// The student's side of 洽谈面试大厅: queue, place and wait, answer the call, the call.
+/* global Hall */
+(function () {
+  "use strict";
+  const root = document.getElementById("hall-student");
+  if (!root) return;
+  const interviewId = parseInt(root.dataset.interviewId, 10);
+  const $ = (id) => document.getElementById(id);
+  const status = $("hall-status");
+  const socket = Hall.connectHall();
+  let ticketId = null;
+  let call = null;
+
+  function show(section) {
+    ["stage-check", "stage-wait", "stage-called", "stage-call", "stage-ended"].forEach((id) => {
+      $(id).hidden = id !== section;
+    });
+  }
+
+  function say(text) { status.textContent = text; }
+
+  async function join() {
+    const probe = window.hallProbeResult || null;
+    const ack = await socket.timeout(10000).emitWithAck("join", { interview_id: interviewId, probe: probe });
+    if (!ack.ok) { say(ack.error); return; }
+    ticketId = ack.ticket_id;
+    show("stage-wait");
+    render(ack);
+  }
+
+  function render(q) {
+    if (q.position) {
+      $("queue-position").textContent = q.position;
+      $("queue-eta").textContent = Hall.formatWait(q.eta_seconds);
+      say(`排队中：你是第 ${q.position} 位`);
+    }
+  }
+
+  socket.on("connect", () => { if (ticketId !== null) say("已重新连接，你的排队位置保留"); });
+  socket.on("disconnect", () => say("网络断开，正在重连…你的位置会保留一段时间"));
+  socket.on("connect_error", (err) => say(`无法连接面试大厅：${err.message}`));
+  socket.on("queue", (q) => {
+    if (ticketId === null) ticketId = q.ticket_id;
+    if (q.status === "waiting") { if ($("stage-wait").hidden && $("stage-call").hidden) show("stage-wait"); render(q); }
+    if (q.status === "no_show") { show("stage-ended"); $("ended-text").textContent = "你未在规定时间内应答，已被标记为未到。如单位重新呼叫，本页会提示你。"; }
+    if (q.status === "done") { show("stage-ended"); $("ended-text").textContent = "面试已结束，结果发布后会通知你。"; }
+  });
+  socket.on("called", (c) => {
+    ticketId = c.ticket_id;
+    show("stage-called");
+    say("单位正在呼叫你，请点击接听");
+    $("answer-button").focus();
+  });
+  socket.on("call_started", () => startCall());
+  socket.on("call_resumed", (c) => { ticketId = c.ticket_id; startCall(); });
+  socket.on("call_ended", () => {
+    if (call) call.close(false);
+    call = null;
+    show("stage-ended");
+    $("ended-text").textContent = "面试已结束，结果发布后可在【我的面试】中查看。";
+    say("面试已结束");
+  });
+
+  async function startCall() {
+    show("stage-call");
+    say("面试进行中");
+    if (!call) {
+      call = new Hall.HallCall({
+        socket: socket, ticketId: ticketId, polite: true, localVideo: $("local-video"),
+        remoteVideo: $("remote-video"), qualityEl: $("call-quality"),
+        onState: (s) => { if (s === "disconnected") say("连接不稳定，正在恢复…"); if (s === "connected") say("面试进行中"); },
+      });
+    }
+    await call.start();
+  }
+
+  $("join-button").addEventListener("click", join);
+  $("answer-button").addEventListener("click", async () => {
+    const ack = await socket.timeout(10000).emitWithAck("answer", { ticket_id: ticketId });
+    if (!ack.ok) say(ack.error);
+  });
+  $("mute-button").addEventListener("click", (e) => {
+    const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
+    e.currentTarget.setAttribute("aria-pressed", String(on));
+    if (call) call.setMuted(on);
+  });
+  $("camera-button").addEventListener("click", (e) => {
+    const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
+    e.currentTarget.setAttribute("aria-pressed", String(on));
+    if (call) call.setCameraOff(on);
+  });
+  $("hangup-button").addEventListener("click", () => {
+    if (call) call.close(true);
+    call = null;
+    show("stage-ended");
+    $("ended-text").textContent = "你已挂断。刷新本页可以重新加入通话。";
+  });
+})();
