@@ -234,3 +234,6 @@ import_jobs = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("finished_at", Time),
 )
+
+# Tables of the domain packages, defined on the same metadata (Alembic and tests see them).
+from .reviews import tables as _review_tables  # noqa: E402,F401
