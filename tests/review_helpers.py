@@ -46,3 +46,25 @@ async def origin_row(database_url: str, origin_id: int) -> sa.Row:
                                        .where(origin_records.c.id == origin_id))).one()
     finally:
         await db.dispose()
+
+
+async def approved_origin(database_url: str, world, now: dt.datetime, school: int = 0) -> int:  # noqa: ANN001
+    """An imported, submitted and counselor-approved 生源 record for the school's active student."""
+    from app import workflow
+    from app.reviews.flows import ORIGIN_FLOW
+    from app.roles import Role
+
+    student = world.active_student(school)
+    origin_id = (await import_origins(database_url, world.schools[school].id,
+                                      [student.student_no], now))[student.student_no]
+    db = Database(database_url)
+    try:
+        async with db.write() as conn:
+            await workflow.transition(conn, ORIGIN_FLOW, origin_id, "submit", at=now,
+                                      actor=workflow.Actor(student.account_id, Role.STUDENT))
+            await workflow.transition(conn, ORIGIN_FLOW, origin_id, "approve", at=now,
+                                      actor=workflow.Actor(world.staff[f"counselor{school}"][1],
+                                                           Role.COUNSELOR))
+        return origin_id
+    finally:
+        await db.dispose()

@@ -9,6 +9,7 @@ from aiohttp import web
 from ..state import CLOCK, DB, SETTINGS
 from . import origin_import_views as imports
 from . import origin_views as origin
+from . import recommendation_views as rec
 from .origin_import import OriginImportRunner
 
 
@@ -35,6 +36,28 @@ def setup_review_routes(app: web.Application) -> None:
     r.add_get("/school/origins/import/{job_id:\\d+}", imports.import_job, name="origin_import_job")
     r.add_get("/school/origins/import/{job_id:\\d+}/status", imports.import_status,
               name="origin_import_status")
+    # 推荐表 — student
+    r.add_get("/student/recommendation", rec.student_page, name="recommendation_student")
+    r.add_get("/student/recommendation/edit", rec.student_edit, name="recommendation_edit")
+    r.add_post("/student/recommendation/edit", rec.student_save)
+    r.add_post("/student/recommendation/withdraw", rec.student_withdraw,
+               name="recommendation_withdraw")
+    r.add_get("/student/recommendation/photo", rec.student_photo, name="recommendation_photo")
+    r.add_get("/student/recommendation/print", rec.print_page, name="recommendation_print")
+    r.add_get("/student/recommendation/print.pdf", rec.print_pdf, name="recommendation_pdf")
+    # 推荐表 — school admin review
+    r.add_get("/school/recommendations", rec.queue, name="recommendation_queue")
+    r.add_get("/school/recommendations/{rec_id:\\d+}", rec.review_page, name="recommendation_review")
+    r.add_get("/school/recommendations/{rec_id:\\d+}/photo", rec.review_photo,
+              name="recommendation_review_photo")
+    r.add_post("/school/recommendations/{rec_id:\\d+}/approve", rec.approve,
+               name="recommendation_approve")
+    r.add_post("/school/recommendations/{rec_id:\\d+}/return", rec.return_,
+               name="recommendation_return")
+    r.add_post("/school/recommendations/{rec_id:\\d+}/revoke", rec.revoke,
+               name="recommendation_revoke")
+    # Public: the QR code on a printed 推荐表 opens this
+    r.add_get("/verify/recommendation/{token}", rec.verify, name="recommendation_verify")
     app.cleanup_ctx.append(_origin_imports)
 
 
