@@ -234,3 +234,25 @@ async def test_counselor_batch_approves_their_college(make_client, world, settin
     resp = await c.post("/reviews/origins/approve", {"id": [str(origin_id)]})
     page = await (await c.get(resp.headers["Location"])).text()
     assert "已通过 0 条；未处理 1 条" in page and "当前状态为“已通过”" in page
+
+
+async def test_reimport_keeps_what_the_student_changed(make_client, world, settings, clock):
+    student = world.active_student()
+    origin_id = (await import_origins(settings.database_url, world.schools[0].id,
+                                      [student.student_no], clock.now()))[student.student_no]
+    s = await as_user(make_client, "student", student.email)
+    await s.post("/student/origin/edit", {**EDIT, "home_address": "学生改过的地址", "do": "save"})
+    await import_origins(settings.database_url, world.schools[0].id, [student.student_no],
+                         clock.now(), political="01", home_address="学校的新地址")
+    row = await origin_row(settings.database_url, origin_id)
+    assert row.imported["home_address"] == "学校的新地址"
+    assert row.data["home_address"] == "学生改过的地址"   # the student's edit wins
+    assert row.data["political"] == "01"                 # untouched fields follow the school
+    # once submitted, a re-import changes the imported values only
+    await s.post("/student/origin/edit", {**EDIT, "home_address": "学生改过的地址", "political": "01",
+                                          "do": "submit"})
+    await import_origins(settings.database_url, world.schools[0].id, [student.student_no],
+                         clock.now(), political="13")
+    row = await origin_row(settings.database_url, origin_id)
+    assert row.status == "submitted" and row.data["political"] == "01"
+    assert row.imported["political"] == "13"

@@ -17,7 +17,7 @@ STUDENT = frozenset({Role.STUDENT})
 COUNSELOR = frozenset({Role.COUNSELOR})
 SCHOOL = frozenset({Role.SCHOOL_ADMIN})
 # Pages notices open (paths of routes in reviews/routes.py; notices store plain paths).
-ORIGIN_PAGE, ORIGIN_QUEUE = "/student/origin", "/counselor/origins"
+ORIGIN_PAGE, ORIGIN_QUEUE = "/student/origin", "/reviews/origins"
 REC_PAGE, REC_QUEUE = "/student/recommendation", "/school/recommendations"
 
 
