@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth import service as accounts_service
 from .db import Database
+from .reviews import demo as review_demo
 from .roles import Role
 from .students.parsing import RecordIn
 from .students.service import upsert
@@ -67,6 +68,7 @@ async def load(db: Database, now: dt.datetime) -> None:
         await _students(conn, school_id, college_ids, major_ids, now)
         await _staff(conn, school_id, college_ids[0], now)
         await _employer(conn, now)
+        await review_demo.load_origins(conn, school_id, now)
 
 
 async def _students(conn: AsyncConnection, school_id: int, college_ids: list[int],
