@@ -10,13 +10,19 @@ VENDOR := static/vendor/socket.io.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: run test system-deps browser-deps vendor serve migrate demo
+.PHONY: run test system-deps system-libs browser-deps vendor serve migrate demo
 
 system-deps:
 	@python3 -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -q && $(APT_INSTALL) python3 python3-venv python3-pip; }
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && $(APT_INSTALL) nodejs npm; }
 
-$(VENV)/.run-deps: pyproject.toml | system-deps
+# Libraries WeasyPrint loads at run time (推荐表 PDF) and the CJK font it embeds.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-noto-cjk
+system-libs:
+	@missing=$$(for p in $(PDF_LIBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && $(APT_INSTALL) $$missing; fi
+
+$(VENV)/.run-deps: pyproject.toml | system-deps system-libs
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e .
@@ -46,11 +52,11 @@ migrate: $(VENV)/.run-deps
 demo: migrate
 	$(PY) -m app demo --if-empty
 
-run: $(VENV)/.run-deps $(VENDOR) demo
+run: system-libs $(VENV)/.run-deps $(VENDOR) demo
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when it answers (REQUIRE_PG=1: must).
-test: $(VENV)/.test-deps $(VENDOR) browser-deps
+test: system-libs $(VENV)/.test-deps $(VENDOR) browser-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 	@if $(PY) -m tests.pg_ready "$(PG_URL)"; then \
 	  echo "== PostgreSQL run =="; \

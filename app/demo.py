@@ -15,6 +15,7 @@ from .applications import service as applications
 from .auth import service as accounts_service
 from .db import Database
 from .resumes import service as resumes
+from .reviews import demo as review_demo
 from .roles import Role
 from .students.parsing import RecordIn
 from .students.service import upsert
@@ -73,6 +74,7 @@ async def load(db: Database, store: FileStore, now: dt.datetime) -> None:
         await _staff(conn, school_id, college_ids[0], now)
         job_ids = await _employers(conn, store, now)
         await _resumes_and_applications(conn, store, job_ids, now)
+        await review_demo.load_origins(conn, school_id, now)
 
 
 async def _students(conn: AsyncConnection, school_id: int, college_ids: list[int],

@@ -352,3 +352,6 @@ hall_tickets = sa.Table(
     sa.UniqueConstraint("session_id", "account_id", name="uq_hall_tickets_session_account"),
     sa.Index("ix_hall_tickets_session", "session_id", "status"),
 )
+
+# Tables of the domain packages, defined on the same metadata (Alembic and tests see them).
+from .reviews import tables as _review_tables  # noqa: E402,F401

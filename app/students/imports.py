@@ -28,11 +28,29 @@ MAX_STORED_PROBLEMS = 5000
 
 
 class ImportRunner:
+    """Runs student-record imports. Other imports (生源) subclass it and override the
+    job table and the read/catalogue/check/upsert hooks below."""
+
+    jobs = import_jobs
+    folder_name = "imports"
+
     def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self.folder = Path(settings.data_dir) / "imports"
+        self.folder = Path(settings.data_dir) / self.folder_name
         self._tasks: set[asyncio.Task] = set()
+
+    def read(self, filename: str, data: bytes) -> list:
+        return read_rows(filename, data)
+
+    async def catalogue(self, conn, school_id: int):  # noqa: ANN001, ANN201
+        return await service.catalogue(conn, school_id)
+
+    def check(self, rows: list, catalogue) -> tuple[list, list]:  # noqa: ANN001
+        return check_rows(rows, catalogue)
+
+    async def upsert(self, conn, school_id: int, chunk: list, now) -> tuple[int, int]:  # noqa: ANN001
+        return await service.upsert(conn, school_id, chunk, now)
 
     async def create(self, *, school_id: int, account_id: int | None, filename: str,
                      data: bytes) -> int:
@@ -42,10 +60,10 @@ class ImportRunner:
         stored = self.folder / f"{secrets.token_hex(16)}{suffix}"
         stored.write_bytes(data)
         async with self.db.write() as conn:
-            return (await conn.execute(import_jobs.insert().values(
+            return (await conn.execute(self.jobs.insert().values(
                 school_id=school_id, created_by=account_id, filename=Path(filename).name[:200],
                 stored_path=str(stored), status="queued", errors=[],
-                created_at=self.clock.now()).returning(import_jobs.c.id))).scalar_one()
+                created_at=self.clock.now()).returning(self.jobs.c.id))).scalar_one()
 
     def start(self, job_id: int) -> None:
         task = asyncio.create_task(self.run(job_id), name=f"import-{job_id}")
@@ -54,8 +72,8 @@ class ImportRunner:
 
     async def resume_unfinished(self) -> None:
         async with self.db.read() as conn:
-            ids = (await conn.execute(sa.select(import_jobs.c.id).where(
-                import_jobs.c.status.in_(["queued", "running"])))).scalars().all()
+            ids = (await conn.execute(sa.select(self.jobs.c.id).where(
+                self.jobs.c.status.in_(["queued", "running"])))).scalars().all()
         for job_id in ids:
             self.start(job_id)
 
@@ -73,19 +91,19 @@ class ImportRunner:
 
     async def _update(self, job_id: int, **values: object) -> None:
         async with self.db.write() as conn:
-            await conn.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(**values))
+            await conn.execute(self.jobs.update().where(self.jobs.c.id == job_id).values(**values))
 
     async def run(self, job_id: int) -> None:
         async with self.db.read() as conn:
-            job = (await conn.execute(sa.select(import_jobs).where(import_jobs.c.id == job_id))).one()
+            job = (await conn.execute(sa.select(self.jobs).where(self.jobs.c.id == job_id))).one()
         await self._update(job_id, status="running", processed_rows=0, created_rows=0,
                            updated_rows=0, errors=[], message=None)
         try:
             data = Path(job.stored_path).read_bytes()
-            rows = await asyncio.to_thread(read_rows, job.filename, data)
+            rows = await asyncio.to_thread(self.read, job.filename, data)
             async with self.db.read() as conn:
-                catalogue = await service.catalogue(conn, job.school_id)
-            good, problems = check_rows(rows, catalogue)
+                catalogue = await self.catalogue(conn, job.school_id)
+            good, problems = self.check(rows, catalogue)
             failed_rows = len({p.row for p in problems})
             stored_problems = [p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]]
             await self._update(job_id, total_rows=len(rows), errors=stored_problems,
@@ -94,9 +112,9 @@ class ImportRunner:
             for start in range(0, len(good), CHUNK):
                 chunk = good[start:start + CHUNK]
                 async with self.db.write() as conn:
-                    c, u = await service.upsert(conn, job.school_id, chunk, self.clock.now())
+                    c, u = await self.upsert(conn, job.school_id, chunk, self.clock.now())
                     created, updated = created + c, updated + u
-                    await conn.execute(import_jobs.update().where(import_jobs.c.id == job_id)
+                    await conn.execute(self.jobs.update().where(self.jobs.c.id == job_id)
                                        .values(processed_rows=failed_rows + start + len(chunk),
                                                created_rows=created, updated_rows=updated))
             await self._update(job_id, status="done", finished_at=self.clock.now(),
@@ -112,8 +130,9 @@ class ImportRunner:
                                finished_at=self.clock.now())
 
 
-async def job(db: Database, job_id: int, school_id: int) -> sa.Row | None:
+async def job(db: Database, job_id: int, school_id: int, table: sa.Table = import_jobs,
+              ) -> sa.Row | None:
     """A job, only if it belongs to the given school."""
     async with db.read() as conn:
-        return (await conn.execute(sa.select(import_jobs).where(
-            import_jobs.c.id == job_id, import_jobs.c.school_id == school_id))).first()
+        return (await conn.execute(sa.select(table).where(
+            table.c.id == job_id, table.c.school_id == school_id))).first()

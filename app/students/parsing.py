@@ -70,8 +70,12 @@ class Catalogue:
     majors: Mapping[tuple[int, str], int]   # (college id, code or name) → major id
 
 
-def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
-    """(sheet row number, {field: text}) for every non-empty data row."""
+def read_rows(filename: str, data: bytes, columns: Mapping[str, tuple[str, ...]] = COLUMNS,
+              required: tuple[str, ...] = REQUIRED) -> list[tuple[int, dict[str, str]]]:
+    """(sheet row number, {field: text}) for every non-empty data row.
+
+    `columns`/`required` describe the file's header; other imports (生源) pass their own.
+    """
     lower = filename.lower()
     if lower.endswith(".xlsx"):
         if not data.startswith(b"PK\x03\x04"):
@@ -83,7 +87,7 @@ def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
         table = csv.reader(io.StringIO(_decode(data)))
     else:
         raise FileProblem("只支持 .xlsx 或 .csv 文件")
-    return list(_map_header(table))
+    return list(_map_header(table, columns, required))
 
 
 def _decode(data: bytes) -> str:
@@ -117,7 +121,8 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _map_header(table: Iterable[list[str]]) -> Iterator[tuple[int, dict[str, str]]]:
+def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...]],
+                required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     rows = iter(table)
     header = next(rows, None)
     if header is None:
@@ -125,10 +130,10 @@ def _map_header(table: Iterable[list[str]]) -> Iterator[tuple[int, dict[str, str
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         title = (title or "").strip()
-        for field, names in COLUMNS.items():
+        for field, names in columns.items():
             if title in names and field not in positions:
                 positions[field] = index
-    missing = [LABELS[f] for f in REQUIRED if f not in positions]
+    missing = [columns[f][0] for f in required if f not in positions]
     if missing:
         raise FileProblem(f"表头缺少列：{'、'.join(missing)}（第一行应为列名）")
     for number, values in enumerate(rows, start=2):

@@ -1,0 +1,89 @@
+"""School admin: import 生源 records (upload, progress, per-row report, template)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from ..forms import Form
+from ..middleware import require_identity
+from ..roles import Role, allow
+from ..state import DB, SETTINGS
+from ..students import imports
+from ..uploads import display_name
+from .common import int_param, school_id, see_other
+from .origin_import import TEMPLATE_HEADER, OriginImportRunner
+from .tables import origin_import_jobs
+
+ORIGIN_IMPORTS = web.AppKey("origin_imports", OriginImportRunner)
+
+
+@allow(Role.SCHOOL_ADMIN)
+@aiohttp_jinja2.template("reviews/origin_import.html")
+async def import_form(request: web.Request) -> dict[str, Any]:
+    return {"form": Form(), "columns": TEMPLATE_HEADER}
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_upload(request: web.Request) -> web.Response:
+    post = await request.post()
+    form = Form()
+    upload = post.get("file")
+    limit = request.app[SETTINGS].upload_max_bytes
+    if not isinstance(upload, web.FileField) or not upload.filename:
+        form.error("file", "请选择要导入的 xlsx 或 csv 文件")
+    else:
+        name = display_name(upload.filename)
+        data = upload.file.read(limit + 1)
+        if len(data) > limit:
+            form.error("file", "文件过大")
+        elif not name.lower().endswith((".xlsx", ".csv")):
+            form.error("file", "只支持 .xlsx 或 .csv 文件")
+        elif not data:
+            form.error("file", "文件是空的")
+    if not form.ok:
+        return aiohttp_jinja2.render_template(
+            "reviews/origin_import.html", request, {"form": form, "columns": TEMPLATE_HEADER},
+            status=400)
+    runner = request.app[ORIGIN_IMPORTS]
+    job_id = await runner.create(school_id=school_id(request),
+                                 account_id=require_identity(request).account_id,
+                                 filename=name, data=data)
+    runner.start(job_id)
+    raise see_other(request, "origin_import_job", job_id=job_id)
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_template(request: web.Request) -> web.Response:
+    out = io.StringIO()
+    csv.writer(out).writerow(TEMPLATE_HEADER)
+    return web.Response(body=("\ufeff" + out.getvalue()).encode(), content_type="text/csv",
+                        charset="utf-8",
+                        headers={"Content-Disposition": "attachment; filename=origins.csv"})
+
+
+async def _job(request: web.Request):  # noqa: ANN202
+    found = await imports.job(request.app[DB], int_param(request, "job_id"), school_id(request),
+                              origin_import_jobs)
+    if found is None:
+        raise web.HTTPNotFound()
+    return found
+
+
+@allow(Role.SCHOOL_ADMIN)
+@aiohttp_jinja2.template("reviews/origin_import_job.html")
+async def import_job(request: web.Request) -> dict[str, Any]:
+    return {"job": await _job(request)}
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_status(request: web.Request) -> web.Response:
+    job = await _job(request)
+    return web.json_response({
+        "status": job.status, "total": job.total_rows, "processed": job.processed_rows,
+        "created": job.created_rows, "updated": job.updated_rows,
+        "failed_rows": len({e["row"] for e in job.errors}), "message": job.message})

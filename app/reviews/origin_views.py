@@ -1,0 +1,201 @@
+"""生源信息核对 pages: the student's record and form, the counselor's queue and review,
+the school admin's list, 【通知核对】 and import. Handlers parse and render; rules live in
+origin_service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from .. import codes, workflow
+from ..forms import Form, FormError
+from ..middleware import require_identity
+from ..roles import Role, allow
+from ..state import CLOCK, DB, OUTBOX
+from . import origin_service as service
+from .common import int_param, see_other
+from .flows import ORIGIN_FLOW, OriginState
+from .origin_fields import EDITABLE, ROLL, changes
+
+STUDENT_FORM = "reviews/origin_edit.html"
+REVIEW_PAGE = "reviews/origin_review.html"
+
+
+def _choices(table: dict[str, str]) -> list[tuple[str, str]]:
+    return list(table.items())
+
+
+def form_context(record: Any, form: Form) -> dict[str, Any]:
+    return {"record": record, "form": form, "roll": ROLL, "editable": EDITABLE,
+            "choices": {f.name: _choices(dict(f.table)) for f in EDITABLE if f.table},
+            "counties": codes.county_choices(), "area_tree": codes.area_tree(),
+            "state_label": ORIGIN_FLOW.state_label(record.status)}
+
+
+# --- student ------------------------------------------------------------------------------
+
+@allow(Role.STUDENT)
+@aiohttp_jinja2.template("reviews/origin_student.html")
+async def student_page(request: web.Request) -> dict[str, Any]:
+    ident = require_identity(request)
+    async with request.app[DB].read() as conn:
+        record = await service.own(conn, ident)
+        entries = await service.history(conn, record.id) if record else []
+    return {"record": record, "roll": ROLL, "editable": EDITABLE, "history": entries,
+            "flow": ORIGIN_FLOW, "reason": entries[-1].reason if entries else None,
+            "can_edit": bool(record) and record.status in (OriginState.DRAFT, OriginState.RETURNED),
+            "can_withdraw": bool(record) and record.status == OriginState.SUBMITTED,
+            "changed": set(c["name"] for c in changes(record.imported, record.data) if c["changed"])
+            if record else set(),
+            "notice": request.query.get("done", "")}
+
+
+@allow(Role.STUDENT)
+async def student_edit(request: web.Request) -> web.Response:
+    ident = require_identity(request)
+    async with request.app[DB].read() as conn:
+        record = await service.own(conn, ident)
+    if record is None:
+        raise see_other(request, "origin_student")
+    if record.status not in (OriginState.DRAFT, OriginState.RETURNED):
+        raise see_other(request, "origin_student")
+    return aiohttp_jinja2.render_template(STUDENT_FORM, request,
+                                          form_context(record, Form(record.data)))
+
+
+@allow(Role.STUDENT)
+async def student_save(request: web.Request) -> web.Response:
+    ident = require_identity(request)
+    post = await request.post()
+    form = Form(post)
+    submit = post.get("do") == "submit"
+    try:
+        async with request.app[DB].write() as conn:
+            await service.save(conn, ident, form.values, submit=submit,
+                               now=request.app[CLOCK].now())
+    except FormError as exc:
+        form.errors.update(exc.errors)
+    except workflow.TransitionError as exc:
+        form.error("_form", str(exc))
+    if form.ok:
+        raise see_other(request, "origin_student", {"done": "submitted" if submit else "saved"})
+    async with request.app[DB].read() as conn:
+        record = await service.own(conn, ident)
+    if record is None:
+        raise web.HTTPNotFound()
+    return aiohttp_jinja2.render_template(STUDENT_FORM, request, form_context(record, form),
+                                          status=400)
+
+
+@allow(Role.STUDENT)
+async def student_withdraw(request: web.Request) -> web.Response:
+    try:
+        async with request.app[DB].write() as conn:
+            await service.withdraw(conn, require_identity(request), request.app[CLOCK].now())
+    except workflow.TransitionError as exc:
+        raise web.HTTPConflict(text=str(exc))
+    raise see_other(request, "origin_student", {"done": "withdrawn"})
+
+
+# --- counselor and school admin ---------------------------------------------------------------
+
+@allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
+@aiohttp_jinja2.template("reviews/origin_queue.html")
+async def queue(request: web.Request) -> dict[str, Any]:
+    ident = require_identity(request)
+    status = request.query.get("status", "submitted" if ident.role == Role.COUNSELOR else "")
+    if status not in ORIGIN_FLOW.state_labels:
+        status = ""
+    query = request.query.get("q", "").strip()[:40]
+    async with request.app[DB].read() as conn:
+        rows = await service.queue(conn, ident, status=status, query=query)
+        counts = await service.status_counts(conn, ident)
+    return {"rows": rows, "status": status, "q": query, "counts": counts, "flow": ORIGIN_FLOW,
+            "is_counselor": ident.role == Role.COUNSELOR,
+            "message": request.query.get("msg", "")}
+
+
+async def _review_context(request: web.Request, origin_id: int) -> dict[str, Any]:
+    ident = require_identity(request)
+    async with request.app[DB].read() as conn:
+        record = await service.item(conn, ident, origin_id)
+        if record is None:
+            raise web.HTTPNotFound()
+        entries = await service.history(conn, origin_id)
+    return {"record": record, "roll": ROLL, "diff": changes(record.imported, record.data),
+            "history": entries, "flow": ORIGIN_FLOW, "form": Form(),
+            "actions": ORIGIN_FLOW.actions_for(record.status, ident.role)}
+
+
+@allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
+async def review_page(request: web.Request) -> web.Response:
+    context = await _review_context(request, int_param(request, "origin_id"))
+    return aiohttp_jinja2.render_template(REVIEW_PAGE, request, context)
+
+
+async def _decide(request: web.Request, action: str) -> web.Response:
+    origin_id = int_param(request, "origin_id")
+    post = await request.post()
+    form = Form(post)
+    try:
+        async with request.app[DB].write() as conn:
+            result = await service.review(conn, require_identity(request), origin_id, action,
+                                          reason=form.get("reason"), now=request.app[CLOCK].now())
+        if result is None:
+            raise web.HTTPNotFound()
+        request.app[OUTBOX].wake()
+        raise see_other(request, "origin_review", origin_id=origin_id)
+    except workflow.ReasonRequired as exc:
+        form.error("reason", str(exc))
+        status = 400
+    except workflow.TransitionError as exc:
+        form.error("_form", str(exc))
+        status = 409
+    context = await _review_context(request, origin_id)
+    return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": form},
+                                          status=status)
+
+
+@allow(Role.COUNSELOR)
+async def approve(request: web.Request) -> web.Response:
+    return await _decide(request, "approve")
+
+
+@allow(Role.COUNSELOR)
+async def return_(request: web.Request) -> web.Response:
+    return await _decide(request, "return")
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def reopen(request: web.Request) -> web.Response:
+    return await _decide(request, "reopen")
+
+
+def _ids(post: Any) -> list[int]:
+    return [int(v) for v in post.getall("id", []) if isinstance(v, str) and v.isdigit()][:1000]
+
+
+@allow(Role.COUNSELOR)
+async def approve_batch(request: web.Request) -> web.Response:
+    ids = _ids(await request.post())
+    async with request.app[DB].write() as conn:
+        done, skipped = await service.approve_many(conn, require_identity(request), ids,
+                                                   request.app[CLOCK].now())
+    request.app[OUTBOX].wake()
+    msg = f"已通过 {done} 条" + (f"；未处理 {len(skipped)} 条：{'；'.join(skipped)}" if skipped else "")
+    raise see_other(request, "origin_queue", {"msg": msg})
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def notify(request: web.Request) -> web.Response:
+    ids = _ids(await request.post())
+    async with request.app[DB].write() as conn:
+        sent, skipped = await service.notify_students(conn, require_identity(request), ids,
+                                                      request.app[CLOCK].now())
+    if sent:
+        request.app[OUTBOX].wake()
+    msg = (f"已通知 {sent} 名学生核对生源信息" + (f"，{skipped} 名学生尚未激活账号" if skipped else "")
+           if ids else "请先勾选要通知的学生")
+    raise see_other(request, "origin_queue", {"msg": msg})
