@@ -72,8 +72,9 @@ class ProbePeer:
 
     def _on_connection_state(self) -> None:
         state = self.pc.connectionState
+        log.info("%s connection %s -> %s", self.prefix,
+                 self.states[-1] if self.states else "new", state)
         self.states.append(state)
-        log.info("%s connection %s", self.prefix, state)
         if state in ("failed", "closed"):
             self._close_soon(f"connection {state}")
 
@@ -84,8 +85,10 @@ class ProbePeer:
             self._registry._hold(self._closing)
 
     async def close(self) -> None:
-        """Safe to call twice and from the peer's own state handler."""
+        """Safe to call twice (the second waits for the first) and from the peer's own
+        state handler (which only schedules it)."""
         if self._closed:
+            await self.closed.wait()
             return
         self._closed = True
         self._expiry.cancel()

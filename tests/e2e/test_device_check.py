@@ -30,7 +30,9 @@ async def test_student_checks_camera_microphone_and_network(page, live_server, w
     detail = await asyncio.wait_for(done, 30)
 
     result = await page.evaluate("window.hallProbeResult")
-    assert result == detail
+    live = ("microphone",)  # the peak level keeps following the microphone after the event
+    assert {k: v for k, v in result.items() if k not in live} == \
+        {k: v for k, v in detail.items() if k not in live}
     assert result["error"] is None
     assert isinstance(result["rttMs"], (int, float)) and result["rttMs"] >= 0
     assert (result["sent"], result["received"]) == (20, 20)
@@ -44,7 +46,8 @@ async def test_student_checks_camera_microphone_and_network(page, live_server, w
     assert await page.locator("#check-video").evaluate("v => v.videoWidth") > 0
     await expect(page.locator("#check-camera-status")).to_contain_text("正常")
     # Chromium's fake microphone beeps; the meter follows it
-    await page.wait_for_function("document.getElementById('check-meter').value > 0")
+    # a function, not an expression: Playwright evals expressions, which our CSP forbids
+    await page.wait_for_function("() => document.getElementById('check-meter').value > 0")
     assert result["microphone"]["ok"]
 
     # the page closed its peer, so the server's closes too
