@@ -26,6 +26,10 @@ def _bool(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "DATA_DIR", Path, Path("data"),
             "Folder for the SQLite file, uploads and import files (created when missing)."),
@@ -70,6 +74,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Time a called student has to answer before being marked 未到."),
     Setting("hall_waiter_grace_seconds", "HALL_WAITER_GRACE_SECONDS", int, 120,
             "Time a disconnected waiter keeps their place in the queue."),
+    Setting("stun_urls", "STUN_URLS", _list, (),
+            "Comma-separated STUN URLs (stun:host:3478) given to browsers and the probe peer."),
+    Setting("turn_urls", "TURN_URLS", _list, (),
+            "Comma-separated TURN URLs (turn:host:3478?transport=udp, turns:…); used only "
+            "with TURN_SECRET."),
+    Setting("turn_secret", "TURN_SECRET", str, "",
+            "coturn's static-auth-secret: short-lived TURN credentials are derived from it."),
+    Setting("turn_ttl_seconds", "TURN_TTL_SECONDS", int, 3600,
+            "Lifetime of one TURN credential."),
     Setting("redis_url", "REDIS_URL", str, "",
             "Redis for socket.io across several processes. Empty: one process."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
@@ -102,6 +115,10 @@ class Settings:
     hall_open_minutes: int
     hall_answer_grace_seconds: int
     hall_waiter_grace_seconds: int
+    stun_urls: tuple[str, ...]
+    turn_urls: tuple[str, ...]
+    turn_secret: str
+    turn_ttl_seconds: int
     redis_url: str
     log_level: str
 

@@ -12,6 +12,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from rtc.routes import probe_registry_ctx, setup_rtc_routes
+
 from . import pages
 from .admin import views as admin_views
 from .applications import views as application_views
@@ -146,6 +148,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/platform/outbox", admin_views.outbox, name="outbox")
     r.add_get("/platform/outbox/{mail_id:\\d+}", admin_views.outbox_mail, name="outbox_mail")
     setup_review_routes(app)  # 生源信息核对, 推荐表
+    setup_rtc_routes(app)
     r.add_static("/static", ROOT / "static", name="static", append_version=False)
 
 
@@ -183,6 +186,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.on_response_prepare.append(set_security_headers)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_workers)
+    app.cleanup_ctx.append(probe_registry_ctx)
     setup_routes(app)
     setup_hall(app)
     return app

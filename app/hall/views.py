@@ -3,6 +3,8 @@ browser what it needs to start: which interview or booth, and the labels."""
 
 from __future__ import annotations
 
+import json
+
 import aiohttp_jinja2
 from aiohttp import web
 
@@ -10,7 +12,7 @@ from ..interviews import rules, service as interviews
 from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import CLOCK, DB, SETTINGS
-from rtc import tickets
+from rtc import quality, tickets
 
 
 @allow(Role.STUDENT)
@@ -26,7 +28,8 @@ async def student_room(request: web.Request) -> web.Response:
         session_status=row.session_status, open_minutes=open_minutes)
     return aiohttp_jinja2.render_template("hall/student.html", request, {
         "row": row, "is_open": is_open, "opens_at": rules.hall_opens_at(row.starts_at, open_minutes),
-        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds})
+        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
+        "thresholds": json.dumps(quality.thresholds())})
 
 
 @allow(Role.EMPLOYER)

@@ -20,7 +20,11 @@
   function say(text) { status.textContent = text; }
 
   async function join() {
-    const probe = window.hallProbeResult || null;
+    const r = window.hallProbeResult;
+    // a compact summary is kept with the ticket (the raw samples stay in the page)
+    const probe = r ? { verdict: r.verdict, rtt_ms: r.rttMs, loss: r.loss, sent: r.sent,
+                        received: r.received, camera: Boolean(r.camera && r.camera.ok),
+                        microphone: Boolean(r.microphone && r.microphone.ok) } : null;
     const ack = await socket.timeout(10000).emitWithAck("join", { interview_id: interviewId, probe: probe });
     if (!ack.ok) { say(ack.error); return; }
     ticketId = ack.ticket_id;
@@ -74,6 +78,11 @@
     await call.start();
   }
 
+  document.addEventListener("probe-done", (e) => {
+    $("join-button").disabled = false;
+    const v = e.detail && e.detail.verdict;
+    $("join-hint").textContent = v === "poor" ? "网络较差，面试中可能卡顿；建议换到更稳定的网络后再排队。" : "检测完成，可以开始排队。";
+  });
   $("join-button").addEventListener("click", join);
   $("answer-button").addEventListener("click", async () => {
     const ack = await socket.timeout(10000).emitWithAck("answer", { ticket_id: ticketId });

@@ -38,6 +38,10 @@ async def test_queue_call_reload_and_outcome(browser, live_server, world, settin
     await student.get_by_role("link", name="我的面试").first.click()
     await student.get_by_role("link", name="查看面试邀请").first.click()
     await student.get_by_role("link", name="洽谈面试大厅").click()
+    await student.get_by_role("button", name="开始检测").click()
+    await expect(student.get_by_role("button", name="开始排队")).to_be_enabled()
+    probe = await student.evaluate("() => window.hallProbeResult")
+    assert probe["verdict"] in ("good", "usable", "poor") and probe["rttMs"] >= 0
     await student.get_by_role("button", name="开始排队").click()
     await expect(student.locator("#queue-position")).to_have_text("1")
 
