@@ -69,7 +69,7 @@ async def _demo(db: Database, settings: Settings, if_empty: bool) -> int:
     from . import demo
     from .uploads import FileStore
     if await demo.is_empty(db):
-        await demo.load(db, FileStore(settings.data_dir), Clock().now())
+        await demo.load(db, FileStore(settings.data_dir), Clock().now(), settings.public_base_url)
         print("演示数据已载入")
     elif not if_empty:
         print("数据库已有数据，未载入演示数据", file=sys.stderr)

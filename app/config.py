@@ -83,6 +83,9 @@ SETTINGS: tuple[Setting, ...] = (
             "coturn's static-auth-secret: short-lived TURN credentials are derived from it."),
     Setting("turn_ttl_seconds", "TURN_TTL_SECONDS", int, 3600,
             "Lifetime of one TURN credential."),
+    Setting("hall_employer_absent_minutes", "HALL_EMPLOYER_ABSENT_MINUTES", int, 5,
+            "Minutes after a booth's first slot with students waiting and nobody of the employer "
+            "in the room before the employer gets an email."),
     Setting("redis_url", "REDIS_URL", str, "",
             "Redis for socket.io across several processes. Empty: one process."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
@@ -119,6 +122,7 @@ class Settings:
     turn_urls: tuple[str, ...]
     turn_secret: str
     turn_ttl_seconds: int
+    hall_employer_absent_minutes: int
     redis_url: str
     log_level: str
 

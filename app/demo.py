@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import files
 from .applications import service as applications
+from .interviews import service as interviews
 from .auth import service as accounts_service
 from .db import Database
 from .resumes import service as resumes
@@ -19,7 +20,8 @@ from .reviews import demo as review_demo
 from .roles import Role
 from .students.parsing import RecordIn
 from .students.service import upsert
-from .tables import colleges, employers, jobs, majors, schools, student_records
+from .tables import accounts, colleges, employers, jobs, majors, schools, student_records
+from .tables import applications as applications_table
 from .uploads import FileStore
 from .validators import USCC_ALPHABET, make_id_number, uscc_check_char
 
@@ -57,7 +59,8 @@ async def is_empty(db: Database) -> bool:
         return (await conn.execute(sa.select(sa.func.count()).select_from(schools))).scalar_one() == 0
 
 
-async def load(db: Database, store: FileStore, now: dt.datetime) -> None:
+async def load(db: Database, store: FileStore, now: dt.datetime,
+               base_url: str = "http://127.0.0.1:8080") -> None:
     async with db.write() as conn:
         school_id = (await conn.execute(schools.insert().values(
             code=SCHOOL[0], name=SCHOOL[1]).returning(schools.c.id))).scalar_one()
@@ -74,6 +77,7 @@ async def load(db: Database, store: FileStore, now: dt.datetime) -> None:
         await _staff(conn, school_id, college_ids[0], now)
         job_ids = await _employers(conn, store, now)
         await _resumes_and_applications(conn, store, job_ids, now)
+        await _interviews(conn, job_ids[0], now, base_url)
         await review_demo.load_origins(conn, school_id, now)
 
 
@@ -185,6 +189,20 @@ async def _resumes_and_applications(conn: AsyncConnection, store: FileStore, job
                 await applications.apply(conn, store, job_id=job_id, account_id=account_id, now=now)
 
 
+async def _interviews(conn: AsyncConnection, job_id: int, now: dt.datetime, base_url: str) -> None:
+    """Two video interviews a few minutes after loading, so the hall can be tried at once."""
+    employer_id, employer_account = (await conn.execute(
+        sa.select(jobs.c.employer_id, accounts.c.id)
+        .join(accounts, accounts.c.employer_id == jobs.c.employer_id)
+        .where(jobs.c.id == job_id))).one()
+    app_ids = list((await conn.execute(sa.select(applications_table.c.id).where(
+        applications_table.c.job_id == job_id).order_by(applications_table.c.id))).scalars())
+    await interviews.invite(conn, employer_id=employer_id, application_ids=app_ids,
+                            first=now + dt.timedelta(minutes=5), minutes=15,
+                            note="请准备3分钟自我介绍。", actor_id=employer_account, now=now,
+                            base_url=base_url)
+
+
 def logins_text() -> str:
     students = demo_students()
     fresh = students[ACTIVATED]
@@ -198,4 +216,7 @@ def logins_text() -> str:
         "  辅导员    管理人员登录 demo_counselor",
         "  学校管理员 管理人员登录 demo_school",
         "  平台管理员 管理人员登录 demo_admin（邮件发件箱在平台管理中心）",
+        "视频面试：载入演示数据约5分钟后，学号 2022010001 和 2022020002 的两名学生各有一场面试。",
+        "  学生：【我是学生】→【我的面试】→【查看面试邀请】→【洽谈面试大厅】（提前10分钟开放）",
+        "  单位：demo_employer → 单位中心 → 面试日程 → 进入面试间（用两个浏览器窗口分别登录）",
     ])

@@ -308,6 +308,10 @@ interview_sessions = sa.Table(
     sa.Column("allow_walk_ins", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("status", sa.String(20), nullable=False),  # scheduled, open, ended, closed
     sa.Column("created_at", Time, nullable=False),
+    # whether someone of the employer has the interview room open (kept in the database so
+    # that every process sees it), and when the "nobody is in your room" mail went out
+    sa.Column("employer_present", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("absence_mailed_at", Time),
     sa.UniqueConstraint("employer_id", "day", name="uq_interview_sessions_employer_day"),
 )
 

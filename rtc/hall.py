@@ -105,6 +105,9 @@ class HallNamespace(socketio.AsyncNamespace):
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         who = await self._who(sid)
+        if who.get("role") == Role.EMPLOYER:
+            await self._employer_left(sid)
+            return
         if who.get("role") != Role.STUDENT:
             return
         # another tab of the same student may still be connected
@@ -162,9 +165,17 @@ class HallNamespace(socketio.AsyncNamespace):
                 raise NotAllowed("无权操作该面试间")
         return who, session_id
 
+    async def _employer_left(self, sid: str) -> None:
+        for room in self.rooms(sid):
+            if room.startswith("booth:") and not [s for s in self._booth_sids(int(room[6:])) if s != sid]:
+                async with self.app[DB].write() as conn:
+                    await tickets.set_employer_present(conn, int(room[6:]), False)
+
     async def on_watch(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)
         await self.enter_room(sid, f"booth:{session_id}")
+        async with self.app[DB].write() as conn:
+            await tickets.set_employer_present(conn, session_id, True)
         async with self.app[DB].read() as conn:
             booth = await tickets.load_booth(conn, session_id)
         current = booth.current_call()
@@ -191,6 +202,24 @@ class HallNamespace(socketio.AsyncNamespace):
         await self.tell_called(ticket)
         await self.broadcast(session_id)
         return {"ok": True, "ticket_id": ticket.id}
+
+    async def on_skip(self, sid: str, data: Any = None) -> dict[str, Any]:
+        _, session_id = await self._own_booth(sid, data)
+        async with self.app[DB].write() as conn:
+            ticket = await tickets.skip(conn, _int(data, "ticket_id"), session_id, self.now)
+        await self.emit("queue", {"ticket_id": ticket.id, "session_id": session_id,
+                                  "status": ticket.status}, room=f"user:{ticket.account_id}")
+        await self.broadcast(session_id)
+        return {"ok": True}
+
+    async def on_end_session(self, sid: str, data: Any = None) -> dict[str, Any]:
+        _, session_id = await self._own_booth(sid, data)
+        async with self.app[DB].write() as conn:
+            told = await tickets.end_session(conn, session_id, self.now)
+        for account_id in told:
+            await self.emit("session_ended", {"session_id": session_id}, room=f"user:{account_id}")
+        await self.broadcast(session_id)
+        return {"ok": True, "told": len(told)}
 
     async def tell_called(self, ticket: Any) -> None:
         await self.emit("called", {"ticket_id": ticket.id, "session_id": ticket.session_id,

@@ -12,7 +12,8 @@ import socketio
 from aiohttp import web
 
 from app.flows import NotAllowed
-from app.state import CLOCK, DB, SETTINGS
+from app.notify import emails
+from app.state import CLOCK, DB, OUTBOX, SETTINGS
 
 from . import tickets
 from .hall import HallNamespace
@@ -56,7 +57,25 @@ async def sweep_once(app: web.Application) -> tickets.SweepResult:
             await hall.tell_called(called)
     for session_id in result.changed_sessions:
         await hall.broadcast(session_id)
+    await _mail_absent_employers(app, now)
     return result
+
+
+async def _mail_absent_employers(app: web.Application, now: dt.datetime) -> None:
+    """Students wait, the first slot is some minutes past, and nobody of the employer is in
+    the room: tell the employer by email (once per booth)."""
+    after = dt.timedelta(minutes=app[SETTINGS].hall_employer_absent_minutes)
+    base = app[SETTINGS].public_base_url.rstrip("/")
+    async with app[DB].write() as conn:
+        absent = await tickets.absent_employers(conn, now, after)
+        for booth in absent:
+            for address in sorted(await tickets.employer_addresses(conn, booth.employer_id,
+                                                                   booth.contact_email)):
+                await emails.enqueue(conn, to=address, template="hall_employer_absent", at=now,
+                                     context={"name": booth.name,
+                                              "link": f"{base}/hall/booths/{booth.id}"})
+    if absent:
+        app[OUTBOX].wake()
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:

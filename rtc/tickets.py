@@ -277,12 +277,7 @@ async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timede
         if done.rowcount:
             result.no_show_sessions.add(r.session_id)
             result.changed_sessions.add(r.session_id)
-            if r.interview_id is not None:
-                status = (await conn.execute(sa.select(interviews.c.status).where(
-                    interviews.c.id == r.interview_id))).scalar()
-                if status in ACTIVE:
-                    await transition(conn, INTERVIEW_FLOW, r.interview_id, "no_show", actor_id=None,
-                                     role=Role.EMPLOYER, now=now, values={"updated_at": now})
+            await _interview_no_show(conn, r.interview_id, now)
     for ticket_id in stale_waiters(tickets, now, waiter_grace):
         done = await conn.execute(hall_tickets.update().where(
             hall_tickets.c.id == ticket_id, hall_tickets.c.status == TicketState.WAITING,
@@ -295,3 +290,81 @@ async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timede
 async def open_tickets_of(conn: AsyncConnection, account_id: int) -> list[sa.Row]:
     return list(await conn.execute(sa.select(hall_tickets).where(
         hall_tickets.c.account_id == account_id, hall_tickets.c.status.in_(OPEN_STATES))))
+
+
+async def skip(conn: AsyncConnection, ticket_id: int, session_id: int, now: dt.datetime) -> sa.Row:
+    """The employer stops waiting for a called student: 未到 at once (recall stays possible)."""
+    t = hall_tickets
+    done = await conn.execute(t.update().where(
+        t.c.id == ticket_id, t.c.session_id == session_id, t.c.status == TicketState.CALLED)
+        .values(status=TicketState.NO_SHOW))
+    if done.rowcount != 1:
+        raise NotAllowed("只能跳过正在呼叫、尚未接听的学生")
+    row = (await conn.execute(sa.select(t).where(t.c.id == ticket_id))).one()
+    await _interview_no_show(conn, row.interview_id, now)
+    return row
+
+
+async def _interview_no_show(conn: AsyncConnection, interview_id: int | None, now: dt.datetime) -> None:
+    if interview_id is None:
+        return
+    status = (await conn.execute(sa.select(interviews.c.status).where(
+        interviews.c.id == interview_id))).scalar()
+    if status in ACTIVE:
+        await transition(conn, INTERVIEW_FLOW, interview_id, "no_show", actor_id=None,
+                         role=Role.EMPLOYER, now=now, values={"updated_at": now})
+
+
+async def end_session(conn: AsyncConnection, session_id: int, now: dt.datetime) -> list[int]:
+    """The employer ends the day: waiting and called students leave the queue and are told.
+    Returns the accounts to tell. Interviews not held stay as they are, to be rescheduled."""
+    t = hall_tickets
+    if (await conn.execute(sa.select(t.c.id).where(
+            t.c.session_id == session_id, t.c.status == TicketState.IN_CALL))).first():
+        raise NotAllowed("还有面试在进行中，请先结束该面试")
+    waiting = list((await conn.execute(sa.select(t.c.account_id).where(
+        t.c.session_id == session_id,
+        t.c.status.in_([TicketState.WAITING, TicketState.CALLED])))).scalars())
+    await conn.execute(t.update().where(
+        t.c.session_id == session_id, t.c.status.in_([TicketState.WAITING, TicketState.CALLED]))
+        .values(status=TicketState.LEFT, finished_at=now))
+    await conn.execute(interview_sessions.update().where(interview_sessions.c.id == session_id)
+                       .values(status="ended"))
+    for account_id in waiting:
+        await notices.add(conn, account_id=account_id, at=now,
+                          title="单位已结束今天的视频面试，如需改期请留意新的邀请")
+    return waiting
+
+
+async def set_employer_present(conn: AsyncConnection, session_id: int, present: bool) -> None:
+    await conn.execute(interview_sessions.update().where(interview_sessions.c.id == session_id)
+                       .values(employer_present=present))
+
+
+async def absent_employers(conn: AsyncConnection, now: dt.datetime,
+                           after: dt.timedelta) -> list[sa.Row]:
+    """Booths whose first slot is `after` past, with students waiting and nobody of the
+    employer in the room, not yet told. Each is marked told in the same transaction."""
+    s = interview_sessions
+    waiting = sa.select(hall_tickets.c.id).where(
+        hall_tickets.c.session_id == s.c.id, hall_tickets.c.status == TicketState.WAITING).exists()
+    rows = list(await conn.execute(
+        sa.select(s.c.id, s.c.starts_at, s.c.employer_id, employers.c.name,
+                  employers.c.contact_email)
+        .join(employers, employers.c.id == s.c.employer_id)
+        .where(s.c.starts_at <= now - after, s.c.employer_present.is_(False),
+               s.c.absence_mailed_at.is_(None), s.c.status.not_in(["ended", "closed"]), waiting)))
+    told = []
+    for row in rows:
+        done = await conn.execute(s.update().where(s.c.id == row.id, s.c.absence_mailed_at.is_(None))
+                                  .values(absence_mailed_at=now))
+        if done.rowcount == 1:  # another process did not get there first
+            told.append(row)
+    return told
+
+
+async def employer_addresses(conn: AsyncConnection, employer_id: int, contact: str) -> set[str]:
+    """Where to write to an employer: its contact address and its accounts' addresses."""
+    found = set((await conn.execute(sa.select(accounts.c.email).where(
+        accounts.c.employer_id == employer_id, accounts.c.email.is_not(None)))).scalars())
+    return {a for a in found | {contact} if a}

@@ -224,3 +224,65 @@ async def test_call_signaling_relay_and_outcome(hall, settings):
     assert 'id="interview-outcome">通过' in page and "已面试" in page
     for c in (s0, s1, emp):
         await c.sio.disconnect()
+
+
+async def test_skip_recall_and_end_session(hall, settings):
+    s0, s1 = await student_socket(hall, 0), await student_socket(hall, 1)
+    emp = await employer_socket(hall)
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    t0 = (await s0.call("join", {"interview_id": hall["interview_ids"][0]}))["ticket_id"]
+    await s1.call("join", {"interview_id": hall["interview_ids"][1]})
+    await emp.call("call_next", {"session_id": hall["session_id"]})
+    await s0.events.wait("called")
+    skipped = await emp.call("skip", {"session_id": hall["session_id"], "ticket_id": t0})
+    assert skipped == {"ok": True}
+    await s0.events.wait("queue", lambda d: d["status"] == "no_show")
+    # a skipped student comes back only when the employer recalls them
+    recalled = await emp.call("recall", {"session_id": hall["session_id"], "ticket_id": t0})
+    assert recalled["ok"] and recalled["ticket_id"] == t0
+    await s0.events.wait("called", lambda d: d["ticket_id"] == t0)
+    assert (await emp.call("skip", {"session_id": hall["session_id"], "ticket_id": t0}))["ok"]
+    ended = await emp.call("end_session", {"session_id": hall["session_id"]})
+    assert ended == {"ok": True, "told": 1}
+    await s1.events.wait("session_ended")
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        statuses = dict((await conn.execute(sa.select(hall_tickets.c.id, hall_tickets.c.status))).all())
+    await db.dispose()
+    assert sorted(statuses.values()) == ["left", "no_show"]
+    # the ended booth takes nobody any more
+    late = await s1.call("join", {"interview_id": hall["interview_ids"][1]})
+    assert late["ok"] is False
+
+
+async def test_employer_absent_after_the_first_slot_gets_one_email(hall, clock, settings):
+    from app.tables import email_outbox
+    s0 = await student_socket(hall, 0)
+    await s0.call("join", {"interview_id": hall["interview_ids"][0]})
+    await sweep_once(hall["app"])  # the first slot is still ahead: nothing
+    clock.advance(minutes=1 + settings.hall_employer_absent_minutes)
+    await sweep_once(hall["app"])
+    await sweep_once(hall["app"])  # once only
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        mails = list(await conn.execute(sa.select(email_outbox).where(
+            email_outbox.c.template == "hall_employer_absent")))
+    await db.dispose()
+    assert [m.to_addr for m in mails] == ["hr@test.example.cn"]
+    assert f"/hall/booths/{hall['session_id']}" in mails[0].body_text
+
+
+async def test_an_employer_in_the_room_gets_no_absence_email(hall, clock, settings):
+    from app.tables import email_outbox
+    emp = await employer_socket(hall)
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    s0 = await student_socket(hall, 0)
+    await s0.call("join", {"interview_id": hall["interview_ids"][0]})
+    clock.advance(minutes=1 + settings.hall_employer_absent_minutes)
+    await sweep_once(hall["app"])
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        n = len(list(await conn.execute(sa.select(email_outbox.c.id).where(
+            email_outbox.c.template == "hall_employer_absent"))))
+    await db.dispose()
+    assert n == 0

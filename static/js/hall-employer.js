@@ -60,6 +60,9 @@
     const current = view.current;
     $("current-call").textContent = current ? `${current.name}（${current.status === "called" ? "呼叫中，等待应答" : "面试中"}）` : "无";
     $("call-next").disabled = Boolean(current) || view.waiting.length === 0;
+    $("skip-button").hidden = !(current && current.status === "called");
+    $("skip-button").dataset.ticketId = current ? current.ticket_id : "";
+    if (view.status === "ended") { say("今天的面试已结束"); $("call-next").disabled = true; $("end-session").disabled = true; }
     const arrived = view.waiting.filter((w) => !known.has(w.ticket_id));
     if (known.size && arrived.length) alertArrival(arrived);
     view.waiting.forEach((w) => known.add(w.ticket_id));
@@ -131,6 +134,10 @@
   }
 
   $("call-next").addEventListener("click", () => act("call_next", { session_id: sessionId }));
+  $("skip-button").addEventListener("click", (e) => act("skip", { session_id: sessionId, ticket_id: parseInt(e.currentTarget.dataset.ticketId, 10) }));
+  $("end-session").addEventListener("click", () => {
+    if (window.confirm("结束后，仍在排队的学生会收到通知并离开队列。确定结束今天的面试吗？")) act("end_session", { session_id: sessionId });
+  });
   $("notify-button").addEventListener("click", () => {
     if ("Notification" in window) Notification.requestPermission().then((p) => say(p === "granted" ? "已开启桌面提醒" : "未开启桌面提醒"));
   });

@@ -55,6 +55,11 @@
     say("单位正在呼叫你，请点击接听");
     $("answer-button").focus();
   });
+  socket.on("session_ended", () => {
+    show("stage-ended");
+    $("ended-text").textContent = "单位已结束今天的视频面试。如需改期，请留意【我的面试】中的新邀请。";
+    say("今天的面试已结束");
+  });
   socket.on("call_started", () => startCall());
   socket.on("call_resumed", (c) => { ticketId = c.ticket_id; startCall(); });
   socket.on("call_ended", () => {
