@@ -1,6 +1,8 @@
 // One 1:1 WebRTC call of the hall: perfect negotiation over the /hall socket, trickle ICE,
 // ICE restart when the network changes, mute / camera off, and a quality indicator.
-// The employer is the impolite peer (its offer wins a collision); the student is polite.
+// The employer makes every offer (first call, after a reload, ICE restarts); the student
+// only answers. With one offering side there is no glare to resolve, and the perfect
+// negotiation rules below stay as a guard.
 /* global io */
 (function () {
   "use strict";
@@ -36,11 +38,13 @@
       this.statsTimer = null;
       this.lastStats = null;
       this.counts = { sent: 0, received: 0 }; // shown to support staff and tests
+      this.chain = Promise.resolve();
       this.pending = []; // signals that arrive while a new connection is being set up
       this.onSignal = (msg) => {
         if (msg.ticket_id !== this.ticketId) return;
         this.counts.received += 1;
-        this.handle(msg.payload);
+        // one signal at a time, in arrival order: a candidate must not overtake its offer
+        this.chain = this.chain.then(() => this.handle(msg.payload));
       };
       socket.on("signal", this.onSignal);
     }
@@ -62,11 +66,13 @@
       }
       const pc = new RTCPeerConnection({ iceServers: await iceServers() });
       this.pc = pc;
+      this.startedAt = Date.now();
       window.hallCall = this; // tests and support read getStats from here
       this.stream.getTracks().forEach((t) => pc.addTrack(t, this.stream));
       pc.ontrack = ({ streams }) => { this.remoteVideo.srcObject = streams[0]; };
       pc.onicecandidate = ({ candidate }) => { if (candidate) this.send({ candidate: candidate.toJSON() }); };
       pc.onnegotiationneeded = async () => {
+        if (this.polite) return; // the student waits for the employer's offer
         try {
           this.makingOffer = true;
           await pc.setLocalDescription();
@@ -85,7 +91,7 @@
       clearInterval(this.statsTimer);
       this.statsTimer = setInterval(() => this.measure(), 2000);
       const waiting = this.pending.splice(0);
-      for (const payload of waiting) await this.handle(payload);
+      this.chain = this.chain.then(async () => { for (const payload of waiting) await this.handle(payload); });
     }
 
     async handle(payload) {
@@ -117,6 +123,19 @@
 
     async measure() {
       if (!this.pc) return;
+      // A negotiation lost on the way (a reconnect at the wrong moment) leaves both sides
+      // stable and ICE idle; the offering side then starts over with an ICE restart.
+      const pc = this.pc;
+      if (!this.polite && pc.iceConnectionState === "new" && pc.signalingState !== "closed" &&
+          Date.now() - this.startedAt > 6000) {
+        this.startedAt = Date.now();
+        console.warn("call idle: restarting negotiation", this.counts);
+        if (pc.signalingState === "stable") pc.restartIce();
+        else {
+          // our offer got no answer: send it again
+          this.send({ description: pc.localDescription.toJSON() });
+        }
+      }
       const stats = await this.pc.getStats();
       let rtt = null, lost = 0, received = 0, frames = 0, fps = null;
       stats.forEach((s) => {
