@@ -141,6 +141,8 @@ def setup_routes(app: web.Application) -> None:
     # 洽谈面试大厅
     r.add_get("/hall/interviews/{interview_id:\\d+}", hall_views.student_room, name="hall_student")
     r.add_get("/hall/booths/{session_id:\\d+}", hall_views.booth_room, name="hall_booth")
+    r.add_get("/hall/booths/{session_id:\\d+}/walk-in", hall_views.walk_in_room,
+              name="hall_walk_in")
     r.add_get("/hall/booths/{session_id:\\d+}/resumes/{application_id:\\d+}",
               hall_views.resume_fragment, name="hall_resume")
     r.add_get("/files/{file_id:[A-Za-z0-9_-]+}", application_views.download, name="file")

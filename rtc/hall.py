@@ -155,6 +155,30 @@ class HallNamespace(socketio.AsyncNamespace):
         return {"ok": True, "ticket_id": ticket.id, "session_id": ticket.session_id,
                 "status": ticket.status, **place}
 
+    async def on_walk_in(self, sid: str, data: Any = None) -> dict[str, Any]:
+        who = await self._who(sid)
+        if who["role"] != Role.STUDENT:
+            raise NotAllowed("只有学生可以排队")
+        session_id = _int(data, "session_id")
+        probe = data.get("probe") if isinstance(data.get("probe"), dict) else None
+        if probe is not None and len(str(probe)) > 2000:
+            raise NotAllowed("检测结果过大")
+        async with self.app[DB].write() as conn:
+            ticket = await tickets.walk_in(conn, account_id=who["account_id"], session_id=session_id,
+                                           now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
+                                           probe=probe)
+        await self.broadcast(session_id)
+        return {"ok": True, "ticket_id": ticket.id, "session_id": session_id,
+                "status": ticket.status, "interview_id": ticket.interview_id}
+
+    async def on_set_walk_ins(self, sid: str, data: Any = None) -> dict[str, Any]:
+        _, session_id = await self._own_booth(sid, data)
+        allow = data.get("allow") is True
+        async with self.app[DB].write() as conn:
+            await tickets.set_walk_ins(conn, session_id, allow)
+        await self.broadcast(session_id)
+        return {"ok": True, "allow": allow}
+
     async def _own_booth(self, sid: str, data: Any) -> tuple[dict[str, Any], int]:
         who = await self._who(sid)
         session_id = _int(data, "session_id")

@@ -95,7 +95,8 @@ def booth_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> di
     waiting = [item(by_id[t]) for t in queue]
     current = booth.current_call()
     return {"session_id": booth.session.id, "employer": booth.employer_name,
-            "status": booth.session.status, "waiting": waiting,
+            "status": booth.session.status, "allow_walk_ins": booth.session.allow_walk_ins,
+            "waiting": waiting,
             "current": item(current) if current is not None else None,
             "no_show": [item(r) for r in booth.rows if r.status == TicketState.NO_SHOW],
             "done": [item(r) for r in booth.rows if r.status == TicketState.DONE],
@@ -368,3 +369,68 @@ async def employer_addresses(conn: AsyncConnection, employer_id: int, contact: s
     found = set((await conn.execute(sa.select(accounts.c.email).where(
         accounts.c.employer_id == employer_id, accounts.c.email.is_not(None)))).scalars())
     return {a for a in found | {contact} if a}
+
+
+async def set_walk_ins(conn: AsyncConnection, session_id: int, allow: bool) -> None:
+    await conn.execute(interview_sessions.update().where(interview_sessions.c.id == session_id)
+                       .values(allow_walk_ins=allow))
+
+
+async def walk_in(conn: AsyncConnection, *, account_id: int, session_id: int, now: dt.datetime,
+                  open_minutes: int, probe: dict[str, Any] | None) -> sa.Row:
+    """随到随面: a student who applied to one of the employer's jobs queues without a slot.
+
+    An interview row is made for the visit (accepted, starting now), so the outcome lands on
+    the application and in the student's 我的面试 like any other interview.
+    """
+    session = (await conn.execute(sa.select(interview_sessions).where(
+        interview_sessions.c.id == session_id))).first()
+    if session is None or not session.allow_walk_ins or session.status in ("ended", "closed"):
+        raise NotAllowed("该面试间目前不接受随到随面")
+    if not rules.hall_is_open(now, starts_at=session.starts_at, session_ends_at=session.ends_at,
+                              session_status=session.status, open_minutes=open_minutes):
+        raise NotAllowed("该面试间还未开放")
+    t = hall_tickets
+    existing = (await conn.execute(sa.select(t).where(
+        t.c.session_id == session_id, t.c.account_id == account_id))).first()
+    if existing is not None:  # already has a place (or an invitation): the usual way back
+        if existing.interview_id is None:
+            raise NotAllowed("请通过面试邀请进入")
+        return await join(conn, account_id=account_id, interview_id=existing.interview_id, now=now,
+                          open_minutes=open_minutes, probe=probe)
+    application = (await conn.execute(
+        sa.select(applications.c.id).join(jobs, jobs.c.id == applications.c.job_id)
+        .where(applications.c.account_id == account_id, jobs.c.employer_id == session.employer_id,
+               applications.c.status.not_in(["withdrawn", "rejected"]))
+        .order_by(applications.c.created_at.desc()).limit(1))).scalar()
+    if application is None:
+        raise NotAllowed("随到随面仅对已投递该单位岗位的学生开放")
+    minutes = (await conn.execute(sa.select(sa.func.min(interviews.c.minutes)).where(
+        interviews.c.session_id == session_id))).scalar() or 15
+    interview_id = (await conn.execute(interviews.insert().values(
+        session_id=session_id, application_id=application, account_id=account_id, starts_at=now,
+        minutes=minutes, note="随到随面", status="accepted", created_at=now, updated_at=now)
+        .returning(interviews.c.id))).scalar_one()
+    await conn.execute(t.insert().values(
+        session_id=session_id, account_id=account_id, interview_id=interview_id, slot_at=None,
+        status=TicketState.WAITING, arrived_at=now, last_seen_at=now, connected=True, probe=probe,
+        created_at=now))
+    return (await conn.execute(sa.select(t).where(
+        t.c.session_id == session_id, t.c.account_id == account_id))).one()
+
+
+async def walk_in_booths(conn: AsyncConnection, account_id: int, now: dt.datetime,
+                         open_minutes: int) -> list[sa.Row]:
+    """Booths open now for walk-ins at employers this student applied to."""
+    s = interview_sessions
+    rows = list(await conn.execute(
+        sa.select(s.c.id, s.c.starts_at, s.c.ends_at, s.c.status, employers.c.name)
+        .join(employers, employers.c.id == s.c.employer_id)
+        .where(s.c.allow_walk_ins.is_(True), s.c.status.not_in(["ended", "closed"]),
+               s.c.employer_id.in_(
+                   sa.select(jobs.c.employer_id).join(applications, applications.c.job_id == jobs.c.id)
+                   .where(applications.c.account_id == account_id,
+                          applications.c.status.not_in(["withdrawn", "rejected"]))))))
+    return [r for r in rows if rules.hall_is_open(
+        now, starts_at=r.starts_at, session_ends_at=r.ends_at, session_status=r.status,
+        open_minutes=open_minutes)]

@@ -76,7 +76,8 @@ def cookie_of(form_client) -> str:  # noqa: ANN001
     return "; ".join(f"{k}={v.value}" for k, v in jar.items())
 
 
-async def build_hall(world, settings, clock, students: int = 3) -> dict[str, Any]:  # noqa: ANN001
+async def build_hall(world, settings, clock, students: int = 3,  # noqa: ANN001
+                     invited: int | None = None) -> dict[str, Any]:
     """Students invited to consecutive 5-minute slots from a minute from now: all within
     the 10 minutes before their slot, so the hall is open to every one of them."""
     now = clock.now()
@@ -99,11 +100,11 @@ async def build_hall(world, settings, clock, students: int = 3) -> dict[str, Any
                                                     account_id=s.account_id, now=now))
     async with db.write() as conn:
         interview_ids = await interviews.invite(
-            conn, employer_id=world.employer_id, application_ids=app_ids,
+            conn, employer_id=world.employer_id, application_ids=app_ids[:invited],
             first=now + dt.timedelta(minutes=1), minutes=5, note="", actor_id=world.staff["employer"][1],
             now=now, base_url=settings.public_base_url)
         session_id = (await conn.execute(
             interviews.interviews.select().where(interviews.interviews.c.id == interview_ids[0]))).one().session_id
     await db.dispose()
     return {"students": people, "interview_ids": interview_ids, "session_id": session_id,
-            "job_id": job_id}
+            "job_id": job_id, "application_ids": app_ids}

@@ -32,6 +32,23 @@ async def student_room(request: web.Request) -> web.Response:
         "thresholds": json.dumps(quality.thresholds())})
 
 
+@allow(Role.STUDENT)
+async def walk_in_room(request: web.Request) -> web.Response:
+    """随到随面: the hall page for a booth that takes walk-ins from its applicants."""
+    session_id = int(request.match_info["session_id"])
+    async with request.app[DB].read() as conn:
+        booths = await tickets.walk_in_booths(conn, require_identity(request).account_id,
+                                              request.app[CLOCK].now(),
+                                              request.app[SETTINGS].hall_open_minutes)
+    booth = next((b for b in booths if b.id == session_id), None)
+    if booth is None:
+        raise web.HTTPNotFound()
+    return aiohttp_jinja2.render_template("hall/student.html", request, {
+        "row": None, "walk_in": booth, "is_open": True, "opens_at": None,
+        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
+        "thresholds": json.dumps(quality.thresholds())})
+
+
 @allow(Role.EMPLOYER)
 async def booth_room(request: web.Request) -> web.Response:
     session_id = int(request.match_info["session_id"])

@@ -16,6 +16,8 @@ from ..forms import Form
 from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import CLOCK, DB, SETTINGS
+from rtc import tickets
+
 from . import rules, service
 from .service import INTERVIEW_FLOW
 
@@ -153,11 +155,13 @@ async def my_interviews(request: web.Request) -> dict[str, Any]:
     now = request.app[CLOCK].now()
     async with request.app[DB].read() as conn:
         rows = await service.student_list(conn, require_identity(request).account_id)
+        walk_ins = await tickets.walk_in_booths(conn, require_identity(request).account_id, now,
+                                                request.app[SETTINGS].hall_open_minutes)
     upcoming = [r for r in rows if r.starts_at + dt.timedelta(minutes=r.minutes) >= now
                 and r.status in service.ACTIVE]
     past = [r for r in rows if r not in upcoming]
     return {"upcoming": sorted(upcoming, key=lambda r: r.starts_at), "past": past,
-            "states": INTERVIEW_FLOW.labels}
+            "states": INTERVIEW_FLOW.labels, "walk_ins": walk_ins}
 
 
 async def _student_row(request: web.Request):  # noqa: ANN202

@@ -61,6 +61,7 @@
     $("current-call").textContent = current ? `${current.name}（${current.status === "called" ? "呼叫中，等待应答" : "面试中"}）` : "无";
     $("call-next").disabled = Boolean(current) || view.waiting.length === 0;
     $("skip-button").hidden = !(current && current.status === "called");
+    $("walk-ins").checked = Boolean(view.allow_walk_ins);
     $("skip-button").dataset.ticketId = current ? current.ticket_id : "";
     if (view.status === "ended") { say("今天的面试已结束"); $("call-next").disabled = true; $("end-session").disabled = true; }
     const arrived = view.waiting.filter((w) => !known.has(w.ticket_id));
@@ -135,6 +136,7 @@
 
   $("call-next").addEventListener("click", () => act("call_next", { session_id: sessionId }));
   $("skip-button").addEventListener("click", (e) => act("skip", { session_id: sessionId, ticket_id: parseInt(e.currentTarget.dataset.ticketId, 10) }));
+  $("walk-ins").addEventListener("change", (e) => act("set_walk_ins", { session_id: sessionId, allow: e.currentTarget.checked }));
   $("end-session").addEventListener("click", () => {
     if (window.confirm("结束后，仍在排队的学生会收到通知并离开队列。确定结束今天的面试吗？")) act("end_session", { session_id: sessionId });
   });

@@ -4,7 +4,8 @@
   "use strict";
   const root = document.getElementById("hall-student");
   if (!root) return;
-  const interviewId = parseInt(root.dataset.interviewId, 10);
+  const interviewId = parseInt(root.dataset.interviewId || "0", 10);
+  const walkInSession = parseInt(root.dataset.walkInSession || "0", 10); // 随到随面
   const $ = (id) => document.getElementById(id);
   const status = $("hall-status");
   const socket = Hall.connectHall();
@@ -25,7 +26,9 @@
     const probe = r ? { verdict: r.verdict, rtt_ms: r.rttMs, loss: r.loss, sent: r.sent,
                         received: r.received, camera: Boolean(r.camera && r.camera.ok),
                         microphone: Boolean(r.microphone && r.microphone.ok) } : null;
-    const ack = await socket.timeout(10000).emitWithAck("join", { interview_id: interviewId, probe: probe });
+    const ack = walkInSession
+      ? await socket.timeout(10000).emitWithAck("walk_in", { session_id: walkInSession, probe: probe })
+      : await socket.timeout(10000).emitWithAck("join", { interview_id: interviewId, probe: probe });
     if (!ack.ok) { say(ack.error); return; }
     ticketId = ack.ticket_id;
     show("stage-wait");
