@@ -133,6 +133,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/employer/interviews/{interview_id:\\d+}", interview_views.reschedule_submit)
     r.add_post("/employer/interviews/{interview_id:\\d+}/cancel", interview_views.cancel,
                name="interview_cancel")
+    r.add_post("/employer/interviews/{interview_id:\\d+}/release", interview_views.release,
+               name="interview_release")
     r.add_get("/student/interviews", interview_views.my_interviews, name="my_interviews")
     r.add_get("/student/interviews/{interview_id:\\d+}", interview_views.invitation,
               name="interview_invitation")

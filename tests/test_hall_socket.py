@@ -286,3 +286,26 @@ async def test_an_employer_in_the_room_gets_no_absence_email(hall, clock, settin
             email_outbox.c.template == "hall_employer_absent"))))
     await db.dispose()
     assert n == 0
+
+
+async def test_outcome_kept_back_then_released(hall, settings):
+    s0 = await student_socket(hall, 0)
+    emp = await employer_socket(hall)
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    t0 = (await s0.call("join", {"interview_id": hall["interview_ids"][0]}))["ticket_id"]
+    await emp.call("call_next", {"session_id": hall["session_id"]})
+    await s0.events.wait("called")
+    await s0.call("answer", {"ticket_id": t0})
+    assert (await emp.call("finish", {"ticket_id": t0, "outcome": "待定", "release": False}))["ok"]
+    student_page = f"/student/interviews/{hall['interview_ids'][0]}"
+    assert "interview-outcome" not in await (await hall["students_http"][0].get(student_page)).text()
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        app_id = (await conn.execute(sa.select(interviews.c.application_id).where(
+            interviews.c.id == hall["interview_ids"][0]))).scalar_one()
+    await db.dispose()
+    page = await (await hall["employer_http"].get(f"/employer/applications/{app_id}")).text()
+    assert "结果：<strong>待定</strong>（未发布）" in page
+    resp = await hall["employer_http"].post(f"/employer/interviews/{hall['interview_ids'][0]}/release")
+    assert resp.status == 303
+    assert 'id="interview-outcome">待定' in await (await hall["students_http"][0].get(student_page)).text()

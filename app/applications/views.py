@@ -17,6 +17,8 @@ from ..middleware import require_identity
 from ..resumes.schema import SECTIONS
 from ..roles import Role, allow
 from ..state import CLOCK, DB, FILES
+from ..interviews import service as interviews
+from ..interviews.service import INTERVIEW_FLOW
 from . import service
 from .service import APPLICATION_FLOW
 
@@ -85,7 +87,10 @@ async def application(request: web.Request) -> web.Response:
         await service.open_as_employer(conn, row, actor_id=require_identity(request).account_id,
                                        now=request.app[CLOCK].now())
     row = await _employers_application(request)
+    async with request.app[DB].read() as conn:
+        held = await interviews.for_application(conn, row.id)
     return aiohttp_jinja2.render_template("applications/detail.html", request, {
+        "interviews": held, "interview_states": INTERVIEW_FLOW.labels,
         "application": row, "resume": row.snapshot["resume"], "student": row.snapshot["student"],
         "sections": SECTIONS, "states": APPLICATION_FLOW.labels,
         "can": APPLICATION_FLOW.allowed(row.status, Role.EMPLOYER), "form": Form()})

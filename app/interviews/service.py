@@ -252,3 +252,10 @@ async def employer_days(conn: AsyncConnection, employer_id: int) -> list[Any]:
     return list((await conn.execute(
         sa.select(interview_sessions.c.day).where(interview_sessions.c.employer_id == employer_id)
         .order_by(interview_sessions.c.day.desc()).limit(60))).scalars())
+
+
+async def for_application(conn: AsyncConnection, application_id: int) -> list[sa.Row]:
+    """The interviews of one application, newest first (the employer's applicant page)."""
+    return list(await conn.execute(
+        sa.select(interviews).where(interviews.c.application_id == application_id)
+        .order_by(interviews.c.starts_at.desc())))

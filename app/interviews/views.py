@@ -214,3 +214,13 @@ async def answer(request: web.Request) -> web.Response:
         return _invitation_page(request, row, history, form, 400)
     raise web.HTTPSeeOther(str(request.app.router["interview_invitation"].url_for(
         interview_id=str(row.id))))
+
+
+@allow(Role.EMPLOYER)
+async def release(request: web.Request) -> web.Response:
+    """Release an outcome kept back at the end of the call: the student is told now."""
+    row = await _employer_row(request)
+    async with request.app[DB].write() as conn:
+        await tickets.release_outcome(conn, row.id, row.employer_id, request.app[CLOCK].now())
+    raise web.HTTPSeeOther(str(request.app.router["application"].url_for(
+        application_id=str(row.application_id))))
