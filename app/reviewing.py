@@ -7,7 +7,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .flows import NotAllowed
+from .workflow import TransitionError
 from .forms import Form
 from .state import DB
 
@@ -21,7 +21,7 @@ async def submit_review(request: web.Request, decide: Decide, page: Page, done_u
     try:
         async with request.app[DB].write() as conn:
             await decide(conn, form.get("action"), form.get("reason").strip() or None)
-    except NotAllowed as exc:
+    except TransitionError as exc:
         form.error(exc.field, str(exc))
         return await page(request, form, 400)
     raise web.HTTPSeeOther(done_url)

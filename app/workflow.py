@@ -95,7 +95,16 @@ class Flow:
 
 
 class TransitionError(Exception):
-    """A step that cannot be taken; the message is for the user and names the state."""
+    """A step that cannot be taken; the message is for the user and names the state.
+
+    `field` names the form field the message belongs next to ("_form": the page top).
+    """
+
+    default_field = "_form"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field or self.default_field
 
 
 class NotAllowed(TransitionError):
@@ -107,7 +116,7 @@ class StaleState(TransitionError):
 
 
 class ReasonRequired(TransitionError):
-    field = "reason"
+    default_field = "reason"
 
 
 @dataclass(frozen=True)

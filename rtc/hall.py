@@ -16,7 +16,7 @@ import socketio
 from aiohttp import web
 
 from app.auth import sessions
-from app.flows import NotAllowed
+from app.workflow import NotAllowed, TransitionError
 from app.middleware import SESSION_COOKIE, allowed_origins
 from app.roles import Role
 from app.state import CLOCK, DB, SETTINGS
@@ -130,7 +130,7 @@ class HallNamespace(socketio.AsyncNamespace):
             return await super().trigger_event(event, *args)
         try:
             return await super().trigger_event(event, *args)
-        except NotAllowed as exc:
+        except TransitionError as exc:
             return {"ok": False, "error": str(exc)}
         except Exception:  # answer every call: a client must never wait for a lost ack
             log.exception("hall event %s failed", event)

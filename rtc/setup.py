@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import socketio
 from aiohttp import web
 
-from app.flows import NotAllowed
+from app.workflow import TransitionError
 from app.notify import emails
 from app.state import CLOCK, DB, OUTBOX, SETTINGS
 
@@ -51,7 +51,7 @@ async def sweep_once(app: web.Application) -> tickets.SweepResult:
         try:
             async with app[DB].write() as conn:
                 called = await tickets.call_next(conn, session_id, now, hall.waiter_grace)
-        except NotAllowed:
+        except TransitionError:
             called = None  # someone is in a call: the next waits for it
         if called is not None:
             await hall.tell_called(called)

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.flows import NotAllowed, transition
+from app.workflow import Actor, NotAllowed, transition
 from app.interviews import rules
 from app.interviews.service import ACTIVE, INTERVIEW_FLOW
 from app.notify import notices
@@ -126,7 +126,7 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     if iv is None:
         raise NotAllowed("面试邀请不存在")
     if iv.status not in ACTIVE:
-        raise NotAllowed(f"该面试{INTERVIEW_FLOW.labels.get(iv.status, iv.status)}，不能排队")
+        raise NotAllowed(f"该面试{INTERVIEW_FLOW.state_labels.get(iv.status, iv.status)}，不能排队")
     if not rules.hall_is_open(now, starts_at=iv.starts_at, session_ends_at=iv.session_ends_at,
                               session_status=iv.session_status, open_minutes=open_minutes):
         opens = rules.hall_opens_at(iv.starts_at, open_minutes).astimezone(rules.CHINA)
@@ -225,8 +225,8 @@ async def finish(conn: AsyncConnection, ticket: sa.Row, *, outcome: str, notes: 
     if done.rowcount != 1:
         raise NotAllowed("该面试已结束")
     if ticket.interview_id is not None:
-        await transition(conn, INTERVIEW_FLOW, ticket.interview_id, "finish", actor_id=actor_id,
-                         role=Role.EMPLOYER, now=now, values={
+        await transition(conn, INTERVIEW_FLOW, ticket.interview_id, "finish", actor=Actor(actor_id, Role.EMPLOYER),
+                         at=now, values={
                              "outcome": outcome, "employer_notes": notes[:5000],
                              "outcome_released": release, "updated_at": now})
         if release:
@@ -312,8 +312,8 @@ async def _interview_no_show(conn: AsyncConnection, interview_id: int | None, no
     status = (await conn.execute(sa.select(interviews.c.status).where(
         interviews.c.id == interview_id))).scalar()
     if status in ACTIVE:
-        await transition(conn, INTERVIEW_FLOW, interview_id, "no_show", actor_id=None,
-                         role=Role.EMPLOYER, now=now, values={"updated_at": now})
+        await transition(conn, INTERVIEW_FLOW, interview_id, "no_show", actor=Actor(None, Role.EMPLOYER),
+                         at=now, values={"updated_at": now})
 
 
 async def end_session(conn: AsyncConnection, session_id: int, now: dt.datetime) -> list[int]:

@@ -83,7 +83,7 @@ async def test_snapshot_is_what_the_employer_sees_forever(student, employer, job
         trail = [(r.action, r.from_state, r.to_state) for r in await conn.execute(
             sa.select(audit_log).where(audit_log.c.entity == "application").order_by(audit_log.c.id))]
     await db.dispose()
-    assert trail == [("view", "new", "viewed"), ("reject", "viewed", "rejected")]
+    assert trail == [("application.view", "new", "viewed"), ("application.reject", "viewed", "rejected")]
 
 
 async def test_withdraw_before_viewed_and_apply_again(student, job_id, world, settings, clock):

@@ -58,7 +58,7 @@ async def test_register_wait_for_review_then_approved(make_client, world, settin
     assert f'src="/files/{org.licence_file_id}"' in page
     # returning needs a reason
     resp = await admin.post(f"/platform/employers/{org.id}/review", {"action": "return", "reason": " "})
-    assert resp.status == 400 and field_error(await resp.text(), "reason") == "请填写原因"
+    assert resp.status == 400 and field_error(await resp.text(), "reason") == "请填写退回原因"
     resp = await admin.post(f"/platform/employers/{org.id}/review", {"action": "approve"})
     assert resp.status == 303
     # approving twice names the state
@@ -72,7 +72,7 @@ async def test_register_wait_for_review_then_approved(make_client, world, settin
         mail = (await conn.execute(sa.select(email_outbox).where(
             email_outbox.c.to_addr == "hr@shancheng.example.cn"))).one()
     await db.dispose()
-    assert trail == [("register", None, "pending"), ("approve", "pending", "approved")]
+    assert trail == [("register", None, "pending"), ("employer.approve", "pending", "approved")]
     assert "审核通过" in mail.subject
     assert await count(settings.database_url, notices, notices.c.title.contains("审核已通过")) == 1
 

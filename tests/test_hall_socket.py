@@ -1,8 +1,6 @@
 """The /hall namespace with real socket.io clients over a real server: joining, places,
 calls, no-shows, reconnects, a restart, refusals, the signaling relay and the outcome."""
 
-import datetime as dt
-
 import pytest
 import socketio
 import sqlalchemy as sa

@@ -60,10 +60,10 @@ async def test_post_review_publish_edit_close(employer, make_client, world, sett
         trail = [(r.action, r.from_state, r.to_state) for r in await conn.execute(
             sa.select(audit_log).where(audit_log.c.entity == "job").order_by(audit_log.c.id))]
     await db.dispose()
-    assert trail == [("create", None, "pending"), ("approve", "pending", "published"),
-                     ("edit", "published", "pending"), ("return", "pending", "returned"),
-                     ("edit", "returned", "pending"), ("approve", "pending", "published"),
-                     ("close", "published", "closed")]
+    assert trail == [("create", None, "pending"), ("job.approve", "pending", "published"),
+                     ("job.edit", "published", "pending"), ("job.return", "pending", "returned"),
+                     ("job.edit", "returned", "pending"), ("job.approve", "pending", "published"),
+                     ("job.close", "published", "closed")]
 
 
 async def test_bad_job_form_keeps_input(employer, settings):

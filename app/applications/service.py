@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import files
 from ..clock import china_date
-from ..flows import Flow, NotAllowed, Step, transition
+from ..workflow import Actor, Flow, NotAllowed, Step, transition
 from ..notify import notices
 from ..resumes import service as resumes
 from ..roles import Role
@@ -36,21 +36,21 @@ class ApplicationState(enum.StrEnum):
 STUDENT = frozenset({Role.STUDENT})
 EMPLOYER = frozenset({Role.EMPLOYER})
 APPLICATION_FLOW = Flow(
-    entity="application", table=applications,
-    labels={ApplicationState.NEW: "新投递", ApplicationState.VIEWED: "已查看",
+    name="application", label="投递", states=ApplicationState, initial=ApplicationState.NEW, table=applications,
+    state_labels={ApplicationState.NEW: "新投递", ApplicationState.VIEWED: "已查看",
             ApplicationState.INVITED: "已邀请面试", ApplicationState.REJECTED: "不合适",
             ApplicationState.WITHDRAWN: "已撤回"},
     action_labels={"view": "查看", "reject": "标记不合适", "invite": "邀请面试",
                    "withdraw": "撤回", "reapply": "重新投递"},
-    steps={
-        (ApplicationState.NEW, "view"): Step(ApplicationState.VIEWED, EMPLOYER),
-        (ApplicationState.NEW, "reject"): Step(ApplicationState.REJECTED, EMPLOYER),
-        (ApplicationState.VIEWED, "reject"): Step(ApplicationState.REJECTED, EMPLOYER),
-        (ApplicationState.VIEWED, "invite"): Step(ApplicationState.INVITED, EMPLOYER),
-        (ApplicationState.INVITED, "reject"): Step(ApplicationState.REJECTED, EMPLOYER),
-        (ApplicationState.NEW, "withdraw"): Step(ApplicationState.WITHDRAWN, STUDENT),
-        (ApplicationState.WITHDRAWN, "reapply"): Step(ApplicationState.NEW, STUDENT),
-    })
+    steps=(
+        Step(ApplicationState.NEW, "view", ApplicationState.VIEWED, EMPLOYER),
+        Step(ApplicationState.NEW, "reject", ApplicationState.REJECTED, EMPLOYER),
+        Step(ApplicationState.VIEWED, "reject", ApplicationState.REJECTED, EMPLOYER),
+        Step(ApplicationState.VIEWED, "invite", ApplicationState.INVITED, EMPLOYER),
+        Step(ApplicationState.INVITED, "reject", ApplicationState.REJECTED, EMPLOYER),
+        Step(ApplicationState.NEW, "withdraw", ApplicationState.WITHDRAWN, STUDENT),
+        Step(ApplicationState.WITHDRAWN, "reapply", ApplicationState.NEW, STUDENT),
+    ))
 
 
 async def student_card(conn: AsyncConnection, account_id: int) -> dict[str, Any]:
@@ -88,8 +88,8 @@ async def apply(conn: AsyncConnection, store: FileStore, *, job_id: int, account
     if existing is not None:
         if existing.status != ApplicationState.WITHDRAWN:
             raise NotAllowed("你已投递过该岗位")
-        await transition(conn, APPLICATION_FLOW, existing.id, "reapply", actor_id=account_id,
-                         role=Role.STUDENT, now=now, values=values)
+        await transition(conn, APPLICATION_FLOW, existing.id, "reapply", actor=Actor(account_id, Role.STUDENT),
+                         at=now, values=values)
         app_id = existing.id
     else:
         app_id = (await conn.execute(applications.insert().values(
@@ -107,8 +107,8 @@ async def withdraw(conn: AsyncConnection, application_id: int, account_id: int,
                    now: dt.datetime) -> None:
     if await mine(conn, application_id, account_id) is None:
         raise NotAllowed("记录不存在")
-    await transition(conn, APPLICATION_FLOW, application_id, "withdraw", actor_id=account_id,
-                     role=Role.STUDENT, now=now, values={"updated_at": now})
+    await transition(conn, APPLICATION_FLOW, application_id, "withdraw", actor=Actor(account_id, Role.STUDENT),
+                     at=now, values={"updated_at": now})
 
 
 async def mine(conn: AsyncConnection, application_id: int, account_id: int) -> sa.Row | None:
@@ -155,14 +155,14 @@ async def open_as_employer(conn: AsyncConnection, row: sa.Row, *, actor_id: int,
                            now: dt.datetime) -> None:
     """Opening a new application marks it 已查看 (and ends the student's right to withdraw)."""
     if row.status == ApplicationState.NEW:
-        await transition(conn, APPLICATION_FLOW, row.id, "view", actor_id=actor_id,
-                         role=Role.EMPLOYER, now=now, values={"viewed_at": now, "updated_at": now})
+        await transition(conn, APPLICATION_FLOW, row.id, "view", actor=Actor(actor_id, Role.EMPLOYER),
+                         at=now, values={"viewed_at": now, "updated_at": now})
         await notices.add(conn, account_id=row.account_id, at=now, link="/student/applications",
                           title=f"你投递的“{row.job_title}”简历已被查看")
 
 
 async def reject(conn: AsyncConnection, row: sa.Row, *, actor_id: int, now: dt.datetime) -> None:
-    await transition(conn, APPLICATION_FLOW, row.id, "reject", actor_id=actor_id,
-                     role=Role.EMPLOYER, now=now, values={"updated_at": now})
+    await transition(conn, APPLICATION_FLOW, row.id, "reject", actor=Actor(actor_id, Role.EMPLOYER),
+                     at=now, values={"updated_at": now})
     await notices.add(conn, account_id=row.account_id, at=now, link="/student/applications",
                       title=f"你投递的“{row.job_title}”暂不合适，感谢关注")

@@ -10,7 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from .. import files
-from ..flows import NotAllowed
+from ..workflow import TransitionError
 from ..forms import Form
 from ..jobs import service as jobs
 from ..middleware import require_identity
@@ -32,7 +32,7 @@ async def apply(request: web.Request) -> web.Response:
             await service.apply(conn, request.app[FILES], job_id=job_id,
                                 account_id=require_identity(request).account_id,
                                 now=request.app[CLOCK].now())
-    except NotAllowed as exc:
+    except TransitionError as exc:
         raise web.HTTPSeeOther(str(url.with_query(error=str(exc))))
     raise web.HTTPSeeOther(str(request.app.router["my_applications"].url_for()
                                .with_query(sent=str(job_id))))
@@ -43,7 +43,7 @@ async def apply(request: web.Request) -> web.Response:
 async def my_applications(request: web.Request) -> dict[str, Any]:
     async with request.app[DB].read() as conn:
         rows = await service.for_student(conn, require_identity(request).account_id)
-    return {"rows": rows, "states": APPLICATION_FLOW.labels, "sent": request.query.get("sent"),
+    return {"rows": rows, "states": APPLICATION_FLOW.state_labels, "sent": request.query.get("sent"),
             "error": request.query.get("error")}
 
 
@@ -54,7 +54,7 @@ async def withdraw(request: web.Request) -> web.Response:
         async with request.app[DB].write() as conn:
             await service.withdraw(conn, int(request.match_info["application_id"]),
                                    require_identity(request).account_id, request.app[CLOCK].now())
-    except NotAllowed as exc:
+    except TransitionError as exc:
         url = url.with_query(error=str(exc))
     raise web.HTTPSeeOther(str(url))
 
@@ -68,7 +68,7 @@ async def applicants(request: web.Request) -> dict[str, Any]:
         if job is None:
             raise web.HTTPNotFound()
         rows = await service.for_job(conn, job.id)
-    return {"job": job, "rows": rows, "states": APPLICATION_FLOW.labels, "form": Form()}
+    return {"job": job, "rows": rows, "states": APPLICATION_FLOW.state_labels, "form": Form()}
 
 
 async def _employers_application(request: web.Request):  # noqa: ANN202
@@ -90,10 +90,10 @@ async def application(request: web.Request) -> web.Response:
     async with request.app[DB].read() as conn:
         held = await interviews.for_application(conn, row.id)
     return aiohttp_jinja2.render_template("applications/detail.html", request, {
-        "interviews": held, "interview_states": INTERVIEW_FLOW.labels,
+        "interviews": held, "interview_states": INTERVIEW_FLOW.state_labels,
         "application": row, "resume": row.snapshot["resume"], "student": row.snapshot["student"],
-        "sections": SECTIONS, "states": APPLICATION_FLOW.labels,
-        "can": APPLICATION_FLOW.allowed(row.status, Role.EMPLOYER), "form": Form()})
+        "sections": SECTIONS, "states": APPLICATION_FLOW.state_labels,
+        "can": APPLICATION_FLOW.actions_for(row.status, Role.EMPLOYER), "form": Form()})
 
 
 @allow(Role.EMPLOYER)
@@ -103,7 +103,7 @@ async def reject(request: web.Request) -> web.Response:
         async with request.app[DB].write() as conn:
             await service.reject(conn, row, actor_id=require_identity(request).account_id,
                                  now=request.app[CLOCK].now())
-    except NotAllowed:
+    except TransitionError:
         pass  # already decided: the page shows the state
     raise web.HTTPSeeOther(str(request.app.router["applicants"].url_for(job_id=str(row.job_id))))
 

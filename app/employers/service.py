@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import audit, files
 from ..auth import service as accounts_service
-from ..flows import Flow, Step, transition
+from ..workflow import Actor, Flow, Step, transition
 from ..forms import FormError
 from ..notify import emails, notices
 from ..roles import Role
@@ -26,16 +26,17 @@ class EmployerState(enum.StrEnum):
 
 
 PLATFORM = frozenset({Role.PLATFORM_ADMIN})
+EMPLOYER = frozenset({Role.EMPLOYER})
 EMPLOYER_FLOW = Flow(
-    entity="employer", table=employers,
-    labels={EmployerState.PENDING: "待审核", EmployerState.APPROVED: "已通过",
+    name="employer", label="单位注册", states=EmployerState, initial=EmployerState.PENDING, table=employers,
+    state_labels={EmployerState.PENDING: "待审核", EmployerState.APPROVED: "已通过",
             EmployerState.RETURNED: "已退回"},
-    action_labels={"approve": "通过", "return": "退回", "resubmit": "重新提交"},
-    steps={
-        (EmployerState.PENDING, "approve"): Step(EmployerState.APPROVED, PLATFORM),
-        (EmployerState.PENDING, "return"): Step(EmployerState.RETURNED, PLATFORM, reason_required=True),
-        (EmployerState.RETURNED, "resubmit"): Step(EmployerState.PENDING, frozenset({Role.EMPLOYER})),
-    })
+    action_labels={"approve": "通过", "return": "退回", "resubmit": "重新提交", "register": "注册"},
+    steps=(
+        Step(EmployerState.PENDING, "approve", EmployerState.APPROVED, PLATFORM),
+        Step(EmployerState.PENDING, "return", EmployerState.RETURNED, PLATFORM, reason_required=True),
+        Step(EmployerState.RETURNED, "resubmit", EmployerState.PENDING, EMPLOYER),
+    ))
 
 
 @dataclass(frozen=True)
@@ -102,15 +103,15 @@ async def resubmit(conn: AsyncConnection, store: FileStore, employer_id: int, *,
             conn, store, owner_id=actor_id, kind=files.FileKind.LICENCE,
             display_name="营业执照.jpg", content_type=licence_type or "image/jpeg",
             data=licence, now=now)
-    await transition(conn, EMPLOYER_FLOW, employer_id, "resubmit", actor_id=actor_id,
-                     role=Role.EMPLOYER, now=now,
+    await transition(conn, EMPLOYER_FLOW, employer_id, "resubmit", actor=Actor(actor_id, Role.EMPLOYER),
+                     at=now,
                      values={**values, "return_reason": None, "updated_at": now})
 
 
 async def review(conn: AsyncConnection, employer_id: int, action: str, *, actor_id: int,
                  reason: str | None, now: dt.datetime, base_url: str) -> None:
-    await transition(conn, EMPLOYER_FLOW, employer_id, action, actor_id=actor_id,
-                     role=Role.PLATFORM_ADMIN, now=now, reason=reason,
+    await transition(conn, EMPLOYER_FLOW, employer_id, action, actor=Actor(actor_id, Role.PLATFORM_ADMIN),
+                     at=now, reason=reason,
                      values={"return_reason": reason if action == "return" else None,
                              "updated_at": now})
     org = await get(conn, employer_id)

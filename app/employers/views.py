@@ -7,9 +7,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import audit
+from .. import workflow
 from ..auth.views import open_session, start_session_response
-from ..flows import NotAllowed
+from ..workflow import TransitionError
 from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..reviewing import submit_review
@@ -110,7 +110,7 @@ async def profile_form(request: web.Request) -> web.Response:
     org = await _own(request)
     form = Form({k: str(v or "") for k, v in org._mapping.items()})
     return aiohttp_jinja2.render_template("employers/profile.html", request,
-                                          _context(form, org=org, states=EMPLOYER_FLOW.labels))
+                                          _context(form, org=org, states=EMPLOYER_FLOW.state_labels))
 
 
 @allow(Role.EMPLOYER)
@@ -129,12 +129,12 @@ async def profile_submit(request: web.Request) -> web.Response:
                                        licence=licence[0] if licence else None,
                                        licence_type=licence[1] if licence else None,
                                        actor_id=ident.account_id, now=request.app[CLOCK].now())
-        except NotAllowed as exc:
+        except TransitionError as exc:
             form.error("_form", str(exc))
         else:
             raise web.HTTPSeeOther("/employer")
     return aiohttp_jinja2.render_template(
-        "employers/profile.html", request, _context(form, org=org, states=EMPLOYER_FLOW.labels),
+        "employers/profile.html", request, _context(form, org=org, states=EMPLOYER_FLOW.state_labels),
         status=400)
 
 
@@ -144,7 +144,7 @@ async def admin_list(request: web.Request) -> dict[str, Any]:
     state = request.query.get("state", EmployerState.PENDING)
     async with request.app[DB].read() as conn:
         rows = await service.list_by_state(conn, state if state in EmployerState else None)
-    return {"rows": rows, "state": state, "states": EMPLOYER_FLOW.labels,
+    return {"rows": rows, "state": state, "states": EMPLOYER_FLOW.state_labels,
             "natures": codes.NATURE}
 
 
@@ -154,12 +154,12 @@ async def _admin_page(request: web.Request, form: Form, status: int = 200) -> we
         org = await service.get(conn, employer_id)
         if org is None:
             raise web.HTTPNotFound()
-        history = await audit.history(conn, "employer", employer_id)
+        history = await workflow.history(conn, EMPLOYER_FLOW, employer_id)
     return aiohttp_jinja2.render_template("employers/admin_detail.html", request, {
-        "org": org, "form": form, "history": history, "states": EMPLOYER_FLOW.labels,
+        "org": org, "form": form, "history": history, "states": EMPLOYER_FLOW.state_labels,
         "actions": EMPLOYER_FLOW.action_labels, "natures": codes.NATURE,
         "industries": codes.INDUSTRY,
-        "can": EMPLOYER_FLOW.allowed(org.status, Role.PLATFORM_ADMIN)}, status=status)
+        "can": EMPLOYER_FLOW.actions_for(org.status, Role.PLATFORM_ADMIN)}, status=status)
 
 
 @allow(Role.PLATFORM_ADMIN)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..applications.service import APPLICATION_FLOW, ApplicationState
-from ..flows import Flow, NotAllowed, Step, transition
+from ..workflow import Actor, Flow, NotAllowed, Step, transition
 from ..notify import emails, notices
 from ..notify.emails import Attachment
 from ..roles import Role
@@ -34,26 +34,26 @@ STUDENT = frozenset({Role.STUDENT})
 EMPLOYER = frozenset({Role.EMPLOYER})
 ACTIVE = (InterviewState.INVITED, InterviewState.ACCEPTED)
 INTERVIEW_FLOW = Flow(
-    entity="interview", table=interviews,
-    labels={InterviewState.INVITED: "待确认", InterviewState.ACCEPTED: "已接受",
+    name="interview", label="视频面试", states=InterviewState, initial=InterviewState.INVITED, table=interviews,
+    state_labels={InterviewState.INVITED: "待确认", InterviewState.ACCEPTED: "已接受",
             InterviewState.DECLINED: "已拒绝", InterviewState.CANCELLED: "已取消",
             InterviewState.DONE: "已面试", InterviewState.NO_SHOW: "未到"},
     action_labels={"accept": "接受", "decline": "拒绝", "cancel": "取消面试",
                    "reschedule": "改期", "finish": "结束面试", "no_show": "标记未到"},
-    steps={
-        (InterviewState.INVITED, "accept"): Step(InterviewState.ACCEPTED, STUDENT),
-        (InterviewState.INVITED, "decline"): Step(InterviewState.DECLINED, STUDENT),
-        (InterviewState.INVITED, "cancel"): Step(InterviewState.CANCELLED, EMPLOYER),
-        (InterviewState.ACCEPTED, "cancel"): Step(InterviewState.CANCELLED, EMPLOYER),
-        (InterviewState.INVITED, "reschedule"): Step(InterviewState.INVITED, EMPLOYER),
-        (InterviewState.ACCEPTED, "reschedule"): Step(InterviewState.INVITED, EMPLOYER),
-        (InterviewState.INVITED, "finish"): Step(InterviewState.DONE, EMPLOYER),
-        (InterviewState.ACCEPTED, "finish"): Step(InterviewState.DONE, EMPLOYER),
-        (InterviewState.INVITED, "no_show"): Step(InterviewState.NO_SHOW, EMPLOYER),
-        (InterviewState.ACCEPTED, "no_show"): Step(InterviewState.NO_SHOW, EMPLOYER),
+    steps=(
+        Step(InterviewState.INVITED, "accept", InterviewState.ACCEPTED, STUDENT),
+        Step(InterviewState.INVITED, "decline", InterviewState.DECLINED, STUDENT),
+        Step(InterviewState.INVITED, "cancel", InterviewState.CANCELLED, EMPLOYER),
+        Step(InterviewState.ACCEPTED, "cancel", InterviewState.CANCELLED, EMPLOYER),
+        Step(InterviewState.INVITED, "reschedule", InterviewState.INVITED, EMPLOYER),
+        Step(InterviewState.ACCEPTED, "reschedule", InterviewState.INVITED, EMPLOYER),
+        Step(InterviewState.INVITED, "finish", InterviewState.DONE, EMPLOYER),
+        Step(InterviewState.ACCEPTED, "finish", InterviewState.DONE, EMPLOYER),
+        Step(InterviewState.INVITED, "no_show", InterviewState.NO_SHOW, EMPLOYER),
+        Step(InterviewState.ACCEPTED, "no_show", InterviewState.NO_SHOW, EMPLOYER),
         # a student marked 未到 whom the employer recalls can still be interviewed
-        (InterviewState.NO_SHOW, "finish"): Step(InterviewState.DONE, EMPLOYER),
-    })
+        Step(InterviewState.NO_SHOW, "finish", InterviewState.DONE, EMPLOYER),
+    ))
 
 
 def _local(moment: dt.datetime) -> str:
@@ -126,10 +126,10 @@ async def invite(conn: AsyncConnection, *, employer_id: int, application_ids: li
             created_at=now, updated_at=now).returning(interviews.c.id))).scalar_one()
         if app.status != ApplicationState.INVITED:
             if app.status == ApplicationState.NEW:
-                await transition(conn, APPLICATION_FLOW, app_id, "view", actor_id=actor_id,
-                                 role=Role.EMPLOYER, now=now, values={"viewed_at": now})
-            await transition(conn, APPLICATION_FLOW, app_id, "invite", actor_id=actor_id,
-                             role=Role.EMPLOYER, now=now, values={"updated_at": now})
+                await transition(conn, APPLICATION_FLOW, app_id, "view", actor=Actor(actor_id, Role.EMPLOYER),
+                                 at=now, values={"viewed_at": now})
+            await transition(conn, APPLICATION_FLOW, app_id, "invite", actor=Actor(actor_id, Role.EMPLOYER),
+                             at=now, values={"updated_at": now})
         await _tell_student(conn, interview_id, kind="invited", org=org, now=now, base_url=base_url)
         created.append(interview_id)
     return created
@@ -189,8 +189,8 @@ async def _exists(conn: AsyncConnection, interview_id: int) -> bool:
 async def answer(conn: AsyncConnection, row: sa.Row, action: str, *, account_id: int,
                  now: dt.datetime) -> None:
     """The student accepts or declines; the employer is told."""
-    await transition(conn, INTERVIEW_FLOW, row.id, action, actor_id=account_id,
-                     role=Role.STUDENT, now=now, values={"updated_at": now})
+    await transition(conn, INTERVIEW_FLOW, row.id, action, actor=Actor(account_id, Role.STUDENT),
+                     at=now, values={"updated_at": now})
     verb = "接受" if action == "accept" else "拒绝"
     for employer_account in (await conn.execute(sa.select(accounts.c.id).where(
             accounts.c.employer_id == row.employer_id))).scalars():
@@ -208,8 +208,8 @@ async def reschedule(conn: AsyncConnection, row: sa.Row, *, first: dt.datetime, 
     if clashes([slot], await _day_slots(conn, row.employer_id, day, exclude=row.id)):
         raise NotAllowed("该时段与已安排的面试重叠，请换一个开始时间", field="start")
     session_id = await _session_for(conn, row.employer_id, day, [slot], now)
-    await transition(conn, INTERVIEW_FLOW, row.id, "reschedule", actor_id=actor_id,
-                     role=Role.EMPLOYER, now=now, values={
+    await transition(conn, INTERVIEW_FLOW, row.id, "reschedule", actor=Actor(actor_id, Role.EMPLOYER),
+                     at=now, values={
                          "starts_at": first, "minutes": minutes, "session_id": session_id,
                          "sequence": row.sequence + 1, "updated_at": now})
     await _tell_student(conn, row.id, kind="rescheduled", org=row.employer_name, now=now,
@@ -218,8 +218,8 @@ async def reschedule(conn: AsyncConnection, row: sa.Row, *, first: dt.datetime, 
 
 async def cancel(conn: AsyncConnection, row: sa.Row, *, actor_id: int, reason: str | None,
                  now: dt.datetime, base_url: str) -> None:
-    await transition(conn, INTERVIEW_FLOW, row.id, "cancel", actor_id=actor_id,
-                     role=Role.EMPLOYER, now=now, reason=reason,
+    await transition(conn, INTERVIEW_FLOW, row.id, "cancel", actor=Actor(actor_id, Role.EMPLOYER),
+                     at=now, reason=reason,
                      values={"sequence": row.sequence + 1, "updated_at": now})
     await _tell_student(conn, row.id, kind="cancelled", org=row.employer_name, now=now,
                         base_url=base_url)

@@ -9,9 +9,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import audit
+from .. import workflow
 from ..clock import china_date
-from ..flows import NotAllowed
+from ..workflow import TransitionError
 from ..forms import Form
 from ..middleware import require_identity
 from ..roles import Role, allow
@@ -63,7 +63,7 @@ async def invite(request: web.Request) -> web.Response:
                                      first=when[0], minutes=when[1], note=form.get("note").strip(),
                                      actor_id=ident.account_id, now=request.app[CLOCK].now(),
                                      base_url=request.app[SETTINGS].public_base_url)
-        except NotAllowed as exc:
+        except TransitionError as exc:
             form.error(exc.field, str(exc))
         else:
             raise web.HTTPSeeOther(_schedule_url(request, when[0].astimezone(rules.CHINA).date()))
@@ -83,7 +83,7 @@ async def schedule(request: web.Request) -> dict[str, Any]:
     async with request.app[DB].read() as conn:
         rows = await service.employer_day(conn, ident.employer_id or 0, day)
         days = await service.employer_days(conn, ident.employer_id or 0)
-    return {"rows": rows, "day": day, "days": days, "states": INTERVIEW_FLOW.labels,
+    return {"rows": rows, "day": day, "days": days, "states": INTERVIEW_FLOW.state_labels,
             "session_id": rows[0].session_id if rows else None,
             "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1)}
 
@@ -99,8 +99,8 @@ async def _employer_row(request: web.Request):  # noqa: ANN202
 
 def _reschedule_page(request: web.Request, row, form: Form, status: int = 200) -> web.Response:  # noqa: ANN001
     return aiohttp_jinja2.render_template("interviews/reschedule.html", request, {
-        "row": row, "form": form, "states": INTERVIEW_FLOW.labels,
-        "can": INTERVIEW_FLOW.allowed(row.status, Role.EMPLOYER)}, status=status)
+        "row": row, "form": form, "states": INTERVIEW_FLOW.state_labels,
+        "can": INTERVIEW_FLOW.actions_for(row.status, Role.EMPLOYER)}, status=status)
 
 
 @allow(Role.EMPLOYER)
@@ -124,7 +124,7 @@ async def reschedule_submit(request: web.Request) -> web.Response:
                                          actor_id=require_identity(request).account_id,
                                          now=request.app[CLOCK].now(),
                                          base_url=request.app[SETTINGS].public_base_url)
-        except NotAllowed as exc:
+        except TransitionError as exc:
             form.error(exc.field, str(exc))
         else:
             raise web.HTTPSeeOther(_schedule_url(request, when[0].astimezone(rules.CHINA).date()))
@@ -141,7 +141,7 @@ async def cancel(request: web.Request) -> web.Response:
                                  reason=form.get("reason").strip() or None,
                                  now=request.app[CLOCK].now(),
                                  base_url=request.app[SETTINGS].public_base_url)
-    except NotAllowed as exc:
+    except TransitionError as exc:
         form.error("_form", str(exc))
         return _reschedule_page(request, row, form, 400)
     raise web.HTTPSeeOther(_schedule_url(request, row.starts_at.astimezone(rules.CHINA).date()))
@@ -161,14 +161,14 @@ async def my_interviews(request: web.Request) -> dict[str, Any]:
                 and r.status in service.ACTIVE]
     past = [r for r in rows if r not in upcoming]
     return {"upcoming": sorted(upcoming, key=lambda r: r.starts_at), "past": past,
-            "states": INTERVIEW_FLOW.labels, "walk_ins": walk_ins}
+            "states": INTERVIEW_FLOW.state_labels, "walk_ins": walk_ins}
 
 
 async def _student_row(request: web.Request):  # noqa: ANN202
     async with request.app[DB].read() as conn:
         row = await service.for_student(conn, require_identity(request).account_id,
                                         int(request.match_info["interview_id"]))
-        history = await audit.history(conn, "interview", row.id) if row else []
+        history = await workflow.history(conn, INTERVIEW_FLOW, row.id) if row else []
     if row is None:
         raise web.HTTPNotFound()
     return row, history
@@ -185,9 +185,9 @@ def _invitation_page(request: web.Request, row, history, form: Form,  # noqa: AN
     now = request.app[CLOCK].now()
     open_minutes = request.app[SETTINGS].hall_open_minutes
     return aiohttp_jinja2.render_template("interviews/invitation.html", request, {
-        "row": row, "form": form, "history": history, "states": INTERVIEW_FLOW.labels,
+        "row": row, "form": form, "history": history, "states": INTERVIEW_FLOW.state_labels,
         "actions": INTERVIEW_FLOW.action_labels,
-        "can": INTERVIEW_FLOW.allowed(row.status, Role.STUDENT),
+        "can": INTERVIEW_FLOW.actions_for(row.status, Role.STUDENT),
         "hall_open": row.status in service.ACTIVE and rules.hall_is_open(
             now, starts_at=row.starts_at, session_ends_at=row.session_ends_at,
             session_status=row.session_status, open_minutes=open_minutes),
@@ -209,7 +209,7 @@ async def answer(request: web.Request) -> web.Response:
             await service.answer(conn, row, form.get("action"),
                                  account_id=require_identity(request).account_id,
                                  now=request.app[CLOCK].now())
-    except NotAllowed as exc:
+    except TransitionError as exc:
         form.error("_form", str(exc))
         return _invitation_page(request, row, history, form, 400)
     raise web.HTTPSeeOther(str(request.app.router["interview_invitation"].url_for(

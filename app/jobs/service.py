@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import audit
-from ..flows import Flow, NotAllowed, Step, transition
+from ..workflow import Actor, Flow, NotAllowed, Step, transition
 from ..notify import notices
 from ..roles import Role
 from ..tables import accounts, applications, employers, jobs
@@ -30,20 +30,21 @@ class JobState(enum.StrEnum):
 PLATFORM = frozenset({Role.PLATFORM_ADMIN})
 EMPLOYER = frozenset({Role.EMPLOYER})
 JOB_FLOW = Flow(
-    entity="job", table=jobs,
-    labels={JobState.PENDING: "待审核", JobState.PUBLISHED: "已发布",
+    name="job", label="岗位", states=JobState, initial=JobState.PENDING, table=jobs,
+    state_labels={JobState.PENDING: "待审核", JobState.PUBLISHED: "已发布",
             JobState.RETURNED: "已退回", JobState.CLOSED: "已关闭"},
-    action_labels={"approve": "通过", "return": "退回", "edit": "修改", "close": "关闭"},
-    steps={
-        (JobState.PENDING, "approve"): Step(JobState.PUBLISHED, PLATFORM),
-        (JobState.PENDING, "return"): Step(JobState.RETURNED, PLATFORM, reason_required=True),
+    action_labels={"approve": "通过", "return": "退回", "edit": "修改", "close": "关闭",
+                   "create": "发布"},
+    steps=(
+        Step(JobState.PENDING, "approve", JobState.PUBLISHED, PLATFORM),
+        Step(JobState.PENDING, "return", JobState.RETURNED, PLATFORM, reason_required=True),
         # an edited job is reviewed again before the public sees the new text
-        (JobState.PENDING, "edit"): Step(JobState.PENDING, EMPLOYER),
-        (JobState.RETURNED, "edit"): Step(JobState.PENDING, EMPLOYER),
-        (JobState.PUBLISHED, "edit"): Step(JobState.PENDING, EMPLOYER),
-        (JobState.PUBLISHED, "close"): Step(JobState.CLOSED, EMPLOYER),
-        (JobState.PENDING, "close"): Step(JobState.CLOSED, EMPLOYER),
-    })
+        Step(JobState.PENDING, "edit", JobState.PENDING, EMPLOYER),
+        Step(JobState.RETURNED, "edit", JobState.PENDING, EMPLOYER),
+        Step(JobState.PUBLISHED, "edit", JobState.PENDING, EMPLOYER),
+        Step(JobState.PUBLISHED, "close", JobState.CLOSED, EMPLOYER),
+        Step(JobState.PENDING, "close", JobState.CLOSED, EMPLOYER),
+    ))
 
 
 @dataclass(frozen=True)
@@ -86,19 +87,16 @@ async def own(conn: AsyncConnection, employer_id: int, job_id: int) -> sa.Row | 
 
 async def update(conn: AsyncConnection, job_id: int, data: JobInput, *, actor_id: int,
                  now: dt.datetime) -> None:
-    await transition(conn, JOB_FLOW, job_id, "edit", actor_id=actor_id, role=Role.EMPLOYER,
-                     now=now, values={**data.__dict__, "updated_at": now, "return_reason": None})
+    await transition(conn, JOB_FLOW, job_id, "edit", actor=Actor(actor_id, Role.EMPLOYER), at=now, values={**data.__dict__, "updated_at": now, "return_reason": None})
 
 
 async def close(conn: AsyncConnection, job_id: int, *, actor_id: int, now: dt.datetime) -> None:
-    await transition(conn, JOB_FLOW, job_id, "close", actor_id=actor_id, role=Role.EMPLOYER,
-                     now=now, values={"updated_at": now})
+    await transition(conn, JOB_FLOW, job_id, "close", actor=Actor(actor_id, Role.EMPLOYER), at=now, values={"updated_at": now})
 
 
 async def review(conn: AsyncConnection, job_id: int, action: str, *, actor_id: int,
                  reason: str | None, now: dt.datetime) -> None:
-    await transition(conn, JOB_FLOW, job_id, action, actor_id=actor_id, role=Role.PLATFORM_ADMIN,
-                     now=now, reason=reason,
+    await transition(conn, JOB_FLOW, job_id, action, actor=Actor(actor_id, Role.PLATFORM_ADMIN), at=now, reason=reason,
                      values={"return_reason": reason if action == "return" else None,
                              "updated_at": now})
     job = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one()

@@ -8,10 +8,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import audit
+from .. import workflow
 from ..applications import service as applications
 from ..clock import china_date
-from ..flows import NotAllowed
+from ..workflow import TransitionError
 from ..forms import Form
 from ..middleware import identity, require_identity
 from ..reviewing import submit_review
@@ -106,7 +106,7 @@ async def detail(request: web.Request) -> dict[str, Any]:
     if not visible:
         raise web.HTTPNotFound()
     return {"job": job, "open": service.is_open(job, _today(request)), "applied": applied,
-            "states": JOB_FLOW.labels, "error": request.query.get("error")}
+            "states": JOB_FLOW.state_labels, "error": request.query.get("error")}
 
 
 # ---- employer ------------------------------------------------------------------------
@@ -116,13 +116,13 @@ async def detail(request: web.Request) -> dict[str, Any]:
 async def my_jobs(request: web.Request) -> dict[str, Any]:
     async with request.app[DB].read() as conn:
         rows = await service.for_employer(conn, require_identity(request).employer_id or 0)
-    return {"rows": rows, "states": JOB_FLOW.labels, "today": _today(request)}
+    return {"rows": rows, "states": JOB_FLOW.state_labels, "today": _today(request)}
 
 
 def _job_form(request: web.Request, form: Form, job=None, status: int = 200) -> web.Response:  # noqa: ANN001
     return aiohttp_jinja2.render_template("jobs/form.html", request, {
         "form": form, "job": job, "kinds": KINDS, "educations": EDUCATIONS,
-        "states": JOB_FLOW.labels}, status=status)
+        "states": JOB_FLOW.state_labels}, status=status)
 
 
 @allow(Role.EMPLOYER)
@@ -140,7 +140,7 @@ async def new_submit(request: web.Request) -> web.Response:
             async with request.app[DB].write() as conn:
                 await service.create(conn, ident.employer_id or 0, data,
                                      actor_id=ident.account_id, now=request.app[CLOCK].now())
-        except NotAllowed as exc:
+        except TransitionError as exc:
             form.error("_form", str(exc))
         else:
             raise web.HTTPSeeOther(str(request.app.router["my_jobs"].url_for()))
@@ -173,7 +173,7 @@ async def edit_submit(request: web.Request) -> web.Response:
             async with request.app[DB].write() as conn:
                 await service.update(conn, job.id, data, actor_id=require_identity(request).account_id,
                                      now=request.app[CLOCK].now())
-        except NotAllowed as exc:
+        except TransitionError as exc:
             form.error("_form", str(exc))
         else:
             raise web.HTTPSeeOther(str(request.app.router["my_jobs"].url_for()))
@@ -187,7 +187,7 @@ async def close(request: web.Request) -> web.Response:
         async with request.app[DB].write() as conn:
             await service.close(conn, job.id, actor_id=require_identity(request).account_id,
                                 now=request.app[CLOCK].now())
-    except NotAllowed:
+    except TransitionError:
         pass  # already closed: the list shows the state
     raise web.HTTPSeeOther(str(request.app.router["my_jobs"].url_for()))
 
@@ -207,11 +207,11 @@ async def _admin_page(request: web.Request, form: Form, status: int = 200) -> we
         job = await service.detail(conn, job_id)
         if job is None:
             raise web.HTTPNotFound()
-        history = await audit.history(conn, "job", job_id)
+        history = await workflow.history(conn, JOB_FLOW, job_id)
     return aiohttp_jinja2.render_template("jobs/admin_detail.html", request, {
-        "job": job, "form": form, "history": history, "states": JOB_FLOW.labels,
+        "job": job, "form": form, "history": history, "states": JOB_FLOW.state_labels,
         "actions": JOB_FLOW.action_labels,
-        "can": JOB_FLOW.allowed(job.status, Role.PLATFORM_ADMIN)}, status=status)
+        "can": JOB_FLOW.actions_for(job.status, Role.PLATFORM_ADMIN)}, status=status)
 
 
 @allow(Role.PLATFORM_ADMIN)
