@@ -224,3 +224,11 @@ async def test_call_signaling_relay_and_outcome(hall, settings):
     assert 'id="interview-outcome">通过' in page and "已面试" in page
     for c in (s0, s1, emp):
         await c.sio.disconnect()
+
+
+async def test_ping_answers_students_and_employers(hall):
+    s0, emp = await student_socket(hall, 0), await employer_socket(hall)
+    assert await s0.call("ping", None) == {"ok": True}
+    assert await emp.call("ping", {}) == {"ok": True}
+    for c in (s0, emp):
+        await c.sio.disconnect()
