@@ -1,6 +1,6 @@
 """Hall load benchmark: many waiting students over many booths on one server process.
 
-    python bench/hall_load.py [--clients 2000 --booths 100 --calls 300 --db sqlite|postgres]
+    python bench/hall_load.py [--clients 2000 --booths 100 --calls 200 --db sqlite|postgres]
 
 A fresh database (a SQLite file in a temp folder, or a fresh PostgreSQL database on
 127.0.0.1:5432 as user postgres) is migrated and seeded in bulk: employers with a job and
@@ -375,6 +375,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> int:
     finally:
         if proc is not None:
             stop_server(proc)
+            if args.server_log and (tmp / "server.log").exists():
+                shutil.copyfile(tmp / "server.log", args.server_log)
             if code != 0 and (tmp / "server.log").exists():
                 print("server log (tail):\n" + (tmp / "server.log").read_text()[-3000:], file=sys.stderr)
         await asyncio.gather(*(asyncio.wait_for(c.disconnect(), 5) for c in all_clients if c.connected),
@@ -484,19 +486,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=2000, help="waiting students")
     parser.add_argument("--booths", type=int, default=100, help="booths (employers), one session each")
-    parser.add_argument("--calls", type=int, help="measured call_next, booths in turn (default 3 per booth)")
+    parser.add_argument("--calls", type=int, help="measured call_next, booths in turn (default 2 per booth)")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--concurrency", type=int, default=50, help="connects/joins in flight")
-    parser.add_argument("--stagger", type=float, default=0.1,
-                        help="seconds between two booths' calls (0.1: 10 call_next a second, "
-                             "each followed by answer and finish: far above a real hall's rate)")
+    parser.add_argument("--stagger", type=float, default=0.5,
+                        help="seconds between two booths' calls (0.5: 2 call_next a second, each "
+                             "followed by answer and finish; a real 100-booth hall with 5-minute "
+                             "slots calls about one student every 3 s)")
     parser.add_argument("--echo-clients", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=1200, help="the whole run, seconds")
+    parser.add_argument("--server-log", type=Path, help="keep the server's output in this file")
     args = parser.parse_args(argv)
     if args.clients < 2 * args.booths or args.booths < 1:
         parser.error("need at least two students per booth")
     if args.calls is None:
-        args.calls = 3 * args.booths
+        args.calls = 2 * args.booths
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # the server inherits it too
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

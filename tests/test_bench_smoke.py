@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_hall_load_benchmark_runs_and_prints_its_figures():
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "hall_load.py"), "--clients", "20", "--booths", "2",
-         "--calls", "4", "--timeout", "120"],
+         "--calls", "4", "--stagger", "0.05", "--timeout", "120"],
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
