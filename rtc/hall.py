@@ -136,6 +136,11 @@ class HallNamespace(socketio.AsyncNamespace):
             log.exception("hall event %s failed", event)
             return {"ok": False, "error": "服务器内部错误，请稍后重试"}
 
+    async def on_ping(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """A liveness check: clients time its ack to show connection health. No I/O, so
+        its round trip is the floor the other events are measured against (bench/)."""
+        return {"ok": True}
+
     async def on_join(self, sid: str, data: Any = None) -> dict[str, Any]:
         who = await self._who(sid)
         if who["role"] != Role.STUDENT:

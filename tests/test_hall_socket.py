@@ -307,3 +307,11 @@ async def test_outcome_kept_back_then_released(hall, settings):
     resp = await hall["employer_http"].post(f"/employer/interviews/{hall['interview_ids'][0]}/release")
     assert resp.status == 303
     assert 'id="interview-outcome">待定' in await (await hall["students_http"][0].get(student_page)).text()
+
+
+async def test_ping_answers_students_and_employers(hall):
+    s0, emp = await student_socket(hall, 0), await employer_socket(hall)
+    assert await s0.call("ping", None) == {"ok": True}
+    assert await emp.call("ping", {}) == {"ok": True}
+    for c in (s0, emp):
+        await c.sio.disconnect()

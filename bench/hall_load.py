@@ -1,0 +1,518 @@
+"""Hall load benchmark: many waiting students over many booths on one server process.
+
+    python bench/hall_load.py [--clients 2000 --booths 100 --calls 200 --db sqlite|postgres]
+
+A fresh database (a SQLite file in a temp folder, or a fresh PostgreSQL database on
+127.0.0.1:5432 as user postgres) is migrated and seeded in bulk: employers with a job and
+an interview session each, students invited to consecutive 5-minute slots, and a login
+session per account (so no client logs in over HTTP). The server runs as a separate
+process (`python -m app serve`, real clock); this process is the load generator: it
+connects every student and employer as a real socket.io client (websocket, session
+cookie, Origin), students `join` their booth's queue, employers `watch` their booth.
+
+Measured in this process with one clock (time.perf_counter), from the employer's emit:
+  - call-next → called: until the called student's client receives `called`;
+  - position update: until each other waiter of that booth receives its new place (`queue`);
+  - echo: the ack round trip of the cheap `ping` event from ~100 students, sampled while
+    the calls run, as the floor the two figures above are compared against.
+After each measured call the student answers and the employer finishes with 待定, so the
+booth's next call is measured too. Server RSS comes from /proc/<pid>/status at the end.
+Exits non-zero when clients fail to connect or join, or samples are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import math
+import os
+import random
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import socketio  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from app.auth import sessions  # noqa: E402
+from app.db import Database  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.security import hash_password  # noqa: E402
+from app.tables import (accounts, applications, colleges, employers, interview_sessions,  # noqa: E402
+                        interviews, jobs, majors, schools, student_records)
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+SLOT_MINUTES = 5
+STEP_TIMEOUT = 30.0  # any single wait: an ack, an event, a connect
+
+
+class BenchFailure(Exception):
+    pass
+
+
+# ---- seeding ------------------------------------------------------------------------
+
+@dataclass
+class Student:
+    account_id: int
+    interview_id: int
+    cookie: str = ""
+    ticket_id: int | None = None
+    sio: socketio.AsyncClient | None = None
+    want_called: asyncio.Future | None = None
+    want_position: tuple[int, asyncio.Future] | None = None
+
+
+@dataclass
+class Booth:
+    employer_id: int
+    account_id: int
+    session_id: int
+    students: list[Student] = field(default_factory=list)  # in slot order
+    cookie: str = ""
+    sio: socketio.AsyncClient | None = None
+
+
+def _batches(rows: list[dict[str, Any]], size: int = 500):
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> list[Booth]:
+    """Bulk inserts with explicit ids (the database is fresh), then a session per account."""
+    pw = hash_password("bench-password-1")  # one argon2 hash for every account
+    today = now.astimezone(CHINA).date()
+    first = now + dt.timedelta(minutes=1)
+    per_booth = math.ceil(n_students / n_booths)
+    ends = first + dt.timedelta(minutes=SLOT_MINUTES * per_booth)
+    booths = [Booth(employer_id=e, account_id=e, session_id=e) for e in range(1, n_booths + 1)]
+    rows: dict[Any, list[dict[str, Any]]] = {t: [] for t in (
+        accounts, employers, jobs, student_records, applications, interview_sessions, interviews)}
+    for b in booths:
+        e = b.employer_id
+        rows[employers].append(dict(id=e, name=f"压测单位{e:04d}有限公司",
+                                    credit_code=f"BENCH{e:013d}", status="approved", created_at=now))
+        rows[accounts].append(dict(id=e, role="employer", username=f"bench-employer-{e}",
+                                   email=None, phone=None, password_hash=pw,
+                                   display_name=f"压测单位{e:04d}", school_id=None, college_id=None,
+                                   employer_id=e, created_at=now))
+        rows[jobs].append(dict(id=e, employer_id=e, title="软件工程师", kind="全职", city="重庆",
+                               description="压测岗位", status="published", created_at=now))
+        rows[interview_sessions].append(dict(id=e, employer_id=e, day=today, starts_at=first,
+                                             ends_at=ends, status="scheduled", created_at=now))
+    for i in range(n_students):
+        sid = n_booths + 1 + i  # account id of the student
+        booth = booths[i % n_booths]
+        slot = i // n_booths
+        name = f"学生{i:05d}"
+        rows[accounts].append(dict(id=sid, role="student", email=f"s{i}@bench.example.cn",
+                                   username=None, phone=f"139{i:08d}", password_hash=pw,
+                                   display_name=name, school_id=1, college_id=1, employer_id=None,
+                                   created_at=now))
+        rows[student_records].append(dict(
+            id=i + 1, school_id=1, student_no=f"B{i:08d}", name=name, id_number=f"50010120000101{i % 10000:04d}",
+            gender="男", college_id=1, major_id=1, education="本科", graduation_year=now.year,
+            account_id=sid, imported_at=now, updated_at=now))
+        rows[applications].append(dict(
+            id=i + 1, job_id=booth.employer_id, account_id=sid, status="invited",
+            snapshot={"student": {"name": name}}, created_at=now, updated_at=now))
+        rows[interviews].append(dict(
+            id=i + 1, session_id=booth.session_id, application_id=i + 1, account_id=sid,
+            starts_at=first + dt.timedelta(minutes=SLOT_MINUTES * slot), minutes=SLOT_MINUTES,
+            status="accepted", created_at=now, updated_at=now))
+        booth.students.append(Student(account_id=sid, interview_id=i + 1))
+    db = Database(url)
+    try:
+        async with db.write() as conn:
+            await conn.execute(schools.insert().values(id=1, code="99999", name="压测大学"))
+            await conn.execute(colleges.insert().values(id=1, school_id=1, code="01", name="计算机学院"))
+            await conn.execute(majors.insert().values(id=1, college_id=1, code="080901", name="计算机科学与技术"))
+            for table in (employers, accounts, jobs, student_records, applications,
+                          interview_sessions, interviews):
+                for chunk in _batches(rows[table]):
+                    await conn.execute(table.insert(), chunk)
+            for b in booths:
+                b.cookie = f"sid={await sessions.start(conn, account_id=b.account_id, now=now, days=1)}"
+                for s in b.students:
+                    s.cookie = f"sid={await sessions.start(conn, account_id=s.account_id, now=now, days=1)}"
+            if not db.is_sqlite:  # later inserts by the server must not collide with our ids
+                for table in rows:
+                    await conn.execute(sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT max(id) FROM {table.name}))"))
+    finally:
+        await db.dispose()
+    return booths
+
+
+# ---- the server process -------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir),
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "SMTP_HOST": "", "REDIS_URL": "",
+           # every student's slot is within the next hours: let all of them queue now
+           "HALL_OPEN_MINUTES": "1440"}
+    log = open(log_path, "wb")
+    try:
+        return subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1",
+                                 "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    finally:
+        log.close()
+
+
+async def wait_listening(proc: subprocess.Popen, port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchFailure(f"server exited early with code {proc.returncode}")
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            await writer.wait_closed()
+            return
+        await asyncio.sleep(0.1)
+    raise BenchFailure("server did not start listening")
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """VmRSS (now) and VmHWM (peak) in MB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0]) / 1024
+    return found
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL: aiohttp's graceful shutdown would wait up to a minute for the
+    open websockets, and the database is thrown away anyway."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+# ---- clients --------------------------------------------------------------------------
+
+async def open_client(base: str, cookie: str) -> socketio.AsyncClient:
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+    await asyncio.wait_for(sio.connect(base, headers={"Origin": base, "Cookie": cookie},
+                                       namespaces=["/hall"], transports=["websocket"],
+                                       wait_timeout=STEP_TIMEOUT), STEP_TIMEOUT + 5)
+    return sio
+
+
+def student_handlers(sio: socketio.AsyncClient, st: Student) -> None:
+    @sio.on("called", namespace="/hall")
+    def called(data: Any) -> None:
+        at = time.perf_counter()
+        fut = st.want_called
+        if fut is not None and not fut.done() and data.get("ticket_id") == st.ticket_id:
+            fut.set_result(at)
+
+    @sio.on("queue", namespace="/hall")
+    def queue(data: Any) -> None:
+        at = time.perf_counter()
+        want = st.want_position
+        if (want is not None and not want[1].done() and data.get("status") == "waiting"
+                and data.get("position") == want[0]):
+            want[1].set_result(at)
+
+
+async def call(sio: socketio.AsyncClient, event: str, data: Any) -> Any:
+    return await sio.call(event, data, namespace="/hall", timeout=STEP_TIMEOUT)
+
+
+async def bounded(items: list[Any], work, concurrency: int) -> list[Any]:  # noqa: ANN001
+    """Run work(item) for each item with at most `concurrency` at once; exceptions returned."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(item: Any) -> Any:
+        async with gate:
+            return await work(item)
+    return await asyncio.gather(*(one(i) for i in items), return_exceptions=True)
+
+
+# ---- measurement ------------------------------------------------------------------------
+
+@dataclass
+class Samples:
+    called: list[float] = field(default_factory=list)
+    position: list[float] = field(default_factory=list)
+    call_ack: list[float] = field(default_factory=list)
+    echo: list[float] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+async def measure_call(booth: Booth, turn: int, samples: Samples) -> None:
+    """One call_next at the booth; then the student answers and the employer finishes."""
+    loop = asyncio.get_running_loop()
+    head, rest = booth.students[turn], booth.students[turn + 1:]
+    head.want_called = loop.create_future()
+    for place, s in enumerate(rest, start=1):
+        s.want_position = (place, loop.create_future())
+    t0 = time.perf_counter()
+    ack = await call(booth.sio, "call_next", {"session_id": booth.session_id})
+    samples.call_ack.append(time.perf_counter() - t0)
+    if not ack.get("ok") or ack.get("ticket_id") != head.ticket_id:
+        samples.missing.append(f"booth {booth.session_id} turn {turn}: call_next {ack}")
+        return
+    try:
+        samples.called.append(await asyncio.wait_for(head.want_called, STEP_TIMEOUT) - t0)
+    except asyncio.TimeoutError:
+        samples.missing.append(f"booth {booth.session_id} turn {turn}: no `called`")
+    for s in rest:
+        try:
+            samples.position.append(await asyncio.wait_for(s.want_position[1], STEP_TIMEOUT) - t0)
+        except asyncio.TimeoutError:
+            samples.missing.append(f"booth {booth.session_id} turn {turn}: no `queue` for {s.ticket_id}")
+        s.want_position = None
+    head.want_called = None
+    answered = await call(head.sio, "answer", {"ticket_id": head.ticket_id})
+    finished = await call(booth.sio, "finish", {"ticket_id": head.ticket_id, "outcome": "待定"})
+    if not (answered.get("ok") and finished.get("ok")):
+        samples.missing.append(f"booth {booth.session_id} turn {turn}: answer {answered} finish {finished}")
+
+
+async def echo_loop(clients: list[socketio.AsyncClient], samples: Samples, stop: asyncio.Event) -> None:
+    """Each echo client pings about once a second at a random phase until told to stop."""
+    async def one(sio: socketio.AsyncClient) -> None:
+        rng = random.Random(id(sio))
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), rng.uniform(0.5, 1.5))
+            if stop.is_set():
+                return
+            t0 = time.perf_counter()
+            ack = await call(sio, "ping", None)
+            if ack == {"ok": True}:
+                samples.echo.append(time.perf_counter() - t0)
+    await asyncio.gather(*(one(c) for c in clients))
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile, in milliseconds."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] * 1000
+
+
+def line(name: str, values: list[float]) -> str:
+    return (f"{name:<34} n={len(values):<6} p50={pct(values, 50):8.2f} ms  "
+            f"p99={pct(values, 99):8.2f} ms  max={max(values) * 1000:8.2f} ms")
+
+
+# ---- the run ------------------------------------------------------------------------------
+
+async def fresh_postgres() -> tuple[str, str]:
+    import asyncpg
+    name = f"bench_hall_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", name
+
+
+async def drop_postgres(name: str) -> None:
+    import asyncpg
+    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def bench(args: argparse.Namespace, tmp: Path) -> int:
+    pg_name = None
+    if args.db == "postgres":
+        url, pg_name = await fresh_postgres()
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    proc = None
+    all_clients: list[socketio.AsyncClient] = []
+    code = 1
+    try:
+        t = time.perf_counter()
+        await asyncio.to_thread(upgrade, url)
+        booths = await seed(url, args.clients, args.booths, dt.datetime.now(dt.timezone.utc))
+        print(f"database: {args.db}, migrated and seeded in {time.perf_counter() - t:.1f} s "
+              f"({args.clients} students, {args.booths} booths)", flush=True)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = start_server(url, tmp / "data", port, tmp / "server.log")
+        await wait_listening(proc, port)
+        print(f"server: pid {proc.pid} on {base}", flush=True)
+        code = await drive(args, base, booths, proc, all_clients)
+        return code
+    except BenchFailure as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if proc is not None:
+            stop_server(proc)
+            if args.server_log and (tmp / "server.log").exists():
+                shutil.copyfile(tmp / "server.log", args.server_log)
+            if code != 0 and (tmp / "server.log").exists():
+                print("server log (tail):\n" + (tmp / "server.log").read_text()[-3000:], file=sys.stderr)
+        await asyncio.gather(*(asyncio.wait_for(c.disconnect(), 5) for c in all_clients if c.connected),
+                             return_exceptions=True)
+        if pg_name:
+            await drop_postgres(pg_name)
+
+
+async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: subprocess.Popen,
+                all_clients: list[socketio.AsyncClient]) -> int:
+    students = [s for b in booths for s in b.students]
+
+    async def connect_employer(b: Booth) -> None:
+        b.sio = await open_client(base, b.cookie)
+        all_clients.append(b.sio)
+        ack = await call(b.sio, "watch", {"session_id": b.session_id})
+        if not ack.get("ok"):
+            raise BenchFailure(f"watch {b.session_id}: {ack}")
+
+    async def connect_student(s: Student) -> None:
+        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+        student_handlers(sio, s)
+        await asyncio.wait_for(sio.connect(base, headers={"Origin": base, "Cookie": s.cookie},
+                                           namespaces=["/hall"], transports=["websocket"],
+                                           wait_timeout=STEP_TIMEOUT), STEP_TIMEOUT + 5)
+        s.sio = sio
+        all_clients.append(sio)
+
+    async def join(s: Student) -> None:
+        ack = await call(s.sio, "join", {"interview_id": s.interview_id,
+                                          "probe": {"verdict": "good"}})
+        if not ack.get("ok"):
+            raise BenchFailure(f"join {s.interview_id}: {ack}")
+        s.ticket_id = ack["ticket_id"]
+
+    t = time.perf_counter()
+    failed = [r for r in await bounded(booths, connect_employer, args.concurrency) if r is not None]
+    failed += [r for r in await bounded(students, connect_student, args.concurrency) if r is not None]
+    connect_s = time.perf_counter() - t
+    connected = sum(1 for c in all_clients if c.connected)
+    print(f"clients connected: {connected} of {len(booths) + len(students)} "
+          f"({len(students)} students, {len(booths)} employers) in {connect_s:.1f} s", flush=True)
+    if failed:
+        print(f"FAILED: {len(failed)} clients did not connect, first: {failed[0]!r}", file=sys.stderr)
+        return 1
+    t = time.perf_counter()
+    failed = [r for r in await bounded(students, join, args.concurrency) if r is not None]
+    print(f"students joined their queues in {time.perf_counter() - t:.1f} s", flush=True)
+    if failed:
+        print(f"FAILED: {len(failed)} joins failed, first: {failed[0]!r}", file=sys.stderr)
+        return 1
+
+    # one call per booth per round; each booth's turn starts `stagger` after the previous one
+    calls = [(b, turn) for turn in range(max(len(b.students) for b in booths))
+             for b in booths if turn < len(b.students)][:args.calls]
+    if len(calls) < args.calls:
+        print(f"FAILED: only {len(calls)} calls possible with these numbers", file=sys.stderr)
+        return 1
+    samples = Samples()
+    stop = asyncio.Event()
+    echo_clients = [b.students[-1].sio for b in booths][:args.echo_clients]
+    echo = asyncio.create_task(echo_loop(echo_clients, samples, stop))
+    await asyncio.sleep(2)  # let the echo loop reach its steady rate
+    t = time.perf_counter()
+    by_turn: dict[int, list[Booth]] = {}
+    for b, turn in calls:
+        by_turn.setdefault(turn, []).append(b)
+    for turn, round_booths in sorted(by_turn.items()):
+        tasks = []
+        for b in round_booths:
+            tasks.append(asyncio.create_task(measure_call(b, turn, samples)))
+            await asyncio.sleep(args.stagger)
+        for r in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(r, BaseException):
+                samples.missing.append(f"call failed: {r!r}")
+    stop.set()
+    await asyncio.wait_for(echo, STEP_TIMEOUT + 5)
+    calls_s = time.perf_counter() - t
+    mem = memory_of(proc.pid)
+    expected_positions = sum(len(b.students) - turn - 1 for b, turn in calls)
+
+    print(f"calls: {len(calls)} call_next over {len(by_turn)} rounds in {calls_s:.1f} s "
+          f"({len(calls) / calls_s:.1f}/s, one booth every {args.stagger * 1000:.0f} ms), "
+          f"echo from {len(echo_clients)} clients")
+    ok = (len(samples.called) == len(calls) and len(samples.position) == expected_positions
+          and len(samples.echo) >= len(echo_clients) and not samples.missing)
+    if samples.called and samples.position and samples.echo:
+        print(line("call-next -> called notified", samples.called))
+        print(line("call-next -> position update", samples.position))
+        print(line("call_next ack (employer)", samples.call_ack))
+        print(line("echo (ping ack RTT)", samples.echo))
+        print(f"server RSS: {mem.get('VmRSS', 0):.1f} MB now, {mem.get('VmHWM', 0):.1f} MB peak")
+        e50, e99 = pct(samples.echo, 50), pct(samples.echo, 99)
+        print(f"ratio call-next p50 / echo p50: {pct(samples.called, 50) / e50:.2f}")
+        print(f"ratio call-next p99 / echo p99: {pct(samples.called, 99) / e99:.2f}")
+        print(f"ratio position update p50 / echo p50: {pct(samples.position, 50) / e50:.2f}")
+        print(f"ratio position update p99 / echo p99: {pct(samples.position, 99) / e99:.2f}")
+    if not ok:
+        print(f"FAILED: samples missing: called {len(samples.called)}/{len(calls)}, position "
+              f"{len(samples.position)}/{expected_positions}, echo {len(samples.echo)}; "
+              f"{samples.missing[:5]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=2000, help="waiting students")
+    parser.add_argument("--booths", type=int, default=100, help="booths (employers), one session each")
+    parser.add_argument("--calls", type=int, help="measured call_next, booths in turn (default 2 per booth)")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--concurrency", type=int, default=50, help="connects/joins in flight")
+    parser.add_argument("--stagger", type=float, default=0.5,
+                        help="seconds between two booths' calls (0.5: 2 call_next a second, each "
+                             "followed by answer and finish; a real 100-booth hall with 5-minute "
+                             "slots calls about one student every 3 s)")
+    parser.add_argument("--echo-clients", type=int, default=100)
+    parser.add_argument("--timeout", type=float, default=1200, help="the whole run, seconds")
+    parser.add_argument("--server-log", type=Path, help="keep the server's output in this file")
+    args = parser.parse_args(argv)
+    if args.clients < 2 * args.booths or args.booths < 1:
+        parser.error("need at least two students per booth")
+    if args.calls is None:
+        args.calls = 2 * args.booths
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # the server inherits it too
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    tmp = Path(tempfile.mkdtemp(prefix="hall-bench-"))
+    try:
+        return asyncio.run(asyncio.wait_for(bench(args, tmp), args.timeout))
+    except asyncio.TimeoutError:
+        print(f"FAILED: the run took longer than {args.timeout:.0f} s", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The hall benchmark still runs end to end: tiny numbers, figures printed, exit 0.
+No timing is asserted: this proves the benchmark works, not how fast the hall is."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_hall_load_benchmark_runs_and_prints_its_figures():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "hall_load.py"), "--clients", "20", "--booths", "2",
+         "--calls", "4", "--stagger", "0.05", "--timeout", "120"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "clients connected: 22 of 22" in out
+    for name in ("call-next -> called notified", "call-next -> position update",
+                 "echo (ping ack RTT)"):
+        assert re.search(rf"{re.escape(name)}\s+n=\d+\s+p50=\s*[\d.]+ ms\s+p99=\s*[\d.]+ ms", out), out
+    assert re.search(r"server RSS: [\d.]+ MB now, [\d.]+ MB peak", out), out
+    for ratio in ("call-next p50 / echo p50", "call-next p99 / echo p99",
+                  "position update p50 / echo p50", "position update p99 / echo p99"):
+        assert re.search(rf"^ratio {re.escape(ratio)}: \d+\.\d\d$", out, re.M), out
