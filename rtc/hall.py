@@ -34,6 +34,16 @@ def _int(data: Any, key: str) -> int:
     return value
 
 
+def _probe(data: Any) -> dict[str, Any] | None:
+    """The device check's summary a student sends along when queueing (kept with the ticket)."""
+    probe = data.get("probe") if isinstance(data, dict) else None
+    if probe is None:
+        return None
+    if not isinstance(probe, dict) or len(str(probe)) > 2000:
+        raise NotAllowed("检测结果格式不正确")
+    return probe
+
+
 class HallNamespace(socketio.AsyncNamespace):
     def __init__(self, app: web.Application) -> None:
         super().__init__("/hall")
@@ -146,9 +156,7 @@ class HallNamespace(socketio.AsyncNamespace):
         if who["role"] != Role.STUDENT:
             raise NotAllowed("只有学生可以排队")
         interview_id = _int(data, "interview_id")
-        probe = data.get("probe") if isinstance(data.get("probe"), dict) else None
-        if probe is not None and len(str(probe)) > 2000:
-            raise NotAllowed("检测结果过大")
+        probe = _probe(data)
         async with self.app[DB].write() as conn:
             ticket = await tickets.join(conn, account_id=who["account_id"], interview_id=interview_id,
                                         now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
@@ -165,9 +173,7 @@ class HallNamespace(socketio.AsyncNamespace):
         if who["role"] != Role.STUDENT:
             raise NotAllowed("只有学生可以排队")
         session_id = _int(data, "session_id")
-        probe = data.get("probe") if isinstance(data.get("probe"), dict) else None
-        if probe is not None and len(str(probe)) > 2000:
-            raise NotAllowed("检测结果过大")
+        probe = _probe(data)
         async with self.app[DB].write() as conn:
             ticket = await tickets.walk_in(conn, account_id=who["account_id"], session_id=session_id,
                                            now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,

@@ -75,9 +75,10 @@ async def _job(request: web.Request):  # noqa: ANN202
 
 
 @allow(Role.SCHOOL_ADMIN)
-@aiohttp_jinja2.template("reviews/origin_import_job.html")
+@aiohttp_jinja2.template("students/import_job.html")
 async def import_job(request: web.Request) -> dict[str, Any]:
-    return {"job": await _job(request)}
+    return {"job": await _job(request), "status_route": "origin_import_status",
+            "again_route": "origin_import", "list_route": "origin_queue", "list_label": "查看生源信息"}
 
 
 @allow(Role.SCHOOL_ADMIN)

@@ -15,7 +15,7 @@ from ..roles import Role, allow
 from ..state import DB, IMPORTS, SETTINGS
 from ..uploads import display_name
 from . import imports, service
-from .parsing import LABELS, TEMPLATE_HEADER
+from .parsing import TEMPLATE_HEADER
 
 
 def _school_id(request: web.Request) -> int:
@@ -87,7 +87,10 @@ async def _job(request: web.Request):  # noqa: ANN202
 @allow(Role.SCHOOL_ADMIN)
 @aiohttp_jinja2.template("students/import_job.html")
 async def import_job(request: web.Request) -> dict[str, Any]:
-    return {"job": await _job(request), "labels": LABELS}
+    # one page for every import job; it links to the routes of its own kind of import
+    return {"job": await _job(request), "status_route": "student_import_status",
+            "again_route": "student_import", "list_route": "student_records",
+            "list_label": "查看学生信息"}
 
 
 @allow(Role.SCHOOL_ADMIN)
