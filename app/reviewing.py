@@ -1,4 +1,5 @@
-"""The web side of a review decision: run it, show the reason next to its field on refusal."""
+"""The web side of a review decision: run it in one transaction, tell the mail worker,
+and on refusal show the message next to its field (the reason, or the page top)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,27 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .workflow import TransitionError
 from .forms import Form
-from .state import DB
+from .state import DB, OUTBOX
+from .workflow import ReasonRequired, TransitionError
 
-Decide = Callable[[AsyncConnection, str, str | None], Awaitable[None]]
+# decide(conn, action, reason) → False when the item is not the caller's to decide (404)
+Decide = Callable[[AsyncConnection, str, str | None], Awaitable[bool | None]]
 Page = Callable[[web.Request, Form, int], Awaitable[web.Response]]
 
 
-async def submit_review(request: web.Request, decide: Decide, page: Page, done_url: str) -> web.Response:
-    """POSTed `action` and `reason` → decide(conn, action, reason) in one transaction."""
+async def submit_review(request: web.Request, decide: Decide, page: Page, done_url: str,
+                        action: str | None = None) -> web.Response:
+    """The action comes from the URL (`action`) or from the form's pressed button."""
     form = Form(await request.post())
     try:
         async with request.app[DB].write() as conn:
-            await decide(conn, form.get("action"), form.get("reason").strip() or None)
+            found = await decide(conn, action or form.get("action"),
+                                 form.get("reason").strip() or None)
     except TransitionError as exc:
         form.error(exc.field, str(exc))
-        return await page(request, form, 400)
+        return await page(request, form, 400 if isinstance(exc, ReasonRequired) else 409)
+    if found is False:
+        raise web.HTTPNotFound()
+    request.app[OUTBOX].wake()
     raise web.HTTPSeeOther(done_url)

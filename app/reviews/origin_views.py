@@ -15,6 +15,7 @@ from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import CLOCK, DB, OUTBOX
 from . import origin_service as service
+from ..reviewing import submit_review
 from .common import int_param, see_other
 from .flows import ORIGIN_FLOW, OriginState
 from .origin_fields import EDITABLE, ROLL, changes
@@ -136,26 +137,18 @@ async def review_page(request: web.Request) -> web.Response:
 
 
 async def _decide(request: web.Request, action: str) -> web.Response:
-    origin_id = int_param(request, "origin_id")
-    post = await request.post()
-    form = Form(post)
-    try:
-        async with request.app[DB].write() as conn:
-            result = await service.review(conn, require_identity(request), origin_id, action,
-                                          reason=form.get("reason"), now=request.app[CLOCK].now())
-        if result is None:
-            raise web.HTTPNotFound()
-        request.app[OUTBOX].wake()
-        raise see_other(request, "origin_review", origin_id=origin_id)
-    except workflow.ReasonRequired as exc:
-        form.error("reason", str(exc))
-        status = 400
-    except workflow.TransitionError as exc:
-        form.error("_form", str(exc))
-        status = 409
-    context = await _review_context(request, origin_id)
-    return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": form},
-                                          status=status)
+    item_id = int_param(request, "origin_id")
+
+    async def decide(conn, action: str, reason: str | None) -> bool:  # noqa: ANN001
+        return await service.review(conn, require_identity(request), item_id, action,
+                                    reason=reason, now=request.app[CLOCK].now()) is not None
+
+    async def page(request: web.Request, form: Form, status: int) -> web.Response:
+        context = await _review_context(request, item_id)
+        return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": form},
+                                              status=status)
+    done = str(request.app.router["origin_review"].url_for(origin_id=str(item_id)))
+    return await submit_review(request, decide, page, done, action=action)
 
 
 @allow(Role.COUNSELOR)

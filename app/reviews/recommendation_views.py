@@ -13,11 +13,12 @@ from .. import codes, workflow
 from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..roles import Role, allow, public
-from ..state import CLOCK, DB, OUTBOX, SETTINGS
+from ..state import CLOCK, DB, SETTINGS
 from ..validators import Invalid
 from . import documents, photos
 from . import recommendation_fields as fields
 from . import recommendation_service as service
+from ..reviewing import submit_review
 from .common import int_param, see_other
 from .flows import RECOMMENDATION_FLOW, RecState
 
@@ -196,25 +197,18 @@ async def review_photo(request: web.Request) -> web.Response:
 
 
 async def _decide(request: web.Request, action: str) -> web.Response:
-    form_id = int_param(request, "rec_id")
-    form = Form(await request.post())
-    try:
-        async with request.app[DB].write() as conn:
-            result = await service.review(conn, require_identity(request), form_id, action,
-                                          reason=form.get("reason"), now=request.app[CLOCK].now())
-        if result is None:
-            raise web.HTTPNotFound()
-        request.app[OUTBOX].wake()
-        raise see_other(request, "recommendation_review", rec_id=form_id)
-    except workflow.ReasonRequired as exc:
-        form.error("reason", str(exc))
-        status = 400
-    except workflow.TransitionError as exc:
-        form.error("_form", str(exc))
-        status = 409
-    context = await _review_context(request, form_id)
-    return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": form},
-                                          status=status)
+    item_id = int_param(request, "rec_id")
+
+    async def decide(conn, action: str, reason: str | None) -> bool:  # noqa: ANN001
+        return await service.review(conn, require_identity(request), item_id, action,
+                                    reason=reason, now=request.app[CLOCK].now()) is not None
+
+    async def page(request: web.Request, form: Form, status: int) -> web.Response:
+        context = await _review_context(request, item_id)
+        return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": form},
+                                              status=status)
+    done = str(request.app.router["recommendation_review"].url_for(rec_id=str(item_id)))
+    return await submit_review(request, decide, page, done, action=action)
 
 
 @allow(Role.SCHOOL_ADMIN)
