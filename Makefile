@@ -57,10 +57,10 @@ run: system-libs $(VENV)/.run-deps $(VENDOR) demo
 
 # The whole suite on SQLite, then again on PostgreSQL when it answers (REQUIRE_PG=1: must).
 test: system-libs $(VENV)/.test-deps $(VENDOR) browser-deps
-	$(PY) -m pytest -q -p no:cacheprovider
+	timeout 2400 $(PY) -m pytest -q -p no:cacheprovider
 	@if $(PY) -m tests.pg_ready "$(PG_URL)"; then \
 	  echo "== PostgreSQL run =="; \
-	  TEST_DB=postgres PG_URL="$(PG_URL)" $(PY) -m pytest -q -p no:cacheprovider; \
+	  TEST_DB=postgres PG_URL="$(PG_URL)" timeout 2400 $(PY) -m pytest -q -p no:cacheprovider; \
 	elif [ "$${REQUIRE_PG:-0}" = 1 ]; then \
 	  echo "PostgreSQL at $(PG_URL) is not reachable and REQUIRE_PG=1" >&2; exit 1; \
 	else echo "PostgreSQL not reachable: skipped the PostgreSQL run (set REQUIRE_PG=1 to fail instead)"; fi

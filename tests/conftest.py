@@ -66,16 +66,23 @@ def database_url(migrated_database: str, tmp_path: Path) -> str:
         path = tmp_path / "app.db"
         shutil.copy(migrated_database, path)
         return f"sqlite+aiosqlite:///{path}"
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    asyncio.run(_pg_exec(migrated_database, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    asyncio.run(_pg_reset(migrated_database))
     return migrated_database
 
 
-async def _pg_exec(url: str, sql: str) -> None:
+async def _pg_reset(url: str) -> None:
+    """Empty every table. A connection an earlier test left open in a transaction (its loop
+    closed under it) would hold locks and make TRUNCATE wait forever: end such sessions
+    first, and give up with an error rather than hang if something still holds a lock."""
     from sqlalchemy.ext.asyncio import create_async_engine
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.exec_driver_sql(sql)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        await conn.exec_driver_sql("SET lock_timeout = '30s'")
+        await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     await engine.dispose()
 
 
