@@ -23,6 +23,9 @@ class ManualClock(Clock):
         self._now += dt.timedelta(**delta)
 
 
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
 def china_date(moment: dt.datetime) -> dt.date:
     """The calendar date in China (UTC+8): 截止日期 and other dates users type mean this."""
-    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    return moment.astimezone(CHINA).date()

@@ -312,6 +312,7 @@ interview_sessions = sa.Table(
     # that every process sees it), and when the "nobody is in your room" mail went out
     sa.Column("employer_present", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("absence_mailed_at", Time),
+    sa.Column("closed_reason", sa.Text),  # an admin closed the booth (the audit row has who)
     sa.UniqueConstraint("employer_id", "day", name="uq_interview_sessions_employer_day"),
 )
 
@@ -353,8 +354,73 @@ hall_tickets = sa.Table(
     sa.Column("finished_at", Time),
     sa.Column("probe", sa.JSON),
     sa.Column("created_at", Time, nullable=False),
+    # the wait the student was shown on joining: the monitor flags waits far beyond it
+    sa.Column("promised_eta_seconds", sa.Integer),
+    sa.Column("closed_reason", sa.Text),  # why an admin took the ticket out (told to the student)
     sa.UniqueConstraint("session_id", "account_id", name="uq_hall_tickets_session_account"),
     sa.Index("ix_hall_tickets_session", "session_id", "status"),
+)
+
+# One row per call and side: the running figures of the getStats summaries the browser sends
+# every few seconds (last values, sums and maxima). The raw stream is never kept; once the
+# call ends this row is its quality summary.
+call_quality = sa.Table(
+    "call_quality", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.ForeignKey("hall_tickets.id"), nullable=False),
+    sa.Column("side", sa.String(10), nullable=False),  # student / employer
+    sa.Column("samples", sa.Integer, nullable=False),
+    sa.Column("first_at", Time, nullable=False),
+    sa.Column("last_at", Time, nullable=False),
+    sa.Column("rtt_ms", sa.Float),  # the last sample's figures
+    sa.Column("loss", sa.Float, nullable=False),
+    sa.Column("out_kbps", sa.Float, nullable=False),
+    sa.Column("in_kbps", sa.Float, nullable=False),
+    sa.Column("fps", sa.Float, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("relay", sa.Boolean, nullable=False),
+    sa.Column("verdict", sa.String(10), nullable=False),
+    sa.Column("rtt_samples", sa.Integer, nullable=False),  # running figures over the call
+    sa.Column("rtt_sum", sa.Float, nullable=False),
+    sa.Column("rtt_max", sa.Float, nullable=False),
+    sa.Column("loss_sum", sa.Float, nullable=False),
+    sa.Column("loss_max", sa.Float, nullable=False),
+    sa.Column("out_kbps_sum", sa.Float, nullable=False),
+    sa.Column("in_kbps_sum", sa.Float, nullable=False),
+    sa.Column("fps_sum", sa.Float, nullable=False),
+    sa.Column("relay_samples", sa.Integer, nullable=False),
+    sa.Column("poor_samples", sa.Integer, nullable=False),
+    sa.Column("poor_since", Time),  # start of the current run of poor samples
+    sa.Column("poor_seconds", sa.Float, nullable=False),
+    sa.UniqueConstraint("ticket_id", "side", name="uq_call_quality_ticket_side"),
+)
+
+# Who of the employer has the booth's room open, one row per socket. Each process refreshes
+# its own rows; rows of a process that died go stale and are swept, so presence is right
+# across restarts and several processes.
+hall_watchers = sa.Table(
+    "hall_watchers", metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("interview_sessions.id"), nullable=False),
+    sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("seen_at", Time, nullable=False),
+    sa.Index("ix_hall_watchers_session", "session_id"),
+)
+
+# A notice an admin posts to the hall of a day (session_id None) or to one booth. school_id
+# is the poster's school (None: a platform admin): it reaches only that school's students.
+hall_notices = sa.Table(
+    "hall_notices", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),  # China date
+    sa.Column("session_id", sa.ForeignKey("interview_sessions.id")),
+    sa.Column("school_id", sa.ForeignKey("schools.id")),
+    sa.Column("author_id", sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Index("ix_hall_notices_day", "day"),
 )
 
 # Tables of the domain packages, defined on the same metadata (Alembic and tests see them).

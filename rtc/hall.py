@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
 from aiohttp import web
 
-from app.auth import sessions
 from app.workflow import NotAllowed, TransitionError
-from app.middleware import SESSION_COOKIE, allowed_origins
 from app.roles import Role
 from app.state import CLOCK, DB, SETTINGS
 
-from . import tickets
+from . import monitor, monitor_store, tickets
+from .socket_auth import identify
+
+if TYPE_CHECKING:
+    from .monitor_feed import MonitorNamespace
 
 log = logging.getLogger(__name__)
 MAX_SIGNAL_BYTES = 64 * 1024
@@ -48,6 +50,8 @@ class HallNamespace(socketio.AsyncNamespace):
     def __init__(self, app: web.Application) -> None:
         super().__init__("/hall")
         self.app = app
+        self.monitor: MonitorNamespace | None = None  # told of every booth change (rtc/setup.py)
+        self.watching: dict[str, int] = {}  # this process's employer sockets → their booth
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -64,6 +68,8 @@ class HallNamespace(socketio.AsyncNamespace):
         async with self.app[DB].read() as conn:
             booth = await tickets.load_booth(conn, session_id)
             late = await tickets.late_interviews(conn, session_id, self.now)
+        if self.monitor is not None:
+            self.monitor.changed(session_id)
         if booth is None:
             return
         view = tickets.booth_view(booth, self.now, self.waiter_grace)
@@ -82,19 +88,7 @@ class HallNamespace(socketio.AsyncNamespace):
     # ---- connection -----------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        request: web.Request = environ["aiohttp.request"]
-        if request.headers.get("Origin") not in allowed_origins(request):
-            raise socketio.exceptions.ConnectionRefusedError("来源不被允许")
-        token = request.cookies.get(SESSION_COOKIE)
-        found = None
-        if token:
-            async with self.app[DB].read() as conn:
-                found = await sessions.load(conn, token, self.now)
-        if found is None:
-            raise socketio.exceptions.ConnectionRefusedError("请先登录")
-        ident, _ = found
-        if ident.role not in (Role.STUDENT, Role.EMPLOYER):
-            raise socketio.exceptions.ConnectionRefusedError("无权进入面试大厅")
+        ident = await identify(self.app, environ, (Role.STUDENT, Role.EMPLOYER), "无权进入面试大厅")
         await self.save_session(sid, {"account_id": ident.account_id, "role": ident.role.value,
                                       "employer_id": ident.employer_id, "name": ident.display_name})
         await self.enter_room(sid, f"user:{ident.account_id}")
@@ -112,6 +106,14 @@ class HallNamespace(socketio.AsyncNamespace):
                 await self.enter_room(sid, f"call:{t.id}")
                 await self.emit("call_resumed", {"ticket_id": t.id}, room=f"call:{t.id}")
             await self.broadcast(t.session_id)
+            await self._replay_notices(sid, account_id, t.session_id)
+
+    async def _replay_notices(self, sid: str, account_id: int, session_id: int) -> None:
+        """Today's hall notices again after a reload or a reconnect (shown once per page)."""
+        async with self.app[DB].read() as conn:
+            posted = await monitor_store.notices_for_student(conn, account_id, session_id, self.now)
+        for notice in posted:
+            await self.emit("hall_notice", notice, to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         who = await self._who(sid)
@@ -161,10 +163,9 @@ class HallNamespace(socketio.AsyncNamespace):
             ticket = await tickets.join(conn, account_id=who["account_id"], interview_id=interview_id,
                                         now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
                                         probe=probe)
+            place = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
         await self.broadcast(ticket.session_id)
-        async with self.app[DB].read() as conn:
-            booth = await tickets.load_booth(conn, ticket.session_id)
-        place = tickets.queue_view(booth, self.now, self.waiter_grace).get(ticket.id, {})
+        await self._replay_notices(sid, who["account_id"], ticket.session_id)
         return {"ok": True, "ticket_id": ticket.id, "session_id": ticket.session_id,
                 "status": ticket.status, **place}
 
@@ -178,7 +179,9 @@ class HallNamespace(socketio.AsyncNamespace):
             ticket = await tickets.walk_in(conn, account_id=who["account_id"], session_id=session_id,
                                            now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
                                            probe=probe)
+            await tickets.promise(conn, ticket, self.now, self.waiter_grace)
         await self.broadcast(session_id)
+        await self._replay_notices(sid, who["account_id"], session_id)
         return {"ok": True, "ticket_id": ticket.id, "session_id": session_id,
                 "status": ticket.status, "interview_id": ticket.interview_id}
 
@@ -201,23 +204,30 @@ class HallNamespace(socketio.AsyncNamespace):
         return who, session_id
 
     async def _employer_left(self, sid: str) -> None:
-        for room in self.rooms(sid):
-            if room.startswith("booth:") and not [s for s in self._booth_sids(int(room[6:])) if s != sid]:
-                async with self.app[DB].write() as conn:
-                    await tickets.set_employer_present(conn, int(room[6:]), False)
+        self.watching.pop(sid, None)
+        async with self.app[DB].write() as conn:
+            left = await monitor_store.drop_watcher(conn, sid)
+        for session_id in left:
+            await self.broadcast(session_id)
 
     async def on_watch(self, sid: str, data: Any = None) -> dict[str, Any]:
-        _, session_id = await self._own_booth(sid, data)
+        who, session_id = await self._own_booth(sid, data)
         await self.enter_room(sid, f"booth:{session_id}")
+        self.watching[sid] = session_id
         async with self.app[DB].write() as conn:
-            await tickets.set_employer_present(conn, session_id, True)
+            await monitor_store.add_watcher(conn, sid=sid, session_id=session_id,
+                                            account_id=who["account_id"], name=who["name"],
+                                            now=self.now)
         async with self.app[DB].read() as conn:
             booth = await tickets.load_booth(conn, session_id)
+            posted = await monitor_store.notices_for_booth(conn, session_id, self.now)
         current = booth.current_call()
         if current is not None and current.status == "in_call":
             await self.enter_room(sid, f"call:{current.id}")
             await self.emit("call_resumed", {"ticket_id": current.id}, room=f"call:{current.id}")
         await self.broadcast(session_id)
+        for notice in posted:
+            await self.emit("hall_notice", notice, to=sid)
         return {"ok": True, "booth": tickets.booth_view(booth, self.now, self.waiter_grace)}
 
     async def on_call_next(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -306,3 +316,53 @@ class HallNamespace(socketio.AsyncNamespace):
         await self.close_room(f"call:{ticket_id}")
         await self.broadcast(ticket.session_id)
         return {"ok": True}
+
+    async def on_quality(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """A browser's getStats summary of its call, every few seconds (kept as running
+        figures per call and side; the monitor shows them at once)."""
+        who = await self._who(sid)
+        ticket_id = _int(data, "ticket_id")
+        if f"call:{ticket_id}" not in self.rooms(sid):
+            raise NotAllowed("不在该通话中")
+        sample = monitor.parse_sample(data)
+        side = "student" if who["role"] == Role.STUDENT else "employer"
+        async with self.app[DB].write() as conn:
+            ticket = await monitor_store.ticket_in_call(conn, ticket_id)
+            if ticket is None or ticket.status != "in_call":
+                raise NotAllowed("通话已结束")
+            written = await monitor_store.record_quality(conn, ticket_id, side, sample, self.now)
+        if written is None:
+            return {"ok": True, "kept": False}
+        if self.monitor is not None:
+            await self.monitor.quality(ticket, side, written.row)
+            if written.alert_changed:
+                self.monitor.changed(ticket.session_id)
+        return {"ok": True, "kept": True, "verdict": written.row.verdict}
+
+    # ---- what admins do to the hall (app/monitor/views.py calls these) -------------------
+
+    async def tell_notice(self, posted: monitor_store.Posted) -> None:
+        for account_id in posted.students:
+            await self.emit("hall_notice", posted.notice, room=f"user:{account_id}")
+        for session_id in posted.sessions:
+            await self.emit("hall_notice", posted.notice, room=f"booth:{session_id}")
+
+    async def tell_taken_out(self, rows: list[Any], reason: str, kind: str) -> None:
+        """Students an admin took out (kind: removed / closed): told, calls ended."""
+        sessions = set()
+        for r in rows:
+            sessions.add(r.session_id)
+            await self.emit("taken_out", {"ticket_id": r.id, "session_id": r.session_id,
+                                          "kind": kind, "reason": reason},
+                            room=f"user:{r.account_id}")
+            if r.status in ("in_call", "called"):
+                await self.emit("call_ended", {"ticket_id": r.id, "reason": reason},
+                                room=f"call:{r.id}")
+                await self.close_room(f"call:{r.id}")
+        for session_id in sessions:
+            await self.broadcast(session_id)
+
+    async def tell_closed(self, session_id: int, reason: str) -> None:
+        await self.emit("booth_closed", {"session_id": session_id, "reason": reason},
+                        room=f"booth:{session_id}")
+        await self.broadcast(session_id)

@@ -57,13 +57,19 @@ def verdict(rtt_ms_samples: Sequence[float], sent: int, received: int) -> tuple[
     median = statistics.median(rtt_ms_samples) if rtt_ms_samples else None
     loss = (sent - received) / sent if sent else 1.0
     figures = Figures(median_rtt_ms=median, loss=loss, sent=sent, received=received)
-    if median is None:
-        return Verdict.POOR, figures
-    if median < GOOD_RTT_MS and loss < GOOD_LOSS:
-        return Verdict.GOOD, figures
-    if median < USABLE_RTT_MS and loss < USABLE_LOSS:
-        return Verdict.USABLE, figures
-    return Verdict.POOR, figures
+    return judge(median, loss), figures
+
+
+def judge(rtt_ms: float | None, loss: float) -> Verdict:
+    """One round-trip time (None: nothing came back) and loss fraction → a verdict. The
+    probe judges its median; a call judges each getStats summary its browsers send."""
+    if rtt_ms is None:
+        return Verdict.POOR
+    if rtt_ms < GOOD_RTT_MS and loss < GOOD_LOSS:
+        return Verdict.GOOD
+    if rtt_ms < USABLE_RTT_MS and loss < USABLE_LOSS:
+        return Verdict.USABLE
+    return Verdict.POOR
 
 
 def thresholds() -> dict[str, float]:

@@ -24,7 +24,8 @@ class TicketState(enum.StrEnum):
     DONE = "done"
     NO_SHOW = "no_show"
     LEFT = "left"       # gone longer than the grace time, or left by choice
-    REMOVED = "removed"  # taken out by the employer or an admin
+    REMOVED = "removed"  # taken out by an admin (closed_reason says why)
+    CLOSED = "closed"    # the booth was closed by an admin (closed_reason says why)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,14 @@ from app.workflow import TransitionError
 from app.notify import emails
 from app.state import CLOCK, DB, OUTBOX, SETTINGS
 
-from . import tickets
+from . import monitor_store, tickets
 from .hall import HallNamespace
+from .monitor_feed import MonitorNamespace, monitor_ticker
 
 log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 HALL = web.AppKey("hall", HallNamespace)
+MONITOR = web.AppKey("monitor", MonitorNamespace)
 SWEEP_SECONDS = 1.0
 
 
@@ -32,11 +34,16 @@ def setup_hall(app: web.Application) -> None:
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
                                cors_allowed_origins=None, max_http_buffer_size=256 * 1024)
     hall = HallNamespace(app)
+    feed = MonitorNamespace(app)
+    hall.monitor = feed
     sio.register_namespace(hall)
+    sio.register_namespace(feed)
     sio.attach(app)
     app[SIO] = sio
     app[HALL] = hall
+    app[MONITOR] = feed
     app.cleanup_ctx.append(_sweeper)
+    app.cleanup_ctx.append(lambda app: monitor_ticker(app, app[MONITOR]))
 
 
 async def sweep_once(app: web.Application) -> tickets.SweepResult:
@@ -55,7 +62,9 @@ async def sweep_once(app: web.Application) -> tickets.SweepResult:
             called = None  # someone is in a call: the next waits for it
         if called is not None:
             await hall.tell_called(called)
-    for session_id in result.changed_sessions:
+    async with app[DB].write() as conn:  # employer presence: refresh ours, drop the dead
+        lost = await monitor_store.touch_watchers(conn, list(hall.watching), now)
+    for session_id in result.changed_sessions | set(lost):
         await hall.broadcast(session_id)
     await _mail_absent_employers(app, now)
     return result

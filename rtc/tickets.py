@@ -50,24 +50,38 @@ def _ticket(row: sa.Row) -> Ticket:
 
 
 async def load_booth(conn: AsyncConnection, session_id: int) -> Booth | None:
-    session = (await conn.execute(sa.select(interview_sessions).where(
-        interview_sessions.c.id == session_id))).first()
-    if session is None:
-        return None
-    name = (await conn.execute(sa.select(employers.c.name).where(
-        employers.c.id == session.employer_id))).scalar_one()
-    rows = list(await conn.execute(
-        sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
-                  interviews.c.application_id, interviews.c.minutes, interviews.c.outcome)
-        .join(accounts, accounts.c.id == hall_tickets.c.account_id)
-        .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
-        .where(hall_tickets.c.session_id == session_id).order_by(hall_tickets.c.id)))
-    finished = [(r.finished_at - r.call_started_at).total_seconds() for r in rows
-                if r.status == TicketState.DONE and r.finished_at and r.call_started_at]
-    slot = (await conn.execute(sa.select(sa.func.min(interviews.c.minutes)).where(
-        interviews.c.session_id == session_id))).scalar() or 20
-    return Booth(session=session, employer_name=name, rows=rows,
-                 tickets=[_ticket(r) for r in rows], finished_seconds=finished, slot_minutes=slot)
+    return (await load_booths(conn, [session_id])).get(session_id)
+
+
+async def load_booths(conn: AsyncConnection, session_ids: list[int]) -> dict[int, Booth]:
+    """Several booths in four queries (the monitor loads a whole hall at once)."""
+    if not session_ids:
+        return {}
+    sessions = list(await conn.execute(
+        sa.select(interview_sessions, employers.c.name.label("employer_name"))
+        .join(employers, employers.c.id == interview_sessions.c.employer_id)
+        .where(interview_sessions.c.id.in_(session_ids))))
+    rows: dict[int, list[sa.Row]] = {s.id: [] for s in sessions}
+    for r in await conn.execute(
+            sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
+                      accounts.c.school_id, interviews.c.application_id, interviews.c.minutes,
+                      interviews.c.outcome)
+            .join(accounts, accounts.c.id == hall_tickets.c.account_id)
+            .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
+            .where(hall_tickets.c.session_id.in_(list(rows))).order_by(hall_tickets.c.id)):
+        rows[r.session_id].append(r)
+    slots = dict((await conn.execute(
+        sa.select(interviews.c.session_id, sa.func.min(interviews.c.minutes))
+        .where(interviews.c.session_id.in_(list(rows))).group_by(interviews.c.session_id))).all())
+    booths = {}
+    for s in sessions:
+        mine = rows[s.id]
+        finished = [(r.finished_at - r.call_started_at).total_seconds() for r in mine
+                    if r.status == TicketState.DONE and r.finished_at and r.call_started_at]
+        booths[s.id] = Booth(session=s, employer_name=s.employer_name, rows=mine,
+                             tickets=[_ticket(r) for r in mine], finished_seconds=finished,
+                             slot_minutes=slots.get(s.id) or 20)
+    return booths
 
 
 def queue_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> dict[int, dict[str, Any]]:
@@ -105,14 +119,24 @@ def booth_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> di
 
 
 async def late_interviews(conn: AsyncConnection, session_id: int, now: dt.datetime) -> list[sa.Row]:
+    return (await late_by_session(conn, [session_id], now)).get(session_id, [])
+
+
+async def late_by_session(conn: AsyncConnection, session_ids: list[int],
+                          now: dt.datetime) -> dict[int, list[sa.Row]]:
     """Invited students whose slot has come but who are not in the hall."""
     present = sa.select(hall_tickets.c.interview_id).where(
-        hall_tickets.c.session_id == session_id, hall_tickets.c.interview_id.is_not(None))
-    return list(await conn.execute(
-        sa.select(interviews.c.id, interviews.c.starts_at, accounts.c.display_name.label("name"))
-        .join(accounts, accounts.c.id == interviews.c.account_id)
-        .where(interviews.c.session_id == session_id, interviews.c.status.in_(ACTIVE),
-               interviews.c.starts_at <= now, interviews.c.id.not_in(present))))
+        hall_tickets.c.session_id.in_(session_ids), hall_tickets.c.interview_id.is_not(None))
+    found: dict[int, list[sa.Row]] = {}
+    for r in await conn.execute(
+            sa.select(interviews.c.id, interviews.c.session_id, interviews.c.starts_at,
+                      accounts.c.display_name.label("name"), accounts.c.school_id)
+            .join(accounts, accounts.c.id == interviews.c.account_id)
+            .where(interviews.c.session_id.in_(session_ids), interviews.c.status.in_(ACTIVE),
+                   interviews.c.starts_at <= now, interviews.c.id.not_in(present))
+            .order_by(interviews.c.starts_at)):
+        found.setdefault(r.session_id, []).append(r)
+    return found
 
 
 async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now: dt.datetime,
@@ -120,13 +144,18 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     """Take (or take back) a place in the booth's queue for an invited interview."""
     iv = (await conn.execute(
         sa.select(interviews, interview_sessions.c.ends_at.label("session_ends_at"),
-                  interview_sessions.c.status.label("session_status"))
+                  interview_sessions.c.status.label("session_status"),
+                  interview_sessions.c.closed_reason)
         .join(interview_sessions, interview_sessions.c.id == interviews.c.session_id)
         .where(interviews.c.id == interview_id, interviews.c.account_id == account_id))).first()
     if iv is None:
         raise NotAllowed("面试邀请不存在")
     if iv.status not in ACTIVE:
         raise NotAllowed(f"该面试{INTERVIEW_FLOW.state_labels.get(iv.status, iv.status)}，不能排队")
+    if iv.session_status == "closed":
+        raise NotAllowed(f"该面试间已被管理员关闭：{iv.closed_reason}")
+    if iv.session_status == "ended":
+        raise NotAllowed("单位已结束今天的视频面试")
     if not rules.hall_is_open(now, starts_at=iv.starts_at, session_ends_at=iv.session_ends_at,
                               session_status=iv.session_status, open_minutes=open_minutes):
         opens = rules.hall_opens_at(iv.starts_at, open_minutes).astimezone(rules.CHINA)
@@ -139,6 +168,8 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
             session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
             slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
             connected=True, probe=probe, created_at=now))
+    elif existing.status in (TicketState.REMOVED, TicketState.CLOSED):
+        raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
     else:
         values: dict[str, Any] = {"connected": True, "last_seen_at": now}
         if probe:
@@ -148,6 +179,18 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
         await conn.execute(t.update().where(t.c.id == existing.id).values(**values))
     return (await conn.execute(sa.select(t).where(
         t.c.session_id == iv.session_id, t.c.account_id == account_id))).one()
+
+
+async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
+                  waiter_grace: dt.timedelta) -> dict[str, Any]:
+    """The joining student's place and wait; the first wait shown is kept as the promise
+    the monitor holds the booth to."""
+    booth = await load_booth(conn, ticket.session_id)
+    place = queue_view(booth, now, waiter_grace).get(ticket.id, {}) if booth else {}
+    if "eta_seconds" in place and ticket.promised_eta_seconds is None:
+        await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket.id)
+                           .values(promised_eta_seconds=place["eta_seconds"]))
+    return place
 
 
 async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
@@ -167,6 +210,7 @@ async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
     booth = await load_booth(conn, session_id)
     if booth is None:
         return None
+    _still_open(booth)
     if booth.current_call() is not None:
         raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
     line = order(booth.tickets, now, waiter_grace)
@@ -175,10 +219,19 @@ async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
     return await _call(conn, line[0].id, TicketState.WAITING, now)
 
 
+def _still_open(booth: Booth) -> None:
+    if booth.session.status == "closed":
+        raise NotAllowed(f"该面试间已被管理员关闭：{booth.session.closed_reason}")
+    if booth.session.status == "ended":
+        raise NotAllowed("今天的面试已结束")
+
+
 async def recall(conn: AsyncConnection, ticket_id: int, session_id: int,
                  now: dt.datetime) -> sa.Row:
     """Call a student marked 未到 again (an explicit act of the employer, never automatic)."""
     booth = await load_booth(conn, session_id)
+    if booth is not None:
+        _still_open(booth)
     if booth is not None and booth.current_call() is not None:
         raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
     return await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id)
@@ -335,11 +388,6 @@ async def end_session(conn: AsyncConnection, session_id: int, now: dt.datetime) 
         await notices.add(conn, account_id=account_id, at=now,
                           title="单位已结束今天的视频面试，如需改期请留意新的邀请")
     return waiting
-
-
-async def set_employer_present(conn: AsyncConnection, session_id: int, present: bool) -> None:
-    await conn.execute(interview_sessions.update().where(interview_sessions.c.id == session_id)
-                       .values(employer_present=present))
 
 
 async def absent_employers(conn: AsyncConnection, now: dt.datetime,

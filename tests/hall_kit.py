@@ -50,25 +50,28 @@ class Events:
 class HallClient:
     sio: socketio.AsyncClient
     events: Events
+    namespace: str = "/hall"
 
     async def call(self, event: str, data: Any) -> Any:
-        return await self.sio.call(event, data, namespace="/hall", timeout=10)
+        return await self.sio.call(event, data, namespace=self.namespace, timeout=10)
 
 
-async def connect(base_url: str, cookie: str | None, origin: str | None = None) -> HallClient:
+async def connect(base_url: str, cookie: str | None, origin: str | None = None,
+                  namespace: str = "/hall") -> HallClient:
+    """A socket.io client of one namespace (/hall or /monitor) that logs every event."""
     events = Events()
     sio = socketio.AsyncClient(reconnection=False)
 
-    @sio.on("*", namespace="/hall")
+    @sio.on("*", namespace=namespace)
     async def any_event(event, data=None):  # noqa: ANN001
         await events.add(event, data)
 
     headers = {"Origin": origin if origin is not None else base_url.rstrip("/")}
     if cookie:
         headers["Cookie"] = cookie
-    await sio.connect(base_url, headers=headers, namespaces=["/hall"], transports=["websocket"],
+    await sio.connect(base_url, headers=headers, namespaces=[namespace], transports=["websocket"],
                       wait_timeout=10)
-    return HallClient(sio, events)
+    return HallClient(sio, events, namespace)
 
 
 def cookie_of(form_client) -> str:  # noqa: ANN001

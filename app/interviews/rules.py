@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
+from ..clock import CHINA  # noqa: F401  (re-exported: the hall and the .ics use it)
+
 MIN_MINUTES, MAX_MINUTES = 5, 180
 # After the last slot ends the hall stays open a while for late or overrunning interviews.
 HALL_AFTER_LAST_SLOT = dt.timedelta(hours=1)

@@ -60,6 +60,7 @@
       if (this.pc) this.pc.close();
       this.pc = null;
       this.lastStats = null; // figures belong to one connection
+      this.reported = null;
       if (!this.stream) {
         this.stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
         this.localVideo.srcObject = this.stream;
@@ -138,16 +139,28 @@
       }
       const stats = await this.pc.getStats();
       let rtt = null, lost = 0, received = 0, frames = 0, fps = null;
+      let bytesOut = 0, bytesIn = 0, width = 0, height = 0, localId = null;
       stats.forEach((s) => {
-        if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime * 1000;
+        if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) {
+          rtt = s.currentRoundTripTime * 1000;
+          localId = s.localCandidateId;
+        }
+        if (s.type === "outbound-rtp") bytesOut += s.bytesSent || 0;
         if (s.type === "inbound-rtp") {
           lost += s.packetsLost || 0;
           received += s.packetsReceived || 0;
-          if (s.kind === "video") { frames = s.framesDecoded || 0; fps = s.framesPerSecond || fps; }
+          bytesIn += s.bytesReceived || 0;
+          if (s.kind === "video") {
+            frames = s.framesDecoded || 0; fps = s.framesPerSecond || fps;
+            width = s.frameWidth || width; height = s.frameHeight || height;
+          }
         }
       });
+      const local = localId ? stats.get(localId) : null;
       const loss = received + lost > 0 ? (100 * lost) / (received + lost) : 0;
       this.lastStats = { rttMs: rtt, lossPct: loss, framesDecoded: frames, fps: fps };
+      this.report({ at: Date.now(), rtt, lost, received, bytesOut, bytesIn, fps, width, height,
+                    relay: Boolean(local && local.candidateType === "relay") });
       if (this.qualityEl) {
         const parts = [verdict(rtt, loss)];
         if (rtt !== null) parts.push(`延迟 ${Math.round(rtt)} 毫秒`);
@@ -155,6 +168,25 @@
         if (fps) parts.push(`${Math.round(fps)} 帧/秒`);
         this.qualityEl.textContent = parts.join(" · ");
       }
+    }
+
+    // Every 5 s a compact summary goes to the server for the admins' monitor: the figures of
+    // the last interval (loss and bitrates from counter deltas), never the raw stats.
+    report(now) {
+      const prev = this.reported;
+      if (prev && now.at - prev.at < 5000) return;
+      this.reported = now;
+      if (!prev) return;
+      const seconds = (now.at - prev.at) / 1000;
+      const lost = Math.max(0, now.lost - prev.lost), got = Math.max(0, now.received - prev.received);
+      const sample = {
+        ticket_id: this.ticketId, rtt_ms: now.rtt, loss: lost + got > 0 ? lost / (lost + got) : 0,
+        out_kbps: Math.max(0, (now.bytesOut - prev.bytesOut) * 8 / 1000 / seconds),
+        in_kbps: Math.max(0, (now.bytesIn - prev.bytesIn) * 8 / 1000 / seconds),
+        fps: now.fps || 0, width: now.width, height: now.height, relay: now.relay,
+      };
+      this.lastSample = sample;
+      this.socket.emit("quality", sample);
     }
 
     setMuted(muted) { this.stream && this.stream.getAudioTracks().forEach((t) => { t.enabled = !muted; }); }
@@ -182,5 +214,24 @@
     return seconds < 30 ? "马上轮到你" : `约 ${minutes} 分钟`;
   }
 
-  window.Hall = { HallCall: HallCall, connectHall: connectHall, formatWait: formatWait };
+  // 大厅通知 from the admins: shown at once on every stage of the page, each once.
+  function showHallNotices(socket) {
+    const box = document.getElementById("hall-notices");
+    if (!box) return;
+    const seen = new Set();
+    socket.on("hall_notice", (n) => {
+      if (seen.has(n.id)) return;
+      seen.add(n.id);
+      const item = document.createElement("li");
+      item.textContent = n.body;
+      const when = document.createElement("time");
+      when.textContent = new Date(n.created_at).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
+      item.append(" ", when);
+      box.querySelector("ul").append(item);
+      box.hidden = false;
+    });
+  }
+
+  window.Hall = { HallCall: HallCall, connectHall: connectHall, formatWait: formatWait,
+                  showHallNotices: showHallNotices };
 })();

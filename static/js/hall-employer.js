@@ -64,6 +64,7 @@
     $("walk-ins").checked = Boolean(view.allow_walk_ins);
     $("skip-button").dataset.ticketId = current ? current.ticket_id : "";
     if (view.status === "ended") { say("今天的面试已结束"); $("call-next").disabled = true; $("end-session").disabled = true; }
+    if (view.status === "closed") { $("call-next").disabled = true; $("end-session").disabled = true; }
     const arrived = view.waiting.filter((w) => !known.has(w.ticket_id));
     if (known.size && arrived.length) alertArrival(arrived);
     view.waiting.forEach((w) => known.add(w.ticket_id));
@@ -105,6 +106,11 @@
   socket.on("call_started", (c) => startCall(c.ticket_id));
   socket.on("call_resumed", (c) => startCall(c.ticket_id));
   socket.on("call_ended", () => endCall());
+  Hall.showHallNotices(socket);
+  socket.on("booth_closed", (b) => {
+    say(`管理员已关闭本面试间：${b.reason}`);
+    $("call-next").disabled = true;
+  });
 
   async function startCall(ticketId) {
     $("call-panel").hidden = false;

@@ -63,6 +63,15 @@
     $("ended-text").textContent = "单位已结束今天的视频面试。如需改期，请留意【我的面试】中的新邀请。";
     say("今天的面试已结束");
   });
+  Hall.showHallNotices(socket);
+  socket.on("taken_out", (t) => {
+    if (call) call.close(false);
+    call = null;
+    show("stage-ended");
+    const text = t.kind === "closed" ? `该面试间已被管理员关闭：${t.reason}` : `你已被管理员移出面试间：${t.reason}`;
+    $("ended-text").textContent = `${text}。如有疑问，请联系学校就业指导中心。`;
+    say(text);
+  });
   socket.on("call_started", () => startCall());
   socket.on("call_resumed", (c) => { ticketId = c.ticket_id; startCall(); });
   socket.on("call_ended", () => {

@@ -1,0 +1,210 @@
+"""The hall report of one booth's day: wait times, interview lengths, no-shows and call
+quality, as figures, charts (app/monitor/charts.py) and an .xlsx workbook.
+
+A school admin's report holds only that school's students, like the live monitor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rtc import monitor
+from rtc.monitor_store import Scope, may_see
+from rtc.queue import TicketState
+
+from ..clock import CHINA
+from ..tables import (accounts, call_quality, employers, hall_tickets, interview_sessions,
+                      interviews, schools)
+
+STATUS_LABELS = {TicketState.WAITING: "排队中", TicketState.CALLED: "呼叫中",
+                 TicketState.IN_CALL: "面试中", TicketState.DONE: "已面试",
+                 TicketState.NO_SHOW: "未到", TicketState.LEFT: "离开",
+                 TicketState.REMOVED: "被移出", TicketState.CLOSED: "面试间关闭"}
+# Buckets in minutes, the upper bound excluded; None: open-ended.
+WAIT_BUCKETS = ((0, 5), (5, 10), (10, 20), (20, 30), (30, 60), (60, None))
+LENGTH_BUCKETS = ((0, 5), (5, 10), (10, 15), (15, 20), (20, 30), (30, None))
+
+
+@dataclass
+class Visit:
+    """One student's ticket in the booth, with its times and call quality."""
+    ticket_id: int
+    name: str
+    school: str
+    slot_at: dt.datetime | None
+    arrived_at: dt.datetime
+    call_started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    status: str
+    outcome: str | None
+    reason: str | None
+    quality: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def wait_seconds(self) -> float | None:
+        return (self.call_started_at - self.arrived_at).total_seconds() if self.call_started_at else None
+
+    @property
+    def length_seconds(self) -> float | None:
+        if self.status != TicketState.DONE or not (self.call_started_at and self.finished_at):
+            return None
+        return (self.finished_at - self.call_started_at).total_seconds()
+
+
+@dataclass
+class Report:
+    session: sa.Row
+    employer: str
+    visits: list[Visit]
+    invited: int
+
+    def counts(self) -> list[tuple[str, int]]:
+        return [(label, sum(1 for v in self.visits if v.status == state))
+                for state, label in STATUS_LABELS.items()]
+
+    @property
+    def waits(self) -> list[float]:
+        return [v.wait_seconds for v in self.visits if v.wait_seconds is not None]
+
+    @property
+    def lengths(self) -> list[float]:
+        return [v.length_seconds for v in self.visits if v.length_seconds is not None]
+
+    def figures(self) -> list[tuple[str, str]]:
+        """The headline figures, as label and text."""
+        no_show = sum(1 for v in self.visits if v.status == TicketState.NO_SHOW)
+        done = sum(1 for v in self.visits if v.status == TicketState.DONE)
+        calls = [v.quality for v in self.visits if v.quality]
+        poor = sum(1 for q in calls if any(side["poor_seconds"] >= monitor.POOR_CALL_SECONDS
+                                           for side in q.values()))
+        return [("邀请人数", str(self.invited)), ("到场人数", str(len(self.visits))),
+                ("已面试", str(done)), ("未到", str(no_show)),
+                ("未到率", f"{round(100 * no_show / (no_show + done))}%" if no_show + done else "—"),
+                ("等待时长中位数", minutes(median(self.waits))),
+                ("最长等待", minutes(max(self.waits, default=None))),
+                ("面试时长中位数", minutes(median(self.lengths))),
+                ("有质量数据的通话", str(len(calls))), ("质量较差超过1分钟的通话", str(poor))]
+
+
+def median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds / 60:.1f} 分钟"
+
+
+def histogram(values: Sequence[float], buckets: Sequence[tuple[int, int | None]]) -> list[tuple[str, int]]:
+    """Counts of values (seconds) per bucket of minutes."""
+    out = []
+    for low, high in buckets:
+        label = f"{low}–{high} 分钟" if high is not None else f"{low} 分钟以上"
+        out.append((label, sum(1 for v in values
+                               if v / 60 >= low and (high is None or v / 60 < high))))
+    return out
+
+
+async def sessions_for(conn: AsyncConnection, scope: Scope, limit: int = 200) -> list[sa.Row]:
+    """Booths the scope may report on, newest day first."""
+    s = interview_sessions
+    stmt = (sa.select(s.c.id, s.c.day, s.c.status, s.c.starts_at, employers.c.name.label("employer"))
+            .join(employers, employers.c.id == s.c.employer_id)
+            .order_by(s.c.day.desc(), s.c.starts_at, s.c.id).limit(limit))
+    if scope.school_id is not None:
+        stmt = stmt.where(s.c.id.in_(
+            sa.select(interviews.c.session_id).join(accounts, accounts.c.id == interviews.c.account_id)
+            .where(accounts.c.school_id == scope.school_id)))
+    return list(await conn.execute(stmt))
+
+
+async def build(conn: AsyncConnection, session_id: int, scope: Scope) -> Report | None:
+    if not await may_see(conn, session_id, scope):
+        return None
+    session = (await conn.execute(
+        sa.select(interview_sessions, employers.c.name.label("employer"))
+        .join(employers, employers.c.id == interview_sessions.c.employer_id)
+        .where(interview_sessions.c.id == session_id))).one()
+    t = hall_tickets
+    stmt = (sa.select(t, accounts.c.display_name, schools.c.name.label("school"), interviews.c.outcome)
+            .join(accounts, accounts.c.id == t.c.account_id)
+            .outerjoin(schools, schools.c.id == accounts.c.school_id)
+            .outerjoin(interviews, interviews.c.id == t.c.interview_id)
+            .where(t.c.session_id == session_id).order_by(t.c.arrived_at, t.c.id))
+    invited = (sa.select(sa.func.count()).select_from(interviews)
+               .join(accounts, accounts.c.id == interviews.c.account_id)
+               .where(interviews.c.session_id == session_id))
+    if scope.school_id is not None:
+        stmt = stmt.where(accounts.c.school_id == scope.school_id)
+        invited = invited.where(accounts.c.school_id == scope.school_id)
+    visits = [Visit(ticket_id=r.id, name=r.display_name, school=r.school or "", slot_at=r.slot_at,
+                    arrived_at=r.arrived_at, call_started_at=r.call_started_at,
+                    finished_at=r.finished_at, status=r.status, outcome=r.outcome,
+                    reason=r.closed_reason) for r in await conn.execute(stmt)]
+    by_id = {v.ticket_id: v for v in visits}
+    if by_id:
+        for q in await conn.execute(sa.select(call_quality).where(
+                call_quality.c.ticket_id.in_(list(by_id)))):
+            by_id[q.ticket_id].quality[q.side] = monitor.quality_view(q)
+    return Report(session=session, employer=session.employer, visits=visits,
+                  invited=(await conn.execute(invited)).scalar_one())
+
+
+def _local(moment: dt.datetime | None) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _round_minutes(seconds: float | None) -> float | None:
+    return round(seconds / 60, 1) if seconds is not None else None
+
+
+def xlsx(report: Report) -> bytes:
+    """概况, 面试明细 and 通话质量 sheets: what the page shows, for the office's own records."""
+    book = Workbook()
+    summary = book.active
+    summary.title = "概况"
+    summary.append(["单位", report.employer])
+    summary.append(["日期", report.session.day.isoformat()])
+    for label, text in report.figures():
+        summary.append([label, text])
+    summary.append([])
+    summary.append(["状态", "人数"])
+    for label, n in report.counts():
+        summary.append([label, n])
+    detail = book.create_sheet("面试明细")
+    detail.append(["学生", "学校", "预约时间", "到达时间", "开始面试", "结束时间", "等待(分钟)",
+                   "面试时长(分钟)", "状态", "面试结果", "说明"])
+    for v in report.visits:
+        detail.append([v.name, v.school, _local(v.slot_at) or "随到随面", _local(v.arrived_at),
+                       _local(v.call_started_at), _local(v.finished_at), _round_minutes(v.wait_seconds),
+                       _round_minutes(v.length_seconds), STATUS_LABELS.get(v.status, v.status),
+                       v.outcome or "", v.reason or ""])
+    calls = book.create_sheet("通话质量")
+    calls.append(["学生", "端", "采样次数", "平均往返时延(ms)", "最大往返时延(ms)", "平均丢包(%)",
+                  "平均上行(kbps)", "平均下行(kbps)", "平均帧率", "分辨率", "路径", "较差时长(秒)", "评价"])
+    for v in report.visits:
+        for side in monitor.SIDES:
+            q = v.quality.get(side)
+            if q:
+                calls.append([v.name, "学生" if side == "student" else "单位", q["samples"],
+                              q["avg_rtt_ms"], q["max_rtt_ms"], q["avg_loss_pct"], q["avg_out_kbps"],
+                              q["avg_in_kbps"], q["avg_fps"], q["resolution"], q["path"],
+                              q["poor_seconds"], q["verdict_label"]])
+    for sheet in book.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for column in sheet.columns:
+            sheet.column_dimensions[column[0].column_letter].width = 16
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
