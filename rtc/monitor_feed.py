@@ -124,6 +124,8 @@ class MonitorNamespace(socketio.AsyncNamespace):
             return 0
         async with self.app[DB].read() as conn:
             ids = await monitor_store.sessions_of_day(conn, china_date(self.now), Scope(None))
+        today = set(ids)
+        self._sent = {k: v for k, v in self._sent.items() if k[1] in today}  # yesterday's go
         return await self.publish(ids)
 
     async def quality(self, ticket: sa.Row, side: str, row: sa.Row) -> None:

@@ -54,6 +54,8 @@ async def sweep_once(app: web.Application) -> tickets.SweepResult:
     async with app[DB].write() as conn:
         result = await tickets.sweep(conn, now, dt.timedelta(seconds=s.hall_answer_grace_seconds),
                                      dt.timedelta(seconds=s.hall_waiter_grace_seconds))
+        # employer presence: refresh this process's watchers, drop those of a dead process
+        lost = await monitor_store.touch_watchers(conn, list(hall.watching), now)
     for session_id in result.no_show_sessions:  # 未到 → the next one is called
         try:
             async with app[DB].write() as conn:
@@ -62,8 +64,6 @@ async def sweep_once(app: web.Application) -> tickets.SweepResult:
             called = None  # someone is in a call: the next waits for it
         if called is not None:
             await hall.tell_called(called)
-    async with app[DB].write() as conn:  # employer presence: refresh ours, drop the dead
-        lost = await monitor_store.touch_watchers(conn, list(hall.watching), now)
     for session_id in result.changed_sessions | set(lost):
         await hall.broadcast(session_id)
     await _mail_absent_employers(app, now)

@@ -312,3 +312,28 @@ async def test_restart_keeps_the_monitor_view(hall, settings, clock, aiohttp_cli
     finally:
         await sock.sio.disconnect()
     await sweep_once(hall["app"])
+
+
+async def test_a_dead_process_watchers_expire(hall, settings, clock):
+    """A watcher row whose process died (nobody refreshes it) stops counting after 30 s;
+    this process's own watchers are refreshed by its sweeper and stay."""
+    from app.tables import hall_watchers, interview_sessions
+    emp = await hall["sock"]("employer")
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    db = Database(settings.database_url)
+    async with db.write() as conn:
+        await conn.execute(hall_watchers.insert().values(
+            sid="gone-process-sid", session_id=hall["session_id"], account_id=hall["students"][0].account_id,
+            name="另一进程的面试官", seen_at=clock.now()))
+    admin = await hall["sock"]("platform", "/monitor")
+    snap = await admin.call("refresh", {})
+    assert snap["booths"][0]["interviewers"] == ["另一进程的面试官", "测试科技有限公司"]
+    clock.advance(seconds=31)
+    await sweep_once(hall["app"])
+    await admin.events.wait("booth", lambda b: b["interviewers"] == ["测试科技有限公司"])
+    await emp.sio.disconnect()
+    await admin.events.wait("booth", lambda b: b["interviewers"] == [])
+    async with db.read() as conn:
+        present = (await conn.execute(sa.select(interview_sessions.c.employer_present))).scalar_one()
+    await db.dispose()
+    assert present is False
