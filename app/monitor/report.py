@@ -201,6 +201,10 @@ def xlsx(report: Report) -> bytes:
                               q["avg_in_kbps"], q["avg_fps"], q["resolution"], q["path"],
                               q["poor_seconds"], q["verdict_label"]])
     for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:  # openpyxl stores text starting with "=" (a name, a reason) as a formula
+                if cell.data_type == "f":
+                    cell.data_type = "s"
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in sheet.columns:

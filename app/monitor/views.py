@@ -186,4 +186,4 @@ async def report_xlsx(request: web.Request) -> web.Response:
         body=reports.xlsx(r),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": "attachment; filename=\"hall-report.xlsx\"; "
-                                        f"filename*=UTF-8''{urllib.parse.quote(name)}"})
+                                        f"filename*=UTF-8''{urllib.parse.quote(name, safe='')}"})
