@@ -8,6 +8,7 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
+from app.clock import CHINA
 from app.db import Database
 from app.tables import audit_log, call_quality, hall_tickets
 from rtc import monitor
@@ -211,7 +212,7 @@ async def test_alerts_long_wait_absent_employer_and_no_shows(hall, clock, settin
     assert b["counts"]["no_show"] == 3 and not any(a["kind"] == "employer_absent" for a in b["alerts"])
 
 
-async def test_a_notice_reaches_waiters_in_the_scope_and_survives_a_reload(hall):
+async def test_a_notice_reaches_waiters_in_the_scope_and_survives_a_reload(hall, clock):
     s0, s1 = await hall["sock"]("s0"), await hall["sock"]("s1")
     await s0.call("join", {"interview_id": hall["interview_ids"][0]})
     await s1.call("join", {"interview_id": hall["interview_ids"][1]})
@@ -232,6 +233,9 @@ async def test_a_notice_reaches_waiters_in_the_scope_and_survives_a_reload(hall)
     assert resp.status == 303
     n = await s0.events.wait("hall_notice")
     assert n["body"] == "14:00 起网络维护，请勿刷新页面"
+    page = await (await admin.get("/monitor")).text()  # listed in China time, not UTC
+    local = clock.now().astimezone(CHINA).strftime("%H:%M")
+    assert f"14:00 起网络维护，请勿刷新页面 <time>{local}</time>" in page
     await emp.events.wait("hall_notice", lambda x: x["id"] == n["id"])
     await watcher.events.wait("notice", lambda x: x["id"] == n["id"])
     # the school's notice does not reach another school's student

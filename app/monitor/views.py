@@ -8,6 +8,7 @@ tells the hall's sockets.
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 from typing import Any
 
@@ -18,6 +19,7 @@ from rtc import monitor_store
 from rtc.monitor_store import Scope
 from rtc.setup import HALL, MONITOR
 
+from ..clock import CHINA
 from ..forms import Form
 from ..middleware import require_identity
 from ..roles import Role, allow
@@ -56,7 +58,9 @@ async def _page(request: web.Request, form: Form, status: int = 200) -> web.Resp
     scope = scope_of(request)
     snapshot = await request.app[MONITOR].snapshot(scope)
     return aiohttp_jinja2.render_template("monitor/live.html", request, {
-        "form": form, "booths": snapshot["booths"], "notices": snapshot["notices"],
+        "form": form, "booths": snapshot["booths"],
+        "notices": [{**n, "time": dt.datetime.fromisoformat(n["created_at"]).astimezone(CHINA)
+                     .strftime("%H:%M")} for n in snapshot["notices"]],
         "booth_options": [(b["session_id"], f'{b["employer"]}（{b["status_label"]}）')
                           for b in snapshot["booths"]],
         "day": snapshot["day"], "school_scope": scope.school_id is not None}, status=status)

@@ -225,7 +225,7 @@
       const item = document.createElement("li");
       item.textContent = n.body;
       const when = document.createElement("time");
-      when.textContent = new Date(n.created_at).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
+      when.textContent = new Date(n.created_at).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" });
       item.append(" ", when);
       box.querySelector("ul").append(item);
       box.hidden = false;

@@ -14,7 +14,7 @@
   let known = new Set();
 
   function say(text) { $("booth-status").textContent = text; }
-  function time(iso) { return iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" }) : "随到随面"; }
+  function time(iso) { return iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "随到随面"; }
 
   function li(item, extra) {
     const el = document.createElement("li");

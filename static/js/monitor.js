@@ -28,12 +28,20 @@
     const m = Math.floor(s / 60);
     return m >= 60 ? `${Math.floor(m / 60)}小时${m % 60}分` : `${m}分${String(s % 60).padStart(2, "0")}秒`;
   }
-  function time(iso) { return iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" }) : ""; }
+  function time(iso) { return iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : ""; }
 
   // ---- actions: a form post with the CSRF header; the message goes next to the field ----
+  // A field is described by its error (when there is one) and its hint (when it has one):
+  // an error must not take the hint's place, and a cleared error must not stay referenced.
+  function describe(input, errorId) {
+    const hint = document.getElementById(`${input.id}-hint`);
+    const ids = [errorId, hint && hint.id].filter(Boolean);
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
   async function post(url, form) {
     form.querySelectorAll(".field-error").forEach((e) => e.remove());
-    form.querySelectorAll("[aria-invalid]").forEach((x) => x.removeAttribute("aria-invalid"));
+    form.querySelectorAll("[aria-invalid]").forEach((x) => { x.removeAttribute("aria-invalid"); describe(x, null); });
     const res = await fetch(url, {
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
@@ -44,7 +52,7 @@
     const input = (data && form.querySelector(`[name="${data.field}"]`)) || form.querySelector("textarea, input[type=text]");
     const msg = el("p", { className: "field-error", id: `${input.id}-error`, text: error });
     input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", msg.id);
+    describe(input, msg.id);
     (input.closest(".field") || input.parentNode).append(msg);
     input.focus();
     return false;
@@ -108,15 +116,15 @@
       b.waiting.forEach((w) => {
         const item = el("li", {}, `${w.name} · 已等 `, el("span", { className: "tick", "data-since": w.arrived_at, text: since(w.arrived_at) }),
           w.connected ? "" : "（网络断开）");
-        const more = el("details", {}, el("summary", { text: "移出" }),
+        const more = el("details", { "data-key": `remove-${w.ticket_id}` }, el("summary", { text: "移出" }),
           reasonForm(`remove-${w.ticket_id}`, `/monitor/tickets/${w.ticket_id}/remove`, "移出原因", "确认移出", () => say(`已将 ${w.name} 移出面试间`)));
         item.append(" ", more);
         list.append(item);
       });
-      article.append(el("details", {}, el("summary", { text: `排队名单（${b.waiting.length}）` }), list));
+      article.append(el("details", { "data-key": "waiting" }, el("summary", { text: `排队名单（${b.waiting.length}）` }), list));
     }
     if (b.status !== "closed" && b.status !== "ended") {
-      article.append(el("details", { className: "danger-zone" }, el("summary", { text: "关闭面试间" }),
+      article.append(el("details", { className: "danger-zone", "data-key": "close" }, el("summary", { text: "关闭面试间" }),
         reasonForm(`close-${b.session_id}`, `/monitor/booths/${b.session_id}/close`, "关闭原因", "确认关闭", () => say(`已关闭 ${b.employer} 的面试间`))));
     }
     return article;
@@ -129,21 +137,27 @@
       if (!deferred) deferred = setTimeout(() => { deferred = null; render(); }, 1000);
       return;
     }
-    const open = new Set([...root.querySelectorAll("details[open]")].map((d) => `${d.closest(".booth-card").dataset.sessionId}:${d.querySelector("summary").textContent}`));
+    // which disclosures were open, by a key that names one booth's one list or one waiter
+    // (a summary's text repeats across waiters and changes with the queue's length)
+    const key = (d) => `${d.closest(".booth-card").dataset.sessionId}:${d.dataset.key}`;
+    const open = new Set([...root.querySelectorAll("details[open]")].map(key));
     root.replaceChildren(...list.map(card));
-    root.querySelectorAll("details").forEach((d) => {
-      if (open.has(`${d.closest(".booth-card").dataset.sessionId}:${d.querySelector("summary").textContent}`)) d.open = true;
-    });
+    root.querySelectorAll("details").forEach((d) => { if (open.has(key(d))) d.open = true; });
     if (!list.length) root.append(el("p", { className: "muted", text: "今天还没有面试间" }));
     $("booth-total").textContent = `${list.length} 个`;
     const alerts = list.flatMap((b) => b.alerts.map((a) => ({ ...a, employer: b.employer })));
     $("alert-count").textContent = alerts.length;
     $("monitor-alerts").replaceChildren(...(alerts.length ? alerts.map((a) => el("li", { className: `alert-${a.kind}`, text: `${a.employer}：${a.text}` })) : [el("li", { className: "muted", text: "暂无提醒" })]));
+    // the notice form's booth choice: rebuilt only when the booths or their states change,
+    // so the admin's open list or choice is not swept away by every queue update
     const select = $("f-session_id");
-    const chosen = select.value;
-    select.replaceChildren(el("option", { value: "", text: "整个大厅（今天全部面试间）" }),
-      ...list.map((b) => el("option", { value: String(b.session_id), text: `${b.employer}（${b.status_label}）` })));
-    select.value = chosen;
+    const options = [["", "整个大厅（今天全部面试间）"], ...list.map((b) => [String(b.session_id), `${b.employer}（${b.status_label}）`])];
+    const shown = [...select.options].map((o) => [o.value, o.text]);
+    if (JSON.stringify(options) !== JSON.stringify(shown)) {
+      const chosen = select.value;
+      select.replaceChildren(...options.map(([value, text]) => el("option", { value: value, text: text })));
+      select.value = options.some(([value]) => value === chosen) ? chosen : "";
+    }
   }
 
   // ---- the feed --------------------------------------------------------------------------
