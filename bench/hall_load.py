@@ -1,6 +1,7 @@
 """Hall load benchmark: many waiting students over many booths on one server process.
 
     python bench/hall_load.py [--clients 2000 --booths 100 --calls 200 --db sqlite|postgres]
+                              [--monitors 1]
 
 A fresh database (a SQLite file in a temp folder, or a fresh PostgreSQL database on
 127.0.0.1:5432 as user postgres) is migrated and seeded in bulk: employers with a job and
@@ -8,13 +9,27 @@ an interview session each, students invited to consecutive 5-minute slots, and a
 session per account (so no client logs in over HTTP). The server runs as a separate
 process (`python -m app serve`, real clock); this process is the load generator: it
 connects every student and employer as a real socket.io client (websocket, session
-cookie, Origin), students `join` their booth's queue, employers `watch` their booth.
+cookie, Origin), students `join` their booth's queue, employers `watch` their booth, and
+`--monitors` platform admins (one account, one socket each) watch the hall on `/monitor`
+(connected before the joins, `refresh` once, then receiving `booth` summaries).
 
 Measured in this process with one clock (time.perf_counter), from the employer's emit:
   - call-next → called: until the called student's client receives `called`;
   - position update: until each other waiter of that booth receives its new place (`queue`);
   - echo: the ack round trip of the cheap `ping` event from ~100 students, sampled while
-    the calls run, as the floor the two figures above are compared against.
+    the calls run, as the floor the two figures above are compared against;
+  - monitor update delay (each admin, each change), from the moment the change is *sent*
+    (the emit of `join` / `call_next`, not its ack) until the admin receives a `booth`
+    summary of that booth that shows it: for a join, the student among the booth's
+    `waiting`; for a call_next, the called student no longer among them (called, in the
+    call or already done: the monitor coalesces changes for 0.25 s, so one summary may
+    show the call, the answer and the finish at once). The call_next figure (2,000 clients
+    connected, ~2,000 waiting) is the headline, compared with the 2 s the issue allows;
+    the join figure is the burst of all joins (--concurrency in flight), whose own ack
+    time is printed with it. Each delay is also given from the change's ack (the part
+    the monitor adds after the hall answered; negative when the summary came first).
+    The `booth` events each admin received are counted, and stale ones (a summary older
+    than one already received). --monitors 0 leaves the monitor out.
 After each measured call the student answers and the employer finishes with 待定, so the
 booth's next call is measured too. Server RSS comes from /proc/<pid>/status at the end.
 Exits non-zero when clients fail to connect or join, or samples are missing.
@@ -48,8 +63,10 @@ import socketio  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from app.auth import sessions  # noqa: E402
+from app.auth.service import create_account  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+from app.roles import Role  # noqa: E402
 from app.security import hash_password  # noqa: E402
 from app.tables import (accounts, applications, colleges, employers, interview_sessions,  # noqa: E402
                         interviews, jobs, majors, schools, student_records)
@@ -57,6 +74,7 @@ from app.tables import (accounts, applications, colleges, employers, interview_s
 CHINA = dt.timezone(dt.timedelta(hours=8))
 SLOT_MINUTES = 5
 STEP_TIMEOUT = 30.0  # any single wait: an ack, an event, a connect
+MONITOR_BUDGET_MS = 2000  # the issue: the monitor "updates live (within 2 s of a change)"
 
 
 class BenchFailure(Exception):
@@ -69,6 +87,7 @@ class BenchFailure(Exception):
 class Student:
     account_id: int
     interview_id: int
+    name: str = ""  # display name: how the monitor's `waiting` list shows the student
     cookie: str = ""
     ticket_id: int | None = None
     sio: socketio.AsyncClient | None = None
@@ -91,8 +110,9 @@ def _batches(rows: list[dict[str, Any]], size: int = 500):
         yield rows[i:i + size]
 
 
-async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> list[Booth]:
-    """Bulk inserts with explicit ids (the database is fresh), then a session per account."""
+async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> tuple[list[Booth], str]:
+    """Bulk inserts with explicit ids (the database is fresh), then a session per account.
+    Returns the booths and the session cookie of a platform admin (for /monitor)."""
     pw = hash_password("bench-password-1")  # one argon2 hash for every account
     today = now.astimezone(CHINA).date()
     first = now + dt.timedelta(minutes=1)
@@ -133,7 +153,7 @@ async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> li
             id=i + 1, session_id=booth.session_id, application_id=i + 1, account_id=sid,
             starts_at=first + dt.timedelta(minutes=SLOT_MINUTES * slot), minutes=SLOT_MINUTES,
             status="accepted", created_at=now, updated_at=now))
-        booth.students.append(Student(account_id=sid, interview_id=i + 1))
+        booth.students.append(Student(account_id=sid, interview_id=i + 1, name=name))
     db = Database(url)
     try:
         async with db.write() as conn:
@@ -153,9 +173,13 @@ async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> li
                     await conn.execute(sa.text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                         f"(SELECT max(id) FROM {table.name}))"))
+            admin_id = await create_account(conn, role=Role.PLATFORM_ADMIN, username="bench-admin",
+                                            password=None, password_hash=pw,
+                                            display_name="压测平台管理员", now=now)
+            admin_cookie = f"sid={await sessions.start(conn, account_id=admin_id, now=now, days=1)}"
     finally:
         await db.dispose()
-    return booths
+    return booths, admin_cookie
 
 
 # ---- the server process -------------------------------------------------------------
@@ -247,6 +271,94 @@ async def call(sio: socketio.AsyncClient, event: str, data: Any) -> Any:
     return await sio.call(event, data, namespace="/hall", timeout=STEP_TIMEOUT)
 
 
+class Admin:
+    """A platform admin's /monitor client: counts the `booth` summaries it receives and
+    resolves, at receipt, the futures waiting for a summary of a booth that passes a check.
+
+    It also counts stale summaries: while students only join, a booth's waiting count only
+    grows, and while booths only call, it only shrinks (`direction` +1 / -1); a summary going
+    the other way is older than one already received."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+        self.booth_events = 0
+        self.stale = 0
+        self.direction = 0
+        self.last_waiting: dict[int, int] = {}
+        self.pending: dict[int, list[tuple[Any, asyncio.Future]]] = {}
+
+        @self.sio.on("booth", namespace="/monitor")
+        def booth(data: Any) -> None:
+            at = time.perf_counter()
+            self.booth_events += 1
+            waiting = (data.get("counts") or {}).get("waiting")
+            last = self.last_waiting.get(data.get("session_id"))
+            if waiting is not None:
+                if last is not None and self.direction and (waiting - last) * self.direction < 0:
+                    self.stale += 1
+                self.last_waiting[data.get("session_id")] = waiting
+            waits = self.pending.get(data.get("session_id"))
+            if not waits:
+                return
+            keep = []
+            for check, fut in waits:
+                if fut.done():
+                    continue
+                if check(data):
+                    fut.set_result(at)
+                else:
+                    keep.append((check, fut))
+            self.pending[data["session_id"]] = keep
+
+    async def connect(self, base: str, cookie: str) -> None:
+        await asyncio.wait_for(self.sio.connect(base, headers={"Origin": base, "Cookie": cookie},
+                                                namespaces=["/monitor"], transports=["websocket"],
+                                                wait_timeout=STEP_TIMEOUT), STEP_TIMEOUT + 5)
+
+    async def refresh(self) -> dict[str, Any]:
+        return await self.sio.call("refresh", {}, namespace="/monitor", timeout=STEP_TIMEOUT)
+
+    def expect(self, session_id: int, check: Any) -> asyncio.Future:  # check: summary -> bool
+        fut = asyncio.get_running_loop().create_future()
+        self.pending.setdefault(session_id, []).append((check, fut))
+        return fut
+
+
+def waiting_ids(summary: dict[str, Any]) -> set[Any]:
+    return {w.get("ticket_id") for w in summary.get("waiting") or []}
+
+
+def waiting_names(summary: dict[str, Any]) -> set[Any]:
+    return {w.get("name") for w in summary.get("waiting") or []}
+
+
+@dataclass
+class MonitorWait:
+    """One change the admins must see: sent at t0, acked at t_ack, one future per admin."""
+    what: str
+    t0: float
+    futures: list[asyncio.Future]
+    t_ack: float | None = None
+
+
+async def collect_monitor(waits: list[MonitorWait], from_sent: list[float], from_ack: list[float],
+                          missing: list[str]) -> None:
+    """Delays of the resolved futures, from the emit and from its ack; the rest get
+    STEP_TIMEOUT more, then count as missing."""
+    futures = [f for w in waits for f in w.futures]
+    if futures:
+        await asyncio.wait(futures, timeout=STEP_TIMEOUT)
+    for w in waits:
+        for i, f in enumerate(w.futures):
+            if f.done():
+                from_sent.append(f.result() - w.t0)
+                if w.t_ack is not None:
+                    from_ack.append(f.result() - w.t_ack)
+            else:
+                f.cancel()
+                missing.append(f"{w.what}: admin {i} saw no `booth` update")
+
+
 async def bounded(items: list[Any], work, concurrency: int) -> list[Any]:  # noqa: ANN001
     """Run work(item) for each item with at most `concurrency` at once; exceptions returned."""
     gate = asyncio.Semaphore(concurrency)
@@ -266,18 +378,32 @@ class Samples:
     call_ack: list[float] = field(default_factory=list)
     echo: list[float] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    join_ack: list[float] = field(default_factory=list)
+    monitor_join: list[float] = field(default_factory=list)       # from the join's emit
+    monitor_join_ack: list[float] = field(default_factory=list)   # from its ack
+    monitor_call: list[float] = field(default_factory=list)       # from the call_next's emit
+    monitor_call_ack: list[float] = field(default_factory=list)   # from its ack
+    monitor_waits: list[MonitorWait] = field(default_factory=list)  # call_next, resolved after the calls
 
 
-async def measure_call(booth: Booth, turn: int, samples: Samples) -> None:
-    """One call_next at the booth; then the student answers and the employer finishes."""
+async def measure_call(booth: Booth, turn: int, samples: Samples, admins: list[Admin]) -> None:
+    """One call_next at the booth; then the student answers and the employer finishes.
+    The admins' update is not waited for here (the calls keep their pace): see drive()."""
     loop = asyncio.get_running_loop()
     head, rest = booth.students[turn], booth.students[turn + 1:]
     head.want_called = loop.create_future()
     for place, s in enumerate(rest, start=1):
         s.want_position = (place, loop.create_future())
+    # the called student leaves the booth's waiting list (called, in the call, or done)
+    gone = (lambda summary, t=head.ticket_id: t not in waiting_ids(summary))
+    futures = [a.expect(booth.session_id, gone) for a in admins]
     t0 = time.perf_counter()
+    wait = MonitorWait(f"booth {booth.session_id} turn {turn} call_next", t0, futures)
+    if futures:
+        samples.monitor_waits.append(wait)
     ack = await call(booth.sio, "call_next", {"session_id": booth.session_id})
-    samples.call_ack.append(time.perf_counter() - t0)
+    wait.t_ack = time.perf_counter()
+    samples.call_ack.append(wait.t_ack - t0)
     if not ack.get("ok") or ack.get("ticket_id") != head.ticket_id:
         samples.missing.append(f"booth {booth.session_id} turn {turn}: call_next {ack}")
         return
@@ -325,6 +451,12 @@ def line(name: str, values: list[float]) -> str:
             f"p99={pct(values, 99):8.2f} ms  max={max(values) * 1000:8.2f} ms")
 
 
+def line95(name: str, values: list[float]) -> str:
+    return (f"{name:<38} n={len(values):<6} p50={pct(values, 50):8.2f} ms  "
+            f"p95={pct(values, 95):8.2f} ms  p99={pct(values, 99):8.2f} ms  "
+            f"max={max(values) * 1000:8.2f} ms")
+
+
 # ---- the run ------------------------------------------------------------------------------
 
 async def fresh_postgres() -> tuple[str, str]:
@@ -359,7 +491,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> int:
     try:
         t = time.perf_counter()
         await asyncio.to_thread(upgrade, url)
-        booths = await seed(url, args.clients, args.booths, dt.datetime.now(dt.timezone.utc))
+        booths, admin_cookie = await seed(url, args.clients, args.booths, dt.datetime.now(dt.timezone.utc))
         print(f"database: {args.db}, migrated and seeded in {time.perf_counter() - t:.1f} s "
               f"({args.clients} students, {args.booths} booths)", flush=True)
         port = free_port()
@@ -367,7 +499,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> int:
         proc = start_server(url, tmp / "data", port, tmp / "server.log")
         await wait_listening(proc, port)
         print(f"server: pid {proc.pid} on {base}", flush=True)
-        code = await drive(args, base, booths, proc, all_clients)
+        code = await drive(args, base, booths, admin_cookie, proc, all_clients)
         return code
     except BenchFailure as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
@@ -385,9 +517,13 @@ async def bench(args: argparse.Namespace, tmp: Path) -> int:
             await drop_postgres(pg_name)
 
 
-async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: subprocess.Popen,
-                all_clients: list[socketio.AsyncClient]) -> int:
+async def drive(args: argparse.Namespace, base: str, booths: list[Booth], admin_cookie: str,
+                proc: subprocess.Popen, all_clients: list[socketio.AsyncClient]) -> int:
     students = [s for b in booths for s in b.students]
+    session_of = {s.interview_id: b.session_id for b in booths for s in b.students}
+    admins: list[Admin] = []
+    join_waits: list[MonitorWait] = []
+    join_acks: list[float] = []
 
     async def connect_employer(b: Booth) -> None:
         b.sio = await open_client(base, b.cookie)
@@ -406,8 +542,15 @@ async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: 
         all_clients.append(sio)
 
     async def join(s: Student) -> None:
+        seen = (lambda summary, name=s.name: name in waiting_names(summary))
+        futures = [a.expect(session_of[s.interview_id], seen) for a in admins]
+        wait = MonitorWait(f"join {s.interview_id}", time.perf_counter(), futures)
+        if futures:
+            join_waits.append(wait)
         ack = await call(s.sio, "join", {"interview_id": s.interview_id,
                                           "probe": {"verdict": "good"}})
+        wait.t_ack = time.perf_counter()
+        join_acks.append(wait.t_ack - wait.t0)
         if not ack.get("ok"):
             raise BenchFailure(f"join {s.interview_id}: {ack}")
         s.ticket_id = ack["ticket_id"]
@@ -422,12 +565,33 @@ async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: 
     if failed:
         print(f"FAILED: {len(failed)} clients did not connect, first: {failed[0]!r}", file=sys.stderr)
         return 1
+    if args.monitors:
+        snapshot_ms = []
+        for _ in range(args.monitors):
+            admin = Admin()
+            await admin.connect(base, admin_cookie)
+            admins.append(admin)
+            all_clients.append(admin.sio)
+            t = time.perf_counter()
+            snap = await admin.refresh()
+            snapshot_ms.append((time.perf_counter() - t) * 1000)
+            if len(snap.get("booths", [])) != len(booths):
+                print(f"FAILED: the monitor's snapshot shows {len(snap.get('booths', []))} of "
+                      f"{len(booths)} booths", file=sys.stderr)
+                return 1
+        print(f"monitor: {len(admins)} platform admin(s) on /monitor, `refresh` of "
+              f"{len(booths)} booths in {max(snapshot_ms):.1f} ms", flush=True)
+    for a in admins:
+        a.direction = +1
     t = time.perf_counter()
     failed = [r for r in await bounded(students, join, args.concurrency) if r is not None]
     print(f"students joined their queues in {time.perf_counter() - t:.1f} s", flush=True)
     if failed:
         print(f"FAILED: {len(failed)} joins failed, first: {failed[0]!r}", file=sys.stderr)
         return 1
+    samples = Samples(join_ack=join_acks)
+    await collect_monitor(join_waits, samples.monitor_join, samples.monitor_join_ack, samples.missing)
+    events_joins = sum(a.booth_events for a in admins)
 
     # one call per booth per round; each booth's turn starts `stagger` after the previous one
     calls = [(b, turn) for turn in range(max(len(b.students) for b in booths))
@@ -435,11 +599,13 @@ async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: 
     if len(calls) < args.calls:
         print(f"FAILED: only {len(calls)} calls possible with these numbers", file=sys.stderr)
         return 1
-    samples = Samples()
     stop = asyncio.Event()
     echo_clients = [b.students[-1].sio for b in booths][:args.echo_clients]
     echo = asyncio.create_task(echo_loop(echo_clients, samples, stop))
     await asyncio.sleep(2)  # let the echo loop reach its steady rate
+    events_before = sum(a.booth_events for a in admins)
+    for a in admins:
+        a.direction = -1
     t = time.perf_counter()
     by_turn: dict[int, list[Booth]] = {}
     for b, turn in calls:
@@ -447,7 +613,7 @@ async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: 
     for turn, round_booths in sorted(by_turn.items()):
         tasks = []
         for b in round_booths:
-            tasks.append(asyncio.create_task(measure_call(b, turn, samples)))
+            tasks.append(asyncio.create_task(measure_call(b, turn, samples, admins)))
             await asyncio.sleep(args.stagger)
         for r in await asyncio.gather(*tasks, return_exceptions=True):
             if isinstance(r, BaseException):
@@ -455,6 +621,14 @@ async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: 
     stop.set()
     await asyncio.wait_for(echo, STEP_TIMEOUT + 5)
     calls_s = time.perf_counter() - t
+    await collect_monitor(samples.monitor_waits, samples.monitor_call, samples.monitor_call_ack,
+                          samples.missing)
+    events_calls = sum(a.booth_events for a in admins) - events_before
+    if admins:  # the page's snapshot again, now with the hall full of waiters
+        t_refresh = time.perf_counter()
+        snap = await admins[0].refresh()
+        refresh_ms = (time.perf_counter() - t_refresh) * 1000
+        refresh_waiting = sum(b["counts"]["waiting"] for b in snap.get("booths", []))
     mem = memory_of(proc.pid)
     expected_positions = sum(len(b.students) - turn - 1 for b, turn in calls)
 
@@ -462,7 +636,9 @@ async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: 
           f"({len(calls) / calls_s:.1f}/s, one booth every {args.stagger * 1000:.0f} ms), "
           f"echo from {len(echo_clients)} clients")
     ok = (len(samples.called) == len(calls) and len(samples.position) == expected_positions
-          and len(samples.echo) >= len(echo_clients) and not samples.missing)
+          and len(samples.echo) >= len(echo_clients) and not samples.missing
+          and len(samples.monitor_join) == len(students) * len(admins)
+          and len(samples.monitor_call) == len(calls) * len(admins))
     if samples.called and samples.position and samples.echo:
         print(line("call-next -> called notified", samples.called))
         print(line("call-next -> position update", samples.position))
@@ -474,9 +650,30 @@ async def drive(args: argparse.Namespace, base: str, booths: list[Booth], proc: 
         print(f"ratio call-next p99 / echo p99: {pct(samples.called, 99) / e99:.2f}")
         print(f"ratio position update p50 / echo p50: {pct(samples.position, 50) / e50:.2f}")
         print(f"ratio position update p99 / echo p99: {pct(samples.position, 99) / e99:.2f}")
+    if admins:
+        if samples.monitor_join:
+            print(line95("join ack (student)", samples.join_ack))
+            print(line95("join -> monitor booth update", samples.monitor_join))
+            print(line95("join ack -> monitor booth update", samples.monitor_join_ack))
+        if samples.monitor_call:
+            print(line95("call-next -> monitor booth update", samples.monitor_call))
+            print(line95("call-next ack -> monitor booth update", samples.monitor_call_ack))
+        total = sum(a.booth_events for a in admins)
+        print(f"monitor booth events received: {total} by {len(admins)} admin(s) "
+              f"({events_joins} until the joins were seen, {events_calls} during the calls, "
+              f"{events_calls / calls_s / len(admins):.1f}/s per admin; "
+              f"{sum(a.stale for a in admins)} stale)")
+        print(f"monitor refresh after the calls: {len(booths)} booths, {refresh_waiting} waiting, "
+              f"in {refresh_ms:.1f} ms")
+        if samples.monitor_call:
+            p99 = pct(samples.monitor_call, 99)
+            print(f"monitor update delay p99 / {MONITOR_BUDGET_MS} ms budget = "
+                  f"{p99 / MONITOR_BUDGET_MS:.2f}")
     if not ok:
         print(f"FAILED: samples missing: called {len(samples.called)}/{len(calls)}, position "
-              f"{len(samples.position)}/{expected_positions}, echo {len(samples.echo)}; "
+              f"{len(samples.position)}/{expected_positions}, echo {len(samples.echo)}, monitor "
+              f"join {len(samples.monitor_join)}/{len(students) * len(admins)}, monitor call "
+              f"{len(samples.monitor_call)}/{len(calls) * len(admins)}; "
               f"{samples.missing[:5]}", file=sys.stderr)
         return 1
     return 0
@@ -494,6 +691,8 @@ def main(argv: list[str] | None = None) -> int:
                              "followed by answer and finish; a real 100-booth hall with 5-minute "
                              "slots calls about one student every 3 s)")
     parser.add_argument("--echo-clients", type=int, default=100)
+    parser.add_argument("--monitors", type=int, default=1,
+                        help="platform admins watching /monitor (0: no monitor figures)")
     parser.add_argument("--timeout", type=float, default=1200, help="the whole run, seconds")
     parser.add_argument("--server-log", type=Path, help="keep the server's output in this file")
     args = parser.parse_args(argv)

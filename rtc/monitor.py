@@ -173,8 +173,11 @@ def summarize(facts: BoothFacts, now: dt.datetime, waiter_grace: dt.timedelta,
                        TicketState.CALLED, TicketState.IN_CALL)),
                    "waiting": len(waiting), "late": len(late),
                    "no_show": count(TicketState.NO_SHOW), "done": count(TicketState.DONE)},
+        # positions only: the waits' estimates change every second of a call, and the
+        # monitor would resend every busy booth on every tick for nothing
         "waiting": [{"ticket_id": r.id, "name": r.student_name, "arrived_at": r.arrived_at.isoformat(),
-                     "connected": r.connected, **places[r.id]} for r in waiting],
+                     "connected": r.connected, "position": places[r.id]["position"]}
+                    for r in waiting],
         "late": [{"interview_id": r.id, "name": r.name, "slot_at": r.starts_at.isoformat()}
                  for r in late],
         "longest_wait_since": min((r.arrived_at for r in waiting), default=None),

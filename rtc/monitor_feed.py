@@ -20,6 +20,7 @@ import logging
 from typing import Any, AsyncIterator
 
 import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
 import sqlalchemy as sa
 from aiohttp import web
 
@@ -33,7 +34,10 @@ from .socket_auth import identify
 
 log = logging.getLogger(__name__)
 FLUSH_DELAY_SECONDS = 0.25   # changes within this window go out as one update per booth
-TICK_SECONDS = 2.0
+# Only alerts that come from the clock alone (a wait growing past its promise, a slot passing
+# with nobody in the room) wait for the ticker; a few seconds late is fine for them, and a
+# tick over a full hall costs ~0.1 s of CPU (bench/hall_load.py).
+TICK_SECONDS = 5.0
 ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
 
 
@@ -44,6 +48,8 @@ class MonitorNamespace(socketio.AsyncNamespace):
         self._dirty: set[int] = set()
         self._flush: asyncio.Task | None = None
         self._sent: dict[tuple[str, int], str] = {}  # what each room last got, to skip repeats
+        # one publish at a time, so a summary loaded earlier never goes out after a later one
+        self._publishing = asyncio.Lock()
 
     @property
     def now(self) -> dt.datetime:
@@ -88,45 +94,70 @@ class MonitorNamespace(socketio.AsyncNamespace):
             self._flush = asyncio.create_task(self._flush_later(), name="monitor-flush")
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_DELAY_SECONDS)
-        dirty, self._dirty = self._dirty, set()
-        try:
-            await self.publish(sorted(dirty))
-        except Exception:  # the next change or tick tries again
-            log.exception("monitor flush failed")
+        # Loop until nothing is marked: a change that arrives while a publish runs is picked
+        # up by the next round of this task rather than waiting for another change.
+        while self._dirty:
+            await asyncio.sleep(FLUSH_DELAY_SECONDS)
+            dirty, self._dirty = self._dirty, set()
+            try:
+                await self.publish(sorted(dirty))
+            except Exception:  # the next change or tick tries again
+                log.exception("monitor flush failed")
 
-    async def publish(self, session_ids: list[int], *, only_changed: bool = True) -> int:
-        """Send these booths' summaries to every room that may see them; returns how many
-        summaries went out."""
-        now = self.now
-        async with self.app[DB].read() as conn:
-            facts = await monitor_store.load_facts(conn, session_ids, now)
+    async def publish(self, session_ids: list[int], *, local_rooms: bool = False) -> int:
+        """Send these booths' summaries to the rooms that may see them, skipping a summary
+        identical to the room's last one; returns how many went out. local_rooms: only
+        rooms with an admin of this process (the ticker; each process ticks for its own)."""
+        async with self._publishing:
+            watched = self._local_rooms() if local_rooms else self._watched_rooms()
+            if watched is not None and not watched:
+                return 0  # nobody to send to: nothing to load
+            now = self.now
+            async with self.app[DB].read() as conn:
+                facts = await monitor_store.load_facts(conn, session_ids, now)
+            return await self._send(facts, now, watched)
+
+    async def _send(self, facts: dict[int, monitor.BoothFacts], now: dt.datetime,
+                    rooms: set[str] | None) -> int:
         sent = 0
         for session_id, f in facts.items():
             for scope in [Scope(None), *(Scope(s) for s in sorted(f.schools))]:
+                key = (scope.room, session_id)
+                if rooms is not None and scope.room not in rooms:
+                    # nobody there to receive it: forget what the room had, so that the
+                    # next summary goes out whatever it is
+                    self._sent.pop(key, None)
+                    continue
                 summary = monitor.summarize(f, now, self.waiter_grace, scope.school_id)
                 digest = json.dumps(summary, sort_keys=True, ensure_ascii=False)
-                key = (scope.room, session_id)
-                if only_changed and self._sent.get(key) == digest:
+                if self._sent.get(key) == digest:
                     continue
                 self._sent[key] = digest
                 await self.emit("booth", summary, room=scope.room)
                 sent += 1
         return sent
 
-    def watched(self) -> bool:
-        """Whether an admin of this process watches (the ticker works only then)."""
+    def _local_rooms(self) -> set[str]:
+        """Monitor rooms with an admin connected to this process."""
         rooms = self.server.manager.rooms.get(self.namespace, {})
-        return any(name and name.startswith("monitor:") and members for name, members in rooms.items())
+        return {name for name, members in rooms.items()
+                if name and name.startswith("monitor:") and members}
+
+    def _watched_rooms(self) -> set[str] | None:
+        """The rooms anyone watches, when this process can know (one process); None with a
+        Redis manager, where admins of other processes are not visible from here."""
+        if isinstance(self.server.manager, AsyncPubSubManager):
+            return None
+        return self._local_rooms()
 
     async def tick(self) -> int:
-        if not self.watched():
+        if not self._local_rooms():
             return 0
         async with self.app[DB].read() as conn:
             ids = await monitor_store.sessions_of_day(conn, china_date(self.now), Scope(None))
         today = set(ids)
         self._sent = {k: v for k, v in self._sent.items() if k[1] in today}  # yesterday's go
-        return await self.publish(ids)
+        return await self.publish(ids, local_rooms=True)
 
     async def quality(self, ticket: sa.Row, side: str, row: sa.Row) -> None:
         """One side's new call figures, straight to the rooms that may see that student."""

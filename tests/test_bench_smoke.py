@@ -24,3 +24,13 @@ def test_hall_load_benchmark_runs_and_prints_its_figures():
     for ratio in ("call-next p50 / echo p50", "call-next p99 / echo p99",
                   "position update p50 / echo p50", "position update p99 / echo p99"):
         assert re.search(rf"^ratio {re.escape(ratio)}: \d+\.\d\d$", out, re.M), out
+    # the admins' monitor: its update delay is printed (a number, not a bound on it)
+    assert re.search(r"^monitor: 1 platform admin\(s\) on /monitor", out, re.M), out
+    for name in ("join -> monitor booth update", "call-next -> monitor booth update"):
+        found = re.search(rf"^{re.escape(name)}\s+n=(\d+)\s+p50=\s*([\d.]+) ms\s+p95=\s*([\d.]+) ms"
+                          rf"\s+p99=\s*([\d.]+) ms\s+max=\s*([\d.]+) ms$", out, re.M)
+        assert found, out
+        assert int(found[1]) > 0 and all(float(v) > 0 for v in found.groups()[1:]), found[0]
+    assert re.search(r"^monitor booth events received: [1-9]\d* by 1 admin\(s\)", out, re.M), out
+    ratio = re.search(r"^monitor update delay p99 / 2000 ms budget = (\d+\.\d\d)$", out, re.M)
+    assert ratio and float(ratio[1]) > 0, out

@@ -341,3 +341,25 @@ async def test_a_dead_process_watchers_expire(hall, settings, clock):
         present = (await conn.execute(sa.select(interview_sessions.c.employer_present))).scalar_one()
     await db.dispose()
     assert present is False
+
+
+async def test_a_change_during_a_publish_is_not_left_behind(app):
+    """A booth marked while the previous flush is publishing goes out by itself, without
+    waiting for another change or the ticker."""
+    import asyncio
+    from rtc.monitor_feed import MonitorNamespace
+    feed = MonitorNamespace(app)
+    calls, started, release = [], asyncio.Event(), asyncio.Event()
+
+    async def publish(ids, **kw):  # noqa: ANN001, ANN003, ANN202
+        calls.append(ids)
+        started.set()
+        await release.wait()
+        return 0
+    feed.publish = publish
+    feed.changed(1)
+    await asyncio.wait_for(started.wait(), 5)
+    feed.changed(2)
+    release.set()
+    await asyncio.wait_for(feed._flush, 5)
+    assert calls == [[1], [2]]
