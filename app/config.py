@@ -87,7 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Minutes after a booth's first slot with students waiting and nobody of the employer "
             "in the room before the employer gets an email."),
     Setting("redis_url", "REDIS_URL", str, "",
-            "Redis for socket.io across several processes. Empty: one process."),
+            "Redis for socket.io across several processes (redis://host:6379/0; add "
+            "?channel=NAME to keep deployments on one Redis apart). Empty: one process."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
 )
 

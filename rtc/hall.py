@@ -327,7 +327,7 @@ class HallNamespace(socketio.AsyncNamespace):
         sample = monitor.parse_sample(data)
         side = "student" if who["role"] == Role.STUDENT else "employer"
         async with self.app[DB].write() as conn:
-            ticket = await monitor_store.ticket_in_call(conn, ticket_id)
+            ticket = await monitor_store.ticket_with_school(conn, ticket_id)
             if ticket is None or ticket.status != "in_call":
                 raise NotAllowed("通话已结束")
             written = await monitor_store.record_quality(conn, ticket_id, side, sample, self.now)

@@ -108,7 +108,7 @@ async def record_quality(conn: AsyncConnection, ticket_id: int, side: str, sampl
     return QualityWrite(row=row, alert_changed=alarming(prev) != alarming(row))
 
 
-async def ticket_in_call(conn: AsyncConnection, ticket_id: int) -> sa.Row | None:
+async def ticket_with_school(conn: AsyncConnection, ticket_id: int) -> sa.Row | None:
     return (await conn.execute(
         sa.select(hall_tickets.c.id, hall_tickets.c.session_id, hall_tickets.c.status,
                   accounts.c.school_id)
@@ -291,7 +291,7 @@ async def remove_ticket(conn: AsyncConnection, *, scope: Scope, ticket_id: int, 
                         actor_id: int, now: dt.datetime) -> sa.Row:
     """Take one student out of a booth (waiting, called or in a call)."""
     reason = _reason(reason)
-    row = await ticket_in_call(conn, ticket_id)
+    row = await ticket_with_school(conn, ticket_id)
     if row is None or (scope.school_id is not None and row.school_id != scope.school_id):
         raise NotAllowed("无权操作该学生")
     taken = await _take_out(conn, hall_tickets.c.id == ticket_id, TicketState.REMOVED, reason, now,

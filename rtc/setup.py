@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import urllib.parse
 from typing import AsyncIterator
 
 import socketio
@@ -28,7 +29,7 @@ SWEEP_SECONDS = 1.0
 
 def setup_hall(app: web.Application) -> None:
     settings = app[SETTINGS]
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = _redis_manager(settings.redis_url) if settings.redis_url else None
     # cors_allowed_origins=None: engine.io itself accepts same-origin only; the namespace
     # checks the Origin again in connect.
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
@@ -44,6 +45,16 @@ def setup_hall(app: web.Application) -> None:
     app[MONITOR] = feed
     app.cleanup_ctx.append(_sweeper)
     app.cleanup_ctx.append(lambda app: monitor_ticker(app, app[MONITOR]))
+
+
+def _redis_manager(url: str) -> socketio.AsyncRedisManager:
+    """socket.io rooms across processes. `?channel=NAME` on the URL keeps two deployments
+    (or two test runs) on one Redis apart; the default channel is "cqbys"."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    channel = query.pop("channel", ["cqbys"])[0]
+    plain = parts._replace(query=urllib.parse.urlencode(query, doseq=True)).geturl()
+    return socketio.AsyncRedisManager(plain, channel=channel)
 
 
 async def sweep_once(app: web.Application) -> tickets.SweepResult:

@@ -363,3 +363,45 @@ async def test_a_change_during_a_publish_is_not_left_behind(app):
     release.set()
     await asyncio.wait_for(feed._flush, 5)
     assert calls == [[1], [2]]
+
+
+async def test_two_processes_share_the_monitor_through_redis(world, settings, clock, aiohttp_client):
+    """With REDIS_URL, a change made in one process reaches an admin connected to another
+    (two apps here, each with its own socket.io server and Redis manager)."""
+    import dataclasses
+    import uuid
+
+    import redis.asyncio as aioredis
+
+    from app.web import create_app
+    from tests.conftest import FormClient
+    url = "redis://127.0.0.1:6379/0"
+    probe = aioredis.from_url(url)
+    try:
+        await probe.ping()
+    except OSError as exc:
+        pytest.skip(f"Redis at {url} is not reachable: {exc}")
+    finally:
+        await probe.aclose()
+    # a channel of its own, so runs on the same Redis never hear each other
+    shared = dataclasses.replace(settings, redis_url=f"{url}?channel=t{uuid.uuid4().hex[:8]}")
+    data = await build_hall(world, settings, clock)
+    one = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
+    second = create_app(shared, clock=clock)
+
+    async def no_tick() -> int:  # the update must come through Redis, not the second's ticker
+        return 0
+    second[MONITOR].tick = no_tick
+    two = FormClient(await aiohttp_client(second))
+    await one.login("student", data["students"][0].email, PASSWORD)
+    await two.login("staff", "platform", PASSWORD)
+    admin = await connect(str(two.client.make_url("/")), cookie_of(two), namespace="/monitor")
+    student = await connect(str(one.client.make_url("/")), cookie_of(one))
+    try:
+        await admin.call("refresh", {})
+        joined = await student.call("join", {"interview_id": data["interview_ids"][0]})
+        b = await admin.events.wait("booth", lambda b: b["counts"]["waiting"] == 1)
+        assert b["waiting"][0]["ticket_id"] == joined["ticket_id"]
+    finally:
+        await student.sio.disconnect()
+        await admin.sio.disconnect()
