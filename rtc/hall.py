@@ -63,10 +63,12 @@ class HallNamespace(socketio.AsyncNamespace):
     def waiter_grace(self) -> dt.timedelta:
         return dt.timedelta(seconds=self.app[SETTINGS].hall_waiter_grace_seconds)
 
-    async def broadcast(self, session_id: int) -> None:
-        """Send the booth's state to its room and each waiter's place to the waiter."""
+    async def broadcast(self, session_id: int, booth: tickets.Booth | None = None) -> None:
+        """Send the booth's state to its room and each waiter's place to the waiter.
+        `booth`: already loaded by the caller's write transaction (saves a reload)."""
         async with self.app[DB].read() as conn:
-            booth = await tickets.load_booth(conn, session_id)
+            if booth is None:
+                booth = await tickets.load_booth(conn, session_id)
             late = await tickets.late_interviews(conn, session_id, self.now)
         if self.monitor is not None:
             self.monitor.changed(session_id)
@@ -163,8 +165,8 @@ class HallNamespace(socketio.AsyncNamespace):
             ticket = await tickets.join(conn, account_id=who["account_id"], interview_id=interview_id,
                                         now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
                                         probe=probe)
-            place = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
-        await self.broadcast(ticket.session_id)
+            place, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
+        await self.broadcast(ticket.session_id, booth)
         await self._replay_notices(sid, who["account_id"], ticket.session_id)
         return {"ok": True, "ticket_id": ticket.id, "session_id": ticket.session_id,
                 "status": ticket.status, **place}
@@ -179,8 +181,8 @@ class HallNamespace(socketio.AsyncNamespace):
             ticket = await tickets.walk_in(conn, account_id=who["account_id"], session_id=session_id,
                                            now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
                                            probe=probe)
-            await tickets.promise(conn, ticket, self.now, self.waiter_grace)
-        await self.broadcast(session_id)
+            _, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
+        await self.broadcast(session_id, booth)
         await self._replay_notices(sid, who["account_id"], session_id)
         return {"ok": True, "ticket_id": ticket.id, "session_id": session_id,
                 "status": ticket.status, "interview_id": ticket.interview_id}

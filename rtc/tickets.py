@@ -182,15 +182,15 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
 
 
 async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
-                  waiter_grace: dt.timedelta) -> dict[str, Any]:
-    """The joining student's place and wait; the first wait shown is kept as the promise
-    the monitor holds the booth to."""
+                  waiter_grace: dt.timedelta) -> tuple[dict[str, Any], Booth | None]:
+    """The joining student's place and wait, and the booth as it now is; the first wait
+    shown is kept as the promise the monitor holds the booth to."""
     booth = await load_booth(conn, ticket.session_id)
     place = queue_view(booth, now, waiter_grace).get(ticket.id, {}) if booth else {}
     if "eta_seconds" in place and ticket.promised_eta_seconds is None:
         await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket.id)
                            .values(promised_eta_seconds=place["eta_seconds"]))
-    return place
+    return place, booth
 
 
 async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
