@@ -189,3 +189,13 @@ async def count(database_url: str, table: sa.Table, *where: Any) -> int:
                 sa.select(sa.func.count()).select_from(table).where(*where))).scalar_one()
     finally:
         await db.dispose()
+
+
+@pytest.fixture
+async def sockets():  # noqa: ANN201
+    """Every socket.io client a test opens goes here and is closed at its end, pass or fail."""
+    opened: list = []
+    yield opened
+    for c in opened:
+        if c.sio.connected:
+            await c.sio.disconnect()

@@ -111,3 +111,30 @@ async def build_hall(world, settings, clock, students: int = 3,  # noqa: ANN001
     await db.dispose()
     return {"students": people, "interview_ids": interview_ids, "session_id": session_id,
             "job_id": job_id, "application_ids": app_ids}
+
+
+# Who a hall test logs in besides the students: key, login form, account.
+STAFF_LOGINS = (("employer", "employer", "employer"), ("platform", "staff", "platform"),
+                ("school0", "staff", "school_admin0"), ("school1", "staff", "school_admin1"),
+                ("counselor", "staff", "counselor0"))
+
+
+async def with_everyone(data: dict[str, Any], make_client, sockets: list) -> dict[str, Any]:  # noqa: ANN001
+    """Log in each student of a built hall (s0, s1, …), the employer and the staff. Adds
+    `http` (key → client), `base`, `app` and `sock(key, namespace)`, which opens a socket
+    that the `sockets` fixture closes at the end of the test."""
+    http = {}
+    for i, s in enumerate(data["students"]):
+        http[f"s{i}"] = await make_client()
+        await http[f"s{i}"].login("student", s.email, PASSWORD)
+    for key, kind, account in STAFF_LOGINS:
+        http[key] = await make_client()
+        await http[key].login(kind, account, PASSWORD)
+    base = str(http["employer"].client.make_url("/"))
+
+    async def sock(key: str, namespace: str = "/hall") -> HallClient:
+        c = await connect(base, cookie_of(http[key]), namespace=namespace)
+        sockets.append(c)
+        return c
+    data.update(http=http, sock=sock, base=base, app=http["employer"].app)
+    return data

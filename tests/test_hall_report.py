@@ -20,8 +20,7 @@ from openpyxl import load_workbook
 from app.db import Database
 from app.monitor import charts, report
 from app.tables import employers, interview_sessions
-from tests.factories import PASSWORD
-from tests.hall_kit import build_hall, connect, cookie_of
+from tests.hall_kit import build_hall, with_everyone
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GOOD = {"rtt_ms": 40, "loss": 0.0, "out_kbps": 900, "in_kbps": 850, "fps": 30, "width": 640,
@@ -120,43 +119,18 @@ def filename_star(disposition: str) -> str:
 # ---- fixtures -------------------------------------------------------------------------------
 
 @pytest.fixture
-async def sockets():
-    opened = []
-    yield opened
-    for c in opened:
-        if c.sio.connected:
-            await c.sio.disconnect()
-
-
-@pytest.fixture
 async def make_hall(world, settings, clock, make_client, sockets):
     """Like tests/test_monitor.py's `hall`: students 0 and 2 are of school 0, student 1 of
     school 1 (tests/hall_kit.py); `students` cuts the invitations to the first n."""
     async def make(students: int = 3) -> dict:
-        data = await build_hall(world, settings, clock, students=students)
-        http = {}
-        for i, s in enumerate(data["students"]):
-            http[f"s{i}"] = await make_client()
-            await http[f"s{i}"].login("student", s.email, PASSWORD)
-        for key, kind, account in (("employer", "employer", "employer"),
-                                   ("platform", "staff", "platform"),
-                                   ("school0", "staff", "school_admin0"),
-                                   ("school1", "staff", "school_admin1"),
-                                   ("counselor", "staff", "counselor0")):
-            http[key] = await make_client()
-            await http[key].login(kind, account, PASSWORD)
-        base = str(http["employer"].client.make_url("/"))
-
-        async def sock(key, namespace="/hall"):  # noqa: ANN001, ANN202
-            c = await connect(base, cookie_of(http[key]), namespace=namespace)
-            sockets.append(c)
-            return c
+        data = await with_everyone(await build_hall(world, settings, clock, students=students),
+                                   make_client, sockets)
         db = Database(settings.database_url)
         async with db.read() as conn:
             day = (await conn.execute(sa.select(interview_sessions.c.day).where(
                 interview_sessions.c.id == data["session_id"]))).scalar_one()
         await db.dispose()
-        data.update(http=http, sock=sock, base=base, day=day)
+        data["day"] = day
         return data
     return make
 

@@ -14,16 +14,6 @@ from tests.hall_kit import build_hall, connect, cookie_of
 
 
 @pytest.fixture
-async def sockets():
-    """Every socket a test opens is closed at its end, pass or fail."""
-    opened = []
-    yield opened
-    for c in opened:
-        if c.sio.connected:
-            await c.sio.disconnect()
-
-
-@pytest.fixture
 async def hall(world, settings, clock, aiohttp_client, make_client, sockets):
     data = await build_hall(world, settings, clock)
     data["sockets"] = sockets

@@ -8,7 +8,7 @@ from tests.hall_kit import build_hall, connect, cookie_of
 
 
 @pytest.fixture
-async def booth(world, settings, clock, make_client):
+async def booth(world, settings, clock, make_client, sockets):
     data = await build_hall(world, settings, clock, students=3, invited=2)
     clients = []
     for s in data["students"]:
@@ -18,11 +18,9 @@ async def booth(world, settings, clock, make_client):
     employer = await make_client()
     await employer.login("employer", "employer", PASSWORD)
     base = str(employer.client.make_url("/"))
-    sockets = [await connect(base, cookie_of(c)) for c in clients + [employer]]
+    sockets.extend([await connect(base, cookie_of(c)) for c in clients + [employer]])
     data.update(sockets=sockets, http=clients)
-    yield data
-    for s in sockets:
-        await s.sio.disconnect()
+    return data
 
 
 async def test_walk_in_needs_permission_then_fills_the_gap(booth, clock):

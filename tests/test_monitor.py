@@ -11,10 +11,9 @@ import sqlalchemy as sa
 from app.clock import CHINA
 from app.db import Database
 from app.tables import audit_log, call_quality, hall_tickets
-from rtc import monitor
 from rtc.setup import MONITOR, sweep_once
 from tests.factories import PASSWORD
-from tests.hall_kit import build_hall, connect, cookie_of
+from tests.hall_kit import build_hall, connect, cookie_of, with_everyone
 
 GOOD = {"rtt_ms": 40, "loss": 0.0, "out_kbps": 900, "in_kbps": 850, "fps": 30, "width": 640,
         "height": 480, "relay": False}
@@ -22,37 +21,9 @@ POOR = {**GOOD, "rtt_ms": 900, "loss": 0.2, "relay": True}
 
 
 @pytest.fixture
-async def sockets():
-    opened = []
-    yield opened
-    for c in opened:
-        if c.sio.connected:
-            await c.sio.disconnect()
-
-
-@pytest.fixture
 async def hall(world, settings, clock, make_client, sockets):
     """Students 0 and 2 are of school 0, student 1 of school 1 (tests/hall_kit.py)."""
-    data = await build_hall(world, settings, clock)
-    http = {}
-    for i, s in enumerate(data["students"]):
-        http[f"s{i}"] = await make_client()
-        await http[f"s{i}"].login("student", s.email, PASSWORD)
-    for key, kind, account in (("employer", "employer", "employer"),
-                               ("platform", "staff", "platform"),
-                               ("school0", "staff", "school_admin0"),
-                               ("school1", "staff", "school_admin1"),
-                               ("counselor", "staff", "counselor0")):
-        http[key] = await make_client()
-        await http[key].login(kind, account, PASSWORD)
-    base = str(http["employer"].client.make_url("/"))
-
-    async def sock(key, namespace="/hall"):
-        c = await connect(base, cookie_of(http[key]), namespace=namespace)
-        sockets.append(c)
-        return c
-    data.update(http=http, sock=sock, app=http["employer"].app, base=base)
-    return data
+    return await with_everyone(await build_hall(world, settings, clock), make_client, sockets)
 
 
 def names_in(client) -> str:
