@@ -8,19 +8,17 @@ Rooms: user:<account>, booth:<session>, call:<ticket>.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-import socketio
 from aiohttp import web
 
 from app.workflow import NotAllowed, TransitionError
 from app.roles import Role
-from app.state import CLOCK, DB, SETTINGS
+from app.state import DB, SETTINGS
 
 from . import monitor, monitor_store, tickets
-from .socket_auth import identify
+from .namespace import AppNamespace, identify
 
 if TYPE_CHECKING:
     from .monitor_feed import MonitorNamespace
@@ -46,22 +44,13 @@ def _probe(data: Any) -> dict[str, Any] | None:
     return probe
 
 
-class HallNamespace(socketio.AsyncNamespace):
+class HallNamespace(AppNamespace):
     def __init__(self, app: web.Application) -> None:
-        super().__init__("/hall")
-        self.app = app
+        super().__init__("/hall", app)
         self.monitor: MonitorNamespace | None = None  # told of every booth change (rtc/setup.py)
         self.watching: dict[str, int] = {}  # this process's employer sockets → their booth
 
     # ---- helpers --------------------------------------------------------------------
-
-    @property
-    def now(self) -> dt.datetime:
-        return self.app[CLOCK].now()
-
-    @property
-    def waiter_grace(self) -> dt.timedelta:
-        return dt.timedelta(seconds=self.app[SETTINGS].hall_waiter_grace_seconds)
 
     async def broadcast(self, session_id: int, booth: tickets.Booth | None = None) -> None:
         """Send the booth's state to its room and each waiter's place to the waiter.
@@ -156,36 +145,32 @@ class HallNamespace(socketio.AsyncNamespace):
         return {"ok": True}
 
     async def on_join(self, sid: str, data: Any = None) -> dict[str, Any]:
-        who = await self._who(sid)
-        if who["role"] != Role.STUDENT:
-            raise NotAllowed("只有学生可以排队")
-        interview_id = _int(data, "interview_id")
-        probe = _probe(data)
-        async with self.app[DB].write() as conn:
-            ticket = await tickets.join(conn, account_id=who["account_id"], interview_id=interview_id,
-                                        now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
-                                        probe=probe)
-            place, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
-        await self.broadcast(ticket.session_id, booth)
-        await self._replay_notices(sid, who["account_id"], ticket.session_id)
+        ticket, place = await self._take_place(sid, data, "interview_id", tickets.join)
         return {"ok": True, "ticket_id": ticket.id, "session_id": ticket.session_id,
                 "status": ticket.status, **place}
 
     async def on_walk_in(self, sid: str, data: Any = None) -> dict[str, Any]:
+        ticket, _ = await self._take_place(sid, data, "session_id", tickets.walk_in)
+        return {"ok": True, "ticket_id": ticket.id, "session_id": ticket.session_id,
+                "status": ticket.status, "interview_id": ticket.interview_id}
+
+    async def _take_place(self, sid: str, data: Any, key: str,
+                          take: Callable[..., Awaitable[Any]]) -> tuple[Any, dict[str, Any]]:
+        """A student queues (join: by invitation; walk_in: at a booth): the place is taken,
+        its first estimate kept as the promise, the booth told, today's notices shown."""
         who = await self._who(sid)
         if who["role"] != Role.STUDENT:
             raise NotAllowed("只有学生可以排队")
-        session_id = _int(data, "session_id")
+        target = _int(data, key)
         probe = _probe(data)
         async with self.app[DB].write() as conn:
-            ticket = await tickets.walk_in(conn, account_id=who["account_id"], session_id=session_id,
-                                           now=self.now, open_minutes=self.app[SETTINGS].hall_open_minutes,
-                                           probe=probe)
-            _, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
-        await self.broadcast(session_id, booth)
-        await self._replay_notices(sid, who["account_id"], session_id)
-        return {"ok": True, "ticket_id": ticket.id, "session_id": session_id,
-                "status": ticket.status, "interview_id": ticket.interview_id}
+            ticket = await take(conn, account_id=who["account_id"], now=self.now,
+                                open_minutes=self.app[SETTINGS].hall_open_minutes, probe=probe,
+                                **{key: target})
+            place, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
+        await self.broadcast(ticket.session_id, booth)
+        await self._replay_notices(sid, who["account_id"], ticket.session_id)
+        return ticket, place
 
     async def on_set_walk_ins(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)

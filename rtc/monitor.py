@@ -34,7 +34,7 @@ POOR_CALL_SECONDS = 60
 NO_SHOW_MIN = 3
 NO_SHOW_RATE = 1 / 3
 SIDES = ("student", "employer")
-STATUS_LABELS = {"scheduled": "未开始", "open": "进行中", "ended": "已结束", "closed": "已关闭"}
+SESSION_LABELS = {"scheduled": "未开始", "open": "进行中", "ended": "已结束", "closed": "已关闭"}
 
 
 @dataclass
@@ -163,11 +163,12 @@ def summarize(facts: BoothFacts, now: dt.datetime, waiter_grace: dt.timedelta,
     late = [r for r in facts.late if ours(r)]
     count = lambda *states: sum(1 for r in rows if r.status in states)  # noqa: E731
     current = booth.current_call()
+    oldest = min((r.arrived_at for r in waiting), default=None)
     session = booth.session
     summary: dict[str, Any] = {
         "session_id": session.id, "employer": booth.employer_name, "day": session.day.isoformat(),
         "starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat(),
-        "status": session.status, "status_label": STATUS_LABELS.get(session.status, session.status),
+        "status": session.status, "status_label": SESSION_LABELS.get(session.status, session.status),
         "closed_reason": session.closed_reason, "interviewers": sorted(set(facts.watchers)),
         "counts": {"present": len(waiting) + sum(1 for r in rows if r.status in (
                        TicketState.CALLED, TicketState.IN_CALL)),
@@ -180,11 +181,9 @@ def summarize(facts: BoothFacts, now: dt.datetime, waiter_grace: dt.timedelta,
                     for r in waiting],
         "late": [{"interview_id": r.id, "name": r.name, "slot_at": r.starts_at.isoformat()}
                  for r in late],
-        "longest_wait_since": min((r.arrived_at for r in waiting), default=None),
+        "longest_wait_since": oldest.isoformat() if oldest else None,
         "call": None,
     }
-    if summary["longest_wait_since"] is not None:
-        summary["longest_wait_since"] = summary["longest_wait_since"].isoformat()
     if current is not None:
         summary["call"] = _call_view(current, facts.quality.get(current.id, {}), now,
                                      shown=ours(current))

@@ -26,11 +26,11 @@ from aiohttp import web
 
 from app.clock import china_date
 from app.roles import Role
-from app.state import CLOCK, DB, SETTINGS
+from app.state import DB
 
 from . import monitor, monitor_store
 from .monitor_store import Scope
-from .socket_auth import identify
+from .namespace import AppNamespace, identify
 
 log = logging.getLogger(__name__)
 FLUSH_DELAY_SECONDS = 0.25   # changes within this window go out as one update per booth
@@ -41,23 +41,14 @@ TICK_SECONDS = 5.0
 ADMIN_ROLES = (Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
 
 
-class MonitorNamespace(socketio.AsyncNamespace):
+class MonitorNamespace(AppNamespace):
     def __init__(self, app: web.Application) -> None:
-        super().__init__("/monitor")
-        self.app = app
+        super().__init__("/monitor", app)
         self._dirty: set[int] = set()
         self._flush: asyncio.Task | None = None
         self._sent: dict[tuple[str, int], str] = {}  # what each room last got, to skip repeats
         # one publish at a time, so a summary loaded earlier never goes out after a later one
         self._publishing = asyncio.Lock()
-
-    @property
-    def now(self) -> dt.datetime:
-        return self.app[CLOCK].now()
-
-    @property
-    def waiter_grace(self) -> dt.timedelta:
-        return dt.timedelta(seconds=self.app[SETTINGS].hall_waiter_grace_seconds)
 
     # ---- connection ---------------------------------------------------------------------
 
@@ -183,10 +174,8 @@ async def monitor_ticker(app: web.Application, feed: MonitorNamespace) -> AsyncI
                 log.exception("monitor tick failed")
     task = asyncio.create_task(loop(), name="monitor-ticker")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    if feed._flush is not None:
-        feed._flush.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await feed._flush
+    for running in (task, feed._flush):
+        if running is not None:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running

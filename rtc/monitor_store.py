@@ -72,7 +72,8 @@ async def load_facts(conn: AsyncConnection, session_ids: list[int],
             .join(accounts, accounts.c.id == interviews.c.account_id)
             .where(interviews.c.session_id.in_(ids), accounts.c.school_id.is_not(None))):
         facts[session_id].schools.add(school_id)
-    current = {b.current_call().id: i for i, b in booths.items() if b.current_call() is not None}
+    calls = {i: b.current_call() for i, b in booths.items()}
+    current = {call.id: i for i, call in calls.items() if call is not None}
     if current:
         for row in await conn.execute(sa.select(call_quality).where(
                 call_quality.c.ticket_id.in_(list(current)))):
@@ -96,11 +97,9 @@ async def record_quality(conn: AsyncConnection, ticket_id: int, side: str, sampl
     if monitor.too_soon(prev, now):
         return None
     values = monitor.accumulate(prev, sample, now)
-    if prev is None:
-        await conn.execute(q.insert().values(ticket_id=ticket_id, side=side, **values))
-    else:
-        await conn.execute(q.update().where(q.c.id == prev.id).values(**values))
-    row = (await conn.execute(sa.select(q).where(q.c.ticket_id == ticket_id, q.c.side == side))).one()
+    write = (q.insert().values(ticket_id=ticket_id, side=side, **values) if prev is None
+             else q.update().where(q.c.id == prev.id).values(**values))
+    row = (await conn.execute(write.returning(*q.c))).one()
 
     def alarming(r: sa.Row | None) -> bool:
         return r is not None and r.poor_since is not None and \
@@ -186,16 +185,14 @@ async def post_notice(conn: AsyncConnection, *, scope: Scope, author_id: int, bo
         sessions = [session_id]
     else:
         sessions = await sessions_of_day(conn, day, scope)
-    notice_id = (await conn.execute(hall_notices.insert().values(
+    row = (await conn.execute(hall_notices.insert().values(
         day=day, session_id=session_id, school_id=scope.school_id, author_id=author_id, body=body,
-        created_at=now).returning(hall_notices.c.id))).scalar_one()
+        created_at=now).returning(*hall_notices.c))).one()
     await audit.record(conn, at=now, actor_id=author_id, action="hall.notice", entity="hall_notice",
-                       entity_id=notice_id, reason=body,
+                       entity_id=row.id, reason=body,
                        detail={"session_id": session_id, "school_id": scope.school_id})
     students = await _open_students(conn, sessions, scope.school_id)
-    return Posted(notice={"id": notice_id, "body": body, "created_at": now.isoformat(),
-                          "session_id": session_id},
-                  students=students, sessions=sessions)
+    return Posted(notice=_notice(row), students=students, sessions=sessions)
 
 
 async def _open_students(conn: AsyncConnection, sessions: list[int], school_id: int | None) -> list[int]:

@@ -152,10 +152,7 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
         raise NotAllowed("面试邀请不存在")
     if iv.status not in ACTIVE:
         raise NotAllowed(f"该面试{INTERVIEW_FLOW.state_labels.get(iv.status, iv.status)}，不能排队")
-    if iv.session_status == "closed":
-        raise NotAllowed(f"该面试间已被管理员关闭：{iv.closed_reason}")
-    if iv.session_status == "ended":
-        raise NotAllowed("单位已结束今天的视频面试")
+    still_open(iv.session_status, iv.closed_reason, ended="单位已结束今天的视频面试")
     if not rules.hall_is_open(now, starts_at=iv.starts_at, session_ends_at=iv.session_ends_at,
                               session_status=iv.session_status, open_minutes=open_minutes):
         opens = rules.hall_opens_at(iv.starts_at, open_minutes).astimezone(rules.CHINA)
@@ -210,7 +207,7 @@ async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
     booth = await load_booth(conn, session_id)
     if booth is None:
         return None
-    _still_open(booth)
+    still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
     if booth.current_call() is not None:
         raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
     line = order(booth.tickets, now, waiter_grace)
@@ -219,11 +216,13 @@ async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
     return await _call(conn, line[0].id, TicketState.WAITING, now)
 
 
-def _still_open(booth: Booth) -> None:
-    if booth.session.status == "closed":
-        raise NotAllowed(f"该面试间已被管理员关闭：{booth.session.closed_reason}")
-    if booth.session.status == "ended":
-        raise NotAllowed("今天的面试已结束")
+def still_open(status: str, closed_reason: str | None, *, ended: str) -> None:
+    """Refuse to queue or call at a booth an admin closed or the employer ended (`ended`:
+    the message for whoever is asking)."""
+    if status == "closed":
+        raise NotAllowed(f"该面试间已被管理员关闭：{closed_reason}")
+    if status == "ended":
+        raise NotAllowed(ended)
 
 
 async def recall(conn: AsyncConnection, ticket_id: int, session_id: int,
@@ -231,7 +230,7 @@ async def recall(conn: AsyncConnection, ticket_id: int, session_id: int,
     """Call a student marked 未到 again (an explicit act of the employer, never automatic)."""
     booth = await load_booth(conn, session_id)
     if booth is not None:
-        _still_open(booth)
+        still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
     if booth is not None and booth.current_call() is not None:
         raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
     return await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id)

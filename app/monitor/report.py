@@ -25,7 +25,7 @@ from ..clock import CHINA
 from ..tables import (accounts, call_quality, employers, hall_tickets, interview_sessions,
                       interviews, schools)
 
-STATUS_LABELS = {TicketState.WAITING: "排队中", TicketState.CALLED: "呼叫中",
+TICKET_LABELS = {TicketState.WAITING: "排队中", TicketState.CALLED: "呼叫中",
                  TicketState.IN_CALL: "面试中", TicketState.DONE: "已面试",
                  TicketState.NO_SHOW: "未到", TicketState.LEFT: "离开",
                  TicketState.REMOVED: "被移出", TicketState.CLOSED: "面试间关闭"}
@@ -69,7 +69,7 @@ class Report:
 
     def counts(self) -> list[tuple[str, int]]:
         return [(label, sum(1 for v in self.visits if v.status == state))
-                for state, label in STATUS_LABELS.items()]
+                for state, label in TICKET_LABELS.items()]
 
     @property
     def waits(self) -> list[float]:
@@ -187,7 +187,7 @@ def xlsx(report: Report) -> bytes:
     for v in report.visits:
         detail.append([v.name, v.school, _local(v.slot_at) or "随到随面", _local(v.arrived_at),
                        _local(v.call_started_at), _local(v.finished_at), _round_minutes(v.wait_seconds),
-                       _round_minutes(v.length_seconds), STATUS_LABELS.get(v.status, v.status),
+                       _round_minutes(v.length_seconds), TICKET_LABELS.get(v.status, v.status),
                        v.outcome or "", v.reason or ""])
     calls = book.create_sheet("通话质量")
     calls.append(["学生", "端", "采样次数", "平均往返时延(ms)", "最大往返时延(ms)", "平均丢包(%)",

@@ -16,6 +16,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from rtc import monitor_store
+from rtc.monitor import SESSION_LABELS
 from rtc.monitor_store import Scope
 from rtc.setup import HALL, MONITOR
 
@@ -146,7 +147,7 @@ async def remove_ticket(request: web.Request) -> web.Response:
 async def report_list(request: web.Request) -> dict[str, Any]:
     async with request.app[DB].read() as conn:
         rows = await reports.sessions_for(conn, scope_of(request))
-    return {"rows": rows}
+    return {"rows": rows, "session_labels": SESSION_LABELS}
 
 
 async def _report(request: web.Request) -> reports.Report:
@@ -169,7 +170,7 @@ async def report_page(request: web.Request) -> dict[str, Any]:
                      q["verdict"]) for name, q, side in calls]
     return {
         "report": r, "figures": r.figures(), "counts": r.counts(), "waits": waits,
-        "lengths": lengths, "calls": calls, "status_labels": reports.STATUS_LABELS,
+        "lengths": lengths, "calls": calls, "status_labels": reports.TICKET_LABELS,
         "charts": {
             "waits": charts.bar_chart("等待时长分布", [(label, n, "normal") for label, n in waits], " 人"),
             "lengths": charts.bar_chart("面试时长分布", [(label, n, "normal") for label, n in lengths], " 场"),

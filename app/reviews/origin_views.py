@@ -15,8 +15,7 @@ from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import CLOCK, DB, OUTBOX
 from . import origin_service as service
-from ..reviewing import submit_review
-from .common import int_param, see_other
+from .common import decide_item, int_param, see_other
 from .flows import ORIGIN_FLOW, OriginState
 from .origin_fields import EDITABLE, ROLL, changes
 
@@ -137,18 +136,8 @@ async def review_page(request: web.Request) -> web.Response:
 
 
 async def _decide(request: web.Request, action: str) -> web.Response:
-    item_id = int_param(request, "origin_id")
-
-    async def decide(conn, action: str, reason: str | None) -> bool:  # noqa: ANN001
-        return await service.review(conn, require_identity(request), item_id, action,
-                                    reason=reason, now=request.app[CLOCK].now()) is not None
-
-    async def page(request: web.Request, form: Form, status: int) -> web.Response:
-        context = await _review_context(request, item_id)
-        return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": form},
-                                              status=status)
-    done = str(request.app.router["origin_review"].url_for(origin_id=str(item_id)))
-    return await submit_review(request, decide, page, done, action=action)
+    return await decide_item(request, action, "origin_id", "origin_review", review=service.review,
+                             context=_review_context, template=REVIEW_PAGE)
 
 
 @allow(Role.COUNSELOR)

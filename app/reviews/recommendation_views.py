@@ -18,8 +18,7 @@ from ..validators import Invalid
 from . import documents, photos
 from . import recommendation_fields as fields
 from . import recommendation_service as service
-from ..reviewing import submit_review
-from .common import int_param, see_other
+from .common import decide_item, int_param, see_other
 from .flows import RECOMMENDATION_FLOW, RecState
 
 EDIT_PAGE = "reviews/recommendation_edit.html"
@@ -197,18 +196,8 @@ async def review_photo(request: web.Request) -> web.Response:
 
 
 async def _decide(request: web.Request, action: str) -> web.Response:
-    item_id = int_param(request, "rec_id")
-
-    async def decide(conn, action: str, reason: str | None) -> bool:  # noqa: ANN001
-        return await service.review(conn, require_identity(request), item_id, action,
-                                    reason=reason, now=request.app[CLOCK].now()) is not None
-
-    async def page(request: web.Request, form: Form, status: int) -> web.Response:
-        context = await _review_context(request, item_id)
-        return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": form},
-                                              status=status)
-    done = str(request.app.router["recommendation_review"].url_for(rec_id=str(item_id)))
-    return await submit_review(request, decide, page, done, action=action)
+    return await decide_item(request, action, "rec_id", "recommendation_review", review=service.review,
+                             context=_review_context, template=REVIEW_PAGE)
 
 
 @allow(Role.SCHOOL_ADMIN)

@@ -6,7 +6,7 @@ import asyncio
 from aiortc import RTCSessionDescription
 
 from rtc.bot import media_peer
-from tests.test_hall_socket import employer_socket, hall, sockets, student_socket  # noqa: F401
+from tests.test_hall_socket import employer_socket, hall, student_socket  # noqa: F401
 
 
 async def decoded_frames(track, count=5):

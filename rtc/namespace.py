@@ -1,7 +1,10 @@
-"""Who is connecting to a socket.io namespace: the session cookie, checked like a page
-request, and the Origin header (a socket is not covered by the CSRF middleware)."""
+"""What the hall's socket.io namespaces share: the app, its clock and grace time, and who
+is connecting (the session cookie, checked like a page request, and the Origin header: a
+socket is not covered by the CSRF middleware)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import socketio
 from aiohttp import web
@@ -10,7 +13,7 @@ from app.auth import sessions
 from app.auth.sessions import Identity
 from app.middleware import SESSION_COOKIE, allowed_origins
 from app.roles import Role
-from app.state import CLOCK, DB
+from app.state import CLOCK, DB, SETTINGS
 
 
 async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
@@ -30,3 +33,17 @@ async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
     if ident.role not in roles:
         raise socketio.exceptions.ConnectionRefusedError(refused)
     return ident
+
+
+class AppNamespace(socketio.AsyncNamespace):
+    def __init__(self, namespace: str, app: web.Application) -> None:
+        super().__init__(namespace)
+        self.app = app
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.app[CLOCK].now()
+
+    @property
+    def waiter_grace(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.app[SETTINGS].hall_waiter_grace_seconds)
