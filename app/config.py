@@ -89,6 +89,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("redis_url", "REDIS_URL", str, "",
             "Redis for socket.io across several processes (redis://host:6379/0; add "
             "?channel=NAME to keep deployments on one Redis apart). Empty: one process."),
+    Setting("cpu_workers", "CPU_WORKERS", int, 2,
+            "Threads for CPU-heavy work (password hashing, images, PDF, xlsx) off the event loop."),
+    Setting("loop_lag_probe_seconds", "LOOP_LAG_PROBE_SECONDS", float, 0.0,
+            "How often the event-loop lag probe wakes (0: off); it records the worst stall."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
 )
 
@@ -125,6 +129,8 @@ class Settings:
     turn_ttl_seconds: int
     hall_employer_absent_minutes: int
     redis_url: str
+    cpu_workers: int
+    loop_lag_probe_seconds: float
     log_level: str
 
     @classmethod

@@ -9,6 +9,8 @@ from aiohttp import web
 from .clock import Clock
 from .config import Settings
 from .db import Database
+from .looplag import LoopLagProbe
+from .offload import CpuPool
 from .uploads import FileStore
 
 if TYPE_CHECKING:
@@ -21,3 +23,5 @@ CLOCK = web.AppKey("clock", Clock)
 FILES = web.AppKey("files", FileStore)
 OUTBOX = web.AppKey("outbox", "OutboxWorker")  # string types: see the TYPE_CHECKING import
 IMPORTS = web.AppKey("imports", "ImportRunner")
+CPU = web.AppKey("cpu", CpuPool)
+LOOP_LAG = web.AppKey("loop_lag", LoopLagProbe)  # present only when LOOP_LAG_PROBE_SECONDS > 0

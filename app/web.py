@@ -30,7 +30,9 @@ from .notify.outbox import OutboxWorker
 from .resumes import views as resume_views
 from .reviews.routes import setup_review_routes
 from .monitor.views import setup_monitor_routes
-from .state import CLOCK, DB, FILES, IMPORTS, OUTBOX, SETTINGS
+from .looplag import LoopLagProbe
+from .offload import CpuPool
+from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
 from .students import views as student_views
 from .students.imports import ImportRunner
 from .templating import FILTERS
@@ -190,12 +192,26 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         filters=FILTERS)
     app[aiohttp_jinja2.static_root_key] = "/static"
     app.on_response_prepare.append(set_security_headers)
+    app.cleanup_ctx.append(_cpu_and_probe)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_workers)
     app.cleanup_ctx.append(probe_registry_ctx)
     setup_routes(app)
     setup_hall(app)
     return app
+
+
+async def _cpu_and_probe(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[CPU] = CpuPool(settings.cpu_workers)
+    probe = None
+    if settings.loop_lag_probe_seconds > 0:
+        probe = app[LOOP_LAG] = LoopLagProbe(settings.loop_lag_probe_seconds)
+        probe.start()
+    yield
+    if probe is not None:
+        await probe.stop()
+    app[CPU].close()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

@@ -1,0 +1,35 @@
+"""CPU-heavy work off the event loop, through one bounded pool per process.
+
+The loop serves every socket in the hall: an argon2 check (tens of ms), an image decode or
+a PDF render on it would stall every waiter's updates. Such work goes through
+`CpuPool.run`, a thread pool of `CPU_WORKERS` threads (argon2, Pillow, WeasyPrint and
+pypdfium2 release the GIL in their C code, so threads give real parallelism). The pool is
+bounded so that a burst (forty logins, four image uploads) queues for a worker instead of
+starting forty threads that would starve the loop's own thread of the GIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+
+class CpuPool:
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.workers, thread_name_prefix="cpu")
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        # Queued work is dropped: at shutdown nobody waits for its answer.
+        self._executor.shutdown(wait=False, cancel_futures=True)
