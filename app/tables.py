@@ -425,3 +425,5 @@ hall_notices = sa.Table(
 
 # Tables of the domain packages, defined on the same metadata (Alembic and tests see them).
 from .reviews import tables as _review_tables  # noqa: E402,F401
+from .destinations import tables as _destination_tables  # noqa: E402,F401
+from .school_settings import tables as _school_setting_tables  # noqa: E402,F401

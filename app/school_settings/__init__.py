@@ -1,0 +1,1 @@
+"""Per-school settings a school admin controls (online signing, windows, deadlines)."""
