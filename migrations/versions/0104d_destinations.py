@@ -1,4 +1,4 @@
-"""graduate destinations (one effective per graduate) and per-school settings
+"""graduate destinations (one effective per graduate), per-school settings, phone verifications
 
 Revision ID: 0104d
 Revises: 0103
@@ -39,9 +39,17 @@ def upgrade() -> None:
         sa.Column('updated_at', sa.DateTime(timezone=True)),
         sa.Column('updated_by', sa.Integer(), sa.ForeignKey('accounts.id')),
     )
+    op.create_table(
+        'phone_verifications',
+        sa.Column('account_id', sa.Integer(), sa.ForeignKey('accounts.id', ondelete='CASCADE'),
+                  primary_key=True),
+        sa.Column('phone', sa.String(20), nullable=False),
+        sa.Column('verified_at', sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('phone_verifications')
     op.drop_table('school_settings')
     op.drop_index('ix_graduate_destinations_school', 'graduate_destinations')
     op.drop_table('graduate_destinations')
