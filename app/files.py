@@ -18,6 +18,7 @@ class FileKind(enum.StrEnum):
     LICENCE = "licence"          # an employer's business licence
     RESUME = "resume"            # a student's 附件简历
     APPLICATION = "application"  # the copy of an attachment sent with an application
+    AGREEMENT_SCAN = "agreement_scan"  # a photo or PDF of a signed and stamped 就业协议书
 
 
 async def save(conn: AsyncConnection, store: FileStore, *, owner_id: int, kind: FileKind,

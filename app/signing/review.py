@@ -1,0 +1,114 @@
+"""Staff side of signing: the counselor's and the school admin's queues and decisions, the
+employer's list, and the public verification page's lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .. import workflow
+from ..auth.sessions import Identity
+from ..roles import Role
+from ..tables import student_records
+from .flows import AgreementState, flow_of
+from .service import actor, is_effective_step, item, make_effective, scope, select
+from .tables import agreements
+
+ag, sr = agreements, student_records
+_s = AgreementState
+# What waits for whom: the default filter of each reviewer's queue.
+WAITING = {Role.COUNSELOR: (_s.COLLEGE_REVIEW,), Role.SCHOOL_ADMIN: (_s.SCHOOL_REVIEW, _s.SCAN_REVIEW)}
+# States staff see at all (drafts and unanswered invitations are the student's business).
+STAFF_VISIBLE = tuple(s.value for s in _s if s not in (_s.DRAFT, _s.AWAITING_EMPLOYER, _s.CONFIRMED))
+
+
+async def queue(conn: AsyncConnection, ident: Identity, *, status: str = "", channel: str = "",
+                query: str = "", limit: int = 200) -> list[sa.Row]:
+    where = [scope(ident), ag.c.status.in_(STAFF_VISIBLE)]
+    if status == "waiting":
+        where.append(ag.c.status.in_([s.value for s in WAITING.get(ident.role, ())]))
+    elif status:
+        where.append(ag.c.status == status)
+    if channel in ("online", "offline"):
+        where.append(ag.c.channel == channel)
+    if query:
+        like = f"%{query[:50]}%"
+        where.append(sa.or_(sr.c.student_no.like(like), sr.c.name.like(like), ag.c.number.like(like)))
+    return list(await conn.execute(select().where(*where)
+                                   .order_by(ag.c.updated_at.desc(), ag.c.id.desc()).limit(limit)))
+
+
+async def waiting_count(conn: AsyncConnection, ident: Identity) -> int:
+    states = [s.value for s in WAITING.get(ident.role, ())]
+    if not states:
+        return 0
+    return (await conn.execute(sa.select(sa.func.count()).select_from(ag.join(sr, sr.c.id == ag.c.student_record_id))
+                               .where(scope(ident), ag.c.status.in_(states)))).scalar_one()
+
+
+async def decide(conn: AsyncConnection, ident: Identity, agreement_id: int, action: str, *,
+                 reason: str | None, now: dt.datetime) -> str | None:
+    """通过 / 退回 by the reviewer whose turn it is. None: not in the reviewer's scope."""
+    if ident.role not in (Role.COUNSELOR, Role.SCHOOL_ADMIN):
+        return None
+    row = await item(conn, ident, agreement_id)
+    if row is None:
+        return None
+    if action not in ("approve", "return"):
+        raise workflow.NotAllowed("未知的操作")
+    if is_effective_step(row, action) and ident.role in flow_of(row.channel).step(row.status, action).roles:
+        return await make_effective(conn, row, action, actor=actor(ident), at=now, reason=reason)
+    values = {"updated_at": now}
+    if action == "return":
+        values["previous_data"] = row.data
+    return await workflow.transition(conn, flow_of(row.channel), row.id, action, actor=actor(ident),
+                                     at=now, reason=reason, values=values)
+
+
+async def approve_batch(conn: AsyncConnection, ident: Identity, ids: list[int], *,
+                        now: dt.datetime) -> tuple[int, list[str]]:
+    """A counselor's first-level approval of several online agreements (the school still
+    reviews each, so a batch is safe here). (approved, messages of the ones refused)."""
+    done, problems = 0, []
+    if ident.role != Role.COUNSELOR:
+        return 0, ["只有辅导员可以批量审核"]
+    for agreement_id in ids[:200]:
+        row = await item(conn, ident, agreement_id)
+        if row is None:
+            continue
+        try:
+            await workflow.transition(conn, flow_of(row.channel), row.id, "approve",
+                                      actor=actor(ident), at=now, values={"updated_at": now})
+            done += 1
+        except workflow.TransitionError as exc:
+            problems.append(f"{row.student_name}：{exc}")
+    return done, problems
+
+
+async def for_employer(conn: AsyncConnection, ident: Identity) -> list[sa.Row]:
+    return list(await conn.execute(select().where(scope(ident), ag.c.status.notin_(
+        [_s.DRAFT.value, _s.AWAITING_EMPLOYER.value]))
+        .order_by(ag.c.updated_at.desc()).limit(200)))
+
+
+VERIFY_LABELS = {_s.EFFECTIVE: "有效", _s.TERMINATED: "已解约", _s.CANCELLED: "作废",
+                 _s.REFUSED: "作废", _s.WITHDRAWN: "作废"}
+
+
+def verify_label(status: str) -> str:
+    return VERIFY_LABELS.get(status, "审核中（尚未生效）")
+
+
+async def by_verify_token(conn: AsyncConnection, token: str) -> sa.Row | None:
+    if not token or len(token) > 64:
+        return None
+    return (await conn.execute(select().where(ag.c.verify_token == token))).first()
+
+
+async def by_number(conn: AsyncConnection, number: str) -> sa.Row | None:
+    number = number.strip()[:40]
+    if not number:
+        return None
+    return (await conn.execute(select().where(ag.c.number == number))).first()

@@ -1,0 +1,1 @@
+"""The pages of 签约中心: one module per audience."""

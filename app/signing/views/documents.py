@@ -1,0 +1,75 @@
+"""The agreement as a PDF and as an image (【查看原图】), and the uploaded stamped copies:
+for everyone who may see the agreement (its student, its employer, its reviewers)."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+import sqlalchemy as sa
+from aiohttp import web
+
+from ... import documents, files
+from ...middleware import require_identity
+from ...roles import Role, allow
+from ...state import CPU, DB, FILES
+from .. import service
+from .common import int_param, sheet_context
+from .student import _origin_roll
+
+SHEET = "signing/agreement_sheet.html"
+EVERYONE = tuple(Role)
+
+
+async def _numbered(request: web.Request) -> sa.Row:
+    async with request.app[DB].read() as conn:
+        row = await service.item(conn, require_identity(request), int_param(request, "agreement_id"))
+        origin = await _origin_roll(conn, row.student_record_id) if row is not None else {}
+    if row is None or not row.number:
+        raise web.HTTPNotFound()
+    request["origin_roll"] = origin
+    return row
+
+
+async def _pdf(request: web.Request, row: sa.Row) -> bytes:
+    context = sheet_context(request, row, origin=request["origin_roll"])
+    return await request.app[CPU].run(documents.render_pdf, aiohttp_jinja2.get_env(request.app),
+                                      SHEET, context)
+
+
+def _headers(kind: str, name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'{kind}; filename="{name}"', "Cache-Control": "private, no-store"}
+
+
+@allow(*EVERYONE)
+async def pdf(request: web.Request) -> web.Response:
+    row = await _numbered(request)
+    body = await _pdf(request, row)
+    return web.Response(body=body, content_type="application/pdf",
+                        headers=_headers("attachment", f"agreement-{row.number}.pdf"))
+
+
+@allow(*EVERYONE)
+async def image(request: web.Request) -> web.Response:
+    """【查看原图】: the PDF's page as a PNG, to look at, save and print."""
+    row = await _numbered(request)
+    png = await request.app[CPU].run(documents.pdf_to_png, await _pdf(request, row))
+    return web.Response(body=png, content_type="image/png",
+                        headers=_headers("inline", f"agreement-{row.number}.png"))
+
+
+@allow(*EVERYONE)
+async def scan(request: web.Request) -> web.Response:
+    """One uploaded page of the stamped agreement, only through the agreement's own scope."""
+    file_id = request.match_info["file_id"]
+    async with request.app[DB].read() as conn:
+        row = await service.item(conn, require_identity(request), int_param(request, "agreement_id"))
+        found = await files.get(conn, file_id) if row is not None and file_id in (row.scans or []) else None
+    if found is None:
+        raise web.HTTPNotFound()
+    try:
+        data = request.app[FILES].read(found.id)
+    except FileNotFoundError:
+        raise web.HTTPNotFound() from None
+    return web.Response(body=data, content_type=found.content_type,
+                        headers=_headers("inline", f"scan-{found.id[:8]}") | {"X-Content-Type-Options": "nosniff"})
+
+

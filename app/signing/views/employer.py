@@ -1,0 +1,139 @@
+"""单位中心 side of signing: 发起签约, the agreements the employer is party to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import aiohttp_jinja2
+import sqlalchemy as sa
+from aiohttp import web
+
+from ... import workflow
+from ...clock import CHINA, china_date
+from ...forms import Form, FormError
+from ...middleware import require_identity
+from ...roles import Role, allow
+from ...state import CLOCK, DB, OUTBOX
+from ...tables import employers
+from .. import fields, online, review, service
+from ..flows import ONLINE_FLOW, STATE_LABELS
+from .common import form_context, int_param, see_other, sheet_context
+
+
+@allow(Role.EMPLOYER)
+async def agreements(request: web.Request) -> web.Response:
+    ident = require_identity(request)
+    async with request.app[DB].read() as conn:
+        rows = await review.for_employer(conn, ident)
+    return aiohttp_jinja2.render_template("signing/employer_list.html", request, {
+        "rows": rows, "labels": STATE_LABELS, "now": request.app[CLOCK].now(),
+        "expired": online.expired, "done": request.query.get("done", "")})
+
+
+async def _new_page(request: web.Request, form: Form, status: int = 200) -> web.Response:
+    async with request.app[DB].read() as conn:
+        schools = await online.school_choices(conn)
+    return aiohttp_jinja2.render_template("signing/employer_new.html", request, {
+        "form": form, "schools": schools, **form_context()}, status=status)
+
+
+def _default_valid_until(now: dt.datetime) -> str:
+    return (china_date(now) + dt.timedelta(days=14)).isoformat()
+
+
+@allow(Role.EMPLOYER)
+async def new_form(request: web.Request) -> web.Response:
+    """发起签约: blank, or for one of the employer's applicants (?application=ID)."""
+    ident = require_identity(request)
+    async with request.app[DB].read() as conn:
+        employer = (await conn.execute(sa.select(employers).where(
+            employers.c.id == ident.employer_id))).first()
+        values = fields.from_employer(employer) if employer is not None else {}
+        app_id = request.query.get("application", "")
+        if app_id.isdigit() and len(app_id) < 12:
+            who = await online.invitee_from_application(conn, ident, int(app_id))
+            if who is None:
+                raise web.HTTPNotFound()
+            values.update(who)
+    values.update({"valid_until": _default_valid_until(request.app[CLOCK].now()),
+                   "archive_accept": "0", "hukou_accept": "0"})
+    return await _new_page(request, Form(values))
+
+
+@allow(Role.EMPLOYER)
+async def new_submit(request: web.Request) -> web.Response:
+    form = Form(await request.post())
+    try:
+        async with request.app[DB].write() as conn:
+            new_id = await online.invite(conn, require_identity(request), form.values,
+                                         now=request.app[CLOCK].now())
+    except FormError as exc:
+        form.errors.update(exc.errors)
+        return await _new_page(request, form, 400)
+    request.app[OUTBOX].wake()
+    raise see_other(request, "employer_agreement", {"done": "invited"}, agreement_id=new_id)
+
+
+async def _detail_page(request: web.Request, form: Form | None = None, status: int = 200) -> web.Response:
+    ident = require_identity(request)
+    async with request.app[DB].read() as conn:
+        row = await service.item(conn, ident, int_param(request, "agreement_id"))
+        if row is None:
+            raise web.HTTPNotFound()
+        history = await service.history(conn, row)
+    actions = ONLINE_FLOW.actions_for(row.status, Role.EMPLOYER) if row.channel == "online" else []
+    if form is None:
+        values = dict(row.data or {})
+        if row.valid_until:
+            values["valid_until"] = row.valid_until.astimezone(CHINA).date().isoformat()
+        form = Form(values)
+    context: dict[str, Any] = {**sheet_context(request, row, changed=fields.changed(row.previous_data, row.data)),
+                               "form": form, "history": history, "can_withdraw": "withdraw" in actions,
+                               "can_resend": "resend" in actions, "done": request.query.get("done", ""),
+                               **form_context()}
+    return aiohttp_jinja2.render_template("signing/employer_detail.html", request, context, status=status)
+
+
+@allow(Role.EMPLOYER)
+async def detail(request: web.Request) -> web.Response:
+    return await _detail_page(request)
+
+
+@allow(Role.EMPLOYER)
+async def withdraw(request: web.Request) -> web.Response:
+    try:
+        async with request.app[DB].write() as conn:
+            state = await online.withdraw(conn, require_identity(request),
+                                          int_param(request, "agreement_id"), now=request.app[CLOCK].now())
+    except workflow.TransitionError as exc:
+        form = Form()
+        form.error("_form", str(exc))
+        return await _detail_page(request, form, 409)
+    if state is None:
+        raise web.HTTPNotFound()
+    request.app[OUTBOX].wake()
+    raise see_other(request, "employer_agreement", {"done": "withdrawn"},
+                    agreement_id=int_param(request, "agreement_id"))
+
+
+@allow(Role.EMPLOYER)
+async def resend(request: web.Request) -> web.Response:
+    """修改后重新发送 a returned agreement."""
+    form = Form(await request.post())
+    try:
+        async with request.app[DB].write() as conn:
+            state = await online.employer_update(conn, require_identity(request),
+                                                 int_param(request, "agreement_id"), form.values,
+                                                 now=request.app[CLOCK].now())
+    except FormError as exc:
+        form.errors.update(exc.errors)
+        return await _detail_page(request, form, 400)
+    except workflow.TransitionError as exc:
+        form.error("_form", str(exc))
+        return await _detail_page(request, form, 409)
+    if state is None:
+        raise web.HTTPNotFound()
+    request.app[OUTBOX].wake()
+    raise see_other(request, "employer_agreement", {"done": "resent"},
+                    agreement_id=int_param(request, "agreement_id"))

@@ -1,0 +1,64 @@
+"""Pages without login: the employer's confirmation link and the verification page."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from ...forms import Form
+from ...roles import public
+from ...state import CLOCK, DB, OUTBOX, SETTINGS
+from .. import offline, review
+from .common import sheet_context
+
+
+async def _confirm_page(request: web.Request, form: Form, status: int = 200, done: str = "") -> web.Response:
+    token = request.match_info["token"]
+    async with request.app[DB].read() as conn:
+        link = await offline.by_confirm_token(conn, token, secret_key=request.app[SETTINGS].secret_key,
+                                              now=request.app[CLOCK].now())
+    context = {"form": form, "problem": link.problem, "done": done, "token": token}
+    if link.row is not None and not done:
+        context.update(sheet_context(request, link.row))
+    if link.problem and not done:
+        status = 410 if link.row is not None else 404
+    return aiohttp_jinja2.render_template("signing/confirm.html", request, context, status=status)
+
+
+@public
+async def confirm_form(request: web.Request) -> web.Response:
+    return await _confirm_page(request, Form())
+
+
+@public
+async def confirm_submit(request: web.Request) -> web.Response:
+    form = Form(await request.post())
+    action = form.get("action")
+    if action == "ask_changes" and not form.get("comment").strip():
+        form.error("comment", "请填写需要修改的内容")
+        return await _confirm_page(request, form, 400)
+    async with request.app[DB].write() as conn:
+        state, problem = await offline.employer_answer(
+            conn, request.match_info["token"], action, form.get("comment"),
+            secret_key=request.app[SETTINGS].secret_key, now=request.app[CLOCK].now())
+    if problem:
+        form.error("_form", problem)
+        return await _confirm_page(request, form, 409)
+    request.app[OUTBOX].wake()
+    return await _confirm_page(request, Form(), 200, done=state or "")
+
+
+@public
+async def verify(request: web.Request) -> web.Response:
+    """The QR code's page: only number, name, school, employer and state."""
+    token = request.match_info.get("token", "")
+    number = request.query.get("number", "").strip()[:40]
+    async with request.app[DB].read() as conn:
+        row = (await review.by_verify_token(conn, token) if token
+               else await review.by_number(conn, number) if number else None)
+    asked = bool(token or number)
+    context = {"row": row, "asked": asked, "number": number,
+               "label": review.verify_label(row.status) if row else None,
+               "employer": (row.employer_name or (row.data or {}).get("unit_name", "")) if row else ""}
+    return aiohttp_jinja2.render_template("signing/verify.html", request, context,
+                                          status=404 if asked and row is None else 200)
