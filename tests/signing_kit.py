@@ -58,8 +58,8 @@ async def add_account(database_url: str, now: dt.datetime, *, role: Role, userna
         await db.dispose()
 
 
-async def second_employer(database_url: str, now: dt.datetime) -> tuple[int, str]:
-    """Another approved employer with a login → (employer id, username)."""
+async def second_employer(database_url: str, now: dt.datetime) -> tuple[int, str, int]:
+    """Another approved employer with a login → (employer id, username, account id)."""
     db = Database(database_url)
     try:
         async with db.write() as conn:
@@ -68,8 +68,8 @@ async def second_employer(database_url: str, now: dt.datetime) -> tuple[int, str
                 created_at=now).returning(employers.c.id))).scalar_one()
     finally:
         await db.dispose()
-    await add_account(database_url, now, role=Role.EMPLOYER, username="employer2", employer_id=eid)
-    return eid, "employer2"
+    aid = await add_account(database_url, now, role=Role.EMPLOYER, username="employer2", employer_id=eid)
+    return eid, "employer2", aid
 
 
 async def as_user(make_client, kind: str, account: str):  # noqa: ANN001, ANN201

@@ -291,7 +291,7 @@ async def test_who_may_see_an_agreement(make_client, world, settings, clock):
                  f"/agreements/{aid}/agreement.pdf", f"/agreements/{aid}/original.png"):
         assert (await other.get(path)).status == 404, path
     assert (await other.post(f"/student/signing/online/{aid}/answer", {"action": "refuse", "reason": "x"})).status == 404
-    _, username = await second_employer(settings.database_url, clock.now())
+    _, username, _ = await second_employer(settings.database_url, clock.now())
     stranger = await as_user(make_client, "employer", username)
     assert (await stranger.get(f"/employer/agreements/{aid}")).status == 404
     assert (await stranger.post(f"/employer/agreements/{aid}/withdraw")).status == 404
