@@ -17,6 +17,7 @@ from .auth import service as accounts_service
 from .db import Database
 from .resumes import service as resumes
 from .reviews import demo as review_demo
+from .signing import demo as signing_demo
 from .roles import Role
 from .students.parsing import RecordIn
 from .students.service import upsert
@@ -79,6 +80,7 @@ async def load(db: Database, store: FileStore, now: dt.datetime,
         await _resumes_and_applications(conn, store, job_ids, now)
         await _interviews(conn, job_ids[0], now, base_url)
         await review_demo.load_origins(conn, school_id, now)
+        await signing_demo.load(conn, school_id, [s["student_no"] for s in demo_students()], now)
 
 
 async def _students(conn: AsyncConnection, school_id: int, college_ids: list[int],
@@ -219,4 +221,7 @@ def logins_text() -> str:
         "视频面试：载入演示数据约5分钟后，学号 2022010001 和 2022020002 的两名学生各有一场面试。",
         "  学生：【我是学生】→【我的面试】→【查看面试邀请】→【洽谈面试大厅】（提前10分钟开放）",
         "  单位：demo_employer → 单位中心 → 面试日程 → 进入面试间（用两个浏览器窗口分别登录）",
+        f"签约中心：学号 {students[0]['student_no']} 的生源信息已审核通过，【签约中心】先做手机认证"
+        "（验证码在平台管理员的短信发件箱），demo_employer 的线上签约邀请待应约；",
+        f"  学号 {students[2]['student_no']} 已有一份生效的就业协议书（demo_employer2），可试解约。",
     ])

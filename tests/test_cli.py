@@ -7,6 +7,8 @@ import sys
 import time
 import urllib.request
 
+from app.destinations.tables import graduate_destinations
+from app.signing.tables import agreements
 from app.tables import accounts, schools, student_records
 from app.validators import make_id_number
 from tests.conftest import count
@@ -36,6 +38,10 @@ async def test_migrate_demo_import_and_create_admin(database_url, tmp_path):
     assert run(["demo"], env, check=False).returncode == 1
     assert await count(database_url, schools) == 1
     students = await count(database_url, student_records)
+    # 签约中心 can be tried at once: an invitation waiting, and one effective agreement.
+    assert await count(database_url, agreements, agreements.c.status == "invited") == 1
+    assert await count(database_url, agreements, agreements.c.status == "effective") == 1
+    assert await count(database_url, graduate_destinations, graduate_destinations.c.code == "10") == 1
 
     csv_path = tmp_path / "名单.csv"
     good_id = make_id_number("110101", dt.date(2000, 1, 1), 17)

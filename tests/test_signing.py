@@ -21,7 +21,7 @@ from app.roles import Role
 from app.school_settings import service as school_settings
 from app.signing.tables import agreements
 from app.tables import audit_log, notices
-from tests.conftest import count, field_error, form_error
+from tests.conftest import count, field_error
 from tests.signing_kit import (AGREEMENT, add_account, agreement_id_from, agreement_row, as_user,
                                invite_form, last_mail_to, ready_student, second_employer)
 
