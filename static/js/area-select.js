@@ -1,5 +1,6 @@
-// 生源所在地 by province → city → county. Without this script the page shows one select of
-// every county-level code (it still works); with it, two selects narrow that list.
+// An area code by province → city → county (生源所在地, and 单位所在地 / 入伍地 in 就业信息登记).
+// Without this script the page shows one select of every county-level code (it still works);
+// with it, two selects narrow that list. The box's data-label names the field (default 生源所在地).
 (function () {
   const box = document.getElementById("area-cascade");
   if (!box) return;
@@ -24,10 +25,12 @@
     sel.replaceChildren(new Option(placeholder, ""));
     for (const it of items) sel.add(new Option(it.name, it.code));
   }
-  const province = makeSelect("f-origin_province", "生源所在地（省）");
-  const city = makeSelect("f-origin_city", "生源所在地（市）");
-  const countyLabel = box.querySelector("label[for='f-origin_area']");
-  if (countyLabel) countyLabel.textContent = "生源所在地（区县）";
+  const name = box.dataset.label || "生源所在地";
+  const stem = county.id === "f-origin_area" ? "f-origin" : county.id;
+  const province = makeSelect(stem + "_province", name + "（省）");
+  const city = makeSelect(stem + "_city", name + "（市）");
+  const countyLabel = box.querySelector("label[for='" + county.id + "']");
+  if (countyLabel) countyLabel.textContent = name + "（区县）";
 
   function findProvince(code) { return tree.find((p) => p.code === code); }
   function findCity(p, code) { return p ? p.cities.find((c) => c.code === code) : undefined; }
