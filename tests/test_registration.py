@@ -396,3 +396,32 @@ async def test_two_school_admins_approving_at_once_exactly_one_wins(
     assert await count(settings.database_url, graduate_destinations) == 1
     assert await count(settings.database_url, audit_log, audit_log.c.entity == "registration",
                        audit_log.c.to_state == "approved") == 1
+
+
+async def test_an_approved_waiting_registration_can_be_revised_and_a_job_cannot(
+        make_client, world, settings, clock):
+    student = await ready_student(settings.database_url, world, clock.now())
+    s = await as_user(make_client, "student", student.email)
+    assert (await choose(s, "70")).status == 303
+    assert (await post_branch(s, {"sub_code": "701"})).status == 303
+    reg = await registration_row(settings.database_url)
+    counselor = await as_user(make_client, "staff", "counselor0")
+    admin = await as_user(make_client, "staff", "school_admin0")
+    assert (await counselor.post(f"/reviews/registrations/{reg.id}/approve")).status == 303
+    assert (await admin.post(f"/reviews/registrations/{reg.id}/approve")).status == 303
+    page = await (await s.get("/student/registration")).text()
+    assert re.search(r'id="current-destination">待就业<', page) and "修改毕业去向</button>" in page
+    resp = await s.post("/student/registration/revise")
+    assert resp.status == 303 and resp.headers["Location"] == "/student/registration/form"
+    assert await count(settings.database_url, graduate_destinations) == 0
+    assert (await s.post("/student/registration/reset")).status == 303
+    await submitted_46(s)
+    assert (await counselor.post(f"/reviews/registrations/{reg.id}/approve")).status == 303
+    assert (await admin.post(f"/reviews/registrations/{reg.id}/approve")).status == 303
+    page = await (await s.get("/student/registration")).text()
+    assert re.search(r'id="current-destination">应征义务兵<', page)
+    assert "修改毕业去向</button>" not in page
+    resp = await s.post("/student/registration/revise")
+    assert resp.status == 409 and "已生效的就业去向不能自行修改" in await resp.text()
+    assert (await registration_row(settings.database_url)).status == "approved"
+    assert await count(settings.database_url, graduate_destinations) == 1

@@ -176,6 +176,14 @@ def machine_for(database_url: str, data_dir: Path, world: World,
                     self.holder = "registration"
 
         @rule()
+        def student_revises_an_approved_non_blocking_one(self) -> None:
+            allowed = (self.state == "approved" and not blocks(self.code or "")
+                       and self.holder != "agreement")
+            _, ok = self._try(allowed, service.revise, people["student"], NOW)
+            if ok:
+                self.state, self.holder, self.audit_rows = "draft", None, self.audit_rows + 1
+
+        @rule()
         def both_levels_approve(self) -> None:
             # the happy path as one rule, so that walks often reach the school's approval
             self.staff_decides("counselor", "approve", "")

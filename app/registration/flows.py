@@ -40,7 +40,7 @@ REGISTRATION_FLOW = Flow(
     state_labels={"draft": "未提交", "submitted": "待学院审核", "college_ok": "待学校审核",
                   "returned": "已退回", "approved": "已通过"},
     action_labels={"submit": "保存并审核", "withdraw": "撤回", "approve": "通过",
-                   "return": "退回"},
+                   "return": "退回", "revise": "修改毕业去向"},
     initial=RegState.DRAFT, table=registrations,
     recipients=_people(registrations),
     steps=(
@@ -56,5 +56,9 @@ REGISTRATION_FLOW = Flow(
                             link=STUDENT_PAGE),)),
         Step(RegState.COLLEGE_OK, "return", RegState.RETURNED, SCHOOL, reason_required=True,
              notify=(_to_student_back,)),
+        # Only for 待就业 / 暂不就业 (70–72), checked in service.revise: a graduate who was
+        # waiting reports the job they found. An effective employment is changed by the
+        # school (解约), not by the student.
+        Step(RegState.APPROVED, "revise", RegState.DRAFT, STUDENT),
     ),
 )

@@ -18,6 +18,7 @@ def setup_registration_routes(app: web.Application) -> None:
     r.add_post("/student/registration/form", views.form_submit)
     r.add_post("/student/registration/reset", views.reset, name="registration_reset")
     r.add_post("/student/registration/withdraw", views.withdraw, name="registration_withdraw")
+    r.add_post("/student/registration/revise", views.revise, name="registration_revise")
     # counselor (own college) and school admin (own school)
     r.add_get("/reviews/registrations", views.queue, name="registration_queue")
     r.add_post("/reviews/registrations/approve", views.approve_batch,

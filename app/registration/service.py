@@ -19,7 +19,7 @@ from .. import files, workflow
 from ..auth.sessions import Identity
 from ..clock import china_date
 from ..destinations import service as destinations
-from ..destinations.codes import DESTINATIONS
+from ..destinations.codes import DESTINATIONS, blocks
 from ..forms import FormError
 from ..roles import Role
 from ..school_settings import service as school_settings
@@ -210,6 +210,28 @@ async def withdraw(conn: AsyncConnection, ident: Identity, now: dt.datetime) -> 
         raise workflow.NotAllowed(f"就业信息登记已于 {me.deadline:%Y年%m月%d日} 截止，不能撤回")
     return await workflow.transition(conn, REGISTRATION_FLOW, me.registration.id, "withdraw",
                                      actor=actor(ident), at=now)
+
+
+def may_revise(me: Mine) -> bool:
+    """An approved 70–72 registration may be reopened by the student (while registration is
+    open and no other destination took its place)."""
+    reg = me.registration
+    return (reg is not None and reg.status == RegState.APPROVED and not blocks(reg.code or "")
+            and me.gate.open and not me.placed_elsewhere and me.open_now)
+
+
+async def revise(conn: AsyncConnection, ident: Identity, now: dt.datetime) -> str:
+    """【修改毕业去向】: back to a draft of the same branch; its destination is released."""
+    me = await mine(conn, ident, now)
+    if not may_revise(me):
+        if me.registration is not None and me.registration.status == RegState.APPROVED \
+                and blocks(me.registration.code or ""):
+            raise workflow.NotAllowed("已生效的就业去向不能自行修改，如需变更请联系学校就业部门")
+        raise workflow.NotAllowed(me.why_closed or "当前不能修改毕业去向")
+    state = await workflow.transition(conn, REGISTRATION_FLOW, me.registration.id, "revise",
+                                      actor=actor(ident), at=now)
+    await destinations.release(conn, source=SOURCE, source_id=me.registration.id)
+    return state
 
 
 # --- reviewers ------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ async def student_page(request: web.Request) -> dict[str, Any]:
     return {**_student_context(request, me), "history": entries, "files": files,
             "reason": entries[-1].reason if entries else None,
             "can_withdraw": me.registration is not None and me.status == RegState.SUBMITTED
-            and me.open_now}
+            and me.open_now, "can_revise": service.may_revise(me)}
 
 
 @allow(Role.STUDENT)
@@ -181,6 +181,17 @@ async def reset(request: web.Request) -> web.Response:
         raise web.HTTPConflict(text=str(exc))
     _forget(request, gone)
     raise see_other(request, "registration_choose")
+
+
+@allow(Role.STUDENT)
+async def revise(request: web.Request) -> web.Response:
+    """【修改毕业去向】 of an approved 待就业 / 暂不就业 registration."""
+    try:
+        async with request.app[DB].write() as conn:
+            await service.revise(conn, require_identity(request), request.app[CLOCK].now())
+    except workflow.TransitionError as exc:
+        raise web.HTTPConflict(text=str(exc))
+    raise see_other(request, "registration_form")
 
 
 @allow(Role.STUDENT)
