@@ -189,6 +189,11 @@ async def test_back_to_the_chooser_keeps_nothing_of_the_abandoned_branch(
     assert (await choose(s, "11")).status == 303
     assert (await post_branch(s, FORM_11, {"contract": ("合同.png", png_bytes())})).status == 303
     assert (await s.post("/student/registration/withdraw")).status == 303
+    # a new contract image replaces the old one (row and bytes)
+    first = settings.data_dir / "files" / (await registration_row(settings.database_url)).files["contract"]
+    assert (await post_branch(s, FORM_11, {"contract": ("合同2.png", png_bytes("blue"))})).status == 303
+    assert not first.exists() and await count(settings.database_url, files) == 1
+    assert (await s.post("/student/registration/withdraw")).status == 303
     reg = await registration_row(settings.database_url)
     assert reg.status == "draft" and reg.data and reg.files
     stored = settings.data_dir / "files" / reg.files["contract"]

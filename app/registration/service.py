@@ -174,8 +174,9 @@ async def _guarded_update(conn: AsyncConnection, reg: sa.Row, values: Mapping) -
 
 async def submit(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str],
                  uploads: Mapping[str, Upload], store: FileStore, *, now: dt.datetime,
-                 upload_errors: Mapping[str, str] | None = None) -> str:
+                 upload_errors: Mapping[str, str] | None = None) -> list[str]:
     """【保存并审核】: check the branch's fields and evidence, store them, send for review.
+    Returns the ids of replaced evidence files (to remove from disk after the commit).
     Raises FormError (nothing written) or TransitionError."""
     me = await _writable(conn, ident, now)
     branch = me.branch
@@ -189,6 +190,9 @@ async def submit(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str],
             errors[f.name] = f"请上传{f.label}"
     if errors:
         raise FormError(errors)
+    replaced = [kept[name] for name in uploads if name in kept]
+    if replaced:
+        await conn.execute(stored_files.delete().where(stored_files.c.id.in_(replaced)))
     for f in branch.evidence:
         if f.name in uploads:
             up = uploads[f.name]
@@ -198,8 +202,9 @@ async def submit(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str],
     sub_code = values.pop("sub_code", None)
     await _guarded_update(conn, me.registration, dict(sub_code=sub_code, data=values,
                                                       files=kept, updated_at=now))
-    return await workflow.transition(conn, REGISTRATION_FLOW, me.registration.id, "submit",
-                                     actor=actor(ident), at=now, values={"submitted_at": now})
+    await workflow.transition(conn, REGISTRATION_FLOW, me.registration.id, "submit",
+                              actor=actor(ident), at=now, values={"submitted_at": now})
+    return replaced
 
 
 async def withdraw(conn: AsyncConnection, ident: Identity, now: dt.datetime) -> str:

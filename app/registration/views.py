@@ -154,13 +154,15 @@ async def form_submit(request: web.Request) -> web.Response:
                                                  request.app[SETTINGS].upload_max_bytes)
     try:
         async with request.app[DB].write() as conn:
-            await service.submit(conn, ident, form.values, uploads, request.app[FILES],
-                                 now=request.app[CLOCK].now(), upload_errors=upload_errors)
+            replaced = await service.submit(conn, ident, form.values, uploads, request.app[FILES],
+                                            now=request.app[CLOCK].now(),
+                                            upload_errors=upload_errors)
     except FormError as exc:
         form.errors.update(exc.errors)
     except workflow.TransitionError as exc:
         form.error("_form", str(exc))
     if form.ok:
+        _forget(request, replaced)
         request.app[OUTBOX].wake()
         raise see_other(request, "registration_student", {"done": "submitted"})
     for name in uploads:  # a browser cannot keep a chosen file: say so beside it
