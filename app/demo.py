@@ -16,6 +16,7 @@ from .interviews import service as interviews
 from .auth import service as accounts_service
 from .db import Database
 from .resumes import service as resumes
+from .registration import demo as registration_demo
 from .reviews import demo as review_demo
 from .signing import demo as signing_demo
 from .roles import Role
@@ -34,7 +35,7 @@ COLLEGES = {
 }
 SURNAMES = "王李张刘陈杨赵黄周吴"
 GIVEN = ["子涵", "欣怡", "浩然", "梓萱", "宇轩", "雨桐", "俊杰", "诗琪", "博文", "佳怡"]
-ACTIVATED = 3  # the first students already have accounts; the rest can try 学生激活
+ACTIVATED = 5  # the first students already have accounts; the rest can try 学生激活
 
 
 def demo_credit_code(seed: int) -> str:
@@ -80,7 +81,9 @@ async def load(db: Database, store: FileStore, now: dt.datetime,
         await _resumes_and_applications(conn, store, job_ids, now)
         await _interviews(conn, job_ids[0], now, base_url)
         await review_demo.load_origins(conn, school_id, now)
-        await signing_demo.load(conn, school_id, [s["student_no"] for s in demo_students()], now)
+        student_nos = [s["student_no"] for s in demo_students()]
+        await signing_demo.load(conn, school_id, student_nos, now)
+        await registration_demo.load_demo(conn, now, student_nos[4])
 
 
 async def _students(conn: AsyncConnection, school_id: int, college_ids: list[int],
@@ -223,5 +226,6 @@ def logins_text() -> str:
         "  单位：demo_employer → 单位中心 → 面试日程 → 进入面试间（用两个浏览器窗口分别登录）",
         f"签约中心：学号 {students[0]['student_no']} 的生源信息已审核通过，【签约中心】先做手机认证"
         "（验证码在平台管理员的短信发件箱），demo_employer 的线上签约邀请待应约；",
-        f"  学号 {students[2]['student_no']} 已有一份生效的就业协议书（demo_employer2），可试解约。",
+        f"  学号 {students[2]['student_no']} 已有一份生效的就业协议书（demo_employer2），可试解约；",
+        f"  学号 {students[4]['student_no']} 的就业信息登记（升学）已审核通过。",
     ])

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth.sessions import Identity
 from .roles import Role
-from .tables import accounts, applications, employers, files, jobs
+from .tables import accounts, applications, employers, files, jobs, student_records
 from .uploads import FileStore
 
 
@@ -19,6 +19,7 @@ class FileKind(enum.StrEnum):
     RESUME = "resume"            # a student's 附件简历
     APPLICATION = "application"  # the copy of an attachment sent with an application
     AGREEMENT_SCAN = "agreement_scan"  # a photo or PDF of a signed and stamped 就业协议书
+    REGISTRATION = "registration"  # evidence of a 就业信息登记 (contract, 入伍通知书 …)
 
 
 async def save(conn: AsyncConnection, store: FileStore, *, owner_id: int, kind: FileKind,
@@ -60,6 +61,12 @@ async def may_read(conn: AsyncConnection, ident: Identity, row: sa.Row) -> bool:
             .where(applications.c.snapshot_file_id == row.id,
                    jobs.c.employer_id == ident.employer_id))).first()
         return found is not None
+    if row.kind == FileKind.REGISTRATION and ident.role in (Role.COUNSELOR, Role.SCHOOL_ADMIN):
+        # the reviewers of the owner's registration: their college's counselors, school's admins
+        owner = (await conn.execute(sa.select(student_records.c.school_id, student_records.c.college_id)
+                                    .where(student_records.c.account_id == row.owner_id))).first()
+        return owner is not None and owner.school_id == ident.school_id and (
+            ident.role == Role.SCHOOL_ADMIN or owner.college_id == ident.college_id)
     return False
 
 

@@ -30,6 +30,7 @@ from .notify.outbox import OutboxWorker
 from .resumes import views as resume_views
 from .reviews.routes import setup_review_routes
 from .signing.routes import setup_signing_routes
+from .registration.routes import setup_registration_routes
 from .monitor.views import setup_monitor_routes
 from .looplag import LoopLagProbe
 from .offload import CpuPool
@@ -158,6 +159,7 @@ def setup_routes(app: web.Application) -> None:
     setup_review_routes(app)  # 生源信息核对, 推荐表
     setup_signing_routes(app)  # 签约中心
     setup_monitor_routes(app)  # 大厅监控, hall reports
+    setup_registration_routes(app)  # 就业信息登记
     setup_rtc_routes(app)
     r.add_static("/static", ROOT / "static", name="static", append_version=False)
 

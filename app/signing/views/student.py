@@ -55,15 +55,7 @@ async def centre(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("signing/centre.html", request, {
         "gate": gate, "online_open": settings.online_signing, "invitations": invitations,
         "offline": mine, "current": current, "busy": busy, "now": now, "expired": online.expired,
-        "online_flow": ONLINE_FLOW, "offline_flow": OFFLINE_FLOW,
-        "registration_url": _url_or_none(request, "registration_student")})
-
-
-def _url_or_none(request: web.Request, name: str) -> str | None:
-    try:
-        return str(request.app.router[name].url_for())
-    except KeyError:
-        return None
+        "online_flow": ONLINE_FLOW, "offline_flow": OFFLINE_FLOW})
 
 
 # ---- 线上应约 ---------------------------------------------------------------------------
