@@ -1,10 +1,16 @@
 """忘记密码 end to end through a real SMTP server (aiosmtpd): the test reads the mailed code."""
 
+import asyncio
 import dataclasses
+import re
 
 import pytest
+import sqlalchemy as sa
 
-from app.tables import password_resets, sessions
+from app.auth import reset
+from app.db import Database
+from app.state import CLOCK
+from app.tables import password_resets, rate_hits, sessions
 from tests.conftest import count, field_error, form_error
 from tests.factories import PASSWORD
 from tests.mailbox import body_text, code_in
@@ -147,3 +153,74 @@ async def test_new_password_needs_the_verified_code(client, world):
 async def test_a_bad_or_stale_flow_token_starts_over(client, world):
     resp = await client.get("/password/forgot/not-a-token/verify")
     assert resp.status == 303 and resp.headers["Location"] == "/password/forgot?expired=1"
+
+
+async def test_concurrent_wrong_codes_are_checked_at_most_max_tries(client, world, mailbox,
+                                                                    settings):
+    """The try is counted before the comparison, by one conditional UPDATE: on PostgreSQL
+    (READ COMMITTED) a read-then-write let 38 of 40 guesses through and lost updates."""
+    flow = await start(client, "platform")
+    await request_code(client, flow, "platform@test.example.cn")
+    code = code_in((await mailbox.wait_for("platform@test.example.cn"))[0])
+    wrong = f"{(int(code) + 1) % 1000000:06d}"
+    resps = await asyncio.gather(*(client.post(f"{flow}/verify", {
+        "email": "platform@test.example.cn", "code": wrong}) for _ in range(40)))
+    messages = [field_error(await r.text(), "code") for r in resps]
+    lefts = sorted(int(m.group(1)) for m in (re.search(r"还可以再试(\d+)次", x) for x in messages)
+                   if m)
+    assert lefts == list(range(1, settings.code_max_tries))  # each count seen once: 1, 2, 3, 4
+    # the rest: the fifth wrong try, the guesses after it, and beyond the per-address limit
+    beyond = 40 - 3 * settings.login_limit  # the per-address limit on code checks
+    assert messages.count("验证码错误次数过多，请重新获取") == 40 - len(lefts) - beyond
+    assert messages.count("尝试次数过多，请稍后再试") == beyond
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        tries = (await conn.execute(sa.select(password_resets.c.code_tries))).scalar_one()
+    await db.dispose()
+    assert tries == settings.code_max_tries
+
+
+def _same_page(html: str, flow: str) -> str:
+    """A page with the attempt's own token taken out: all that may differ between two."""
+    return html.replace(flow.rsplit("/", 1)[1], "TOKEN")
+
+
+async def test_unknown_and_known_accounts_get_the_same_answers(client, world, mailbox, settings):
+    seen = {}
+    for account in ("employer", "no-such-user"):
+        resp = await client.post("/password/forgot", {"account": account})
+        flow = resp.headers["Location"].rsplit("/", 1)[0]
+        steps = [resp.status]
+        page = await client.get(f"{flow}/verify")
+        steps += [page.status, _same_page(await page.text(), flow)]
+        for email in ("guess@test.example.cn", "hr@test.example.cn"):  # a wrong guess, the real one
+            resp = await client.post(f"{flow}/code", {"email": email})
+            steps += [resp.status, _same_page(await resp.text(), flow)]
+            client.app[CLOCK].advance(seconds=settings.code_resend_seconds)
+        resp = await client.post(f"{flow}/verify", {"email": "hr@test.example.cn", "code": "00000a"})
+        steps += [resp.status, _same_page(await resp.text(), flow)]
+        seen[account] = steps
+    assert seen["employer"] == seen["no-such-user"]
+    assert seen["employer"][0] == 303
+    assert not any("***" in str(step) for step in seen["employer"])  # no masked address
+    assert "验证码不正确，还可以再试4次" in seen["employer"][-1]
+    # only the real account with its real address got mail
+    assert [m["To"] for m in mailbox.messages] == ["hr@test.example.cn"]
+
+
+async def test_account_lookups_are_rate_limited(client, world, settings):
+    for i in range(settings.login_limit):  # known or not, each lookup counts
+        resp = await client.post("/password/forgot", {"account": "employer" if i % 2 else f"x{i}"})
+        assert resp.status == 303
+    resp = await client.post("/password/forgot", {"account": "employer"})
+    assert resp.status == 429
+    html = await resp.text()
+    assert form_error(html) == "尝试次数过多，请稍后再试" and 'value="employer"' in html
+    # per 账号 too: the same 账号 from many addresses is counted under one key
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        keys = dict((await conn.execute(sa.select(rate_hits.c.key, rate_hits.c.count))).all())
+    await db.dispose()
+    assert keys["forgot:ip:127.0.0.1"] == settings.login_limit
+    who = reset.lookup_key(settings.secret_key, "EMPLOYER ")
+    assert keys[f"forgot:who:{who}"] == settings.login_limit // 2
