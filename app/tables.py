@@ -224,7 +224,9 @@ email_outbox = sa.Table(
     sa.Column("template", sa.String(50), nullable=False),
     # [{"filename", "content_type", "data" (base64)}], e.g. an interview's .ics
     sa.Column("attachments", sa.JSON, nullable=False),
-    # pending → sent; without SMTP settings mail stays pending ("kept") for the admin page.
+    # pending → sent, or → failed when it can never go out as it is (unbuildable, refused
+    # with 5xx) until an admin's 【重发】 makes it pending again; without SMTP settings mail
+    # stays pending ("kept") for the admin page.
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", Time, nullable=False),
