@@ -19,6 +19,7 @@ from . import reset, service, sessions
 
 ACTIVATION_TTL = 1800
 RATE_LIMITED = "尝试次数过多，请稍后再试"
+LOGIN_LIMITED = "登录失败次数过多，请15分钟后再试或使用【忘记密码】"
 
 # The three login pages: title, the roles each admits, the label of its account field.
 LOGIN_KINDS: dict[str, dict[str, Any]] = {
@@ -207,7 +208,7 @@ async def login_submit(request: web.Request) -> web.Response:
     # passwords get LOGIN_LIMIT checks, not forty; a right password gives it back.
     slot = await limiter.take(rule, *keys)
     if slot is None:
-        form.error("_form", "登录失败次数过多，请15分钟后再试或使用【忘记密码】")
+        form.error("_form", LOGIN_LIMITED)
         return await _login_page(request, form, 429)
     school_id = form.get("school_id")
     try:
@@ -221,11 +222,20 @@ async def login_submit(request: web.Request) -> web.Response:
     except FormError as exc:
         form.errors.update(exc.errors)
         return await _login_page(request, form, 400)
+    slots = [slot]
+    if account_id is not None:
+        # The same account typed as 学号, 邮箱 and 手机号 shares one allowance.
+        by_account = await limiter.take(rule, f"login:id:{account_id}")
+        if by_account is None:
+            form.error("_form", LOGIN_LIMITED)
+            return await _login_page(request, form, 429)
+        slots.append(by_account)
     ok = await service.check_password(app[CPU], stored, password)
     if not ok or account_id is None:
         form.error("_form", service.BAD_LOGIN)
         return await _login_page(request, form, 400)
-    await limiter.give_back(slot)
+    for taken in slots:
+        await limiter.give_back(taken)
     async with app[DB].write() as conn:
         old = identity(request)
         if old is not None:
