@@ -62,6 +62,7 @@ class RateLimiter:
         previous = current - dt.timedelta(seconds=rule.window_seconds)
         ordered = tuple(sorted(set(keys)))  # one lock order: two takers never deadlock
         insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
+        opened_a_window = False
         try:
             async with self.db.write() as conn:
                 before = dict((await conn.execute(
@@ -78,11 +79,15 @@ class RateLimiter:
                         where=rate_hits.c.count < room).returning(rate_hits.c.count))).first()
                     if taken is None:
                         raise _NoRoom
-                # Old windows are useless; drop them now and then to keep the table small.
-                await conn.execute(rate_hits.delete().where(
-                    rate_hits.c.window_start < current - dt.timedelta(days=1)))
+                    opened_a_window |= taken.count == 1
         except _NoRoom:
             return None
+        if opened_a_window:
+            # Old windows are useless; drop them when a key starts a new one, in a
+            # transaction of its own so that the slots' row locks are not held meanwhile.
+            async with self.db.write() as conn:
+                await conn.execute(rate_hits.delete().where(
+                    rate_hits.c.window_start < current - dt.timedelta(days=1)))
         return Slot(ordered, current)
 
     async def give_back(self, slot: Slot) -> None:

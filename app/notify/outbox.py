@@ -170,6 +170,9 @@ class OutboxWorker:
             else:
                 await self._retry_later(row, exc)
             return 0
+        except Exception as exc:  # noqa: BLE001 — something about this mail; it must not loop
+            await self._fail(row, f"发送出错：{type(exc).__name__}: {exc}")
+            return 0
         await self._finish(row, status=SENT, attempts=row.attempts + 1,
                            sent_at=self.clock.now(), last_error=None)
         return 1
