@@ -280,7 +280,8 @@ async def forgot_submit(request: web.Request) -> web.Response:
     rule = Limit(app[SETTINGS].login_limit, app[SETTINGS].login_window_seconds)
     lookup = reset.lookup_key(app[SETTINGS].secret_key, account)
     # Every lookup counts, per address and per 账号, taken before the lookup.
-    if await _limiter(request).take(rule, f"forgot:ip:{_ip(request)}", f"forgot:who:{lookup}") is None:
+    keys = (f"forgot:ip:{_ip(request)}", f"forgot:who:{lookup}")
+    if await _limiter(request).take(rule, *keys) is None:
         form.error("_form", RATE_LIMITED)
         return await _forgot_page(request, form, 429)
     school_id = form.get("school_id")

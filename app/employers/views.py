@@ -84,7 +84,8 @@ async def register_submit(request: web.Request) -> web.Response:
     # Every submission counts, taken before any work: each one decodes an image, hashes a
     # password and tells whether a 用户名, 邮箱 or 信用代码 is already registered.
     rule = Limit(app[SETTINGS].register_limit, 3600)
-    if await RateLimiter(app[DB], app[CLOCK]).take(rule, f"register:ip:{request.remote or 'unknown'}") is None:
+    key = f"register:ip:{request.remote or 'unknown'}"
+    if await RateLimiter(app[DB], app[CLOCK]).take(rule, key) is None:
         form.error("_form", REGISTER_LIMITED)
         return aiohttp_jinja2.render_template("employers/register.html", request, _context(form),
                                               status=429)
@@ -99,8 +100,9 @@ async def register_submit(request: web.Request) -> web.Response:
         try:
             async with app[DB].write() as conn:
                 account_id = await service.register(
-                    conn, app[FILES], profile=profile, username=username, password_hash=password_hash,
-                    licence=licence[0], licence_type=licence[1], now=now)
+                    conn, app[FILES], profile=profile, username=username,
+                    password_hash=password_hash, licence=licence[0], licence_type=licence[1],
+                    now=now)
                 sid = await open_session(conn, request, account_id)
         except FormError as exc:
             form.errors.update(exc.errors)
