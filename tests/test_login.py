@@ -184,4 +184,7 @@ async def test_password_checks_run_off_the_event_loop(aiohttp_client, settings, 
     assert [r.status for r in resps] == [400] * 20
     print(f"loop lag max: at rest {at_rest * 1000:.1f} ms, during 20 logins {under_load * 1000:.1f} ms; "
           f"one argon2 check {one_check * 1000:.1f} ms")
-    assert under_load < max(0.5 * one_check, 5 * at_rest), (under_load, at_rest, one_check)
+    # On the loop, the 20 checks ran back to back in one pass of the loop: a stall of about
+    # 20 checks (2.9 s measured). Off it, what is left is scheduling on a busy machine;
+    # the floor is the length of one check, a twentieth of that stall.
+    assert under_load < max(one_check, 5 * at_rest), (under_load, at_rest, one_check)
