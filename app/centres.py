@@ -63,6 +63,7 @@ async def platform(conn: AsyncConnection) -> dict[str, Any]:
         count(employers).label("employers"),
         count(student_records).label("students"),
         count(email_outbox, email_outbox.c.status == "pending").label("pending_mail"),
+        count(email_outbox, email_outbox.c.status == "failed").label("failed_mail"),
         count(employers, employers.c.status == "pending").label("pending_employers"),
         count(jobs, jobs.c.status == "pending").label("pending_jobs"),
     ))).one()

@@ -56,14 +56,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest wait between two tries of one mail; mail is retried forever, never dropped."),
     Setting("session_days", "SESSION_DAYS", int, 7, "How long a login session lives without use."),
     Setting("login_limit", "LOGIN_LIMIT", int, 10,
-            "Failed logins allowed per account and per address in LOGIN_WINDOW_SECONDS."),
+            "Failed logins allowed per account and per address in LOGIN_WINDOW_SECONDS; "
+            "also 忘记密码 account lookups, each counted."),
     Setting("login_window_seconds", "LOGIN_WINDOW_SECONDS", int, 900, "Window for LOGIN_LIMIT."),
     Setting("activation_limit", "ACTIVATION_LIMIT", int, 10,
             "Failed activation attempts allowed per address and per 学号 in the window."),
+    Setting("register_limit", "REGISTER_LIMIT", int, 10,
+            "单位注册 submissions allowed per address per hour."),
     Setting("code_send_limit", "CODE_SEND_LIMIT", int, 5,
-            "Verification codes one account or address may request per hour."),
+            "Presses of 获取验证码 one account or address may make per hour (each counts, "
+            "whether or not the 邮箱 matched)."),
     Setting("code_resend_seconds", "CODE_RESEND_SECONDS", int, 60,
-            "Cooldown before another code can be sent to the same account."),
+            "Cooldown before 获取验证码 can be pressed again in the same 忘记密码 attempt."),
     Setting("code_ttl_seconds", "CODE_TTL_SECONDS", int, 600, "Lifetime of an email code."),
     Setting("code_max_tries", "CODE_MAX_TRIES", int, 5, "Wrong entries before a code is void."),
     Setting("upload_max_bytes", "UPLOAD_MAX_BYTES", int, 20 * 1024 * 1024,
@@ -115,6 +119,7 @@ class Settings:
     login_limit: int
     login_window_seconds: int
     activation_limit: int
+    register_limit: int
     code_send_limit: int
     code_resend_seconds: int
     code_ttl_seconds: int

@@ -20,6 +20,7 @@ from .registration import demo as registration_demo
 from .reviews import demo as review_demo
 from .signing import demo as signing_demo
 from .roles import Role
+from .security import hash_password
 from .students.parsing import RecordIn
 from .students.service import upsert
 from .tables import accounts, colleges, employers, jobs, majors, schools, student_records
@@ -97,12 +98,14 @@ async def _students(conn: AsyncConnection, school_id: int, college_ids: list[int
             major_id=major_ids[c][i % 2], education="本科生", graduation_year=2026,
             class_name=f"{2022}级{i % 3 + 1}班"))
     await upsert(conn, school_id, records, now)
+    password_hash = hash_password(PASSWORD)  # one hash for every demo student
     for i, s in enumerate(demo_students()[:ACTIVATED]):
         record_id = (await conn.execute(sa.select(student_records.c.id).where(
             student_records.c.student_no == s["student_no"]))).scalar_one()
         await accounts_service.activate(conn, record_id=record_id,
                                         email=f"student{i + 1}@demo.example.cn",
-                                        phone=f"1380000{i + 1:04d}", password=PASSWORD, now=now)
+                                        phone=f"1380000{i + 1:04d}", password_hash=password_hash,
+                                        now=now)
 
 
 async def _staff(conn: AsyncConnection, school_id: int, college_id: int, now: dt.datetime) -> None:

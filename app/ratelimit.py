@@ -1,8 +1,16 @@
-"""Fixed-window counters in the database, so limits hold across processes and restarts."""
+"""Sliding-window counters in the database, so limits hold across processes and restarts.
+
+A caller takes a slot BEFORE doing the work the limit protects (checking a password, a
+code, looking an account up), with one conditional upsert per key: the count goes up only
+while it is under the limit, so forty concurrent attempts against a limit of ten get ten
+slots, on SQLite and on PostgreSQL alike. Reading the count and then adding to it later
+would let every concurrent attempt through the read.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -19,6 +27,17 @@ class Limit:
     window_seconds: int
 
 
+@dataclass(frozen=True)
+class Slot:
+    """What `take` counted, so that `give_back` returns it to the same window."""
+    keys: tuple[str, ...]
+    window_start: dt.datetime
+
+
+class _NoRoom(Exception):
+    """Raised inside the transaction to roll back the slots already taken under other keys."""
+
+
 class RateLimiter:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -30,35 +49,50 @@ class RateLimiter:
         start = now - now % rule.window_seconds
         return dt.datetime.fromtimestamp(start, dt.timezone.utc), (now - start) / rule.window_seconds
 
-    async def blocked(self, rule: Limit, *keys: str) -> bool:
-        """True when any key has used up its allowance.
+    async def take(self, rule: Limit, *keys: str) -> Slot | None:
+        """Count one attempt under every key, or under none; None when any key is used up.
 
         A sliding-window estimate: this window's count plus the previous window's count
         weighted by how much of it still overlaps the last `window_seconds`. Plain fixed
-        windows would let twice the limit through around a window boundary.
+        windows would let twice the limit through around a window boundary. The previous
+        window no longer grows, so its share is read first and the current window's count
+        is raised only while it stays under what is left.
         """
         current, elapsed = self._window(rule)
         previous = current - dt.timedelta(seconds=rule.window_seconds)
-        async with self.db.read() as conn:
-            rows = await conn.execute(
-                sa.select(rate_hits.c.key, rate_hits.c.window_start, rate_hits.c.count).where(
-                    rate_hits.c.key.in_(keys), rate_hits.c.window_start.in_([current, previous])))
-        totals: dict[str, float] = {}
-        for key, start, count in rows:
-            weight = 1.0 if start == current else 1.0 - elapsed
-            totals[key] = totals.get(key, 0.0) + count * weight
-        # Blocked until the estimate leaves room for one whole attempt more.
-        return any(total > rule.limit - 1 for total in totals.values())
-
-    async def hit(self, rule: Limit, *keys: str) -> None:
-        window, _ = self._window(rule)
+        ordered = tuple(sorted(set(keys)))  # one lock order: two takers never deadlock
         insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
+        opened_a_window = False
+        try:
+            async with self.db.write() as conn:
+                before = dict((await conn.execute(
+                    sa.select(rate_hits.c.key, rate_hits.c.count).where(
+                        rate_hits.c.key.in_(ordered), rate_hits.c.window_start == previous))).all())
+                for key in ordered:
+                    room = math.floor(rule.limit - before.get(key, 0) * (1.0 - elapsed) + 1e-9)
+                    if room < 1:
+                        raise _NoRoom
+                    stmt = insert(rate_hits).values(key=key, window_start=current, count=1)
+                    taken = (await conn.execute(stmt.on_conflict_do_update(
+                        index_elements=[rate_hits.c.key, rate_hits.c.window_start],
+                        set_={"count": rate_hits.c.count + 1},
+                        where=rate_hits.c.count < room).returning(rate_hits.c.count))).first()
+                    if taken is None:
+                        raise _NoRoom
+                    opened_a_window |= taken.count == 1
+        except _NoRoom:
+            return None
+        if opened_a_window:
+            # Old windows are useless; drop them when a key starts a new one, in a
+            # transaction of its own so that the slots' row locks are not held meanwhile.
+            async with self.db.write() as conn:
+                await conn.execute(rate_hits.delete().where(
+                    rate_hits.c.window_start < current - dt.timedelta(days=1)))
+        return Slot(ordered, current)
+
+    async def give_back(self, slot: Slot) -> None:
+        """Return a slot whose attempt turned out not to count (a right password)."""
         async with self.db.write() as conn:
-            for key in keys:
-                stmt = insert(rate_hits).values(key=key, window_start=window, count=1)
-                await conn.execute(stmt.on_conflict_do_update(
-                    index_elements=[rate_hits.c.key, rate_hits.c.window_start],
-                    set_={"count": rate_hits.c.count + 1}))
-            # Old windows are useless; drop them now and then to keep the table small.
-            await conn.execute(rate_hits.delete().where(
-                rate_hits.c.window_start < window - dt.timedelta(days=1)))
+            await conn.execute(rate_hits.update().where(
+                rate_hits.c.key.in_(slot.keys), rate_hits.c.window_start == slot.window_start,
+                rate_hits.c.count > 0).values(count=rate_hits.c.count - 1))

@@ -224,7 +224,9 @@ email_outbox = sa.Table(
     sa.Column("template", sa.String(50), nullable=False),
     # [{"filename", "content_type", "data" (base64)}], e.g. an interview's .ics
     sa.Column("attachments", sa.JSON, nullable=False),
-    # pending → sent; without SMTP settings mail stays pending ("kept") for the admin page.
+    # pending → sent, or → failed when it can never go out as it is (unbuildable, refused
+    # with 5xx) until an admin's 【重发】 makes it pending again; without SMTP settings mail
+    # stays pending ("kept") for the admin page.
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", Time, nullable=False),
@@ -260,15 +262,23 @@ verification_codes = sa.Table(
     sa.Index("ix_codes_account", "account_id", "purpose"),
 )
 
-# The multi-step 找回密码 flow: one row per attempt, addressed by a random token.
+# The multi-step 找回密码 flow: one row per attempt, addressed by a random token. An attempt
+# for an account that does not exist has no account_id and behaves the same (app/auth/reset.py).
 password_resets = sa.Table(
     "password_resets", metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE")),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False),
     sa.Column("verified_at", Time),
     sa.Column("used_at", Time),
+    # keyed hash of the 账号 as typed: the per-account limit's key when there is no account
+    sa.Column("lookup_key", sa.String(64)),
+    # the attempt's current 邮箱验证码 (keyed hash), counted down atomically
+    sa.Column("code_hash", sa.String(64)),
+    sa.Column("code_sent_at", Time),
+    sa.Column("code_expires_at", Time),
+    sa.Column("code_tries", sa.Integer, nullable=False, server_default="0"),
 )
 
 rate_hits = sa.Table(

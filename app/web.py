@@ -156,6 +156,8 @@ def setup_routes(app: web.Application) -> None:
     # Platform admin
     r.add_get("/platform/outbox", admin_views.outbox, name="outbox")
     r.add_get("/platform/outbox/{mail_id:\\d+}", admin_views.outbox_mail, name="outbox_mail")
+    r.add_post("/platform/outbox/{mail_id:\\d+}/resend", admin_views.outbox_resend,
+               name="outbox_resend")
     setup_review_routes(app)  # 生源信息核对, 推荐表
     setup_signing_routes(app)  # 签约中心
     setup_monitor_routes(app)  # 大厅监控, hall reports

@@ -15,7 +15,7 @@ from app.auth import service as accounts
 from app.db import Database
 from app.interviews import service as interviews
 from app.uploads import FileStore
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PASSWORD_HASH
 from tests.helpers import published_job, saved_resume
 
 
@@ -92,7 +92,8 @@ async def build_hall(world, settings, clock, students: int = 3,  # noqa: ANN001
         extra = world.inactive_student(0)
         extra.email = "third@test.example.cn"
         extra.account_id = await accounts.activate(conn, record_id=extra.record_id, email=extra.email,
-                                                   phone="13900009999", password=PASSWORD, now=now)
+                                                   phone="13900009999", password_hash=PASSWORD_HASH,
+                                                   now=now)
         people.append(extra)
     people = people[:students]
     app_ids = []

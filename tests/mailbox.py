@@ -27,6 +27,7 @@ class Mailbox:
         self._lock = threading.Lock()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
         self.refuse = False  # when True the server answers 451 to every mail
+        self.reject: set[str] = set()  # recipients refused for good (550)
         self._controller = Controller(self, hostname=self.host, port=self.port)
 
     def start(self) -> None:
@@ -34,6 +35,12 @@ class Mailbox:
 
     def stop(self) -> None:
         self._controller.stop()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, N802
+        if address in self.reject:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 (aiosmtpd API)
         if self.refuse:

@@ -147,3 +147,14 @@ async def test_wrong_attempts_are_rate_limited(client, world, settings):
     resp = await step1(client, world)  # even the right answer waits now
     assert resp.status == 429
     assert "尝试次数过多" in form_error(await resp.text())
+
+
+async def test_concurrent_wrong_attempts_get_the_limit_and_no_more(client, world, settings):
+    """The slot is taken before the record is compared: forty at once get ACTIVATION_LIMIT
+    answers that tell a mismatch, the rest wait."""
+    import asyncio
+    await client.get("/")
+    resps = await asyncio.gather(*(step1(client, world, name=f"猜{i}") for i in range(40)))
+    answers = [form_error(await r.text()) for r in resps]
+    assert sum("不一致" in a for a in answers) == settings.activation_limit
+    assert sum("尝试次数过多" in a for a in answers) == 40 - settings.activation_limit

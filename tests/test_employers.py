@@ -137,3 +137,20 @@ async def test_licence_image_loses_its_gps_data(client, world, settings):
     stored = Image.open(io.BytesIO(await resp.read()))
     assert dict(stored.getexif()) == {}
     assert str(settings.data_dir) not in resp.headers.get("Content-Disposition", "")
+
+
+async def test_registration_is_rate_limited_per_address(client, world, settings):
+    before = await count(settings.database_url, employers)
+    for _ in range(settings.register_limit):  # every submission counts, a bad one too
+        resp = await register(client, licence=False, username="")
+        assert resp.status == 400
+    resp = await register(client)  # a good one, but one too many from this address
+    assert resp.status == 429
+    html = await resp.text()
+    assert form_error(html) == "注册提交过于频繁，请一小时后再试"
+    assert 'value="山城软件有限公司"' in html and 'value="shancheng"' in html
+    assert await count(settings.database_url, employers) == before
+    assert await count(settings.database_url, files) == 0
+    from app.state import CLOCK
+    client.app[CLOCK].advance(hours=2)
+    assert (await register(client)).status == 303

@@ -3,7 +3,7 @@ and fills the gaps before students whose slot has not come."""
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PASSWORD_HASH
 from tests.hall_kit import build_hall, connect, cookie_of
 
 
@@ -54,7 +54,7 @@ async def test_walk_in_only_for_applicants(booth, world, settings, clock, make_c
     db = Database(settings.database_url)
     async with db.write() as conn:
         await accounts.activate(conn, record_id=outsider.record_id, email="outsider@test.example.cn",
-                                phone="13900008888", password=PASSWORD, now=clock.now())
+                                phone="13900008888", password_hash=PASSWORD_HASH, now=clock.now())
     await db.dispose()
     c = await make_client()
     await c.login("student", "outsider@test.example.cn", PASSWORD)

@@ -1,13 +1,15 @@
 """The outbox keeps every mail: without SMTP for the admin page, with SMTP down until it is back."""
 
 import dataclasses
+import re
 
 import sqlalchemy as sa
 
 from app.db import Database
 from app.notify import emails
 from app.notify.outbox import OutboxWorker, backoff_seconds
-from app.tables import email_outbox
+from app.tables import audit_log, email_outbox
+from tests.conftest import count
 from tests.factories import PASSWORD
 from tests.mailbox import code_in, free_port
 
@@ -27,7 +29,6 @@ async def test_without_smtp_mail_is_kept_and_readable_by_platform_admin(make_cli
     await admin.login("staff", "platform", PASSWORD)
     html = await (await admin.get("/platform/outbox")).text()
     assert "未配置 SMTP 服务器" in html and "hr@test.example.cn" in html and "待发送" in html
-    import re
     mail_url = re.search(r'href="(/platform/outbox/\d+)"', html).group(1)
     body = await (await admin.get(mail_url)).text()
     assert re.search(r"\b\d{6}\b", body)
@@ -87,4 +88,90 @@ async def test_two_workers_send_a_mail_once(settings, clock, mailbox, world):
     for i in range(6):
         await mailbox.wait_for(f"m{i}@test.example.cn")
     assert len(mailbox.messages) == 6
+    await db.dispose()
+
+
+INVITE = {"name": "张三", "job": "Java 开发", "when": "6月1日 09:00", "minutes": 15, "note": "",
+          "link": "http://127.0.0.1/student"}
+
+
+async def test_a_poisoned_mail_never_holds_back_the_others(make_client, settings, clock, mailbox,
+                                                           world):
+    """A line break in an employer's name reaching a subject once made the message
+    impossible to build: the pass stopped there, the row stayed pending with no error and
+    stalled every batch that claimed it. Now such text is sanitised where it is built, and
+    a mail that can never go (unbuildable, refused with 550) is marked failed with its
+    error, shown in 邮件发件箱, and 【重发】 queues it again."""
+    db = Database(settings.database_url)
+    live = dataclasses.replace(settings, smtp_host=mailbox.host, smtp_port=mailbox.port)
+    mailbox.reject = {"gone@test.example.cn"}
+    async with db.write() as conn:
+        await emails.enqueue(conn, to="crlf@test.example.cn", template="interview_invited",
+                             at=clock.now(), context={**INVITE, "org": "山城软件\r\nBcc: x@evil.cn"})
+        # a row queued before subjects were sanitised
+        await conn.execute(email_outbox.insert().values(
+            to_addr="old@test.example.cn", subject="旧邮件\r\n主题", body_text="正文",
+            template="reset_code", attachments=[], status="pending", attempts=0,
+            next_attempt_at=clock.now(), created_at=clock.now()))
+        # a row that can never become a message
+        await conn.execute(email_outbox.insert().values(
+            to_addr="broken@test.example.cn", subject="附件损坏", body_text="正文",
+            template="interview_invited", status="pending", attempts=0,
+            attachments=[{"filename": "a.ics", "content_type": "text/calendar", "data": "@@@"}],
+            next_attempt_at=clock.now(), created_at=clock.now()))
+        await emails.enqueue(conn, to="gone@test.example.cn", template="reset_code",
+                             context={"code": "111111", "minutes": 10}, at=clock.now())
+        for i in range(20):
+            await emails.enqueue(conn, to=f"n{i}@test.example.cn", template="reset_code",
+                                 context={"code": f"{i:06d}", "minutes": 10}, at=clock.now())
+    worker = OutboxWorker(db, live, clock)
+    assert await worker.send_due() == 22  # one pass: the 20, and the two sanitised ones
+    for i in range(20):
+        [msg] = await mailbox.wait_for(f"n{i}@test.example.cn")
+        assert code_in(msg) == f"{i:06d}"
+    [msg] = await mailbox.wait_for("crlf@test.example.cn")
+    assert msg["Subject"] == "【视频面试邀请】山城软件 Bcc: x@evil.cn · Java 开发 · 6月1日 09:00"
+    assert msg["Bcc"] is None
+    [msg] = await mailbox.wait_for("old@test.example.cn")
+    assert msg["Subject"] == "旧邮件 主题"
+    rows = {r.to_addr: r for r in await outbox_rows(db)}
+    assert (rows["gone@test.example.cn"].status, rows["broken@test.example.cn"].status) == (
+        "failed", "failed")
+    assert "550" in rows["gone@test.example.cn"].last_error
+    assert "无法生成" in rows["broken@test.example.cn"].last_error
+    assert "\n" not in rows["crlf@test.example.cn"].subject
+    # failed is final: no retry in later passes, nothing claims them
+    clock.advance(seconds=settings.outbox_max_backoff_seconds)
+    assert await worker.send_due() == 0
+    assert len(mailbox.messages) == 22
+    # 邮件发件箱 shows them with their error and 【重发】
+    admin = await make_client()
+    await admin.login("staff", "platform", PASSWORD)
+    html = await (await admin.get("/platform/outbox")).text()
+    gone = rows["gone@test.example.cn"].id
+    row_html = re.search(rf'<tr id="mail-{gone}">(.*?)</tr>', html, re.S).group(1)
+    assert "发送失败" in row_html and "550" in row_html and ">重发</button>" in row_html
+    assert html.count(">重发</button>") == 2
+    # the mailbox is fixed; the admin sends the mail again
+    mailbox.reject = set()
+    student = await make_client()
+    await student.login("student", world.active_student().email, PASSWORD)
+    assert (await student.post(f"/platform/outbox/{gone}/resend")).status == 403
+    resp = await admin.post(f"/platform/outbox/{gone}/resend")
+    assert resp.status == 303 and resp.headers["Location"] == "/platform/outbox"
+    assert await worker.send_due() == 1
+    [msg] = await mailbox.wait_for("gone@test.example.cn")
+    assert code_in(msg) == "111111"
+    rows = {r.to_addr: r for r in await outbox_rows(db)}
+    assert rows["gone@test.example.cn"].status == "sent"
+    async with db.read() as conn:
+        trail = list(await conn.execute(sa.select(
+            audit_log.c.action, audit_log.c.entity_id, audit_log.c.from_state,
+            audit_log.c.to_state, audit_log.c.actor_id).where(audit_log.c.entity == "email_outbox")))
+    assert trail == [("outbox.resend", str(gone), "failed", "pending",
+                      world.staff["platform"][1])]
+    # a second press on a mail no longer failed changes nothing
+    assert (await admin.post(f"/platform/outbox/{gone}/resend")).status == 303
+    assert await count(settings.database_url, audit_log,
+                       audit_log.c.entity == "email_outbox") == 1
     await db.dispose()

@@ -1,4 +1,5 @@
-"""Platform admin: 邮件发件箱, where mail kept without SMTP (or not yet sent) can be read."""
+"""Platform admin: 邮件发件箱, where mail kept without SMTP (or not yet sent) can be read,
+and a mail that failed for good can be sent again (【重发】)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
 
+from ..middleware import require_identity
+from ..notify import outbox as outbox_service
 from ..roles import Role, allow
-from ..state import DB, OUTBOX
+from ..state import CLOCK, DB, OUTBOX
 from ..tables import email_outbox
 
 
@@ -34,3 +37,15 @@ async def outbox_mail(request: web.Request) -> dict[str, Any]:
     if row is None:
         raise web.HTTPNotFound()
     return {"mail": row}
+
+
+@allow(Role.PLATFORM_ADMIN)
+async def outbox_resend(request: web.Request) -> web.Response:
+    app = request.app
+    async with app[DB].write() as conn:
+        queued = await outbox_service.resend(conn, int(request.match_info["mail_id"]),
+                                             actor_id=require_identity(request).account_id,
+                                             now=app[CLOCK].now())
+    if queued:
+        app[OUTBOX].wake()
+    raise web.HTTPSeeOther(str(app.router["outbox"].url_for()))

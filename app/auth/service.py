@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import audit
 from ..forms import FormError
+from ..offload import CpuPool
 from ..roles import STAFF_ROLES, Role
 from ..security import hash_password, verify_password
 from ..tables import accounts, schools, student_records
@@ -48,8 +49,12 @@ async def match_record(conn: AsyncConnection, *, school_id: int, student_no: str
 
 
 async def activate(conn: AsyncConnection, *, record_id: int, email: str, phone: str,
-                   password: str, now: dt.datetime) -> int:
-    """Step 2: create the student's account and link it to the record. Returns the account id."""
+                   password_hash: str, now: dt.datetime) -> int:
+    """Step 2: create the student's account and link it to the record. Returns the account id.
+
+    Takes the hash, computed before the transaction (`hash_in_pool`), so that argon2 holds
+    neither the event loop nor SQLite's write lock.
+    """
     record = (await conn.execute(
         sa.select(student_records).where(student_records.c.id == record_id))).first()
     if record is None:
@@ -64,7 +69,7 @@ async def activate(conn: AsyncConnection, *, record_id: int, email: str, phone: 
     if errors:
         raise FormError(errors)
     account_id = (await conn.execute(accounts.insert().values(
-        role=Role.STUDENT, email=email, phone=phone, password_hash=hash_password(password),
+        role=Role.STUDENT, email=email, phone=phone, password_hash=password_hash,
         display_name=record.name, school_id=record.school_id, college_id=record.college_id,
         created_at=now).returning(accounts.c.id))).scalar_one()
     await conn.execute(student_records.update().where(student_records.c.id == record_id)
@@ -120,14 +125,25 @@ async def find_account(conn: AsyncConnection, identifier: str, roles: frozenset[
         a.c.role.in_(list(roles))))).scalar()
 
 
-async def check_password(conn: AsyncConnection, account_id: int | None, password: str) -> bool:
-    """Verify a password; runs a full argon2 check even for a missing account."""
-    row = None
-    if account_id is not None:
-        row = (await conn.execute(sa.select(accounts.c.password_hash, accounts.c.is_active)
-                                  .where(accounts.c.id == account_id))).first()
-    ok = verify_password(row.password_hash if row else None, password)
+async def password_of(conn: AsyncConnection, account_id: int | None) -> sa.Row | None:
+    """The stored hash and the active flag, read before the check so that no connection
+    is held while argon2 runs."""
+    if account_id is None:
+        return None
+    return (await conn.execute(sa.select(accounts.c.password_hash, accounts.c.is_active)
+                               .where(accounts.c.id == account_id))).first()
+
+
+async def check_password(cpu: CpuPool, row: sa.Row | None, password: str) -> bool:
+    """Verify a password in the CPU pool; runs a full argon2 check even for a missing
+    account (against a dummy hash), so the time taken does not reveal which accounts exist."""
+    ok = await cpu.run(verify_password, row.password_hash if row else None, password)
     return ok and row is not None and row.is_active
+
+
+async def hash_in_pool(cpu: CpuPool, password: str) -> str:
+    """argon2 takes tens of milliseconds of CPU: never on the event loop."""
+    return await cpu.run(hash_password, password)
 
 
 EMPLOYER_ROLES = frozenset({Role.EMPLOYER})
@@ -139,7 +155,8 @@ async def create_account(conn: AsyncConnection, *, role: Role, username: str | N
                          email: str | None = None, phone: str | None = None,
                          school_id: int | None = None, college_id: int | None = None,
                          employer_id: int | None = None, password_hash: str | None = None) -> int:
-    """Give either the password or an already computed hash (bulk loads hash once)."""
+    """Give either the password or an already computed hash. Request handlers give the
+    hash (`hash_in_pool`); the password form is for the command line and bulk loads."""
     return (await conn.execute(accounts.insert().values(
         role=role, username=username, email=email, phone=phone,
         password_hash=password_hash or hash_password(password or ""), display_name=display_name,
@@ -148,9 +165,9 @@ async def create_account(conn: AsyncConnection, *, role: Role, username: str | N
         .returning(accounts.c.id))).scalar_one()
 
 
-async def set_password(conn: AsyncConnection, account_id: int, password: str) -> None:
+async def set_password(conn: AsyncConnection, account_id: int, password_hash: str) -> None:
     await conn.execute(accounts.update().where(accounts.c.id == account_id)
-                       .values(password_hash=hash_password(password)))
+                       .values(password_hash=password_hash))
 
 
 async def role_of(conn: AsyncConnection, account_id: int) -> Role:

@@ -13,12 +13,13 @@ from ..pages import centre_url
 from ..ratelimit import Limit, RateLimiter
 from ..roles import Role, public
 from ..security import sign, unsign
-from ..state import CLOCK, DB, OUTBOX, SETTINGS
+from ..state import CLOCK, CPU, DB, OUTBOX, SETTINGS
 from ..validators import check_password, normalize_email, normalize_id_number, normalize_phone
 from . import reset, service, sessions
 
 ACTIVATION_TTL = 1800
 RATE_LIMITED = "尝试次数过多，请稍后再试"
+LOGIN_LIMITED = "登录失败次数过多，请15分钟后再试或使用【忘记密码】"
 
 # The three login pages: title, the roles each admits, the label of its account field.
 LOGIN_KINDS: dict[str, dict[str, Any]] = {
@@ -99,7 +100,8 @@ async def activate_submit(request: web.Request) -> web.Response:
     rule = Limit(request.app[SETTINGS].activation_limit, 900)
     keys = (f"activate:ip:{_ip(request)}", f"activate:no:{school_id}:{student_no}")
     limiter = _limiter(request)
-    if await limiter.blocked(rule, *keys):
+    slot = await limiter.take(rule, *keys)  # before the check: concurrency cannot exceed it
+    if slot is None:
         form.error("_form", RATE_LIMITED)
         return await _activation_page(request, form, 429)
     try:
@@ -108,10 +110,11 @@ async def activate_submit(request: web.Request) -> web.Response:
                                                else 0, student_no=student_no, name=name,
                                                id_number=id_number or "")
     except FormError as exc:
-        if "_already_active" not in exc.errors:
-            await limiter.hit(rule, *keys)
+        if "_already_active" in exc.errors:  # all four fields were right: not a failed try
+            await limiter.give_back(slot)
         form.errors.update(exc.errors)
         return await _activation_page(request, form, 400)
+    await limiter.give_back(slot)
     token = sign(request.app[SETTINGS].secret_key, "activate", {"r": match.record_id},
                  ACTIVATION_TTL)
     raise _redirect(request, "activate_profile", {"t": token})
@@ -143,10 +146,11 @@ async def profile_submit(request: web.Request) -> web.Response:
     if form.ok:
         app = request.app
         now = app[CLOCK].now()
+        password_hash = await service.hash_in_pool(app[CPU], password or "")
         try:
             async with app[DB].write() as conn:
                 account_id = await service.activate(conn, record_id=record_id, email=email or "",
-                                                    phone=phone or "", password=password or "",
+                                                    phone=phone or "", password_hash=password_hash,
                                                     now=now)
                 sid = await open_session(conn, request, account_id)
         except FormError as exc:
@@ -200,8 +204,11 @@ async def login_submit(request: web.Request) -> web.Response:
     rule = Limit(s.login_limit, s.login_window_seconds)
     keys = (f"login:ip:{_ip(request)}", f"login:acct:{kind}:{account.lower()}")
     limiter = _limiter(request)
-    if await limiter.blocked(rule, *keys):
-        form.error("_form", "登录失败次数过多，请15分钟后再试或使用【忘记密码】")
+    # The slot is taken before the password is checked, so forty concurrent wrong
+    # passwords get LOGIN_LIMIT checks, not forty; a right password gives it back.
+    slot = await limiter.take(rule, *keys)
+    if slot is None:
+        form.error("_form", LOGIN_LIMITED)
         return await _login_page(request, form, 429)
     school_id = form.get("school_id")
     try:
@@ -211,14 +218,24 @@ async def login_submit(request: web.Request) -> web.Response:
                     conn, account, int(school_id) if school_id.isdigit() else None)
             else:
                 account_id = await service.find_account(conn, account, spec["roles"])
-            ok = await service.check_password(conn, account_id, password)
+            stored = await service.password_of(conn, account_id)
     except FormError as exc:
         form.errors.update(exc.errors)
         return await _login_page(request, form, 400)
+    slots = [slot]
+    if account_id is not None:
+        # The same account typed as 学号, 邮箱 and 手机号 shares one allowance.
+        by_account = await limiter.take(rule, f"login:id:{account_id}")
+        if by_account is None:
+            form.error("_form", LOGIN_LIMITED)
+            return await _login_page(request, form, 429)
+        slots.append(by_account)
+    ok = await service.check_password(app[CPU], stored, password)
     if not ok or account_id is None:
-        await limiter.hit(rule, *keys)
         form.error("_form", service.BAD_LOGIN)
         return await _login_page(request, form, 400)
+    for taken in slots:
+        await limiter.give_back(taken)
     async with app[DB].write() as conn:
         old = identity(request)
         if old is not None:
@@ -254,15 +271,17 @@ async def forgot_form(request: web.Request) -> web.Response:
 
 @public
 async def forgot_submit(request: web.Request) -> web.Response:
+    """【下一步】 leads to the 邮箱 step for any 账号, known or not: the answer is the same."""
     form = Form(await request.post())
     account = form.required("account", "账号")
     if not form.ok:
         return await _forgot_page(request, form, 400)
     app = request.app
     rule = Limit(app[SETTINGS].login_limit, app[SETTINGS].login_window_seconds)
-    limiter = _limiter(request)
-    key = f"forgot:ip:{_ip(request)}"
-    if await limiter.blocked(rule, key):
+    lookup = reset.lookup_key(app[SETTINGS].secret_key, account)
+    # Every lookup counts, per address and per 账号, taken before the lookup.
+    keys = (f"forgot:ip:{_ip(request)}", f"forgot:who:{lookup}")
+    if await _limiter(request).take(rule, *keys) is None:
         form.error("_form", RATE_LIMITED)
         return await _forgot_page(request, form, 429)
     school_id = form.get("school_id")
@@ -276,12 +295,8 @@ async def forgot_submit(request: web.Request) -> web.Response:
     except FormError as exc:
         form.errors.update(exc.errors)
         return await _forgot_page(request, form, 400)
-    if account_id is None:
-        await limiter.hit(rule, key)
-        form.error("account", "未找到该账号，请核对")
-        return await _forgot_page(request, form, 400)
     async with app[DB].write() as conn:
-        token = await reset.begin(conn, account_id, app[CLOCK].now())
+        token = await reset.begin(conn, account_id, lookup, app[CLOCK].now())
     raise _redirect(request, "forgot_verify", token=token)
 
 
@@ -293,17 +308,18 @@ async def _flow(request: web.Request):  # noqa: ANN202
     return flow
 
 
-def _verify_page(request: web.Request, flow, form: Form, status: int = 200,  # noqa: ANN001
+def _verify_page(request: web.Request, form: Form, status: int = 200,
                  sent: bool = False) -> web.Response:
+    s = request.app[SETTINGS]
     return _render(request, "auth/forgot_verify.html", {
         "form": form, "token": request.match_info["token"], "sent": sent,
-        "email_hint": reset.mask_email(flow.email or ""),
-        "resend_seconds": request.app[SETTINGS].code_resend_seconds}, status)
+        "minutes": s.code_ttl_seconds // 60, "resend_seconds": s.code_resend_seconds}, status)
 
 
 @public
 async def verify_form(request: web.Request) -> web.Response:
-    return _verify_page(request, await _flow(request), Form())
+    await _flow(request)
+    return _verify_page(request, Form())
 
 
 @public
@@ -312,23 +328,25 @@ async def send_code(request: web.Request) -> web.Response:
     form = Form(await request.post())
     email = form.check("email", "邮箱", normalize_email)
     if not form.ok:
-        return _verify_page(request, flow, form, 400)
+        return _verify_page(request, form, 400)
     app = request.app
     rule = Limit(app[SETTINGS].code_send_limit, 3600)
-    keys = (f"code-send:acct:{flow.account_id}", f"code-send:ip:{_ip(request)}")
     limiter = _limiter(request)
-    if await limiter.blocked(rule, *keys):
+    # Counted whether or not the 邮箱 matches: pressing 获取验证码 is how one would guess it.
+    slot = await limiter.take(rule, f"code-send:{reset.owner_key(flow)}",
+                              f"code-send:ip:{_ip(request)}")
+    if slot is None:
         form.error("code", "获取验证码过于频繁，请一小时后再试")
-        return _verify_page(request, flow, form, 429)
+        return _verify_page(request, form, 429)
     try:
         async with app[DB].write() as conn:
             await reset.send_code(conn, flow, email or "", app[CLOCK].now(), app[SETTINGS])
-    except FormError as exc:
+    except FormError as exc:  # the cooldown, which answers the same for every 邮箱
+        await limiter.give_back(slot)
         form.errors.update(exc.errors)
-        return _verify_page(request, flow, form, 400)
-    await limiter.hit(rule, *keys)
+        return _verify_page(request, form, 400)
     app[OUTBOX].wake()
-    return _verify_page(request, flow, form, sent=True)
+    return _verify_page(request, form, sent=True)
 
 
 @public
@@ -338,25 +356,21 @@ async def verify_submit(request: web.Request) -> web.Response:
     email = form.check("email", "邮箱", normalize_email)
     code = form.required("code", "邮箱验证码")
     if not form.ok:
-        return _verify_page(request, flow, form, 400)
+        return _verify_page(request, form, 400)
     app = request.app
     rule = Limit(app[SETTINGS].login_limit * 3, 900)
     limiter = _limiter(request)
-    key = f"code-check:ip:{_ip(request)}"
-    if await limiter.blocked(rule, key):
+    slot = await limiter.take(rule, f"code-check:ip:{_ip(request)}")
+    if slot is None:
         form.error("code", RATE_LIMITED)
-        return _verify_page(request, flow, form, 429)
-    try:
-        async with app[DB].write() as conn:
-            problem = await reset.check_code(conn, flow, email or "", code, app[CLOCK].now(),
-                                             app[SETTINGS])
-    except FormError as exc:
-        form.errors.update(exc.errors)
-        return _verify_page(request, flow, form, 400)
+        return _verify_page(request, form, 429)
+    async with app[DB].write() as conn:
+        problem = await reset.check_code(conn, flow, email or "", code, app[CLOCK].now(),
+                                         app[SETTINGS])
     if problem:
-        await limiter.hit(rule, key)
         form.error("code", problem)
-        return _verify_page(request, flow, form, 400)
+        return _verify_page(request, form, 400)
+    await limiter.give_back(slot)
     raise _redirect(request, "forgot_new", token=request.match_info["token"])
 
 
@@ -381,10 +395,14 @@ async def new_password_submit(request: web.Request) -> web.Response:
     form.confirm_password(password)
     if not form.ok:
         return _new_password_page(request, form, 400)
+    if flow.verified_at is None:  # before hashing: an unverified attempt costs no argon2
+        form.error("_form", reset.NOT_VERIFIED)
+        return _new_password_page(request, form, 400)
     app = request.app
+    password_hash = await service.hash_in_pool(app[CPU], password or "")
     try:
         async with app[DB].write() as conn:
-            await reset.finish(conn, flow, password or "", app[CLOCK].now())
+            await reset.finish(conn, flow, password_hash, app[CLOCK].now())
             role = await service.role_of(conn, flow.account_id)
     except FormError as exc:
         form.errors.update(exc.errors)

@@ -52,8 +52,10 @@ class Profile:
 
 
 async def register(conn: AsyncConnection, store: FileStore, *, profile: Profile, username: str,
-                   password: str, licence: bytes, licence_type: str, now: dt.datetime) -> int:
-    """Create the employer (待审核) and its first account. Returns the account id."""
+                   password_hash: str, licence: bytes, licence_type: str, now: dt.datetime) -> int:
+    """Create the employer (待审核) and its first account. Returns the account id.
+
+    Takes the password's hash, computed in the CPU pool before the transaction."""
     errors = {}
     if (await conn.execute(sa.select(employers.c.id).where(
             employers.c.credit_code == profile.credit_code))).first():
@@ -69,7 +71,7 @@ async def register(conn: AsyncConnection, store: FileStore, *, profile: Profile,
         **profile.__dict__, status=EmployerState.PENDING, created_at=now, updated_at=now)
         .returning(employers.c.id))).scalar_one()
     account_id = await accounts_service.create_account(
-        conn, role=Role.EMPLOYER, username=username, password=password,
+        conn, role=Role.EMPLOYER, username=username, password=None, password_hash=password_hash,
         display_name=profile.name, now=now, email=profile.contact_email,
         phone=profile.contact_phone, employer_id=employer_id)
     file_id = await files.save(conn, store, owner_id=account_id, kind=files.FileKind.LICENCE,

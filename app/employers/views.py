@@ -8,13 +8,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from .. import workflow
+from ..auth import service as accounts_service
 from ..auth.views import open_session, start_session_response
 from ..workflow import TransitionError
 from ..forms import Form, FormError
 from ..middleware import require_identity
+from ..ratelimit import Limit, RateLimiter
 from ..reviewing import submit_review
 from ..roles import Role, allow, public
-from ..state import CLOCK, DB, FILES, SETTINGS
+from ..state import CLOCK, CPU, DB, FILES, SETTINGS
 from ..uploads import clean_image
 from ..validators import (Invalid, check_password, normalize_contact_phone,
                           normalize_credit_code, normalize_email)
@@ -71,23 +73,36 @@ async def register_form(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("employers/register.html", request, _context(Form()))
 
 
+REGISTER_LIMITED = "注册提交过于频繁，请一小时后再试"
+
+
 @public
 async def register_submit(request: web.Request) -> web.Response:
     post = await request.post()
     form = Form({k: v for k, v in post.items() if isinstance(v, str)})
+    app = request.app
+    # Every submission counts, taken before any work: each one decodes an image, hashes a
+    # password and tells whether a 用户名, 邮箱 or 信用代码 is already registered.
+    rule = Limit(app[SETTINGS].register_limit, 3600)
+    key = f"register:ip:{request.remote or 'unknown'}"
+    if await RateLimiter(app[DB], app[CLOCK]).take(rule, key) is None:
+        form.error("_form", REGISTER_LIMITED)
+        return aiohttp_jinja2.render_template("employers/register.html", request, _context(form),
+                                              status=429)
     profile = parse_profile(form)
     username = form.required("username", "用户名")
     password = form.check("password", "密码", check_password)
     form.confirm_password(password)
     licence = await read_licence(post, form, request.app[SETTINGS].upload_max_bytes, True)
     if form.ok and profile and licence:
-        app = request.app
         now = app[CLOCK].now()
+        password_hash = await accounts_service.hash_in_pool(app[CPU], password or "")
         try:
             async with app[DB].write() as conn:
                 account_id = await service.register(
-                    conn, app[FILES], profile=profile, username=username, password=password or "",
-                    licence=licence[0], licence_type=licence[1], now=now)
+                    conn, app[FILES], profile=profile, username=username,
+                    password_hash=password_hash, licence=licence[0], licence_type=licence[1],
+                    now=now)
                 sid = await open_session(conn, request, account_id)
         except FormError as exc:
             form.errors.update(exc.errors)

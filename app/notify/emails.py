@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..tables import email_outbox
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+SUBJECT_MAX = 200  # email_outbox.subject
+# CR and LF end a header line (a name with a line break would inject headers or, in the
+# email package, refuse to build at all); the other control characters have no place in
+# a header either.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def header_text(value: str, limit: int = SUBJECT_MAX) -> str:
+    """The one helper for text that goes into a mail header (subjects, names): one line,
+    no control characters, runs of white space as one space, at most `limit` characters."""
+    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
 
 
 @functools.cache
@@ -38,7 +50,8 @@ class Attachment:
 
 def render(name: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
     env = _env()
-    subject = env.get_template(f"{name}/subject.txt").render(context).strip()
+    # Subjects carry user-typed names (an employer's 单位名称): sanitised where built.
+    subject = header_text(env.get_template(f"{name}/subject.txt").render(context))
     text = env.get_template(f"{name}/body.txt").render(context)
     try:
         html = env.get_template(f"{name}/body.html").render(context)

@@ -3,6 +3,12 @@
 Rows are claimed with a conditional UPDATE (claimed_until in the past), so several
 processes can run workers against one database without sending a mail twice. Without
 SMTP settings nothing is sent and the mail stays in the outbox for 邮件发件箱.
+
+A mail that can never go out as it is (it cannot be built, or the server refuses it or
+its recipient with a 5xx answer) is marked failed with its error instead of being retried
+forever; a platform admin sees it in 邮件发件箱 and can queue it again (【重发】). Temporary
+failures (connection refused, 4xx) are retried with backoff. The rows of a batch are sent
+side by side, each on its own, so one slow or failing mail never holds back the others.
 """
 
 from __future__ import annotations
@@ -16,16 +22,23 @@ from email.utils import make_msgid
 
 import aiosmtplib
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import audit
 from ..clock import Clock
 from ..config import Settings
 from ..db import Database
 from ..tables import email_outbox
+from .emails import header_text
 
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
 BATCH = 20
+# SMTP connections open at once per worker: enough that a slow mail does not hold up a
+# batch, few enough that a server's per-client connection limit is not reached.
+SENDERS = 4
+PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 def backoff_seconds(attempts: int, ceiling: float) -> float:
@@ -35,18 +48,48 @@ def backoff_seconds(attempts: int, ceiling: float) -> float:
 
 def build_message(row: sa.Row, mail_from: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = mail_from
-    msg["To"] = row.to_addr
-    msg["Subject"] = row.subject
+    # Rows queued before subjects were sanitised, or a MAIL_FROM typed with a line break,
+    # must not make the message impossible to build.
+    msg["From"] = header_text(mail_from, 998)
+    msg["To"] = header_text(row.to_addr, 998)
+    msg["Subject"] = header_text(row.subject, 998)
     msg["Message-ID"] = make_msgid(idstring=f"outbox{row.id}")
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
     for att in row.attachments or ():
         maintype, _, subtype = att["content_type"].partition("/")
-        msg.add_attachment(base64.b64decode(att["data"]), maintype=maintype,
+        msg.add_attachment(base64.b64decode(att["data"], validate=True), maintype=maintype,
                            subtype=subtype.split(";")[0], filename=att["filename"])
     return msg
+
+
+def is_permanent(exc: Exception) -> bool:
+    """The server refused this mail or its recipient for good (5xx): trying again will not help.
+
+    A refused sender or login is not the mail's fault but the settings': every mail would
+    fail the same way, so those stay temporary and are retried once the settings are fixed.
+    """
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return all(500 <= r.code < 600 for r in exc.recipients)
+    if isinstance(exc, (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError)):
+        return 500 <= exc.code < 600
+    return False
+
+
+async def resend(conn: AsyncConnection, mail_id: int, *, actor_id: int, now: dt.datetime) -> bool:
+    """【重发】: queue a failed mail again, now. False when it was not (or no longer) failed."""
+    t = email_outbox
+    requeued = (await conn.execute(
+        t.update().where(t.c.id == mail_id, t.c.status == FAILED)
+        .values(status=PENDING, next_attempt_at=now, claimed_until=None)
+        .returning(t.c.last_error))).first()
+    if requeued is None:
+        return False
+    await audit.record(conn, at=now, actor_id=actor_id, action="outbox.resend",
+                       entity="email_outbox", entity_id=mail_id, from_state=FAILED,
+                       to_state=PENDING, detail={"last_error": requeued.last_error})
+    return True
 
 
 class OutboxWorker:
@@ -68,7 +111,7 @@ class OutboxWorker:
         while True:
             try:
                 await self.send_due()
-            except Exception:  # the worker must outlive a bad row or a database hiccup
+            except Exception:  # the worker must outlive a database hiccup
                 log.exception("outbox pass failed")
             try:
                 await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
@@ -81,12 +124,12 @@ class OutboxWorker:
         if not self.can_send:
             return 0
         sent = 0
+        senders = asyncio.Semaphore(SENDERS)
         while True:
             rows = await self._claim()
             if not rows:
                 return sent
-            for row in rows:
-                sent += await self._send_one(row)
+            sent += sum(await asyncio.gather(*(self._send_one(row, senders) for row in rows)))
 
     async def _claim(self) -> list[sa.Row]:
         now = self.clock.now()
@@ -94,7 +137,7 @@ class OutboxWorker:
         async with self.db.write() as conn:
             due = (await conn.execute(
                 sa.select(t.c.id).where(
-                    t.c.status == "pending", t.c.next_attempt_at <= now,
+                    t.c.status == PENDING, t.c.next_attempt_at <= now,
                     sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
                 .order_by(t.c.next_attempt_at, t.c.id).limit(BATCH))).scalars().all()
             if not due:
@@ -108,26 +151,46 @@ class OutboxWorker:
                 .returning(*t.c))
             return sorted(claimed, key=lambda r: r.id)
 
-    async def _send_one(self, row: sa.Row) -> int:
+    async def _send_one(self, row: sa.Row, senders: asyncio.Semaphore) -> int:
         s = self.settings
         try:
-            await aiosmtplib.send(
-                build_message(row, s.mail_from), hostname=s.smtp_host, port=s.smtp_port,
-                username=s.smtp_username or None, password=s.smtp_password or None,
-                start_tls=s.smtp_starttls, timeout=30)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            attempts = row.attempts + 1
-            retry_at = self.clock.now() + dt.timedelta(
-                seconds=backoff_seconds(attempts, s.outbox_max_backoff_seconds))
-            log.warning("mail %s to %s failed (try %d), retry at %s: %s",
-                        row.id, row.to_addr, attempts, retry_at, exc)
-            async with self.db.write() as conn:
-                await conn.execute(email_outbox.update().where(email_outbox.c.id == row.id).values(
-                    attempts=attempts, next_attempt_at=retry_at, claimed_until=None,
-                    last_error=str(exc)[:1000]))
+            message = build_message(row, s.mail_from)
+        except Exception as exc:  # noqa: BLE001 — whatever it is, this row can never be sent
+            await self._fail(row, f"邮件无法生成：{type(exc).__name__}: {exc}")
             return 0
-        async with self.db.write() as conn:
-            await conn.execute(email_outbox.update().where(email_outbox.c.id == row.id).values(
-                status="sent", attempts=row.attempts + 1, sent_at=self.clock.now(),
-                claimed_until=None, last_error=None))
+        try:
+            async with senders:
+                await aiosmtplib.send(
+                    message, hostname=s.smtp_host, port=s.smtp_port,
+                    username=s.smtp_username or None, password=s.smtp_password or None,
+                    start_tls=s.smtp_starttls, timeout=30)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            if is_permanent(exc):
+                await self._fail(row, f"服务器拒收：{exc}")
+            else:
+                await self._retry_later(row, exc)
+            return 0
+        except Exception as exc:  # noqa: BLE001 — something about this mail; it must not loop
+            await self._fail(row, f"发送出错：{type(exc).__name__}: {exc}")
+            return 0
+        await self._finish(row, status=SENT, attempts=row.attempts + 1,
+                           sent_at=self.clock.now(), last_error=None)
         return 1
+
+    async def _retry_later(self, row: sa.Row, exc: Exception) -> None:
+        attempts = row.attempts + 1
+        retry_at = self.clock.now() + dt.timedelta(
+            seconds=backoff_seconds(attempts, self.settings.outbox_max_backoff_seconds))
+        log.warning("mail %s to %s failed (try %d), retry at %s: %s",
+                    row.id, row.to_addr, attempts, retry_at, exc)
+        await self._finish(row, attempts=attempts, next_attempt_at=retry_at,
+                           last_error=str(exc)[:1000])
+
+    async def _fail(self, row: sa.Row, error: str) -> None:
+        log.error("mail %s to %s failed for good: %s", row.id, row.to_addr, error)
+        await self._finish(row, status=FAILED, attempts=row.attempts + 1, last_error=error[:1000])
+
+    async def _finish(self, row: sa.Row, **values: object) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(email_outbox.update().where(email_outbox.c.id == row.id)
+                               .values(claimed_until=None, **values))

@@ -60,7 +60,7 @@ async def test_import_activate_recover_and_login(page, world, mailbox, tmp_path)
     await page.get_by_role("button", name="下一步").click()
     await page.get_by_label("邮箱", exact=True).fill("zhou@e2e.example.cn")
     await page.get_by_role("button", name="获取验证码").click()
-    await expect(page.get_by_text("验证码已发送到邮箱")).to_be_visible()
+    await expect(page.get_by_text("验证码已发送到该邮箱")).to_be_visible()
     await expect(page.locator("#send-code")).to_be_disabled()  # resend cooldown shown
     [mail] = await mailbox.wait_for("zhou@e2e.example.cn")
     await page.get_by_label("邮箱验证码", exact=True).fill(code_in(mail))
