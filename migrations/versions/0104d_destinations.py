@@ -1,13 +1,13 @@
 """graduate destinations (one effective per graduate), per-school settings, phone verifications
 
 Revision ID: 0104d
-Revises: 0103
+Revises: 0104c
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0104d'
-down_revision = '0103'
+down_revision = '0104c'
 branch_labels = None
 depends_on = None
 
