@@ -129,6 +129,7 @@ async def _create_admin(db: Database, args: argparse.Namespace) -> int:
 
 
 async def _import(db: Database, settings: Settings, args: argparse.Namespace) -> int:
+    from .offload import CpuPool
     from .students import imports, service
 
     async with db.read() as conn:
@@ -136,10 +137,14 @@ async def _import(db: Database, settings: Settings, args: argparse.Namespace) ->
     if school is None:
         print(f"没有代码为 {args.school} 的学校", file=sys.stderr)
         return 1
-    runner = imports.ImportRunner(db, settings, Clock())
-    job_id = await runner.create(school_id=school.id, account_id=None, filename=args.file.name,
-                                 data=args.file.read_bytes())
-    await runner.run(job_id)
+    cpu = CpuPool(settings.cpu_workers)
+    try:
+        runner = imports.ImportRunner(db, settings, Clock(), cpu)
+        job_id = await runner.create(school_id=school.id, account_id=None,
+                                     filename=args.file.name, data=args.file.read_bytes())
+        await runner.run(job_id)
+    finally:
+        cpu.close()
     job = await imports.job(db, job_id, school.id)
     if job.status == "failed":
         print(f"导入失败：{job.message}", file=sys.stderr)

@@ -223,11 +223,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:
     outbox = OutboxWorker(app[DB], app[SETTINGS], app[CLOCK])
-    imports = ImportRunner(app[DB], app[SETTINGS], app[CLOCK])
+    imports = ImportRunner(app[DB], app[SETTINGS], app[CLOCK], app[CPU])
     app[OUTBOX] = outbox
     app[IMPORTS] = imports
     tasks = [asyncio.create_task(outbox.run(), name="outbox")]
-    await imports.resume_unfinished()
+    await imports.open()
     yield
     await imports.close()
     for task in tasks:

@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from ..state import CLOCK, DB, SETTINGS
+from ..state import CLOCK, CPU, DB, SETTINGS
 from . import origin_import_views as imports
 from . import origin_views as origin
 from . import recommendation_views as rec
@@ -62,8 +62,8 @@ def setup_review_routes(app: web.Application) -> None:
 
 
 async def _origin_imports(app: web.Application) -> AsyncIterator[None]:
-    runner = OriginImportRunner(app[DB], app[SETTINGS], app[CLOCK])
+    runner = OriginImportRunner(app[DB], app[SETTINGS], app[CLOCK], app[CPU])
     app[imports.ORIGIN_IMPORTS] = runner
-    await runner.resume_unfinished()
+    await runner.open()
     yield
     await runner.close()
