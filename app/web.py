@@ -85,6 +85,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/school/imports/{job_id:\\d+}", student_views.import_job, name="student_import_job")
     r.add_get("/school/imports/{job_id:\\d+}/status", student_views.import_status,
               name="student_import_status")
+    r.add_post("/school/imports/{job_id:\\d+}/cancel", student_views.import_cancel,
+               name="student_import_cancel")
     # 单位注册 and review
     r.add_get("/employer/register", employer_views.register_form, name="employer_register")
     r.add_post("/employer/register", employer_views.register_submit)

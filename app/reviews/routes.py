@@ -36,6 +36,8 @@ def setup_review_routes(app: web.Application) -> None:
     r.add_get("/school/origins/import/{job_id:\\d+}", imports.import_job, name="origin_import_job")
     r.add_get("/school/origins/import/{job_id:\\d+}/status", imports.import_status,
               name="origin_import_status")
+    r.add_post("/school/origins/import/{job_id:\\d+}/cancel", imports.import_cancel,
+               name="origin_import_cancel")
     # 推荐表 — student
     r.add_get("/student/recommendation", rec.student_page, name="recommendation_student")
     r.add_get("/student/recommendation/edit", rec.student_edit, name="recommendation_edit")
