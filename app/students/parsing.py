@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping
 
 from ..validators import Invalid, gender_from_id, normalize_id_number
-from .sheets import FileProblem, ReadLimits, explain_no_rows, table_rows
+from .sheets import NO_DATA_ROWS, FileProblem, ReadLimits, formulas_problem, table_rows
 
 # Column header → field. The first name is the one the template file uses.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -31,6 +31,9 @@ EDUCATION = ("博士生", "硕士生", "本科生", "专科生", "二学位")
 EDUCATION_ALIASES = {"博士": "博士生", "硕士": "硕士生", "本科": "本科生", "专科": "专科生",
                      "第二学士学位": "二学位"}
 GENDERS = {"男": "1", "1": "1", "女": "2", "2": "2"}
+EMPTY_FILE = "文件是空的"
+MISSING_HEADER = "表头缺少列"
+HEADER_PROBLEMS = (EMPTY_FILE, MISSING_HEADER)  # a header of formulas reads as empty too
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,14 @@ def read_rows(filename: str, data: bytes, columns: Mapping[str, tuple[str, ...]]
     `columns`/`required` describe the file's header; other imports (生源) pass their own.
     """
     limits = limits or ReadLimits()
-    rows = list(_map_header(table_rows(filename, data, limits), columns, required))
+    try:
+        rows = list(_map_header(table_rows(filename, data, limits), columns, required))
+    except FileProblem as problem:
+        if str(problem).startswith(HEADER_PROBLEMS):
+            raise formulas_problem(filename, data, limits) or problem from None
+        raise
     if not rows:
-        raise explain_no_rows(filename, data, limits)
+        raise formulas_problem(filename, data, limits) or FileProblem(NO_DATA_ROWS)
     return rows
 
 
@@ -85,7 +93,7 @@ def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...
     rows = iter(table)
     header = next(rows, None)
     if header is None:
-        raise FileProblem("文件是空的")
+        raise FileProblem(EMPTY_FILE)
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         title = (title or "").strip()
@@ -94,7 +102,7 @@ def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...
                 positions[field] = index
     missing = [columns[f][0] for f in required if f not in positions]
     if missing:
-        raise FileProblem(f"表头缺少列：{'、'.join(missing)}（第一行应为列名）")
+        raise FileProblem(f"{MISSING_HEADER}：{'、'.join(missing)}（第一行应为列名）")
     for number, values in enumerate(rows, start=2):
         if not any((v or "").strip() for v in values):
             continue
