@@ -57,8 +57,12 @@ class ReadLimits:
         return FileProblem(f"文件超过 {self.max_rows} 行数据（不含表头），请拆分成几个文件分别导入；"
                            f"{NOTHING_IMPORTED}")
 
-    def too_many_columns(self) -> FileProblem:
-        return FileProblem(f"文件超过 {self.max_columns} 列，请删除多余的列后再导入；"
+    def too_many_columns(self, row: int, width: int, *, empty: bool = False) -> FileProblem:
+        from openpyxl.utils import get_column_letter
+        where = f"第 {row} 行用到了第 {get_column_letter(width)} 列"
+        if empty:
+            where += "（带格式的空单元格也算）"
+        return FileProblem(f"文件超过 {self.max_columns} 列（{where}），请删除多余的列后再导入；"
                            f"{NOTHING_IMPORTED}")
 
 
@@ -93,14 +97,15 @@ def _capped(rows: Iterable[list[str]], limits: ReadLimits) -> Iterator[list[str]
     last allowed column. Empty rows pass as [] (they keep the row numbers right) without
     counting: Excel keeps formatted but empty rows, and one costs next to nothing."""
     seen = 0
-    for values in rows:
+    for number, values in enumerate(rows, start=1):
         limits.check()
         if not any(values):
             yield []
             continue
         if len(values) > limits.max_columns:
             if any(values[limits.max_columns:]):
-                raise limits.too_many_columns()
+                last = max(i for i, v in enumerate(values) if v) + 1
+                raise limits.too_many_columns(number, last)
             values = values[:limits.max_columns]
         seen += 1
         if seen > limits.max_rows + 1:  # + the header row
@@ -149,11 +154,11 @@ def _xlsx_rows(data: bytes, limits: ReadLimits, *, data_only: bool) -> Iterator[
         if not book.worksheets:
             raise FileProblem("xlsx 文件中没有工作表")
         sheet = book.worksheets[0]
-        # The declared dimension is the bomb's fuse: without it openpyxl pads nothing
-        # beyond the cells really present. max_col bounds each row's width; one column
-        # more than allowed is read, to notice text past the cap.
+        # The declared dimension is the bomb's fuse: without it openpyxl pads no row beyond
+        # its last cell and adds no rows after the last one present.
         sheet.reset_dimensions()
-        rows = sheet.iter_rows(max_col=limits.max_columns + 1, values_only=True)
+        rows = sheet.iter_rows(values_only=True)
+        number = 0
         while True:
             try:
                 values = next(rows, None)
@@ -161,6 +166,12 @@ def _xlsx_rows(data: bytes, limits: ReadLimits, *, data_only: bool) -> Iterator[
                 raise FileProblem("无法读取 xlsx 文件，请确认文件未损坏") from exc
             if values is None:
                 return
+            number += 1
+            if len(values) > limits.max_columns:
+                # Refused even when the far cells are empty (formatted only): each such
+                # row costs its whole width, up to 16384 cells, and a bomb repeats it.
+                empty = values[limits.max_columns:].count(None) == len(values) - limits.max_columns
+                raise limits.too_many_columns(number, len(values), empty=empty)
             # count(): gap rows come by the million in a bomb; keep each one cheap
             yield [] if values.count(None) == len(values) else [_cell_text(v) for v in values]
     finally:
