@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from app.state import IMPORTS, LOOP_LAG
+from app.state import CPU, IMPORTS, LOOP_LAG
 from app.tables import student_records
 from tests.conftest import count
-from tests.sheet_bombs import declared_size_bomb, dimension_bomb, formulas_only, workbook
+from tests.sheet_bombs import (declared_size_bomb, dimension_bomb, formulas_only,
+                                shared_strings_bomb, workbook)
 from tests.test_imports import HEADER, admin, good_row, rows_csv, upload  # noqa: F401 (fixture)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,6 +28,16 @@ async def status_and_page(client, location):
     page = await (await client.get(location)).text()
     text = re.search(r'id="import-text">\s*(.*?)\s*</p>', page, re.S).group(1)
     return status, text
+
+
+async def until_status(client, location, wanted):
+    """The job's status once it is `wanted` (it changes in a task of the app under test)."""
+    for _ in range(200):
+        status = await (await client.get(location + "/status")).json()
+        if status["status"] == wanted:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"job never became {wanted}: {status}")
 
 
 async def test_bombs_are_refused_promptly_and_a_small_import_beside_them_completes(
@@ -81,3 +92,25 @@ async def test_a_header_only_sheet_says_it_has_no_data_rows(admin, world):
     await admin.app[IMPORTS].drain()
     status, text = await status_and_page(admin, resp.headers["Location"])
     assert status["status"] == "failed" and text == "导入失败：表格中除表头外没有数据行"
+
+
+async def test_imports_leave_a_cpu_thread_for_other_work(admin, world, settings):
+    """Two slow files at once take one of the two CPU threads between them: the other is
+    free for a PDF or a login (six bombs once filled the pool and printing hung)."""
+    assert admin.app[CPU].workers == 2
+    bomb = shared_strings_bomb(HEADER.split(","), 500_000)  # seconds of loading each
+    locations = []
+    for name in ("甲.xlsx", "乙.xlsx"):
+        resp = await upload(admin, name, bomb, "application/octet-stream")
+        locations.append(resp.headers["Location"])
+    for location in locations:
+        await until_status(admin, location, "running")
+    await asyncio.sleep(0.2)  # both have asked the pool for a thread by now
+    assert await admin.app[CPU].run(sum, [1, 2]) == 3  # a thread was free at once
+    statuses = [(await (await admin.get(loc + "/status")).json())["status"] for loc in locations]
+    assert statuses == ["running", "running"]
+    for location in locations:
+        assert (await admin.post(location + "/cancel")).status == 303
+    await admin.app[IMPORTS].drain()
+    statuses = [(await (await admin.get(loc + "/status")).json())["status"] for loc in locations]
+    assert statuses == ["cancelled", "cancelled"]

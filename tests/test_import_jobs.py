@@ -24,6 +24,7 @@ from tests.conftest import FormClient, count
 from tests.factories import PASSWORD
 from tests.mailbox import free_port
 from tests.sheet_bombs import shared_strings_bomb
+from tests.test_import_bombs import until_status
 from tests.test_cli import cli_env
 from tests.test_imports import HEADER, admin, good_row, rows_csv, upload  # noqa: F401 (fixture)
 
@@ -49,16 +50,6 @@ async def set_job(database_url, job_id, **values):
             await conn.execute(import_jobs.update().where(import_jobs.c.id == job_id).values(**values))
     finally:
         await db.dispose()
-
-
-async def until_status(client, location, wanted):
-    """The job's status once it is `wanted` (it changes in a task of the app under test)."""
-    for _ in range(200):
-        status = await (await client.get(location + "/status")).json()
-        if status["status"] == wanted:
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"job never became {wanted}: {status}")
 
 
 async def test_cancel_from_the_import_page_stops_a_running_job(admin, world, settings, aiohttp_client):
@@ -186,3 +177,4 @@ async def test_sigterm_stops_the_server_promptly_while_a_bomb_is_being_read(
     job = await job_row(settings.database_url, job_id)
     # Handed back for the next start, which may run it once more (its caps still apply).
     assert (job.status, job.runs, job.claimed_by) == ("queued", 1, None), took
+

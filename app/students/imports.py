@@ -178,14 +178,20 @@ class ImportRunner:
         (perhaps from another process) or taken over: stop reading."""
         while not stop.is_set():
             await asyncio.sleep(max(self.lease.total_seconds() / 3, 0.1))
-            if not await job_lease.renew(self.db, self.jobs, job_id, self.owner,
-                                         self.clock.now() + self.lease):
+            try:
+                held = await job_lease.renew(self.db, self.jobs, job_id, self.owner,
+                                             self.clock.now() + self.lease)
+            except Exception:  # the database is away for a moment: the next try may do
+                log.exception("renewing the lease of import job %s failed", job_id)
+                continue
+            if not held:
                 stop.set()
 
     def _read_and_check(self, path: str, filename: str, catalogue, limits: ReadLimits,  # noqa: ANN001
                         ) -> tuple[int, list, list]:
         """In a pool thread: the whole CPU part of a job, within the limits."""
         limits.started = time.monotonic()  # time waiting for a free thread does not count
+        limits.check()  # cancelled while it waited
         rows = self.read(filename, Path(path).read_bytes(), limits)
         limits.check()
         good, problems = self.check(rows, catalogue)
@@ -195,8 +201,10 @@ class ImportRunner:
         async with self.db.read() as conn:
             catalogue = await self.catalogue(conn, job.school_id)
         try:
-            total, good, problems = await self.cpu.run(
-                self._read_and_check, job.stored_path, job.filename, catalogue, self.limits(stop))
+            async with self.cpu.share("imports"):  # one kind for both runners (学生, 生源)
+                total, good, problems = await self.cpu.run(
+                    self._read_and_check, job.stored_path, job.filename, catalogue,
+                    self.limits(stop))
         except FileProblem as exc:
             await self._end(job.id, status="failed", message=str(exc))
             return
