@@ -45,14 +45,16 @@ def inline(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
-def dimension_bomb(header: list[str], far_text: str | None = "x") -> bytes:
-    """1–2 KB declaring A1:XFD1048576 (16384 columns × 1048576 rows): what kept a core busy
-    for 46 minutes. With `far_text`, row 2 has that text in the last column, XFD."""
-    cells = "".join(inline(f"{chr(65 + i)}1", h) for i, h in enumerate(header))
-    rows = f'<row r="1">{cells}</row>'
-    if far_text is not None:
-        rows += f'<row r="2">{inline("A2", "B001")}{inline("XFD2", far_text)}</row>'
-    return rewrite(workbook([["x"]]), {SHEET: sheet_xml(rows, "A1:XFD1048576")})
+def dimension_bomb(header: list[str], *rows: dict[str, str]) -> bytes:
+    """About 2 KB declaring A1:XFD1048576 (16384 columns × 1048576 rows), the header in row 1
+    and then `rows`, each {cell reference: text}, e.g. {"A1048576": "x"}. A cell in the last
+    row made the old reader pad a million rows to 16384 cells: 46 minutes of a core."""
+    def row(cells: dict[str, str]) -> str:
+        number = "".join(ch for ch in next(iter(cells)) if ch.isdigit())
+        return f'<row r="{number}">{"".join(inline(ref, t) for ref, t in cells.items())}</row>'
+    head = {f"{chr(65 + i)}1": h for i, h in enumerate(header)}
+    xml = "".join(row(cells) for cells in (head, *rows))
+    return rewrite(workbook([["x"]]), {SHEET: sheet_xml(xml, "A1:XFD1048576")})
 
 
 def declared_size_bomb(data: bytes, part: str = SHEET, size: int = 0xFFFF0000) -> bytes:
