@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 
@@ -178,3 +179,30 @@ async def test_sigterm_stops_the_server_promptly_while_a_bomb_is_being_read(
     # Handed back for the next start, which may run it once more (its caps still apply).
     assert (job.status, job.runs, job.claimed_by) == ("queued", 1, None), took
 
+
+
+async def test_cancel_a_origin_import_from_its_page(admin, world, settings):
+    """The 生源 import runs on the same runner and page: 【取消导入】 works there too."""
+    from app.reviews.origin_import_views import ORIGIN_IMPORTS
+    from app.reviews.tables import origin_records
+    from tests.test_origin_review import origin_csv
+    s0 = world.students[0]
+    gate = threading.Event()
+    busy = asyncio.ensure_future(admin.app[CPU].run(gate.wait, 30))
+    try:
+        form = aiohttp.FormData()
+        form.add_field("_csrf", admin.csrf())
+        form.add_field("file", origin_csv(f"{s0.student_no},{s0.name},,01,03,500103,1,0,2,"
+                                          "13800001111,a@b.cn,x,0,1"),
+                       filename="生源.csv", content_type="text/csv")
+        resp = await admin.client.post("/school/origins/import", data=form, allow_redirects=False)
+        location = resp.headers["Location"]
+        await until_status(admin, location, "running")
+        assert (await admin.post(location + "/cancel")).status == 303
+    finally:
+        gate.set()
+        await busy
+    await admin.app[ORIGIN_IMPORTS].drain()
+    assert (await (await admin.get(location + "/status")).json())["status"] == "cancelled"
+    assert "导入已取消：未导入任何数据。" in await (await admin.get(location)).text()
+    assert await count(settings.database_url, origin_records) == 0

@@ -138,8 +138,12 @@ def check_zip(data: bytes, limits: ReadLimits) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise FileProblem("无法读取 xlsx 文件，请确认文件未损坏") from exc
     if len(parts) > 10_000 or sum(p.file_size for p in parts) > limits.max_unzipped_bytes:
-        raise FileProblem(f"xlsx 文件解压后超过 {limits.max_unzipped_bytes // (1024 * 1024)} MB，"
+        raise FileProblem(f"xlsx 文件解压后超过 {_size(limits.max_unzipped_bytes)}，"
                           f"请删除多余的工作表、图片或格式，或另存为 csv 后再导入；{NOTHING_IMPORTED}")
+
+
+def _size(n: int) -> str:
+    return f"{n // 2**20} MB" if n >= 2**20 else f"{max(1, n // 1024)} KB"
 
 
 def _xlsx_rows(data: bytes, limits: ReadLimits, *, data_only: bool) -> Iterator[list[str]]:
