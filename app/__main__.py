@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         app.on_startup.append(_tune_gc)
         web.run_app(app, host=args.host, port=args.port,
                     print=lambda _: print(f"服务已启动：http://{args.host}:{args.port}/", flush=True))
+        _exit_past_busy_threads()
         return 0
     if args.command == "migrate":
         from .migrate import upgrade
@@ -51,6 +52,28 @@ def main(argv: list[str] | None = None) -> int:
         print("数据库已迁移到最新版本")
         return 0
     return asyncio.run(_run_async(args, settings))
+
+
+def _exit_past_busy_threads(grace: float = 3.0) -> None:
+    """run_app has run every cleanup: import jobs handed back, the database closed. A CPU
+    pool thread can still be inside one library call that cannot be interrupted (openpyxl
+    loading a workbook, between the import's cancel checks), and the interpreter would wait
+    for it at exit, however long it takes. Nothing it produces is wanted any more: after a
+    short grace the process ends without waiting."""
+    import logging
+    import threading
+    import time
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() and not t.daemon and t is not threading.main_thread()
+           for t in threading.enumerate()):
+        logging.getLogger(__name__).warning("stopping without waiting for busy worker threads")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 async def _tune_gc(_app) -> None:  # noqa: ANN001
@@ -129,6 +152,7 @@ async def _create_admin(db: Database, args: argparse.Namespace) -> int:
 
 
 async def _import(db: Database, settings: Settings, args: argparse.Namespace) -> int:
+    from .offload import CpuPool
     from .students import imports, service
 
     async with db.read() as conn:
@@ -136,10 +160,14 @@ async def _import(db: Database, settings: Settings, args: argparse.Namespace) ->
     if school is None:
         print(f"没有代码为 {args.school} 的学校", file=sys.stderr)
         return 1
-    runner = imports.ImportRunner(db, settings, Clock())
-    job_id = await runner.create(school_id=school.id, account_id=None, filename=args.file.name,
-                                 data=args.file.read_bytes())
-    await runner.run(job_id)
+    cpu = CpuPool(settings.cpu_workers)
+    try:
+        runner = imports.ImportRunner(db, settings, Clock(), cpu)
+        job_id = await runner.create(school_id=school.id, account_id=None,
+                                     filename=args.file.name, data=args.file.read_bytes())
+        await runner.run(job_id)
+    finally:
+        cpu.close()
     job = await imports.job(db, job_id, school.id)
     if job.status == "failed":
         print(f"导入失败：{job.message}", file=sys.stderr)

@@ -97,6 +97,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Threads for CPU-heavy work (password hashing, images, PDF, xlsx) off the event loop."),
     Setting("loop_lag_probe_seconds", "LOOP_LAG_PROBE_SECONDS", float, 0.0,
             "How often the event-loop lag probe wakes (0: off); it records the worst stall."),
+    Setting("import_max_rows", "IMPORT_MAX_ROWS", int, 50_000,
+            "Most data rows one import file may have; a larger file is refused, nothing imported."),
+    Setting("import_max_columns", "IMPORT_MAX_COLUMNS", int, 100,
+            "Most columns one import file may use; text past them refuses the file."),
+    Setting("import_max_unzipped_bytes", "IMPORT_MAX_UNZIPPED_BYTES", int, 64 * 1024 * 1024,
+            "Largest total an .xlsx may inflate to (checked on the zip's declared sizes first)."),
+    Setting("import_max_seconds", "IMPORT_MAX_SECONDS", float, 300.0,
+            "Longest time reading and checking one import file may take before the job fails."),
+    Setting("import_lease_seconds", "IMPORT_LEASE_SECONDS", float, 30.0,
+            "A running import job's claim, renewed while it runs; a job whose claim ran out "
+            "(its process died) is resumed once by another process."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
 )
 
@@ -136,6 +147,11 @@ class Settings:
     redis_url: str
     cpu_workers: int
     loop_lag_probe_seconds: float
+    import_max_rows: int
+    import_max_columns: int
+    import_max_unzipped_bytes: int
+    import_max_seconds: float
+    import_lease_seconds: float
     log_level: str
 
     @classmethod

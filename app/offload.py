@@ -24,6 +24,15 @@ class CpuPool:
         self.workers = max(1, workers)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=self.workers, thread_name_prefix="cpu")
+        self._shares: dict[str, asyncio.Semaphore] = {}
+
+    def share(self, kind: str) -> asyncio.Semaphore:
+        """Held around long work of one kind (an import reads a file for up to
+        IMPORT_MAX_SECONDS), so that kind takes all threads but one: six uploads at once
+        queue behind each other and a PDF or a login still finds a free thread."""
+        if kind not in self._shares:
+            self._shares[kind] = asyncio.Semaphore(max(1, self.workers - 1))
+        return self._shares[kind]
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -87,6 +87,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/school/imports/{job_id:\\d+}", student_views.import_job, name="student_import_job")
     r.add_get("/school/imports/{job_id:\\d+}/status", student_views.import_status,
               name="student_import_status")
+    r.add_post("/school/imports/{job_id:\\d+}/cancel", student_views.import_cancel,
+               name="student_import_cancel")
     # 单位注册 and review
     r.add_get("/employer/register", employer_views.register_form, name="employer_register")
     r.add_post("/employer/register", employer_views.register_submit)
@@ -229,11 +231,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:
     outbox = OutboxWorker(app[DB], app[SETTINGS], app[CLOCK])
-    imports = ImportRunner(app[DB], app[SETTINGS], app[CLOCK])
+    imports = ImportRunner(app[DB], app[SETTINGS], app[CLOCK], app[CPU])
     app[OUTBOX] = outbox
     app[IMPORTS] = imports
     tasks = [asyncio.create_task(outbox.run(), name="outbox")]
-    await imports.resume_unfinished()
+    await imports.open()
     yield
     await imports.close()
     for task in tasks:

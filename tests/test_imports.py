@@ -123,10 +123,11 @@ async def test_template_download(admin):
 
 async def test_unfinished_jobs_resume_after_a_restart(world, settings, clock, aiohttp_client):
     """A job left queued (the process died) runs when the app starts again."""
+    from app.offload import CpuPool
     from app.students.imports import ImportRunner
     from app.web import create_app
     db = Database(settings.database_url)
-    runner = ImportRunner(db, settings, clock)
+    runner = ImportRunner(db, settings, clock, CpuPool(1))
     job_id = await runner.create(school_id=world.schools[0].id, account_id=None,
                                  filename="a.csv", data=rows_csv([good_row("R001")]))
     await db.dispose()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..students.imports import ImportRunner
 from ..students.parsing import Problem, read_rows
+from ..students.sheets import ReadLimits
 from ..tables import student_records
 from .flows import ORIGIN_FLOW, OriginState
 from .origin_fields import EDITABLE, ROLL, clean_values
@@ -124,8 +125,8 @@ class OriginImportRunner(ImportRunner):
     jobs = origin_import_jobs
     folder_name = "origin-imports"
 
-    def read(self, filename: str, data: bytes) -> list:
-        return read_rows(filename, data, COLUMNS, REQUIRED)
+    def read(self, filename: str, data: bytes, limits: ReadLimits) -> list:
+        return read_rows(filename, data, COLUMNS, REQUIRED, limits)
 
     async def catalogue(self, conn, school_id: int):  # noqa: ANN001, ANN201
         return await students_of(conn, school_id)

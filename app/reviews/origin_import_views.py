@@ -78,7 +78,15 @@ async def _job(request: web.Request):  # noqa: ANN202
 @aiohttp_jinja2.template("students/import_job.html")
 async def import_job(request: web.Request) -> dict[str, Any]:
     return {"job": await _job(request), "status_route": "origin_import_status",
-            "again_route": "origin_import", "list_route": "origin_queue", "list_label": "查看生源信息"}
+            "cancel_route": "origin_import_cancel", "again_route": "origin_import",
+            "list_route": "origin_queue", "list_label": "查看生源信息"}
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_cancel(request: web.Request) -> web.Response:
+    job = await _job(request)
+    await request.app[ORIGIN_IMPORTS].cancel(job.id, job.school_id)
+    raise see_other(request, "origin_import_job", job_id=job.id)
 
 
 @allow(Role.SCHOOL_ADMIN)

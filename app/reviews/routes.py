@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from ..state import CLOCK, DB, SETTINGS
+from ..state import CLOCK, CPU, DB, SETTINGS
 from . import origin_import_views as imports
 from . import origin_views as origin
 from . import recommendation_views as rec
@@ -36,6 +36,8 @@ def setup_review_routes(app: web.Application) -> None:
     r.add_get("/school/origins/import/{job_id:\\d+}", imports.import_job, name="origin_import_job")
     r.add_get("/school/origins/import/{job_id:\\d+}/status", imports.import_status,
               name="origin_import_status")
+    r.add_post("/school/origins/import/{job_id:\\d+}/cancel", imports.import_cancel,
+               name="origin_import_cancel")
     # 推荐表 — student
     r.add_get("/student/recommendation", rec.student_page, name="recommendation_student")
     r.add_get("/student/recommendation/edit", rec.student_edit, name="recommendation_edit")
@@ -62,8 +64,8 @@ def setup_review_routes(app: web.Application) -> None:
 
 
 async def _origin_imports(app: web.Application) -> AsyncIterator[None]:
-    runner = OriginImportRunner(app[DB], app[SETTINGS], app[CLOCK])
+    runner = OriginImportRunner(app[DB], app[SETTINGS], app[CLOCK], app[CPU])
     app[imports.ORIGIN_IMPORTS] = runner
-    await runner.resume_unfinished()
+    await runner.open()
     yield
     await runner.close()

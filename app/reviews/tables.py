@@ -35,7 +35,7 @@ origin_import_jobs = sa.Table(
     sa.Column("created_by", sa.ForeignKey("accounts.id")),
     sa.Column("filename", sa.String(200), nullable=False),
     sa.Column("stored_path", sa.String(300), nullable=False),
-    sa.Column("status", sa.String(10), nullable=False),  # queued, running, done, failed
+    sa.Column("status", sa.String(10), nullable=False),  # queued, running, done, failed, cancelled
     sa.Column("total_rows", sa.Integer, nullable=False, server_default="0"),
     sa.Column("processed_rows", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_rows", sa.Integer, nullable=False, server_default="0"),
@@ -44,6 +44,11 @@ origin_import_jobs = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("finished_at", Time),
+    # The process running the job and until when its claim holds (renewed while it runs);
+    # `runs` counts claims, so an interrupted job is resumed once and not forever.
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("lease_until", Time),
+    sa.Column("runs", sa.Integer, nullable=False, server_default="0"),
 )
 
 # 推荐表: one per student record. `serial` and `verify_token` are set when approved;

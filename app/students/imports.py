@@ -1,16 +1,24 @@
 """Import jobs: a file of student records checked row by row and imported in chunks.
 
 The job row holds the progress and the per-row report, so the page can show progress for
-large files and a restart resumes unfinished jobs (re-running one is harmless: importing
-the same rows again updates instead of duplicating).
+large files. Reading and checking the file runs in the CPU pool (app/offload.py), within
+the IMPORT_MAX_* caps and a cancel flag (app/students/sheets.py), so neither a bomb nor a
+big file stalls the event loop or holds a pool thread for long. Which process runs a job is
+decided by a lease on its row (job_lease.py): an interrupted job is resumed once, by one
+process, and re-running it is harmless (the same rows again update instead of duplicating).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import os
 import secrets
+import socket
+import threading
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,13 +26,17 @@ import sqlalchemy as sa
 from ..clock import Clock
 from ..config import Settings
 from ..db import Database
+from ..offload import CpuPool
 from ..tables import import_jobs
-from . import service
-from .parsing import FileProblem, check_rows, read_rows
+from . import job_lease, service
+from .job_lease import LeaseLost
+from .parsing import check_rows, read_rows
+from .sheets import FileProblem, ReadCancelled, ReadLimits
 
 log = logging.getLogger(__name__)
 CHUNK = 500
 MAX_STORED_PROBLEMS = 5000
+SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 class ImportRunner:
@@ -34,14 +46,22 @@ class ImportRunner:
     jobs = import_jobs
     folder_name = "imports"
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, cpu: CpuPool) -> None:
         self.db = db
         self.clock = clock
+        self.cpu = cpu
+        self.settings = settings
         self.folder = Path(settings.data_dir) / self.folder_name
-        self._tasks: set[asyncio.Task] = set()
+        self.lease = dt.timedelta(seconds=settings.import_lease_seconds)
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._running: dict[int, asyncio.Task] = {}
+        self._stops: dict[int, threading.Event] = {}
+        self._watcher: asyncio.Task | None = None
+        self._closing = False
 
-    def read(self, filename: str, data: bytes) -> list:
-        return read_rows(filename, data)
+    # Hooks: what kind of rows, checked against what, written how.
+    def read(self, filename: str, data: bytes, limits: ReadLimits) -> list:
+        return read_rows(filename, data, limits=limits)
 
     async def catalogue(self, conn, school_id: int):  # noqa: ANN001, ANN201
         return await service.catalogue(conn, school_id)
@@ -51,6 +71,12 @@ class ImportRunner:
 
     async def upsert(self, conn, school_id: int, chunk: list, now) -> tuple[int, int]:  # noqa: ANN001
         return await service.upsert(conn, school_id, chunk, now)
+
+    def limits(self, stop: threading.Event) -> ReadLimits:
+        s = self.settings
+        return ReadLimits(max_rows=s.import_max_rows, max_columns=s.import_max_columns,
+                          max_unzipped_bytes=s.import_max_unzipped_bytes,
+                          max_seconds=s.import_max_seconds, cancelled=stop)
 
     async def create(self, *, school_id: int, account_id: int | None, filename: str,
                      data: bytes) -> int:
@@ -66,68 +92,148 @@ class ImportRunner:
                 created_at=self.clock.now()).returning(self.jobs.c.id))).scalar_one()
 
     def start(self, job_id: int) -> None:
+        if self._closing or job_id in self._running:
+            return
         task = asyncio.create_task(self.run(job_id), name=f"import-{job_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._running[job_id] = task
+        task.add_done_callback(lambda _: self._running.pop(job_id, None))
+
+    async def open(self) -> None:
+        """At start-up: resume what an earlier process left, and keep looking, since a
+        job of a process that died is free only once its lease runs out."""
+        await self.resume_unfinished()
+        self._watcher = asyncio.create_task(self._watch(), name=f"{self.folder_name}-watch")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(max(self.lease.total_seconds() / 2, 0.5))
+            try:
+                await self.resume_unfinished()
+            except Exception:  # the database is away for a moment: look again later
+                log.exception("looking for unfinished imports failed")
 
     async def resume_unfinished(self) -> None:
-        async with self.db.read() as conn:
-            ids = (await conn.execute(sa.select(self.jobs.c.id).where(
-                self.jobs.c.status.in_(["queued", "running"])))).scalars().all()
-        for job_id in ids:
+        for job_id in await job_lease.claimable_ids(self.db, self.jobs, self.clock.now()):
             self.start(job_id)
 
+    async def cancel(self, job_id: int, school_id: int) -> bool:
+        """Cancel a job of the school. Stops it at once when it runs here; another process
+        running it stops at its next lease renewal."""
+        cancelled = await job_lease.cancel(self.db, self.jobs, job_id, school_id, self.clock.now())
+        if cancelled and job_id in self._stops:
+            self._stops[job_id].set()
+        return cancelled
+
     async def drain(self) -> None:
-        """Wait until every running job has finished (shutdown, CLI, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every running job has finished (CLI, tests)."""
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
+        """Shutdown: stop every job at its next row or chunk and hand it back (queued) for the
+        next start; a job still busy after a short grace is cancelled where it waits."""
+        self._closing = True
+        if self._watcher is not None:
+            self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _update(self, job_id: int, **values: object) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(self.jobs.update().where(self.jobs.c.id == job_id).values(**values))
+                await self._watcher
+        for stop in self._stops.values():
+            stop.set()
+        tasks = list(self._running.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def run(self, job_id: int) -> None:
-        async with self.db.read() as conn:
-            job = (await conn.execute(sa.select(self.jobs).where(self.jobs.c.id == job_id))).one()
-        await self._update(job_id, status="running", processed_rows=0, created_rows=0,
-                           updated_rows=0, errors=[], message=None)
+        job = await job_lease.claim(self.db, self.jobs, job_id, self.owner, self.clock.now(),
+                                    self.lease)
+        if job is None:
+            return  # another process runs it, or it has ended
+        if self._closing:
+            await job_lease.release(self.db, self.jobs, job_id, self.owner)
+            return
+        stop = self._stops[job_id] = threading.Event()
+        keeper = asyncio.create_task(self._keep_lease(job_id, stop), name=f"lease-{job_id}")
         try:
-            data = Path(job.stored_path).read_bytes()
-            rows = await asyncio.to_thread(self.read, job.filename, data)
-            async with self.db.read() as conn:
-                catalogue = await self.catalogue(conn, job.school_id)
-            good, problems = self.check(rows, catalogue)
-            failed_rows = len({p.row for p in problems})
-            stored_problems = [p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]]
-            await self._update(job_id, total_rows=len(rows), errors=stored_problems,
-                               processed_rows=failed_rows)
-            created = updated = 0
-            for start in range(0, len(good), CHUNK):
-                chunk = good[start:start + CHUNK]
-                async with self.db.write() as conn:
-                    c, u = await self.upsert(conn, job.school_id, chunk, self.clock.now())
-                    created, updated = created + c, updated + u
-                    await conn.execute(self.jobs.update().where(self.jobs.c.id == job_id)
-                                       .values(processed_rows=failed_rows + start + len(chunk),
-                                               created_rows=created, updated_rows=updated))
-            await self._update(job_id, status="done", finished_at=self.clock.now(),
-                               processed_rows=len(rows))
-        except FileProblem as exc:
-            await self._update(job_id, status="failed", message=str(exc),
-                               finished_at=self.clock.now())
+            await self._work(job, stop)
+        except (ReadCancelled, LeaseLost):
+            if self._closing:
+                await job_lease.release(self.db, self.jobs, job_id, self.owner)
+            # else: cancelled (the row says so already) or taken over by another process
         except asyncio.CancelledError:
-            raise  # left "running": resumed at the next start
+            stop.set()  # the worker thread stops at its next row
+            await job_lease.release(self.db, self.jobs, job_id, self.owner)
+            raise
         except Exception:
             log.exception("import job %s failed", job_id)
-            await self._update(job_id, status="failed", message="导入时发生内部错误，请重试",
-                               finished_at=self.clock.now())
+            await self._end(job_id, status="failed", message="导入时发生内部错误，请重试")
+        finally:
+            keeper.cancel()
+            self._stops.pop(job_id, None)
+
+    async def _keep_lease(self, job_id: int, stop: threading.Event) -> None:
+        """Renew the claim while the job runs; a failed renewal means the job was cancelled
+        (perhaps from another process) or taken over: stop reading."""
+        while not stop.is_set():
+            await asyncio.sleep(max(self.lease.total_seconds() / 3, 0.1))
+            try:
+                held = await job_lease.renew(self.db, self.jobs, job_id, self.owner,
+                                             self.clock.now() + self.lease)
+            except Exception:  # the database is away for a moment: the next try may do
+                log.exception("renewing the lease of import job %s failed", job_id)
+                continue
+            if not held:
+                stop.set()
+
+    def _read_and_check(self, path: str, filename: str, catalogue, limits: ReadLimits,  # noqa: ANN001
+                        ) -> tuple[int, list, list]:
+        """In a pool thread: the whole CPU part of a job, within the limits."""
+        limits.started = time.monotonic()  # time waiting for a free thread does not count
+        limits.check()  # cancelled while it waited
+        rows = self.read(filename, Path(path).read_bytes(), limits)
+        limits.check()
+        good, problems = self.check(rows, catalogue)
+        return len(rows), good, problems
+
+    async def _work(self, job: sa.Row, stop: threading.Event) -> None:
+        async with self.db.read() as conn:
+            catalogue = await self.catalogue(conn, job.school_id)
+        try:
+            async with self.cpu.share("imports"):  # one kind for both runners (学生, 生源)
+                total, good, problems = await self.cpu.run(
+                    self._read_and_check, job.stored_path, job.filename, catalogue,
+                    self.limits(stop))
+        except FileProblem as exc:
+            await self._end(job.id, status="failed", message=str(exc))
+            return
+        failed_rows = len({p.row for p in problems})
+        async with self.db.write() as conn:
+            await job_lease.hold(conn, self.jobs, job.id, self.owner, total_rows=total,
+                                 errors=[p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]],
+                                 processed_rows=failed_rows)
+        # Counts carry over from an interrupted run: rows it wrote are unchanged now.
+        created, updated = job.created_rows, job.updated_rows
+        for start in range(0, len(good), CHUNK):
+            if stop.is_set():
+                raise ReadCancelled()
+            chunk = good[start:start + CHUNK]
+            async with self.db.write() as conn:
+                now = self.clock.now()
+                await job_lease.hold(conn, self.jobs, job.id, self.owner, lease_until=now + self.lease)
+                c, u = await self.upsert(conn, job.school_id, chunk, now)
+                created, updated = created + c, updated + u
+                await conn.execute(self.jobs.update().where(self.jobs.c.id == job.id).values(
+                    processed_rows=failed_rows + start + len(chunk),
+                    created_rows=created, updated_rows=updated))
+        await self._end(job.id, status="done", processed_rows=total)
+
+    async def _end(self, job_id: int, **values: object) -> None:
+        with contextlib.suppress(LeaseLost):  # cancelled meanwhile: the row says so
+            async with self.db.write() as conn:
+                await job_lease.hold(conn, self.jobs, job_id, self.owner, **values,
+                                     finished_at=self.clock.now(), lease_until=None)
 
 
 async def job(db: Database, job_id: int, school_id: int, table: sa.Table = import_jobs,

@@ -6,13 +6,11 @@ of (field, reason) problems, given the school's colleges and majors.
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping
 
 from ..validators import Invalid, gender_from_id, normalize_id_number
+from .sheets import NO_DATA_ROWS, FileProblem, ReadLimits, formulas_problem, table_rows
 
 # Column header → field. The first name is the one the template file uses.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,10 +31,9 @@ EDUCATION = ("博士生", "硕士生", "本科生", "专科生", "二学位")
 EDUCATION_ALIASES = {"博士": "博士生", "硕士": "硕士生", "本科": "本科生", "专科": "专科生",
                      "第二学士学位": "二学位"}
 GENDERS = {"男": "1", "1": "1", "女": "2", "2": "2"}
-
-
-class FileProblem(ValueError):
-    """The file as a whole cannot be read; the message is for the user."""
+EMPTY_FILE = "文件是空的"
+MISSING_HEADER = "表头缺少列"
+HEADER_PROBLEMS = (EMPTY_FILE, MISSING_HEADER)  # a header of formulas reads as empty too
 
 
 @dataclass(frozen=True)
@@ -71,54 +68,24 @@ class Catalogue:
 
 
 def read_rows(filename: str, data: bytes, columns: Mapping[str, tuple[str, ...]] = COLUMNS,
-              required: tuple[str, ...] = REQUIRED) -> list[tuple[int, dict[str, str]]]:
-    """(sheet row number, {field: text}) for every non-empty data row.
+              required: tuple[str, ...] = REQUIRED, limits: ReadLimits | None = None,
+              ) -> list[tuple[int, dict[str, str]]]:
+    """(sheet row number, {field: text}) for every non-empty data row, read within
+    `limits` (see app/students/sheets.py); a file without data rows is a FileProblem that
+    says why.
 
     `columns`/`required` describe the file's header; other imports (生源) pass their own.
     """
-    lower = filename.lower()
-    if lower.endswith(".xlsx"):
-        if not data.startswith(b"PK\x03\x04"):
-            raise FileProblem("文件内容不是有效的 xlsx 表格")
-        table = _xlsx_rows(data)
-    elif lower.endswith(".csv"):
-        if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
-            raise FileProblem("文件内容不是文本格式的 csv")
-        table = csv.reader(io.StringIO(_decode(data)))
-    else:
-        raise FileProblem("只支持 .xlsx 或 .csv 文件")
-    return list(_map_header(table, columns, required))
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise FileProblem("无法识别文件编码，请保存为 UTF-8 编码的 csv")
-
-
-def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
-    import openpyxl  # imported here: only imports need it, and it is slow to load
-
+    limits = limits or ReadLimits()
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileProblem("无法读取 xlsx 文件，请确认文件未损坏") from exc
-    try:
-        for values in book.worksheets[0].iter_rows(values_only=True):
-            yield [_cell_text(v) for v in values]
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 学号 or 年份 typed as numbers in Excel
-    return str(value).strip()
+        rows = list(_map_header(table_rows(filename, data, limits), columns, required))
+    except FileProblem as problem:
+        if str(problem).startswith(HEADER_PROBLEMS):
+            raise formulas_problem(filename, data, limits) or problem from None
+        raise
+    if not rows:
+        raise formulas_problem(filename, data, limits) or FileProblem(NO_DATA_ROWS)
+    return rows
 
 
 def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...]],
@@ -126,7 +93,7 @@ def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...
     rows = iter(table)
     header = next(rows, None)
     if header is None:
-        raise FileProblem("文件是空的")
+        raise FileProblem(EMPTY_FILE)
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         title = (title or "").strip()
@@ -135,7 +102,7 @@ def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...
                 positions[field] = index
     missing = [columns[f][0] for f in required if f not in positions]
     if missing:
-        raise FileProblem(f"表头缺少列：{'、'.join(missing)}（第一行应为列名）")
+        raise FileProblem(f"{MISSING_HEADER}：{'、'.join(missing)}（第一行应为列名）")
     for number, values in enumerate(rows, start=2):
         if not any((v or "").strip() for v in values):
             continue

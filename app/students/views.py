@@ -89,8 +89,15 @@ async def _job(request: web.Request):  # noqa: ANN202
 async def import_job(request: web.Request) -> dict[str, Any]:
     # one page for every import job; it links to the routes of its own kind of import
     return {"job": await _job(request), "status_route": "student_import_status",
-            "again_route": "student_import", "list_route": "student_records",
-            "list_label": "查看学生信息"}
+            "cancel_route": "student_import_cancel", "again_route": "student_import",
+            "list_route": "student_records", "list_label": "查看学生信息"}
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_cancel(request: web.Request) -> web.Response:
+    job = await _job(request)
+    await request.app[IMPORTS].cancel(job.id, job.school_id)  # one already ended stays as it is
+    raise web.HTTPSeeOther(str(request.app.router["student_import_job"].url_for(job_id=str(job.id))))
 
 
 @allow(Role.SCHOOL_ADMIN)

@@ -1,7 +1,8 @@
 // Polls an import job's status and shows progress; reloads for the full report when done.
 (function () {
   const box = document.getElementById("import-progress");
-  if (!box || ["done", "failed"].includes(box.dataset.status)) return;
+  const ENDED = ["done", "failed", "cancelled"];
+  if (!box || ENDED.includes(box.dataset.status)) return;
   const bar = document.getElementById("import-bar");
   const text = document.getElementById("import-text");
   async function poll() {
@@ -12,7 +13,7 @@
         bar.max = Math.max(s.total, 1);
         bar.value = s.processed;
         text.textContent = `正在导入：已处理 ${s.processed} / ${s.total} 行…`;
-        if (s.status === "done" || s.status === "failed") {
+        if (ENDED.includes(s.status)) {
           window.location.reload();
           return;
         }
