@@ -30,6 +30,7 @@ from .notify.outbox import OutboxWorker
 from .resumes import views as resume_views
 from .reviews.routes import setup_review_routes
 from .monitor.views import setup_monitor_routes
+from .sms.routes import setup_sms_routes
 from .looplag import LoopLagProbe
 from .offload import CpuPool
 from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
@@ -156,6 +157,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/platform/outbox/{mail_id:\\d+}", admin_views.outbox_mail, name="outbox_mail")
     setup_review_routes(app)  # 生源信息核对, 推荐表
     setup_monitor_routes(app)  # 大厅监控, hall reports
+    setup_sms_routes(app)  # 短信发件箱, 手机认证
     setup_rtc_routes(app)
     r.add_static("/static", ROOT / "static", name="static", append_version=False)
 
