@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import math
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,7 +45,7 @@ async def resend_wait(conn: AsyncConnection, account_id: int, purpose: str, now:
     if last is None:
         return 0
     wait = settings.code_resend_seconds - (now - last).total_seconds()
-    return int(wait) + 1 if wait > 0 else 0
+    return math.ceil(wait) if wait > 0 else 0
 
 
 async def issue(conn: AsyncConnection, *, account_id: int, purpose: str, address: str,
