@@ -4,6 +4,7 @@ once however many workers run, retried with backoff while it fails for now, mark
 
 import asyncio
 import dataclasses
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -141,3 +142,15 @@ async def test_queued_messages_go_out_when_the_transaction_commits(db, fake, clo
 def test_a_wrong_gateway_setting_stops_start_up(settings, clock, spec):
     with pytest.raises(ValueError, match="SMS_GATEWAY"):
         create_app(dataclasses.replace(settings, sms_gateway=spec), clock=clock)
+
+
+async def test_the_admin_list_is_newest_first_and_says_when_it_is_capped(make_client, db, clock,
+                                                                         world):
+    from tests.factories import PASSWORD
+    await queue(db, clock, *(f"139{i:08d}" for i in range(201)))
+    admin = await make_client()
+    await admin.login("staff", "platform", PASSWORD)
+    html = await (await admin.get("/platform/sms")).text()
+    assert "共 201 条，仅显示最新的 200 条" in html
+    shown = re.findall(r"<td>(139\d{8})</td>", html)
+    assert len(shown) == 200 and shown[0] == "13900000200" and "13900000000" not in shown

@@ -41,6 +41,18 @@ async def enqueue(conn: AsyncConnection, *, to: str, text: str, purpose: str,
         next_attempt_at=at, created_at=at).returning(sms_outbox.c.id))).scalar_one()
 
 
+async def latest(conn: AsyncConnection, limit: int) -> tuple[list[sa.Row], int]:
+    """The newest messages first, and how many there are in all."""
+    rows = list(await conn.execute(
+        sa.select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)))
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(sms_outbox))).scalar_one()
+    return rows, total
+
+
+async def message(conn: AsyncConnection, sms_id: int) -> sa.Row | None:
+    return (await conn.execute(sa.select(sms_outbox).where(sms_outbox.c.id == sms_id))).first()
+
+
 class SmsOutboxWorker:
     def __init__(self, db: Database, settings: Settings, clock: Clock,
                  gateway: SmsGateway) -> None:
