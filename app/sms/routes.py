@@ -37,6 +37,7 @@ async def _sms_worker(app: web.Application) -> AsyncIterator[None]:
     app[SMS_OUTBOX] = worker
     task = asyncio.create_task(worker.run(), name="sms_outbox")
     yield
+    worker.stop()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
