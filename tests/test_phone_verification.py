@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from app.db import Database
@@ -55,6 +54,15 @@ async def send(c, phone=MOBILE):
 
 async def verify(c, code, phone=MOBILE):
     return await c.post(PAGE, {"phone": phone, "code": code})
+
+
+async def code_rows(settings):
+    db = Database(settings.database_url)
+    try:
+        async with db.read() as conn:
+            return list(await conn.execute(sa.select(verification_codes)))
+    finally:
+        await db.dispose()
 
 
 async def verified_phone(settings, account_id):
@@ -128,8 +136,7 @@ async def test_code_confirms_the_number_and_opens_signing(make_client, world, se
     assert "验证码已发送至 138****1111，10分钟内有效" in html
     assert "60秒后可重新获取验证码" in html and 'data-cooldown="60"' in html
     code = await last_code(settings)
-    async with Database(settings.database_url).read() as conn:
-        stored = (await conn.execute(sa.select(verification_codes))).one()
+    [stored] = await code_rows(settings)
     assert stored.purpose == "phone" and code not in stored.code_hash  # only a hash is kept
 
     resp = await verify(s, wrong(code))
@@ -188,8 +195,7 @@ async def test_forty_concurrent_wrong_guesses_are_checked_at_most_five_times(
     # each of the five counted tries saw its own count: no two were compared at once
     assert compared == [f"验证码不正确，还可以再试{n}次" for n in (1, 2, 3, 4)]
     assert messages.count("验证码错误次数过多，请重新获取") == 36
-    async with Database(settings.database_url).read() as conn:
-        assert (await conn.execute(sa.select(verification_codes.c.tries))).scalar_one() == 5
+    assert [r.tries for r in await code_rows(settings)] == [5]
     resp = await verify(s, code)
     assert field_error(await resp.text(), "code") == "验证码错误次数过多，请重新获取"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aiohttp import web
 import aiohttp_jinja2
+from aiohttp import web
 
 from ..forms import Form, FormError
 from ..middleware import require_identity
