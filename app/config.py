@@ -70,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Cooldown before 获取验证码 can be pressed again in the same 忘记密码 attempt."),
     Setting("code_ttl_seconds", "CODE_TTL_SECONDS", int, 600, "Lifetime of an email code."),
     Setting("code_max_tries", "CODE_MAX_TRIES", int, 5, "Wrong entries before a code is void."),
+    Setting("sms_gateway", "SMS_GATEWAY", str, "outbox",
+            "outbox: text messages stay in the SMS outbox, readable at 短信发件箱 by a platform "
+            "admin. module:Class: a provider class with async send(to, text) (app/sms/gateway.py)."),
     Setting("upload_max_bytes", "UPLOAD_MAX_BYTES", int, 20 * 1024 * 1024,
             "Largest upload accepted (imports, attachments)."),
     Setting("hall_open_minutes", "HALL_OPEN_MINUTES", int, 10,
@@ -135,6 +138,7 @@ class Settings:
     code_resend_seconds: int
     code_ttl_seconds: int
     code_max_tries: int
+    sms_gateway: str
     upload_max_bytes: int
     hall_open_minutes: int
     hall_answer_grace_seconds: int

@@ -22,6 +22,7 @@ from app.school_settings import service as school_settings
 from app.signing.tables import agreements
 from app.tables import audit_log, notices
 from tests.conftest import count, field_error
+from tests.review_helpers import approved_origin
 from tests.signing_kit import (AGREEMENT, add_account, agreement_id_from, agreement_row, as_user,
                                invite_form, last_mail_to, ready_student, second_employer)
 
@@ -52,6 +53,11 @@ async def test_gate_needs_approved_origin(make_client, world, settings, clock):
     assert "学校尚未导入您的生源信息" in page and "/student/origin" in page
     assert (await s.get("/student/signing/offline/new")).status == 200  # the same explanation
     assert await count(settings.database_url, agreements) == 0
+    # Approved: the first visit goes to 手机认证 (8.1), and every signing page with it.
+    await approved_origin(settings.database_url, world, clock.now())
+    for path in ("/student/signing", "/student/signing/offline", "/student/signing/offline/new"):
+        resp = await s.get(path)
+        assert resp.status == 303 and resp.headers["Location"] == "/student/signing/phone", path
 
 
 async def test_online_invitation_agreed_and_reviewed_to_effective(make_client, world, settings, clock):

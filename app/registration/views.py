@@ -26,18 +26,14 @@ FORM_PAGE = "registration/form.html"
 REVIEW_PAGE = "registration/review.html"
 
 
-def route_or(request: web.Request, name: str, fallback: str) -> str:
-    """A route another package adds (签约中心, 手机认证), or its path while it is not there."""
-    try:
-        return str(request.app.router[name].url_for())
-    except KeyError:
-        return fallback
+def route_url(request: web.Request, name: str) -> str:
+    return str(request.app.router[name].url_for())
 
 
 def _gate_link(request: web.Request, me: service.Mine) -> str:
     if not me.gate.origin_approved:
         return str(request.app.router["origin_student"].url_for())
-    return route_or(request, "signing_phone", "/student/signing/phone")
+    return route_url(request, "signing_phone")
 
 
 async def _mine(request: web.Request) -> service.Mine:
@@ -90,7 +86,7 @@ async def report_page(request: web.Request) -> dict[str, Any]:
 def _chooser(request: web.Request, me: service.Mine, form: Form, status: int = 200) -> web.Response:
     return aiohttp_jinja2.render_template(CHOOSER_PAGE, request, {
         **_student_context(request, me), "form": form, "chooser": CHOOSER, "branches": BRANCHES,
-        "signed": SIGNED, "signing_url": route_or(request, "signing_centre", "/student/signing")},
+        "signed": SIGNED, "signing_url": route_url(request, "signing_centre")},
         status=status)
 
 

@@ -1,0 +1,39 @@
+"""What every outbox worker shares: claiming due rows, and the wait before the next try.
+
+An outbox table has id, status ("pending" until done), next_attempt_at and claimed_until.
+A worker claims due rows with a conditional UPDATE … RETURNING, so several processes can
+work one table without two of them taking the same row; a worker that dies holding a claim
+loses it when claimed_until passes. (The SMS outbox uses this; the mail outbox in
+app/notify/outbox.py has the same logic inline and can move onto it.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def backoff_seconds(attempts: int, ceiling: float) -> float:
+    """Wait before try number attempts+1: 10 s, 20 s, 40 s … up to the ceiling."""
+    return min(ceiling, 10.0 * 2 ** max(0, attempts - 1))
+
+
+async def claim_due(conn: AsyncConnection, table: sa.Table, now: dt.datetime, *,
+                    claim_seconds: float, limit: int) -> list[sa.Row]:
+    """Claim up to `limit` pending rows that are due, oldest first; returns the claimed rows."""
+    t = table
+    free = sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now)
+    due = (await conn.execute(
+        sa.select(t.c.id).where(t.c.status == "pending", t.c.next_attempt_at <= now, free)
+        .order_by(t.c.next_attempt_at, t.c.id).limit(limit))).scalars().all()
+    if not due:
+        return []
+    # Re-checked in the UPDATE: on PostgreSQL another worker may have claimed some of these
+    # since the SELECT; RETURNING gives exactly the rows this one won.
+    claimed = await conn.execute(
+        t.update().where(t.c.id.in_(due), t.c.status == "pending", free)
+        .values(claimed_until=now + dt.timedelta(seconds=claim_seconds))
+        .returning(*t.c))
+    return sorted(claimed, key=lambda r: r.id)
