@@ -8,9 +8,15 @@ import secrets
 import unicodedata
 import zipfile
 from pathlib import Path
+from typing import Any, Mapping
 from urllib.parse import unquote
 
+from aiohttp import web
+
 from .validators import Invalid
+
+# Set when an upload was refused for its size: the re-shown form then answers 413.
+TOO_LARGE = web.RequestKey("upload_too_large", bool)
 
 
 def display_name(raw: str, limit: int = 120) -> str:
@@ -56,25 +62,23 @@ def sniff_document(data: bytes) -> tuple[str, str]:
     raise Invalid("只支持 PDF、DOC、DOCX 格式的文件（按文件内容识别）")
 
 
-def clean_image(data: bytes, max_side: int = 2400) -> tuple[bytes, str]:
-    """Re-encode a JPEG/PNG image: turns it upright, drops EXIF (GPS and all), caps its size."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def read_upload(request: web.Request, post: Mapping[str, Any], name: str, limit: int,
+                noun: str = "文件") -> bytes | None:
+    """The bytes of the file field `name` (None: no file chosen).
 
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format not in ("JPEG", "PNG"):
-                raise Invalid("只支持 JPG 或 PNG 图片")
-            img = ImageOps.exif_transpose(img)
-            img.thumbnail((max_side, max_side))
-            out = io.BytesIO()
-            if img.mode not in ("RGB", "L"):
-                img = img.convert("RGB")
-            img.save(out, format="JPEG", quality=88)  # no exif= argument: metadata is gone
-            return out.getvalue(), "image/jpeg"
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise Invalid("图片无法识别，请上传 JPG 或 PNG 图片") from None
+    The body parser (app/bodies.py) has already streamed the part to a temporary file and
+    kept at most UPLOAD_MAX_BYTES + 1 of it, so the size is known without reading it all.
+    Over `limit`: Invalid with the message for the field, and the page answers 413.
+    """
+    field = post.get(name)
+    if not isinstance(field, web.FileField) or not field.filename:
+        return None
+    size = field.file.seek(0, io.SEEK_END)
+    field.file.seek(0)
+    if size > limit:
+        request[TOO_LARGE] = True
+        raise Invalid(f"{noun}不能超过{limit / (1024 * 1024):g}MB")
+    return field.file.read()
 
 
 class FileStore:
