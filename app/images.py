@@ -62,8 +62,8 @@ def check_bytes(data: bytes, use: ImageUse, limits: ImageLimits) -> None:
         raise Invalid(f"{use.noun}不能超过{_megabytes(limits.max_bytes)}")
 
 
-def _too_many_pixels(use: ImageUse, limits: ImageLimits, size: str = "") -> Invalid:
-    return Invalid(f"{use.noun}尺寸过大{size}，请缩小到{limits.max_pixels / 10_000:g}万像素以内")
+def _too_many_pixels(use: ImageUse, limits: ImageLimits) -> Invalid:
+    return Invalid(f"{use.noun}尺寸过大，请缩小到{limits.max_pixels / 10_000:g}万像素以内")
 
 
 def clean(data: bytes, use: ImageUse, limits: ImageLimits) -> bytes:
@@ -76,7 +76,7 @@ def clean(data: bytes, use: ImageUse, limits: ImageLimits) -> bytes:
                 raise unreadable
             width, height = img.size
             if width * height > limits.max_pixels:
-                raise _too_many_pixels(use, limits, f"（{width}×{height}）")
+                raise _too_many_pixels(use, limits)
             # JPEG keeps EXIF in its header; a PNG may keep it after the pixels, so asking a
             # PNG decodes it, which the pixel bound above has made safe.
             orientation = img.getexif().get(ORIENTATION_TAG, 1)
@@ -90,6 +90,8 @@ def clean(data: bytes, use: ImageUse, limits: ImageLimits) -> bytes:
             out = io.BytesIO()
             img.save(out, "JPEG", quality=88)  # no exif= argument: the metadata is gone
             return out.getvalue()
+    except Invalid:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(use, limits) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
