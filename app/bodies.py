@@ -26,7 +26,9 @@ from .state import SETTINGS
 from .uploads import TOO_LARGE
 
 SPOOL_BYTES = 1024 * 1024
-CHUNK_BYTES = 64 * 1024
+# aiohttp's own chunk size. Larger than the stream's buffer, so a read never returns more
+# than asked: aiohttp's multipart reader then never needs its deprecated unread_data().
+CHUNK_BYTES = 256 * 1024
 TEXT_BYTES = 1024 * 1024       # all text fields of one form together
 MAX_FILE_PARTS = 4             # no form has more than one file field
 MAX_FIELDS = 1000

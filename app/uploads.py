@@ -4,7 +4,9 @@ name is kept only as display text."""
 from __future__ import annotations
 
 import io
+import os
 import secrets
+import shutil
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -82,10 +84,13 @@ def read_upload(request: web.Request, post: Mapping[str, Any], name: str, limit:
 
 
 class FileStore:
-    """Files on disk under DATA_DIR/files, named by a random id the server chooses."""
+    """Files on disk under DATA_DIR/files, named by a random id the server chooses.
 
-    def __init__(self, data_dir: Path) -> None:
+    `quota_bytes` is STORAGE_QUOTA_BYTES (0: none); app/files.py enforces it."""
+
+    def __init__(self, data_dir: Path, quota_bytes: int = 0) -> None:
         self.folder = Path(data_dir) / "files"
+        self.quota_bytes = quota_bytes
 
     def new_id(self) -> str:
         return secrets.token_urlsafe(24)
@@ -99,5 +104,16 @@ class FileStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path(file_id).write_bytes(data)
 
+    def link(self, file_id: str, new_id: str) -> None:
+        """A second name for the same bytes: a copy that costs no disk while both exist,
+        and keeps the bytes when the first name is removed."""
+        try:
+            os.link(self.path(file_id), self.path(new_id))
+        except OSError:            # a file system without hard links
+            shutil.copyfile(self.path(file_id), self.path(new_id))
+
     def read(self, file_id: str) -> bytes:
         return self.path(file_id).read_bytes()
+
+    def remove(self, file_id: str) -> None:
+        self.path(file_id).unlink(missing_ok=True)

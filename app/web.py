@@ -191,7 +191,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or Clock()
-    app[FILES] = FileStore(settings.data_dir)
+    app[FILES] = FileStore(settings.data_dir, settings.storage_quota_bytes)
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, context_processors=[aiohttp_jinja2.request_processor, pages.template_context],

@@ -125,13 +125,18 @@ async def profile_submit(request: web.Request) -> web.Response:
         ident = require_identity(request)
         try:
             async with request.app[DB].write() as conn:
-                await service.resubmit(conn, request.app[FILES], org.id, profile=profile,
-                                       licence=licence[0] if licence else None,
-                                       licence_type=licence[1] if licence else None,
-                                       actor_id=ident.account_id, now=request.app[CLOCK].now())
+                replaced = await service.resubmit(
+                    conn, request.app[FILES], org.id, profile=profile,
+                    licence=licence[0] if licence else None,
+                    licence_type=licence[1] if licence else None,
+                    actor_id=ident.account_id, now=request.app[CLOCK].now())
         except TransitionError as exc:
             form.error("_form", str(exc))
+        except FormError as exc:
+            form.errors.update(exc.errors)
         else:
+            if replaced:
+                request.app[FILES].remove(replaced)
             raise web.HTTPSeeOther("/employer")
     return aiohttp_jinja2.render_template(
         "employers/profile.html", request, _context(form, org=org, states=EMPLOYER_FLOW.state_labels),
