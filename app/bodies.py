@@ -5,7 +5,7 @@ aiohttp's own `request.post()` raises HTTPRequestEntityTooLarge the moment the b
 each file part streams into a temporary file (memory up to SPOOL_BYTES, then disk) and
 only its first UPLOAD_MAX_BYTES + 1 bytes are kept; the rest of an oversized part is read
 and dropped, so the text fields after it still arrive. The handler then finds a file one
-byte over the limit (`uploads.read_upload` sees that without reading it), puts the message
+byte over the limit (`read_upload` sees that without reading it), puts the message
 next to the field and re-shows the form with what the user typed, and this middleware turns
 that page's 400 into a 413.
 
@@ -17,13 +17,18 @@ reading stops and the 413 error page (app/web.py) answers instead of the form.
 from __future__ import annotations
 
 import asyncio
+import io
 from tempfile import SpooledTemporaryFile
+from typing import Any, Mapping
 
 from aiohttp import BodyPartReader, hdrs, web
 from multidict import MultiDict, MultiDictProxy
 
 from .state import SETTINGS
-from .uploads import TOO_LARGE
+from .validators import Invalid
+
+# Set when an upload was refused for its size: the re-shown form then answers 413.
+TOO_LARGE = web.RequestKey("upload_too_large", bool)
 
 SPOOL_BYTES = 1024 * 1024
 # aiohttp's own chunk size. Larger than the stream's buffer, so a read never returns more
@@ -104,6 +109,27 @@ async def read_multipart(request: web.Request, file_limit: int) -> MultiDictProx
             text += size
             out.add(part.name, value)
     return MultiDictProxy(out)
+
+
+def read_upload(request: web.Request, post: Mapping[str, Any], name: str, limit: int,
+                noun: str = "文件") -> bytes | None:
+    """The bytes of the file field `name` (None: no file chosen).
+
+    `read_multipart` (below) has already streamed the part to a temporary file and
+    kept at most UPLOAD_MAX_BYTES + 1 of it, so the size is known without reading it all.
+    Over `limit`: Invalid with the message for the field, and the page answers 413.
+    """
+    field = post.get(name)
+    if not isinstance(field, web.FileField) or not field.filename:
+        return None
+    # the parser kept only UPLOAD_MAX_BYTES + 1: a field allowed more still stops there
+    limit = min(limit, request.app[SETTINGS].upload_max_bytes)
+    size = field.file.seek(0, io.SEEK_END)
+    field.file.seek(0)
+    if size > limit:
+        request[TOO_LARGE] = True
+        raise Invalid(f"{noun}不能超过{limit / (1024 * 1024):g}MB")
+    return field.file.read()
 
 
 @web.middleware

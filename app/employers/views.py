@@ -15,7 +15,7 @@ from ..middleware import require_identity
 from ..reviewing import submit_review
 from ..roles import Role, allow, public
 from ..state import CLOCK, CPU, DB, FILES, SETTINGS
-from ..uploads import read_upload
+from ..bodies import read_upload
 from ..validators import (Invalid, check_password, normalize_contact_phone,
                           normalize_credit_code, normalize_email)
 from . import codes, service

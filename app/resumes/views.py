@@ -11,7 +11,8 @@ from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import CLOCK, DB, FILES, SETTINGS
-from ..uploads import clean_upload_name, read_upload, sniff_document
+from ..bodies import read_upload
+from ..uploads import clean_upload_name, sniff_document
 from ..validators import Invalid
 from . import schema, service
 

@@ -14,7 +14,7 @@ from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..roles import Role, allow, public
 from ..state import CLOCK, CPU, DB, SETTINGS
-from ..uploads import read_upload
+from ..bodies import read_upload
 from ..validators import Invalid
 from . import documents, photos
 from . import recommendation_fields as fields

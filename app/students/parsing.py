@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping
 
+from ..uploads import check_unpacked_size
 from ..validators import Invalid, gender_from_id, normalize_id_number
 
 # Column header → field. The first name is the one the template file uses.
@@ -103,7 +104,11 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     import openpyxl  # imported here: only imports need it, and it is slow to load
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            check_unpacked_size(z)
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Invalid as exc:
+        raise FileProblem(str(exc)) from None
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise FileProblem("无法读取 xlsx 文件，请确认文件未损坏") from exc
     try:
