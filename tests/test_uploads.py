@@ -18,7 +18,9 @@ from app.tables import employers, files, resumes
 from tests.conftest import count, field_error
 from tests.factories import PASSWORD
 from tests.helpers import jpeg_with_gps
-from tests.test_employers import registration
+from tests.review_helpers import approved_origin
+from tests.test_employers import register, registration
+from tests.test_recommendation import FORM, as_user, photo_bytes, post_form
 from tests.test_resumes import upload
 
 QUOTA = 3000
@@ -135,3 +137,39 @@ async def test_a_body_past_every_bound_gets_the_chinese_413_page(client, setting
     assert resp.status == 413 and resp.content_type == "text/html"
     assert "提交的内容过大" in await resp.text()
     assert await count(settings.database_url, employers) == 0 and stored(settings) == []
+
+
+async def test_a_replaced_licence_leaves_the_disk_and_answers_404(make_client, world, settings):
+    employer = await make_client()
+    assert (await register(employer)).status == 303
+    [first] = await file_rows(settings)
+    admin = await make_client()
+    await admin.login("staff", "platform", PASSWORD)
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        org_id = (await conn.execute(sa.select(employers.c.id).where(
+            employers.c.licence_file_id == first.id))).scalar_one()
+    await db.dispose()
+    assert (await admin.post(f"/platform/employers/{org_id}/review",
+                             {"action": "return", "reason": "营业执照不清晰"})).status == 303
+    await employer.get("/employer/profile")
+    form = aiohttp.FormData()
+    form.add_field("_csrf", employer.csrf())
+    for k, v in registration().items():
+        form.add_field(k, v)
+    form.add_field("licence", jpeg_with_gps(), filename="新执照.jpg", content_type="image/jpeg")
+    assert (await employer.client.post("/employer/profile", data=form,
+                                       allow_redirects=False)).status == 303
+    [second] = await file_rows(settings)
+    assert second.id != first.id and stored(settings) == [second.id]
+    assert (await admin.get(f"/files/{first.id}")).status == 404
+    assert (await admin.get(f"/files/{second.id}")).status == 200
+
+
+async def test_a_replaced_photo_leaves_the_disk(make_client, world, settings, clock):
+    await approved_origin(settings.database_url, world, clock.now())
+    student = await as_user(make_client, "student", world.active_student().email)
+    assert (await post_form(student, FORM, photo_bytes(), do="save")).status == 303
+    assert (await post_form(student, FORM, photo_bytes(), do="save")).status == 303
+    assert len(list((settings.data_dir / "photos").iterdir())) == 1
+    assert (await student.get("/student/recommendation/photo")).status == 200

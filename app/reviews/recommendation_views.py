@@ -75,8 +75,10 @@ async def student_save(request: web.Request) -> web.Response:
     if form.ok:
         try:
             async with request.app[DB].write() as conn:
-                await service.save(conn, ident, form.values, photo_name=photo_name,
-                                   submit=submit, now=request.app[CLOCK].now())
+                saved = await service.save(conn, ident, form.values, photo_name=photo_name,
+                                           submit=submit, now=request.app[CLOCK].now())
+            # committed: the replaced photo is nobody's any more
+            photos.remove(request.app[SETTINGS].data_dir, saved.replaced_photo)
             raise see_other(request, "recommendation_student",
                             {"done": "submitted" if submit else "saved"})
         except FormError as exc:
