@@ -1,4 +1,5 @@
-"""Stored files: who may read which. Bytes live in a FileStore, rows in `files`."""
+"""Stored files: who may read which, the per-account quota, deletion. Bytes live in a
+FileStore, rows in `files`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth.sessions import Identity
+from .db import lock_for_update
 from .roles import Role
 from .tables import accounts, applications, employers, files, jobs
-from .db import lock_for_update
 from .uploads import FileStore
 from .validators import Invalid
 
