@@ -74,7 +74,15 @@ SETTINGS: tuple[Setting, ...] = (
             "outbox: text messages stay in the SMS outbox, readable at 短信发件箱 by a platform "
             "admin. module:Class: a provider class with async send(to, text) (app/sms/gateway.py)."),
     Setting("upload_max_bytes", "UPLOAD_MAX_BYTES", int, 20 * 1024 * 1024,
-            "Largest upload accepted (imports, attachments)."),
+            "Largest upload accepted (imports, attachments); a bigger file is refused as it "
+            "streams in, with the form and a message next to the field (413)."),
+    Setting("image_max_bytes", "IMAGE_MAX_BYTES", int, 10 * 1024 * 1024,
+            "Largest image accepted (营业执照, 推荐表 photo)."),
+    Setting("image_max_pixels", "IMAGE_MAX_PIXELS", int, 40_000_000,
+            "Most pixels (width × height, read from the header before decoding) an uploaded "
+            "image may declare; refuses image bombs. Pillow refuses above 2 × 89 478 485 anyway."),
+    Setting("storage_quota_bytes", "STORAGE_QUOTA_BYTES", int, 200 * 1024 * 1024,
+            "Bytes of uploaded files one account may keep (attachments, licences); 0: no limit."),
     Setting("hall_open_minutes", "HALL_OPEN_MINUTES", int, 10,
             "Minutes before a slot at which 洽谈面试大厅 opens for the student."),
     Setting("hall_answer_grace_seconds", "HALL_ANSWER_GRACE_SECONDS", int, 60,
@@ -140,6 +148,9 @@ class Settings:
     code_max_tries: int
     sms_gateway: str
     upload_max_bytes: int
+    image_max_bytes: int
+    image_max_pixels: int
+    storage_quota_bytes: int
     hall_open_minutes: int
     hall_answer_grace_seconds: int
     hall_waiter_grace_seconds: int

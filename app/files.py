@@ -1,4 +1,5 @@
-"""Stored files: who may read which. Bytes live in a FileStore, rows in `files`."""
+"""Stored files: who may read which, the per-account quota, deletion. Bytes live in a
+FileStore, rows in `files`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth.sessions import Identity
+from .db import lock_for_update
 from .roles import Role
 from .tables import accounts, applications, employers, files, jobs, student_records
 from .uploads import FileStore
+from .validators import Invalid
 
 
 class FileKind(enum.StrEnum):
@@ -22,8 +25,43 @@ class FileKind(enum.StrEnum):
     REGISTRATION = "registration"  # evidence of a 就业信息登记 (contract, 入伍通知书 …)
 
 
+# Copies kept with applications are not counted: the student cannot delete them, and they
+# share their bytes with the original (FileStore.link).
+COUNTED = (FileKind.LICENCE, FileKind.RESUME)
+
+
+class StorageFull(Invalid):
+    pass
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f}MB" if n >= 100 * 1024 else f"{max(1, round(n / 1024))}KB"
+
+
+async def used_bytes(conn: AsyncConnection, owner_id: int) -> int:
+    return (await conn.execute(sa.select(sa.func.coalesce(sa.func.sum(files.c.size), 0)).where(
+        files.c.owner_id == owner_id, files.c.kind.in_(COUNTED)))).scalar_one()
+
+
+async def _check_quota(conn: AsyncConnection, store: FileStore, owner_id: int, adding: int) -> None:
+    """Inside the caller's write transaction, so two uploads at once cannot both fit: on
+    SQLite BEGIN IMMEDIATE already serialises writers, on PostgreSQL the account row is
+    locked until the transaction ends."""
+    if not store.quota_bytes:
+        return
+    await conn.execute(lock_for_update(sa.select(accounts.c.id).where(accounts.c.id == owner_id),
+                                       conn.dialect.name == "sqlite"))
+    used = await used_bytes(conn, owner_id)
+    if used + adding > store.quota_bytes:
+        raise StorageFull(f"存储空间不足：已用{_size(used)}，共{_size(store.quota_bytes)}，"
+                          "请先删除不用的文件")
+
+
 async def save(conn: AsyncConnection, store: FileStore, *, owner_id: int, kind: FileKind,
                display_name: str, content_type: str, data: bytes, now: dt.datetime) -> str:
+    """Store the bytes and their row. Raises StorageFull (nothing written) over the quota."""
+    if kind in COUNTED:
+        await _check_quota(conn, store, owner_id, len(data))
     file_id = store.new_id()
     store.write(file_id, data)
     await conn.execute(files.insert().values(
@@ -36,9 +74,18 @@ async def copy(conn: AsyncConnection, store: FileStore, file_id: str, kind: File
                now: dt.datetime) -> str:
     """A separate copy, so deleting or replacing the original leaves the copy as it was sent."""
     row = (await conn.execute(sa.select(files).where(files.c.id == file_id))).one()
-    return await save(conn, store, owner_id=row.owner_id, kind=kind,
-                      display_name=row.display_name, content_type=row.content_type,
-                      data=store.read(file_id), now=now)
+    new_id = store.new_id()
+    store.link(file_id, new_id)
+    await conn.execute(files.insert().values(
+        id=new_id, owner_id=row.owner_id, kind=kind, display_name=row.display_name,
+        content_type=row.content_type, size=row.size, created_at=now))
+    return new_id
+
+
+async def delete(conn: AsyncConnection, file_id: str) -> None:
+    """The row goes in the caller's transaction, so the file answers 404 once it commits;
+    the caller then removes the bytes (FileStore.remove): a rolled-back delete keeps them."""
+    await conn.execute(files.delete().where(files.c.id == file_id))
 
 
 async def get(conn: AsyncConnection, file_id: str) -> sa.Row | None:

@@ -155,6 +155,7 @@ files = sa.Table(
     sa.Column("content_type", sa.String(100), nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("created_at", Time, nullable=False),
+    sa.Index("ix_files_owner", "owner_id", "kind"),  # the storage quota sums by owner
 )
 
 resumes = sa.Table(

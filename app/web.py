@@ -18,6 +18,7 @@ from . import pages
 from .admin import views as admin_views
 from .applications import views as application_views
 from .auth import views as auth_views
+from .bodies import bounded_bodies
 from .clock import Clock
 from .config import Settings
 from .db import Database
@@ -176,8 +177,12 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
         return await handler(request)
     except web.HTTPException as exc:
         # Only aiohttp's bare default bodies are replaced; a handler's own page is kept.
-        if exc.status in (403, 404) and exc.text == f"{exc.status}: {exc.reason}":
+        # A body over client_max_size (aiohttp's English one-liner, or app/bodies.py past
+        # its bounds) always gets the Chinese page.
+        if exc.status == 413 or (
+                exc.status in (403, 404) and exc.text == f"{exc.status}: {exc.reason}"):
             context = {"request": request, "status": exc.status,
+                       "max_mb": f"{request.app[SETTINGS].upload_max_bytes / (1024 * 1024):g}",
                        **await pages.template_context(request)}
             response = aiohttp_jinja2.render_template("error.html", request, context,
                                                       status=exc.status)
@@ -190,12 +195,13 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     logging.basicConfig(level=settings.log_level)
     app = web.Application(
-        middlewares=[error_pages, session_middleware, csrf_middleware, access_middleware],
+        middlewares=[error_pages, session_middleware, bounded_bodies, csrf_middleware,
+                     access_middleware],
         client_max_size=settings.upload_max_bytes + 1024 * 1024,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or Clock()
-    app[FILES] = FileStore(settings.data_dir)
+    app[FILES] = FileStore(settings.data_dir, settings.storage_quota_bytes)
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, context_processors=[aiohttp_jinja2.request_processor, pages.template_context],

@@ -116,7 +116,7 @@ async def test_bad_registration_keeps_input_and_writes_nothing(client, world, se
     assert field_error(html, "licence") == "请上传营业执照图片"
     assert 'value="山城软件有限公司"' in html and 'value="91110000600037341A"' in html
     resp = await register(client, licence=b"MZ\x90\x00 not an image")
-    assert field_error(await resp.text(), "licence") == "图片无法识别，请上传 JPG 或 PNG 图片"
+    assert field_error(await resp.text(), "licence") == "无法识别的图片文件，请上传 JPG 或 PNG 图片"
     resp = await register(client, credit_code=credit_code(1))  # the world's employer has it
     assert "已注册" in field_error(await resp.text(), "credit_code")
     assert await count(settings.database_url, employers) == before

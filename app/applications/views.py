@@ -109,17 +109,19 @@ async def reject(request: web.Request) -> web.Response:
 
 
 @allow(*Role)
-async def download(request: web.Request) -> web.Response:
+async def download(request: web.Request) -> web.StreamResponse:
     """A stored file, only for those allowed to read it; ids are random, and checked anyway."""
     async with request.app[DB].read() as conn:
         row = await files.get(conn, request.match_info["file_id"])
         allowed = row is not None and await files.may_read(conn, require_identity(request), row)
-    if not allowed:
+    path = request.app[FILES].path(row.id) if allowed else None
+    if path is None or not path.is_file():
         raise web.HTTPNotFound()
     inline = row.content_type.startswith("image/") or request.query.get("inline") == "1" \
         and row.content_type == "application/pdf"
     disposition = "inline" if inline else "attachment"
-    return web.Response(
-        body=request.app[FILES].read(row.id), content_type=row.content_type,
-        headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.display_name)}",
-                 "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+    # Streamed from disk (sendfile where it can), never read whole into memory.
+    return web.FileResponse(path, headers={
+        "Content-Type": row.content_type,
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.display_name)}",
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})

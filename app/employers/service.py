@@ -74,9 +74,12 @@ async def register(conn: AsyncConnection, store: FileStore, *, profile: Profile,
         conn, role=Role.EMPLOYER, username=username, password=None, password_hash=password_hash,
         display_name=profile.name, now=now, email=profile.contact_email,
         phone=profile.contact_phone, employer_id=employer_id)
-    file_id = await files.save(conn, store, owner_id=account_id, kind=files.FileKind.LICENCE,
-                               display_name="营业执照.jpg", content_type=licence_type,
-                               data=licence, now=now)
+    try:
+        file_id = await files.save(conn, store, owner_id=account_id, kind=files.FileKind.LICENCE,
+                                   display_name="营业执照.jpg", content_type=licence_type,
+                                   data=licence, now=now)
+    except files.StorageFull as exc:
+        raise FormError({"licence": str(exc)}) from None
     await conn.execute(employers.update().where(employers.c.id == employer_id)
                        .values(licence_file_id=file_id))
     await audit.record(conn, at=now, actor_id=account_id, action="register", entity="employer",
@@ -97,17 +100,26 @@ async def list_by_state(conn: AsyncConnection, state: str | None) -> list[sa.Row
 
 async def resubmit(conn: AsyncConnection, store: FileStore, employer_id: int, *,
                    profile: Profile, licence: bytes | None, licence_type: str | None,
-                   actor_id: int, now: dt.datetime) -> None:
-    """A returned employer corrects its data and sends it back for review."""
+                   actor_id: int, now: dt.datetime) -> str | None:
+    """A returned employer corrects its data and sends it back for review. Returns the id of
+    a replaced licence, whose bytes the caller removes once this commits."""
     values = {k: v for k, v in profile.__dict__.items() if k != "credit_code"}
+    replaced = None
     if licence is not None:
-        values["licence_file_id"] = await files.save(
-            conn, store, owner_id=actor_id, kind=files.FileKind.LICENCE,
-            display_name="营业执照.jpg", content_type=licence_type or "image/jpeg",
-            data=licence, now=now)
+        replaced = (await get(conn, employer_id)).licence_file_id
+        try:
+            values["licence_file_id"] = await files.save(
+                conn, store, owner_id=actor_id, kind=files.FileKind.LICENCE,
+                display_name="营业执照.jpg", content_type=licence_type or "image/jpeg",
+                data=licence, now=now)
+        except files.StorageFull as exc:
+            raise FormError({"licence": str(exc)}) from None
     await transition(conn, EMPLOYER_FLOW, employer_id, "resubmit", actor=Actor(actor_id, Role.EMPLOYER),
                      at=now,
                      values={**values, "return_reason": None, "updated_at": now})
+    if replaced:
+        await files.delete(conn, replaced)
+    return replaced
 
 
 async def review(conn: AsyncConnection, employer_id: int, action: str, *, actor_id: int,

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import workflow
+from .. import images, workflow
 from ..auth import service as accounts_service
 from ..auth.views import open_session, start_session_response
 from ..workflow import TransitionError
@@ -17,7 +17,7 @@ from ..ratelimit import Limit, RateLimiter
 from ..reviewing import submit_review
 from ..roles import Role, allow, public
 from ..state import CLOCK, CPU, DB, FILES, SETTINGS
-from ..uploads import clean_image
+from ..bodies import read_upload
 from ..validators import (Invalid, check_password, normalize_contact_phone,
                           normalize_credit_code, normalize_email)
 from . import codes, service
@@ -46,18 +46,18 @@ def parse_profile(form: Form) -> Profile | None:
                    contact_email=email or "")
 
 
-async def read_licence(post, form: Form, limit: int, required: bool) -> tuple[bytes, str] | None:  # noqa: ANN001
-    field = post.get("licence")
-    if not isinstance(field, web.FileField) or not field.filename:
-        if required:
-            form.error("licence", "请上传营业执照图片")
-        return None
-    data = field.file.read(limit + 1)
-    if len(data) > limit:
-        form.error("licence", f"图片不能超过{limit // (1024 * 1024)}MB")
-        return None
+async def read_licence(request: web.Request, post, form: Form,  # noqa: ANN001
+                       required: bool) -> tuple[bytes, str] | None:
+    """The licence re-encoded as a clean JPEG, or None with the message on the form."""
+    limits = images.ImageLimits.of(request.app[SETTINGS])
     try:
-        return clean_image(data)
+        data = read_upload(request, post, "licence", limits.max_bytes, images.LICENCE.noun)
+        if data is None:
+            if required:
+                form.error("licence", "请上传营业执照图片")
+            return None
+        return await images.clean_off_loop(request.app[CPU], data, images.LICENCE, limits), \
+            "image/jpeg"
     except Invalid as exc:
         form.error("licence", str(exc))
         return None
@@ -93,7 +93,7 @@ async def register_submit(request: web.Request) -> web.Response:
     username = form.required("username", "用户名")
     password = form.check("password", "密码", check_password)
     form.confirm_password(password)
-    licence = await read_licence(post, form, request.app[SETTINGS].upload_max_bytes, True)
+    licence = await read_licence(request, post, form, True)
     if form.ok and profile and licence:
         now = app[CLOCK].now()
         password_hash = await accounts_service.hash_in_pool(app[CPU], password or "")
@@ -135,18 +135,23 @@ async def profile_submit(request: web.Request) -> web.Response:
     form = Form({k: v for k, v in post.items() if isinstance(v, str)})
     form.values["credit_code"] = org.credit_code  # fixed once registered
     profile = parse_profile(form)
-    licence = await read_licence(post, form, request.app[SETTINGS].upload_max_bytes, False)
+    licence = await read_licence(request, post, form, False)
     if form.ok and profile:
         ident = require_identity(request)
         try:
             async with request.app[DB].write() as conn:
-                await service.resubmit(conn, request.app[FILES], org.id, profile=profile,
-                                       licence=licence[0] if licence else None,
-                                       licence_type=licence[1] if licence else None,
-                                       actor_id=ident.account_id, now=request.app[CLOCK].now())
+                replaced = await service.resubmit(
+                    conn, request.app[FILES], org.id, profile=profile,
+                    licence=licence[0] if licence else None,
+                    licence_type=licence[1] if licence else None,
+                    actor_id=ident.account_id, now=request.app[CLOCK].now())
         except TransitionError as exc:
             form.error("_form", str(exc))
+        except FormError as exc:
+            form.errors.update(exc.errors)
         else:
+            if replaced:
+                request.app[FILES].remove(replaced)
             raise web.HTTPSeeOther("/employer")
     return aiohttp_jinja2.render_template(
         "employers/profile.html", request, _context(form, org=org, states=EMPLOYER_FLOW.state_labels),

@@ -8,27 +8,20 @@ from typing import Any, Mapping
 
 from aiohttp import web
 
+from ..images import ImageLimits, document_or_pdf
 from ..offload import CpuPool
-from ..uploads import clean_image, clean_upload_name, sniff_document
 from ..validators import Invalid
 from .branches import Branch
 from .service import Upload
 
-def _check(data: bytes, filename: str) -> Upload:
+def _check(data: bytes, filename: str, limits: ImageLimits) -> Upload:
     if not data:
         raise Invalid("文件是空的，请重新选择")
-    if data.startswith(b"%PDF-"):
-        ext, content_type = sniff_document(data)
-        return Upload(clean_upload_name(filename, ext), content_type, data)
-    try:
-        jpeg, content_type = clean_image(data)
-    except Invalid:
-        raise Invalid("只支持 JPG、PNG 图片或 PDF 文件（按文件内容识别）") from None
-    return Upload(clean_upload_name(filename, "jpg"), content_type, jpeg)
+    return Upload(*document_or_pdf(data, filename, limits))
 
 
 async def read(post: Mapping[str, Any], branch: Branch, cpu: CpuPool,
-               max_bytes: int) -> tuple[dict[str, Upload], dict[str, str]]:
+               max_bytes: int, limits: ImageLimits) -> tuple[dict[str, Upload], dict[str, str]]:
     """The branch's uploaded files → (checked uploads by field, messages by field)."""
     uploads: dict[str, Upload] = {}
     errors: dict[str, str] = {}
@@ -41,7 +34,7 @@ async def read(post: Mapping[str, Any], branch: Branch, cpu: CpuPool,
             errors[f.name] = f"{f.label}不能超过{max_bytes // (1024 * 1024)}MB"
             continue
         try:
-            uploads[f.name] = await cpu.run(_check, data, part.filename)
+            uploads[f.name] = await cpu.run(_check, data, part.filename, limits)
         except Invalid as exc:
             errors[f.name] = str(exc)
     return uploads, errors

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from .. import codes, workflow
 from ..destinations.codes import DESTINATIONS, SIGNED
+from ..images import ImageLimits
 from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..reviews.common import decide_item, int_param, see_other
@@ -147,7 +148,8 @@ async def form_submit(request: web.Request) -> web.Response:
     if me.branch is None:
         raise see_other(request, "registration_student" if me.why_closed else "registration_choose")
     uploads, upload_errors = await evidence.read(post, me.branch, request.app[CPU],
-                                                 request.app[SETTINGS].upload_max_bytes)
+                                                 request.app[SETTINGS].upload_max_bytes,
+                                                 ImageLimits.of(request.app[SETTINGS]))
     try:
         async with request.app[DB].write() as conn:
             replaced = await service.submit(conn, ident, form.values, uploads, request.app[FILES],

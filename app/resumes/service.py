@@ -70,9 +70,12 @@ async def add_attachment(conn: AsyncConnection, store: FileStore, account_id: in
         resumes.c.account_id == account_id, resumes.c.kind == "file"))).scalar_one()
     if count >= MAX_ATTACHMENTS:
         raise FormError({"file": f"最多上传{MAX_ATTACHMENTS}份附件简历，请先删除不用的"})
-    file_id = await files.save(conn, store, owner_id=account_id, kind=files.FileKind.RESUME,
-                               display_name=display_name, content_type=content_type,
-                               data=data, now=now)
+    try:
+        file_id = await files.save(conn, store, owner_id=account_id, kind=files.FileKind.RESUME,
+                                   display_name=display_name, content_type=content_type,
+                                   data=data, now=now)
+    except files.StorageFull as exc:
+        raise FormError({"file": str(exc)}) from None
     resume_id = (await conn.execute(resumes.insert().values(
         account_id=account_id, kind="file", title=display_name, file_id=file_id,
         created_at=now, updated_at=now).returning(resumes.c.id))).scalar_one()
@@ -88,10 +91,14 @@ async def set_default(conn: AsyncConnection, account_id: int, resume_id: int) ->
     return True
 
 
-async def delete_attachment(conn: AsyncConnection, account_id: int, resume_id: int) -> bool:
+async def delete_attachment(conn: AsyncConnection, account_id: int, resume_id: int) -> str | None:
+    """Deletes a 附件简历 and its file row; returns the file id whose bytes the caller removes
+    once this commits (None: no such attachment of this student). Copies sent with
+    applications are separate files and stay."""
     row = await owned(conn, account_id, resume_id)
     if row is None or row.kind != "file":
-        return False
+        return None
     await conn.execute(resumes.delete().where(resumes.c.id == resume_id))
+    await files.delete(conn, row.file_id)
     await _ensure_one_default(conn, account_id)
-    return True
+    return row.file_id

@@ -11,6 +11,7 @@ from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import CLOCK, DB, FILES, SETTINGS
+from ..bodies import read_upload
 from ..uploads import clean_upload_name, sniff_document
 from ..validators import Invalid
 from . import schema, service
@@ -88,20 +89,16 @@ async def preview(request: web.Request) -> dict[str, Any]:
 async def upload(request: web.Request) -> web.Response:
     post = await request.post()
     form = Form()
-    field = post.get("file")
-    limit = request.app[SETTINGS].upload_max_bytes
-    if not isinstance(field, web.FileField) or not field.filename:
-        form.error("file", "请选择要上传的简历文件")
-    else:
-        data = field.file.read(limit + 1)
-        if len(data) > limit:
-            form.error("file", f"文件不能超过{limit // (1024 * 1024)}MB")
+    try:
+        data = read_upload(request, post, "file", request.app[SETTINGS].upload_max_bytes)
+        if data is None:
+            form.error("file", "请选择要上传的简历文件")
         else:
-            try:
-                ext, content_type = sniff_document(data)
-            except Invalid as exc:
-                form.error("file", str(exc))
+            ext, content_type = sniff_document(data)
+    except Invalid as exc:
+        form.error("file", str(exc))
     if form.ok:
+        field = post["file"]
         try:
             async with request.app[DB].write() as conn:
                 await service.add_attachment(
@@ -128,8 +125,9 @@ async def make_default(request: web.Request) -> web.Response:
 @allow(Role.STUDENT)
 async def delete(request: web.Request) -> web.Response:
     async with request.app[DB].write() as conn:
-        ok = await service.delete_attachment(conn, require_identity(request).account_id,
-                                             int(request.match_info["resume_id"]))
-    if not ok:
+        file_id = await service.delete_attachment(conn, require_identity(request).account_id,
+                                                  int(request.match_info["resume_id"]))
+    if file_id is None:
         raise web.HTTPNotFound()
+    request.app[FILES].remove(file_id)
     raise web.HTTPSeeOther(_resumes_url(request, saved="deleted"))

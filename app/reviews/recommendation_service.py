@@ -25,6 +25,12 @@ EDITABLE_STATES = (RecState.DRAFT.value, RecState.RETURNED.value, RecState.REVOK
 
 
 @dataclass(frozen=True)
+class Saved:
+    status: str
+    replaced_photo: str | None   # the photo file a new one replaced
+
+
+@dataclass(frozen=True)
 class Mine:
     student: sa.Row | None     # the student's record (None: not linked to a record)
     origin: sa.Row | None      # their 生源信息
@@ -70,8 +76,10 @@ def actor(ident: Identity) -> workflow.Actor:
 
 
 async def save(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str], *,
-               photo_name: str | None, submit: bool, now: dt.datetime) -> str:
-    """【保存】 or 【保存并送审】. `photo_name`: a newly stored photo, if one was uploaded."""
+               photo_name: str | None, submit: bool, now: dt.datetime) -> Saved:
+    """【保存】 or 【保存并送审】. `photo_name`: a newly stored photo, if one was uploaded; the
+    photo it replaces comes back in `Saved.replaced_photo`, for the caller to remove once
+    this commits."""
     me = await mine(conn, ident)
     if not me.available:
         raise workflow.NotAllowed(me.why_not)
@@ -83,6 +91,7 @@ async def save(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str], *
     values: dict[str, Any] = {"data": data, "updated_at": now}
     if photo_name:
         values["photo_name"] = photo_name
+    replaced = me.form.photo_name if photo_name and me.form else None
     if me.form is None:
         form_id = (await conn.execute(rec.insert().values(
             school_id=me.student.school_id, college_id=me.student.college_id,
@@ -97,10 +106,10 @@ async def save(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str], *
         if result.rowcount != 1:
             raise workflow.NotAllowed(
                 f"当前状态为“{RECOMMENDATION_FLOW.state_label(status)}”，不能修改")
-    if not submit:
-        return status
-    return await workflow.transition(conn, RECOMMENDATION_FLOW, form_id, "submit",
-                                     actor=actor(ident), at=now, values={"submitted_at": now})
+    if submit:
+        status = await workflow.transition(conn, RECOMMENDATION_FLOW, form_id, "submit",
+                                           actor=actor(ident), at=now, values={"submitted_at": now})
+    return Saved(status, replaced)
 
 
 async def withdraw(conn: AsyncConnection, ident: Identity, now: dt.datetime) -> str:

@@ -9,11 +9,12 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import codes, workflow
+from .. import codes, images, workflow
 from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..roles import Role, allow, public
-from ..state import CLOCK, DB, SETTINGS
+from ..state import CLOCK, CPU, DB, SETTINGS
+from ..bodies import read_upload
 from ..validators import Invalid
 from . import documents, photos
 from . import recommendation_fields as fields
@@ -63,18 +64,21 @@ async def student_save(request: web.Request) -> web.Response:
     form = Form(post)
     submit = post.get("do") == "submit"
     photo_name = None
-    upload = post.get("photo")
-    if isinstance(upload, web.FileField) and upload.filename:
-        try:
-            jpeg = photos.clean(upload.file.read(photos.MAX_BYTES + 1))
+    limits = images.ImageLimits.of(request.app[SETTINGS])
+    try:
+        upload = read_upload(request, post, "photo", limits.max_bytes, images.PHOTO.noun)
+        if upload is not None:
+            jpeg = await images.clean_off_loop(request.app[CPU], upload, images.PHOTO, limits)
             photo_name = photos.store(request.app[SETTINGS].data_dir, jpeg)
-        except Invalid as exc:
-            form.error("photo", str(exc))
+    except Invalid as exc:
+        form.error("photo", str(exc))
     if form.ok:
         try:
             async with request.app[DB].write() as conn:
-                await service.save(conn, ident, form.values, photo_name=photo_name,
-                                   submit=submit, now=request.app[CLOCK].now())
+                saved = await service.save(conn, ident, form.values, photo_name=photo_name,
+                                           submit=submit, now=request.app[CLOCK].now())
+            # committed: the replaced photo is nobody's any more
+            photos.remove(request.app[SETTINGS].data_dir, saved.replaced_photo)
             raise see_other(request, "recommendation_student",
                             {"done": "submitted" if submit else "saved"})
         except FormError as exc:

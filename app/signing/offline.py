@@ -28,7 +28,7 @@ from .tables import agreements
 ag, sr = agreements, student_records
 CONFIRM_PURPOSE = "agreement-confirm"
 CONFIRM_DAYS = 7
-MAX_SCANS = 6
+MAX_SCANS = 4  # the paper agreement has up to 4 pages; also app/bodies.MAX_FILE_PARTS
 
 
 async def mine(conn: AsyncConnection, ident: Identity) -> list[sa.Row]:

@@ -9,11 +9,13 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from ..bodies import read_upload
 from ..forms import Form
 from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import DB, IMPORTS, SETTINGS
 from ..uploads import display_name
+from ..validators import Invalid
 from . import imports, service
 from .parsing import TEMPLATE_HEADER
 
@@ -45,14 +47,14 @@ async def import_form(request: web.Request) -> dict[str, Any]:
 async def import_upload(request: web.Request) -> web.Response:
     post = await request.post()
     form = Form()
-    upload = post.get("file")
-    if not isinstance(upload, web.FileField) or not upload.filename:
-        form.error("file", "请选择要导入的 xlsx 或 csv 文件")
+    try:
+        data = read_upload(request, post, "file", request.app[SETTINGS].upload_max_bytes)
+    except Invalid as exc:
+        form.error("file", str(exc))
     else:
-        name = display_name(upload.filename)
-        data = upload.file.read(request.app[SETTINGS].upload_max_bytes + 1)
-        if len(data) > request.app[SETTINGS].upload_max_bytes:
-            form.error("file", "文件过大")
+        name = display_name(post["file"].filename) if data is not None else ""
+        if data is None:
+            form.error("file", "请选择要导入的 xlsx 或 csv 文件")
         elif not name.lower().endswith((".xlsx", ".csv")):
             form.error("file", "只支持 .xlsx 或 .csv 文件")
         elif not data:

@@ -15,7 +15,8 @@ from ...middleware import require_identity
 from ...roles import Role, allow
 from ...school_settings import service as school_settings
 from ...state import CLOCK, CPU, DB, FILES, OUTBOX, SETTINGS
-from ...uploads import clean_image, clean_upload_name, sniff_document
+from ...bodies import read_upload
+from ...images import ImageLimits, document_or_pdf
 from ...validators import Invalid
 from .. import gate as gates
 from .. import offline, online, service
@@ -301,26 +302,20 @@ async def upload_scans(request: web.Request) -> web.Response:
         return _closed(request, gate)
     row = await _own_offline(request)
     form = Form()
-    limit = request.app[SETTINGS].upload_max_bytes
+    settings = request.app[SETTINGS]
     scans: list[offline.Scan] = []
     post = await request.post()
-    for part in post.getall("scans", []):
+    for part in post.getall("scans", [])[:offline.MAX_SCANS + 1]:
         if not isinstance(part, web.FileField) or not part.filename:
             continue
-        data = part.file.read(limit + 1)
-        if len(data) > limit:
-            form.error("scans", f"每个文件不能超过{limit // (1024 * 1024)}MB")
-            break
         try:
-            if data.startswith(b"%PDF-"):
-                ext, content_type = sniff_document(data)
-            else:
-                data, content_type = await request.app[CPU].run(clean_image, data)
-                ext = "jpg"
+            data = read_upload(request, {"scans": part}, "scans", settings.upload_max_bytes)
+            name, content_type, data = await request.app[CPU].run(
+                document_or_pdf, data or b"", part.filename, ImageLimits.of(settings))
         except Invalid as exc:
-            form.error("scans", f"{part.filename}：{exc}" if len(str(part.filename)) < 80 else str(exc))
+            form.error("scans", str(exc))
             break
-        scans.append(offline.Scan(clean_upload_name(part.filename, ext), content_type, data))
+        scans.append(offline.Scan(name, content_type, data))
     if form.ok:
         try:
             async with request.app[DB].write() as conn:
