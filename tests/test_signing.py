@@ -72,6 +72,8 @@ async def test_online_invitation_agreed_and_reviewed_to_effective(make_client, w
     page = await (await student.get(f"/student/signing/online/{aid}")).text()
     for text in ("软件开发工程师", "91110000600037341L", "考取研究生可解除协议", "同意签约"):
         assert text in page
+    detail = await employer.get(f"/employer/agreements/{aid}")
+    assert detail.status == 200 and "待学生应约" in await detail.text()
     # Inside the window the employer cannot invite again.
     again = await invite(employer, world, clock)
     assert again.status == 400 and "不能重复邀请" in field_error(await again.text(), "student_no")

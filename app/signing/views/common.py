@@ -30,7 +30,7 @@ def sheet_context(request: web.Request, row: sa.Row, *, changed: set[str] | None
     url = verify_url(request, row)
     data = row.data or {}
     return {
-        "ag": row, "data": data, "parts": [(title, fields.display_rows(data, specs))
+        "ag": row, "data": data, "sheet_parts": [(title, fields.display_rows(data, specs))
                                            for title, specs in fields.ONLINE_PARTS],
         "changed": changed or set(), "state_label": STATE_LABELS.get(row.status, row.status),
         "verify_label": verify_label(row.status), "verify_url": url,
