@@ -44,6 +44,12 @@ def demo_credit_code(seed: int) -> str:
     return first17 + uscc_check_char(first17)
 
 
+def graduating_year(now: dt.datetime) -> int:
+    """The class that graduates in the academic year around `now` (September to August), so
+    the demo's deadlines (就业信息登记 until 31 August) are open whenever it is loaded."""
+    return now.year + 1 if now.month >= 9 else now.year
+
+
 def demo_students() -> list[dict[str, str]]:
     out = []
     for i in range(20):
@@ -95,8 +101,8 @@ async def _students(conn: AsyncConnection, school_id: int, college_ids: list[int
         records.append(RecordIn(
             row=i + 2, student_no=s["student_no"], name=s["name"], id_number=s["id_number"],
             gender="1" if int(s["id_number"][16]) % 2 else "2", college_id=college_ids[c],
-            major_id=major_ids[c][i % 2], education="本科生", graduation_year=2026,
-            class_name=f"{2022}级{i % 3 + 1}班"))
+            major_id=major_ids[c][i % 2], education="本科生", graduation_year=graduating_year(now),
+            class_name=f"{graduating_year(now) - 4}级{i % 3 + 1}班"))
     await upsert(conn, school_id, records, now)
     password_hash = hash_password(PASSWORD)  # one hash for every demo student
     for i, s in enumerate(demo_students()[:ACTIVATED]):
@@ -185,7 +191,8 @@ async def _resumes_and_applications(conn: AsyncConnection, store: FileStore, job
                       "email": f"student{i + 1}@demo.example.cn", "objective": "软件开发",
                       "city": "重庆"},
             "education": [{"school": SCHOOL[1], "major": major, "degree": "本科",
-                           "start": "2022-09", "end": "2026-06"}],
+                           "start": f"{graduating_year(now) - 4}-09",
+                           "end": f"{graduating_year(now)}-06"}],
             "experience": [{"org": "示例科技有限公司", "role": "实习生", "start": "2025-07",
                             "end": "2025-08", "detail": "参与内部系统的测试与文档编写。"}],
             "projects": [], "skills": [{"skill": "Python", "level": "熟练"}],

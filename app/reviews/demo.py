@@ -18,7 +18,8 @@ async def load_origins(conn: AsyncConnection, school_id: int, now: dt.datetime) 
                      "hardship": "0", "normal_student": "2", "mobile": f"1380000{i + 1:04d}",
                      "email": f"home{i + 1}@demo.example.cn", "home_address": "重庆市渝中区民族路1号",
                      "postcode": "400010", "hukou_in": "0", "archive_in": "1",
-                     "training_mode": "1", "study_years": "4", "enroll_month": "2022-09"})
+                     "training_mode": "1", "study_years": "4",
+                     "enroll_month": f"{now.year - 4 if now.month < 9 else now.year - 3}-09"})
             for i, no in enumerate(sorted(students))]
     good, problems = check_rows(rows, students)
     if problems:  # demo data is ours: a problem here is a bug
