@@ -17,7 +17,7 @@ from .auth import service as accounts_service
 from .db import Database
 from .resumes import service as resumes
 from .registration import demo as registration_demo
-from .reviews import demo as review_demo
+from .reviews.origin import demo as review_demo
 from .signing import demo as signing_demo
 from .roles import Role
 from .security import hash_password

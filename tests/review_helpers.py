@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from app.db import Database
-from app.reviews.origin_import import students_of, upsert, check_rows
+from app.reviews.origin.imports import students_of, upsert, check_rows
 from app.reviews.tables import origin_records
 
 ROW = {"political": "03", "origin_area": "500103", "urban_rural": "1", "hardship": "0",

@@ -184,7 +184,7 @@ async def test_sigterm_stops_the_server_promptly_while_a_bomb_is_being_read(
 
 async def test_cancel_a_origin_import_from_its_page(admin, world, settings):
     """The 生源 import runs on the same runner and page: 【取消导入】 works there too."""
-    from app.reviews.origin_import_views import ORIGIN_IMPORTS
+    from app.reviews.origin.import_views import ORIGIN_IMPORTS
     from app.reviews.tables import origin_records
     from tests.test_origin_review import origin_csv
     s0 = world.students[0]

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.auth import service as accounts
 from app.db import Database
-from app.reviews.origin_import_views import ORIGIN_IMPORTS
+from app.reviews.origin.import_views import ORIGIN_IMPORTS
 from app.reviews.tables import origin_records
 from app.roles import Role
 from app.tables import audit_log, email_outbox, notices

@@ -7,8 +7,8 @@ import pytest
 
 from app import codes
 from app.reviews.flows import ORIGIN_FLOW, RECOMMENDATION_FLOW
-from app.reviews.origin_fields import EDITABLE, changes, clean_values
-from app.reviews.origin_import import COLUMNS, REQUIRED, Student, check_rows
+from app.reviews.origin.fields import EDITABLE, changes, clean_values
+from app.reviews.origin.imports import COLUMNS, REQUIRED, Student, check_rows
 from app.roles import Role
 from app.students.parsing import read_rows
 from app.workflow import Flow, Notify, Step

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from ..reviews.flows import _people  # the recipient lookups every review flow shares
+from ..reviews.flows import item_people  # the recipient lookups every review flow shares
 from ..roles import Role
 from ..workflow import Flow, Notify, Step
 from .tables import registrations
@@ -42,7 +42,7 @@ REGISTRATION_FLOW = Flow(
     action_labels={"submit": "保存并审核", "withdraw": "撤回", "approve": "通过",
                    "return": "退回", "revise": "修改毕业去向"},
     initial=RegState.DRAFT, table=registrations,
-    recipients=_people(registrations),
+    recipients=item_people(registrations),
     steps=(
         Step(RegState.DRAFT, "submit", RegState.SUBMITTED, STUDENT, notify=(_to_counselors,)),
         Step(RegState.RETURNED, "submit", RegState.SUBMITTED, STUDENT, notify=(_to_counselors,)),

@@ -36,8 +36,12 @@ class RecState(enum.StrEnum):
     REVOKED = "revoked"      # 作废: the verification page then says it is no longer valid
 
 
-def _people(table: sa.Table) -> dict[str, RecipientLookup]:
-    """Recipients found through the item's row: its student, or staff of its school/college."""
+def item_people(table: sa.Table) -> dict[str, RecipientLookup]:
+    """Recipients found through the item's row: its student, or staff of its school/college.
+
+    Public: every flow whose rows carry student_record_id, school_id and college_id uses it
+    (生源信息, 推荐表, 签约, 就业信息登记).
+    """
     async def student(conn: AsyncConnection, item_id: int) -> Sequence[Recipient]:
         rows = await conn.execute(
             sa.select(accounts.c.id, accounts.c.email)
@@ -69,7 +73,7 @@ ORIGIN_FLOW = Flow(
     action_labels={"submit": "保存并送审", "withdraw": "撤回", "approve": "通过",
                    "return": "退回", "reopen": "重新开放"},
     initial=OriginState.DRAFT, table=origin_records,
-    recipients=_people(origin_records),
+    recipients=item_people(origin_records),
     steps=(
         Step(OriginState.DRAFT, "submit", OriginState.SUBMITTED, STUDENT,
              notify=(Notify("counselors", "有新的{label}待审核", link=ORIGIN_QUEUE),)),
@@ -93,7 +97,7 @@ RECOMMENDATION_FLOW = Flow(
     action_labels={"submit": "保存并送审", "withdraw": "撤回", "approve": "通过",
                    "return": "退回", "revoke": "作废"},
     initial=RecState.DRAFT, table=recommendations,
-    recipients=_people(recommendations),
+    recipients=item_people(recommendations),
     steps=(
         Step(RecState.DRAFT, "submit", RecState.SUBMITTED, STUDENT,
              notify=(Notify("school_admins", "有新的{label}待审核", link=REC_QUEUE),)),

@@ -7,10 +7,10 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from ..state import CLOCK, CPU, DB, SETTINGS
-from . import origin_import_views as imports
-from . import origin_views as origin
-from . import recommendation_views as rec
-from .origin_import import OriginImportRunner
+from .origin import import_views as imports
+from .origin import views as origin
+from .origin.imports import OriginImportRunner
+from .recommendation import views as rec
 
 
 def setup_review_routes(app: web.Application) -> None:

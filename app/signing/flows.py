@@ -12,7 +12,7 @@ from typing import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..reviews.flows import _people
+from ..reviews.flows import item_people
 from ..roles import Role
 from ..tables import accounts
 from ..workflow import Flow, Notify, Recipient, Step
@@ -79,7 +79,7 @@ async def _employer_staff(conn: AsyncConnection, item_id: int) -> Sequence[Recip
     return [Recipient(r.id, r.email) for r in rows]
 
 
-_RECIPIENTS = {**_people(agreements), "employer": _employer_staff}
+_RECIPIENTS = {**item_people(agreements), "employer": _employer_staff}
 _s = AgreementState
 _to_student = "您的{label}"
 

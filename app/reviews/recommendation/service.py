@@ -11,14 +11,14 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import workflow
-from ..auth.sessions import Identity
-from ..forms import FormError
-from ..roles import Role
-from ..tables import colleges, majors, schools, student_records
-from . import recommendation_fields as fields
-from .flows import RECOMMENDATION_FLOW, OriginState, RecState
-from .tables import origin_records, recommendations
+from ... import workflow
+from ...auth.sessions import Identity
+from ...forms import FormError
+from ...roles import Role
+from ...tables import colleges, majors, schools, student_records
+from ..flows import RECOMMENDATION_FLOW, OriginState, RecState
+from ..tables import origin_records, recommendations
+from . import fields
 
 rec, sr = recommendations, student_records
 EDITABLE_STATES = (RecState.DRAFT.value, RecState.RETURNED.value, RecState.REVOKED.value)
@@ -49,7 +49,7 @@ class Mine:
 
 
 def _origin_label(status: str) -> str:
-    from .flows import ORIGIN_FLOW
+    from ..flows import ORIGIN_FLOW
     return ORIGIN_FLOW.state_label(status)
 
 

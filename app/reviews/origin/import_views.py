@@ -9,15 +9,15 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ..forms import Form
-from ..middleware import require_identity
-from ..roles import Role, allow
-from ..state import DB, SETTINGS
-from ..students import imports
-from ..uploads import display_name
-from .common import int_param, school_id, see_other
-from .origin_import import TEMPLATE_HEADER, OriginImportRunner
-from .tables import origin_import_jobs
+from ...forms import Form
+from ...middleware import require_identity
+from ...roles import Role, allow
+from ...state import DB, SETTINGS
+from ...students import imports
+from ...uploads import display_name
+from ..common import int_param, school_id, see_other
+from ..tables import origin_import_jobs
+from .imports import TEMPLATE_HEADER, OriginImportRunner
 
 ORIGIN_IMPORTS = web.AppKey("origin_imports", OriginImportRunner)
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .origin_import import check_rows, students_of, upsert
+from .imports import check_rows, students_of, upsert
 
 COUNTIES = ("500103", "500106", "500112", "510107", "500229")
 

@@ -1,6 +1,6 @@
 """生源信息核对 pages: the student's record and form, the counselor's queue and review,
 the school admin's list, 【通知核对】 and import. Handlers parse and render; rules live in
-origin_service."""
+origin/service.py."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import codes, workflow
-from ..forms import Form, FormError
-from ..middleware import require_identity
-from ..roles import Role, allow
-from ..state import CLOCK, DB, OUTBOX
-from . import origin_service as service
-from .common import decide_item, int_param, see_other
-from .flows import ORIGIN_FLOW, OriginState
-from .origin_fields import EDITABLE, ROLL, changes
+from ... import codes, workflow
+from ...forms import Form, FormError
+from ...middleware import require_identity
+from ...roles import Role, allow
+from ...state import CLOCK, DB, OUTBOX
+from ..common import decide_item, int_param, see_other
+from ..flows import ORIGIN_FLOW, OriginState
+from . import service
+from .fields import EDITABLE, ROLL, changes
 
 STUDENT_FORM = "reviews/origin_edit.html"
 REVIEW_PAGE = "reviews/origin_review.html"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .. import codes
-from ..fields import FieldSpec, clean_values, landline, postcode, qq, text_limit  # noqa: F401 (clean_values: re-exported)
-from ..validators import normalize_email, normalize_phone
+from ... import codes
+from ...fields import FieldSpec, clean_values, landline, postcode, qq, text_limit  # noqa: F401 (clean_values: re-exported)
+from ...validators import normalize_email, normalize_phone
 
 
 EDITABLE: tuple[FieldSpec, ...] = (

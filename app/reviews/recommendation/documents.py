@@ -6,8 +6,8 @@ from typing import Any
 
 import jinja2
 
-from ..documents import photo_data_uri, qr_data_uri  # noqa: F401 (the views use them from here)
-from ..documents import render_pdf as _render
+from ...documents import photo_data_uri, qr_data_uri  # noqa: F401 (the views use them from here)
+from ...documents import render_pdf as _render
 
 SHEET = "reviews/recommendation_sheet.html"
 

@@ -9,16 +9,16 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import workflow
-from ..auth.sessions import Identity
-from ..forms import FormError
-from ..notify import emails, notices
-from ..roles import Role
-from ..tables import accounts, colleges, majors, schools, student_records
-from .flows import ORIGIN_FLOW, ORIGIN_PAGE, OriginState
-from .origin_fields import EDITABLE, clean_values
-from .origin_import import EDITABLE_STATES
-from .tables import origin_records
+from ... import workflow
+from ...auth.sessions import Identity
+from ...forms import FormError
+from ...notify import emails, notices
+from ...roles import Role
+from ...tables import accounts, colleges, majors, schools, student_records
+from ..flows import ORIGIN_FLOW, ORIGIN_PAGE, OriginState
+from ..tables import origin_records
+from .fields import EDITABLE, clean_values
+from .imports import EDITABLE_STATES
 
 o, sr = origin_records, student_records
 

@@ -13,13 +13,13 @@ from typing import Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..students.imports import ImportRunner
-from ..students.parsing import Problem, read_rows
-from ..students.sheets import ReadLimits
-from ..tables import student_records
-from .flows import ORIGIN_FLOW, OriginState
-from .origin_fields import EDITABLE, ROLL, clean_values
-from .tables import origin_import_jobs, origin_records
+from ...students.imports import ImportRunner
+from ...students.parsing import Problem, read_rows
+from ...students.sheets import ReadLimits
+from ...tables import student_records
+from ..flows import ORIGIN_FLOW, OriginState
+from ..tables import origin_import_jobs, origin_records
+from .fields import EDITABLE, ROLL, clean_values
 
 ALIASES = {"mobile": ("手机", "手机号"), "sponsor": ("定向/委培单位", "定向委培单位")}
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -9,18 +9,18 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import codes, images, workflow
-from ..forms import Form, FormError
-from ..middleware import require_identity
-from ..roles import Role, allow, public
-from ..state import CLOCK, CPU, DB, SETTINGS
-from ..bodies import read_upload
-from ..validators import Invalid
+from ... import codes, images, workflow
+from ...bodies import read_upload
+from ...forms import Form, FormError
+from ...middleware import require_identity
+from ...roles import Role, allow, public
+from ...state import CLOCK, CPU, DB, SETTINGS
+from ...validators import Invalid
+from ..common import decide_item, int_param, see_other
+from ..flows import RECOMMENDATION_FLOW, RecState
 from . import documents, photos
-from . import recommendation_fields as fields
-from . import recommendation_service as service
-from .common import decide_item, int_param, see_other
-from .flows import RECOMMENDATION_FLOW, RecState
+from . import fields
+from . import service
 
 EDIT_PAGE = "reviews/recommendation_edit.html"
 REVIEW_PAGE = "reviews/recommendation_review.html"
