@@ -1,47 +1,11 @@
-"""Table definitions (SQLAlchemy Core). Migrations in migrations/ create them."""
+"""The shared core tables (SQLAlchemy Core) that the domains build on. Each domain package
+owns its own tables.py; app/all_tables.py gathers them all for Alembic and the tests."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 
-metadata = sa.MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes in and out on every database.
-
-    SQLite keeps no zone, so values go in as naive UTC and come back marked UTC;
-    PostgreSQL stores timestamptz. Naive values are refused: they are always a bug.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.timezone.utc)
-        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
-
-
-Time = UTCDateTime()
+from .schema import Time, metadata
 
 schools = sa.Table(
     "schools", metadata,
@@ -438,11 +402,3 @@ hall_notices = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Index("ix_hall_notices_day", "day"),
 )
-
-# Tables of the domain packages, defined on the same metadata (Alembic and tests see them).
-from .reviews import tables as _review_tables  # noqa: E402,F401
-from .destinations import tables as _destination_tables  # noqa: E402,F401
-from .school_settings import tables as _school_setting_tables  # noqa: E402,F401
-from .signing import tables as _signing_tables  # noqa: E402,F401
-from .registration import tables as _registration_tables  # noqa: E402,F401
-from .sms import tables as _sms_tables  # noqa: E402,F401

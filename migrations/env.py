@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 
 from app.db import make_engine
-from app.tables import metadata
+from app.all_tables import metadata
 
 config = context.config
 

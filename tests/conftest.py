@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestClient
 from app.clock import ManualClock
 from app.config import Settings
 from app.migrate import upgrade
-from app.tables import metadata
+from app.all_tables import metadata
 from app.web import create_app
 from tests.factories import World, build_world
 from tests.mailbox import Mailbox

@@ -1,11 +1,12 @@
-"""The migrations build exactly the schema the code declares (app/tables.py): a column or
-index added to one and not the other fails here, on SQLite and on PostgreSQL."""
+"""The migrations build exactly the schema the code declares (app/all_tables.py: the core
+and every domain's tables): a column or index added to one and not the other fails here, on
+SQLite and on PostgreSQL."""
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.tables import metadata
+from app.all_tables import metadata
 
 
 async def test_migrated_schema_matches_the_tables(database_url):

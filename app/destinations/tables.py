@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..tables import Time, metadata
+from ..schema import Time, metadata
 
 graduate_destinations = sa.Table(
     "graduate_destinations", metadata,

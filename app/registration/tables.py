@@ -1,10 +1,10 @@
-"""Tables of 就业信息登记. They share app.tables.metadata (imported at its end)."""
+"""Tables of 就业信息登记. They share app.schema.metadata; app/all_tables.py gathers them."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..tables import Time, metadata
+from ..schema import Time, metadata
 
 # One registration per student record. `code`/`sub_code` are the chosen 毕业去向 branch
 # (None until the student picks one); `data` that branch's fields; `files` the branch's

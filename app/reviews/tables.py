@@ -1,10 +1,11 @@
-"""Tables of the review workflows. They share app.tables.metadata (imported at its end)."""
+"""Tables of the review workflows (生源信息, 推荐表, their imports). They share
+app.schema.metadata; app/all_tables.py gathers them."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..tables import Time, metadata
+from ..schema import Time, metadata
 
 # 生源信息: one per student record. `roll` holds the read-only 学籍 fields that the
 # student-record table does not (考生号, 民族 …); `imported` the editable fields as the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..tables import Time, metadata
+from ..schema import Time, metadata
 
 school_settings = sa.Table(
     "school_settings", metadata,

@@ -1,10 +1,10 @@
-"""Tables of 签约中心. They share app.tables.metadata (imported at its end)."""
+"""Tables of 签约中心. They share app.schema.metadata; app/all_tables.py gathers them."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..tables import Time, metadata
+from ..schema import Time, metadata
 
 # 手机认证: the number an account confirmed with an SMS code, and when.
 phone_verifications = sa.Table(

@@ -1,10 +1,10 @@
-"""The SMS outbox. It shares app.tables.metadata (imported at its end)."""
+"""The SMS outbox. It shares app.schema.metadata; app/all_tables.py gathers it."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..tables import Time, metadata
+from ..schema import Time, metadata
 
 # pending → sent (the gateway took it), kept (SMS_GATEWAY=outbox: stays here for 短信发件箱),
 # or failed (the gateway refused it for good; last_error says why). Never deleted.
