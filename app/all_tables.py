@@ -4,13 +4,17 @@ the app itself never needs to, and nothing imports this module back."""
 
 from __future__ import annotations
 
-from . import tables as _core  # noqa: F401
-from .destinations import tables as _destinations  # noqa: F401
-from .registration import tables as _registration  # noqa: F401
-from .reviews import tables as _reviews  # noqa: F401
+from . import tables as core
+from .destinations import tables as destinations
+from .registration import tables as registration
+from .reviews import tables as reviews
 from .schema import metadata
-from .school_settings import tables as _school_settings  # noqa: F401
-from .signing import tables as _signing  # noqa: F401
-from .sms import tables as _sms  # noqa: F401
+from .school_settings import tables as school_settings
+from .signing import tables as signing
+from .sms import tables as sms
 
-__all__ = ["metadata"]
+# Importing a module is what puts its tables on `metadata`; tests/test_layout.py checks that
+# every app/**/tables.py is here.
+MODULES = (core, destinations, registration, reviews, school_settings, signing, sms)
+
+__all__ = ["MODULES", "metadata"]

@@ -13,162 +13,62 @@ import jinja2
 from aiohttp import web
 
 from rtc.routes import probe_registry_ctx, setup_rtc_routes
+from rtc.setup import setup_hall
 
-from . import pages
-from .admin import views as admin_views
-from .applications import views as application_views
-from .auth import views as auth_views
+from .admin.routes import setup_admin_routes
+from .applications.routes import setup_application_routes
+from .auth.routes import setup_auth_routes
 from .bodies import bounded_bodies
 from .clock import Clock
 from .config import Settings
 from .db import Database
-from .employers import views as employer_views
-from .hall import views as hall_views
-from .interviews import views as interview_views
-from .jobs import views as job_views
+from .employers.routes import setup_employer_routes
+from .hall.routes import setup_hall_routes
+from .interviews.routes import setup_interview_routes
+from .jobs.routes import setup_job_routes
+from .looplag import LoopLagProbe
 from .middleware import access_middleware, csrf_middleware, session_middleware, set_security_headers
+from .monitor.routes import setup_monitor_routes
 from .notify.outbox import OutboxWorker
-from .resumes import views as resume_views
+from .offload import CpuPool
+from .pages import views as pages
+from .pages.routes import setup_page_routes
+from .phone.routes import setup_phone_routes
+from .registration.routes import setup_registration_routes
+from .resumes.routes import setup_resume_routes
 from .reviews.routes import setup_review_routes
 from .signing.routes import setup_signing_routes
-from .registration.routes import setup_registration_routes
-from .monitor.views import setup_monitor_routes
 from .sms.routes import setup_sms_routes
-from .looplag import LoopLagProbe
-from .offload import CpuPool
 from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
-from .students import views as student_views
 from .students.imports import ImportRunner
+from .students.routes import setup_student_routes
 from .templating import FILTERS
 from .uploads import FileStore
-from rtc.setup import setup_hall
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
 def setup_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_get("/", pages.home, name="home")
-    r.add_get("/healthz", pages.healthz, name="healthz")
-    # 学生激活
-    r.add_get("/activate", auth_views.activate_form, name="activate")
-    r.add_post("/activate", auth_views.activate_submit)
-    r.add_get("/activate/profile", auth_views.profile_form, name="activate_profile")
-    r.add_post("/activate/profile", auth_views.profile_submit)
-    # 登录 / 退出
-    r.add_get("/login/student", auth_views.login_form, name="login_student")
-    r.add_post("/login/student", auth_views.login_submit)
-    r.add_get("/login/employer", auth_views.login_form, name="login_employer")
-    r.add_post("/login/employer", auth_views.login_submit)
-    r.add_get("/login/staff", auth_views.login_form, name="login_staff")
-    r.add_post("/login/staff", auth_views.login_submit)
-    r.add_post("/logout", auth_views.logout, name="logout")
-    # 忘记密码
-    r.add_get("/password/forgot", auth_views.forgot_form, name="forgot")
-    r.add_post("/password/forgot", auth_views.forgot_submit)
-    r.add_get("/password/forgot/{token}/verify", auth_views.verify_form, name="forgot_verify")
-    r.add_post("/password/forgot/{token}/code", auth_views.send_code, name="forgot_send_code")
-    r.add_post("/password/forgot/{token}/verify", auth_views.verify_submit)
-    r.add_get("/password/forgot/{token}/new", auth_views.new_password_form, name="forgot_new")
-    r.add_post("/password/forgot/{token}/new", auth_views.new_password_submit)
-    # Role centres
-    r.add_get("/student", pages.student_centre, name="student_centre")
-    r.add_get("/employer", pages.employer_centre, name="employer_centre")
-    r.add_get("/counselor", pages.counselor_centre, name="counselor_centre")
-    r.add_get("/school", pages.school_centre, name="school_centre")
-    r.add_get("/platform", pages.platform_centre, name="platform_centre")
-    r.add_get("/notices", pages.notices_page, name="notices")
-    r.add_post("/notices/read", pages.notices_read, name="notices_read")
-    # School admin: student records and imports
-    r.add_get("/school/students", student_views.record_list, name="student_records")
-    r.add_get("/school/imports", student_views.import_form, name="student_import")
-    r.add_post("/school/imports", student_views.import_upload)
-    r.add_get("/school/imports/template.csv", student_views.import_template,
-              name="student_import_template")
-    r.add_get("/school/imports/{job_id:\\d+}", student_views.import_job, name="student_import_job")
-    r.add_get("/school/imports/{job_id:\\d+}/status", student_views.import_status,
-              name="student_import_status")
-    r.add_post("/school/imports/{job_id:\\d+}/cancel", student_views.import_cancel,
-               name="student_import_cancel")
-    # 单位注册 and review
-    r.add_get("/employer/register", employer_views.register_form, name="employer_register")
-    r.add_post("/employer/register", employer_views.register_submit)
-    r.add_get("/employer/profile", employer_views.profile_form, name="employer_profile")
-    r.add_post("/employer/profile", employer_views.profile_submit)
-    r.add_get("/platform/employers", employer_views.admin_list, name="admin_employers")
-    r.add_get("/platform/employers/{employer_id:\\d+}", employer_views.admin_detail,
-              name="admin_employer")
-    r.add_post("/platform/employers/{employer_id:\\d+}/review", employer_views.admin_review,
-               name="admin_employer_review")
-    # 简历管理
-    r.add_get("/student/resumes", resume_views.index, name="resumes")
-    r.add_get("/student/resumes/{kind:zh|en}/edit", resume_views.edit_form, name="resume_edit")
-    r.add_post("/student/resumes/{kind:zh|en}/edit", resume_views.edit_submit)
-    r.add_get("/student/resumes/{kind:zh|en}/preview", resume_views.preview, name="resume_preview")
-    r.add_post("/student/resumes/attachments", resume_views.upload, name="resume_upload")
-    r.add_post("/student/resumes/{resume_id:\\d+}/default", resume_views.make_default,
-               name="resume_default")
-    r.add_post("/student/resumes/{resume_id:\\d+}/delete", resume_views.delete,
-               name="resume_delete")
-    # Jobs and applications
-    r.add_get("/jobs", job_views.board, name="jobs")
-    r.add_get("/jobs/{job_id:\\d+}", job_views.detail, name="job")
-    r.add_post("/jobs/{job_id:\\d+}/apply", application_views.apply, name="job_apply")
-    r.add_get("/student/applications", application_views.my_applications, name="my_applications")
-    r.add_post("/student/applications/{application_id:\\d+}/withdraw", application_views.withdraw,
-               name="application_withdraw")
-    r.add_get("/employer/jobs", job_views.my_jobs, name="my_jobs")
-    r.add_get("/employer/jobs/new", job_views.new_form, name="job_new")
-    r.add_post("/employer/jobs/new", job_views.new_submit)
-    r.add_get("/employer/jobs/{job_id:\\d+}/edit", job_views.edit_form, name="job_edit")
-    r.add_post("/employer/jobs/{job_id:\\d+}/edit", job_views.edit_submit)
-    r.add_post("/employer/jobs/{job_id:\\d+}/close", job_views.close, name="job_close")
-    r.add_get("/employer/jobs/{job_id:\\d+}/applicants", application_views.applicants,
-              name="applicants")
-    r.add_get("/employer/applications/{application_id:\\d+}", application_views.application,
-              name="application")
-    r.add_post("/employer/applications/{application_id:\\d+}/reject", application_views.reject,
-               name="application_reject")
-    r.add_get("/platform/jobs", job_views.admin_list, name="admin_jobs")
-    r.add_get("/platform/jobs/{job_id:\\d+}", job_views.admin_detail, name="admin_job")
-    r.add_post("/platform/jobs/{job_id:\\d+}/review", job_views.admin_review,
-               name="admin_job_review")
-    # 视频面试邀请
-    r.add_post("/employer/interviews/invite", interview_views.invite, name="interview_invite")
-    r.add_get("/employer/interviews", interview_views.schedule, name="interview_schedule")
-    r.add_get("/employer/interviews/{interview_id:\\d+}", interview_views.reschedule_form,
-              name="interview_reschedule")
-    r.add_post("/employer/interviews/{interview_id:\\d+}", interview_views.reschedule_submit)
-    r.add_post("/employer/interviews/{interview_id:\\d+}/cancel", interview_views.cancel,
-               name="interview_cancel")
-    r.add_post("/employer/interviews/{interview_id:\\d+}/release", interview_views.release,
-               name="interview_release")
-    r.add_get("/student/interviews", interview_views.my_interviews, name="my_interviews")
-    r.add_get("/student/interviews/{interview_id:\\d+}", interview_views.invitation,
-              name="interview_invitation")
-    r.add_post("/student/interviews/{interview_id:\\d+}/answer", interview_views.answer,
-               name="interview_answer")
-    # 洽谈面试大厅
-    r.add_get("/hall/interviews/{interview_id:\\d+}", hall_views.student_room, name="hall_student")
-    r.add_get("/hall/booths/{session_id:\\d+}", hall_views.booth_room, name="hall_booth")
-    r.add_get("/hall/booths/{session_id:\\d+}/walk-in", hall_views.walk_in_room,
-              name="hall_walk_in")
-    r.add_get("/hall/booths/{session_id:\\d+}/resumes/{application_id:\\d+}",
-              hall_views.resume_fragment, name="hall_resume")
-    r.add_get("/files/{file_id:[A-Za-z0-9_-]+}", application_views.download, name="file")
-    # Platform admin
-    r.add_get("/platform/outbox", admin_views.outbox, name="outbox")
-    r.add_get("/platform/outbox/{mail_id:\\d+}", admin_views.outbox_mail, name="outbox_mail")
-    r.add_post("/platform/outbox/{mail_id:\\d+}/resend", admin_views.outbox_resend,
-               name="outbox_resend")
+    """Each domain registers its own routes (<domain>/routes.py); only static is added here."""
+    setup_page_routes(app)  # home, healthz, role centres, 站内通知
+    setup_auth_routes(app)  # 学生激活, login/logout, 忘记密码
+    setup_student_routes(app)  # student records and their import
+    setup_employer_routes(app)  # 单位注册 and review
+    setup_resume_routes(app)  # 简历管理
+    setup_job_routes(app)  # jobs: board, postings, review
+    setup_application_routes(app)  # 投递, applicants, file downloads
+    setup_interview_routes(app)  # 视频面试邀请
+    setup_hall_routes(app)  # 洽谈面试大厅 pages
+    setup_admin_routes(app)  # 邮件发件箱
     setup_review_routes(app)  # 生源信息核对, 推荐表
     setup_signing_routes(app)  # 签约中心
     setup_monitor_routes(app)  # 大厅监控, hall reports
     setup_registration_routes(app)  # 就业信息登记
-    setup_sms_routes(app)  # 短信发件箱, 手机认证
-    setup_rtc_routes(app)
-    r.add_static("/static", ROOT / "static", name="static", append_version=False)
+    setup_sms_routes(app)  # 短信发件箱
+    setup_phone_routes(app)  # 手机认证
+    setup_rtc_routes(app)  # 设备与网络检测
+    app.router.add_static("/static", ROOT / "static", name="static", append_version=False)
 
 
 @web.middleware

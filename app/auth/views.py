@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ..forms import Form, FormError
 from ..middleware import SESSION_COOKIE, identity, rotate_csrf
-from ..pages import centre_url
+from ..pages.views import centre_url
 from ..ratelimit import Limit, RateLimiter
 from ..roles import Role, public
 from ..security import sign, unsign

@@ -31,17 +31,6 @@ from . import charts, report as reports
 ADMINS = (Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
 
 
-def setup_monitor_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_get("/monitor", monitor_page, name="monitor")
-    r.add_post("/monitor/notices", post_notice, name="monitor_notice")
-    r.add_post("/monitor/booths/{session_id:\\d+}/close", close_booth, name="monitor_close")
-    r.add_post("/monitor/tickets/{ticket_id:\\d+}/remove", remove_ticket, name="monitor_remove")
-    r.add_get("/monitor/reports", report_list, name="hall_reports")
-    r.add_get("/monitor/reports/{session_id:\\d+}", report_page, name="hall_report")
-    r.add_get("/monitor/reports/{session_id:\\d+}.xlsx", report_xlsx, name="hall_report_xlsx")
-
-
 def scope_of(request: web.Request) -> Scope:
     ident = require_identity(request)
     if ident.role == Role.PLATFORM_ADMIN:

@@ -1,6 +1,6 @@
-"""Routes of text messaging, added to the app by one call from app/web.py: 短信发件箱, and
-手机认证 (app/phone/), the one page that sends text messages so far. The SMS worker lives
-in the app's cleanup_ctx like the mail outbox's."""
+"""Routes of text messaging, added to the app by one call from app/web.py: 短信发件箱.
+The pages that send text messages (手机认证, app/phone/) register their own routes. The SMS
+worker lives in the app's cleanup_ctx like the mail outbox's."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from ..phone import views as phone
 from ..state import CLOCK, DB, SETTINGS
 from . import views
 from .gateway import SmsGateway, load_gateway
@@ -25,10 +24,6 @@ def setup_sms_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/platform/sms", views.outbox, name="sms_outbox")
     r.add_get("/platform/sms/{sms_id:\\d+}", views.message, name="sms_message")
-    # 8.1 手机认证
-    r.add_get("/student/signing/phone", phone.page, name="signing_phone")
-    r.add_post("/student/signing/phone", phone.verify)
-    r.add_post("/student/signing/phone/code", phone.send_code, name="signing_phone_code")
     app.cleanup_ctx.append(_sms_worker)
 
 

@@ -7,11 +7,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from ..middleware import CSRF_TOKEN, identity, require_identity
+from ..notify import notices
+from ..roles import Role, allow, public
+from ..state import CLOCK, DB
 from . import centres
-from .middleware import CSRF_TOKEN, identity, require_identity
-from .notify import notices
-from .roles import Role, allow, public
-from .state import CLOCK, DB
 
 CENTRE_ROUTE = {
     Role.STUDENT: "student_centre",

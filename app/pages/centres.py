@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .auth.sessions import Identity
-from .notify import notices
-from .tables import (accounts, colleges, email_outbox, employers, import_jobs, jobs, majors,
-                     schools, student_records)
+from ..auth.sessions import Identity
+from ..notify import notices
+from ..tables import (accounts, colleges, email_outbox, employers, import_jobs, jobs, majors,
+                      schools, student_records)
 
 
 async def student(conn: AsyncConnection, ident: Identity) -> dict[str, Any]:
