@@ -20,6 +20,7 @@ class FileKind(enum.StrEnum):
     APPLICATION = "application"  # the copy of an attachment sent with an application
     AGREEMENT_SCAN = "agreement_scan"  # a photo or PDF of a signed and stamped 就业协议书
     REGISTRATION = "registration"  # evidence of a 就业信息登记 (contract, 入伍通知书 …)
+    TERMINATION = "termination"  # a 解约函, or the paper proof of a 管理员强制解约
 
 
 async def save(conn: AsyncConnection, store: FileStore, *, owner_id: int, kind: FileKind,

@@ -97,3 +97,19 @@ class FileStore:
 
     def read(self, file_id: str) -> bytes:
         return self.path(file_id).read_bytes()
+
+
+def clean_evidence(data: bytes, filename: str) -> tuple[str, str, bytes]:
+    """A photographed or scanned document (a JPG/PNG image, re-encoded without EXIF, or a
+    PDF), judged by its bytes → (display name, content type, bytes to keep). CPU-heavy for
+    images: run it in the CPU pool."""
+    if not data:
+        raise Invalid("文件是空的，请重新选择")
+    if data.startswith(b"%PDF-"):
+        ext, content_type = sniff_document(data)
+        return clean_upload_name(filename, ext), content_type, data
+    try:
+        jpeg, content_type = clean_image(data)
+    except Invalid:
+        raise Invalid("只支持 JPG、PNG 图片或 PDF 文件（按文件内容识别）") from None
+    return clean_upload_name(filename, "jpg"), content_type, jpeg

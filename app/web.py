@@ -31,6 +31,7 @@ from .resumes import views as resume_views
 from .reviews.routes import setup_review_routes
 from .signing.routes import setup_signing_routes
 from .registration.routes import setup_registration_routes
+from .termination.routes import setup_termination_routes
 from .monitor.views import setup_monitor_routes
 from .looplag import LoopLagProbe
 from .offload import CpuPool
@@ -160,6 +161,7 @@ def setup_routes(app: web.Application) -> None:
     setup_signing_routes(app)  # 签约中心
     setup_monitor_routes(app)  # 大厅监控, hall reports
     setup_registration_routes(app)  # 就业信息登记
+    setup_termination_routes(app)  # 解约中心
     setup_rtc_routes(app)
     r.add_static("/static", ROOT / "static", name="static", append_version=False)
 

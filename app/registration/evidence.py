@@ -9,22 +9,13 @@ from typing import Any, Mapping
 from aiohttp import web
 
 from ..offload import CpuPool
-from ..uploads import clean_image, clean_upload_name, sniff_document
+from ..uploads import clean_evidence
 from ..validators import Invalid
 from .branches import Branch
 from .service import Upload
 
 def _check(data: bytes, filename: str) -> Upload:
-    if not data:
-        raise Invalid("文件是空的，请重新选择")
-    if data.startswith(b"%PDF-"):
-        ext, content_type = sniff_document(data)
-        return Upload(clean_upload_name(filename, ext), content_type, data)
-    try:
-        jpeg, content_type = clean_image(data)
-    except Invalid:
-        raise Invalid("只支持 JPG、PNG 图片或 PDF 文件（按文件内容识别）") from None
-    return Upload(clean_upload_name(filename, "jpg"), content_type, jpeg)
+    return Upload(*clean_evidence(data, filename))
 
 
 async def read(post: Mapping[str, Any], branch: Branch, cpu: CpuPool,
