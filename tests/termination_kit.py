@@ -8,8 +8,11 @@ import datetime as dt
 import aiohttp
 import sqlalchemy as sa
 
+from app.auth.sessions import Identity
 from app.clock import china_date
 from app.db import Database
+from app.roles import Role
+from app.signing import online, review
 from app.termination.tables import termination_requests
 from app.tables import audit_log
 from tests.registration_helpers import PDF_BYTES, png_bytes
@@ -86,5 +89,44 @@ async def requests(database_url: str) -> list[sa.Row]:
         async with db.read() as conn:
             return list(await conn.execute(sa.select(termination_requests)
                                            .order_by(termination_requests.c.id)))
+    finally:
+        await db.dispose()
+
+
+def identity(world, username: str, role: Role, employer_id: int | None = None):  # noqa: ANN001, ANN201
+    """The identity of a world account, for calling services directly."""
+    school = world.schools[0]
+    account_id = world.staff[username][1] if username in world.staff else username
+    return Identity(account_id=account_id, role=role, display_name=str(username),
+                    school_id=None if role in (Role.EMPLOYER, Role.PLATFORM_ADMIN) else school.id,
+                    college_id=school.college_ids[0], employer_id=employer_id, session_hash="")
+
+
+async def invite_by_service(database_url: str, world, employer, now: dt.datetime,  # noqa: ANN001
+                            *, agree: bool = False, approve: bool = False) -> int:
+    """An online invitation through the signing services (optionally agreed and approved)."""
+    db = Database(database_url)
+    student = identity(world, world.active_student().account_id, Role.STUDENT)
+    try:
+        async with db.write() as conn:
+            until = (china_date(now) + dt.timedelta(days=7)).isoformat()
+            aid = await online.invite(conn, employer, invite_form(world, valid_until=until), now=now)
+            if agree:
+                await online.answer(conn, student, aid, "agree", opinion="同意", now=now)
+        if approve:
+            await approve_by_service(database_url, world, aid, now)
+        return aid
+    finally:
+        await db.dispose()
+
+
+async def approve_by_service(database_url: str, world, aid: int, now: dt.datetime) -> None:  # noqa: ANN001
+    """The counselor's and the school admin's approvals of an agreed agreement → effective."""
+    db = Database(database_url)
+    try:
+        async with db.write() as conn:
+            for name, role in (("counselor0", Role.COUNSELOR), ("school_admin0", Role.SCHOOL_ADMIN)):
+                await review.decide(conn, identity(world, name, role), aid, "approve",
+                                    reason=None, now=now)
     finally:
         await db.dispose()
