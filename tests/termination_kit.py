@@ -8,17 +8,21 @@ import datetime as dt
 import aiohttp
 import sqlalchemy as sa
 
+from app import workflow
 from app.auth.sessions import Identity
 from app.clock import china_date
 from app.db import Database
 from app.roles import Role
-from app.signing import online, review
+from app.signing import offline, online, review
+from app.signing.flows import OFFLINE_FLOW
 from app.termination.tables import termination_requests
-from app.tables import audit_log
+from app.tables import audit_log, student_records
+from app.uploads import FileStore
 from tests.registration_helpers import PDF_BYTES, png_bytes
-from tests.signing_kit import agreement_id_from, as_user, invite_form, ready_student
+from tests.signing_kit import AGREEMENT, agreement_id_from, as_user, invite_form, ready_student
 
-__all__ = ["PDF_BYTES", "png_bytes", "effective", "apply", "audit_rows", "requests", "agree_new"]
+__all__ = ["PDF_BYTES", "png_bytes", "effective", "apply", "force", "audit_rows", "requests",
+           "agree_new", "identity", "invite_by_service", "approve_by_service", "offline_effective"]
 
 
 async def agree_new(student, employer, world, clock) -> int:  # noqa: ANN001
@@ -128,5 +132,28 @@ async def approve_by_service(database_url: str, world, aid: int, now: dt.datetim
             for name, role in (("counselor0", Role.COUNSELOR), ("school_admin0", Role.SCHOOL_ADMIN)):
                 await review.decide(conn, identity(world, name, role), aid, "approve",
                                     reason=None, now=now)
+    finally:
+        await db.dispose()
+
+
+async def offline_effective(database_url: str, world, data_dir, now: dt.datetime) -> int:  # noqa: ANN001
+    """A 线下签约 agreement (the unit has no account) walked to effective through the services."""
+    student = world.active_student()
+    me = identity(world, student.account_id, Role.STUDENT)
+    db = Database(database_url)
+    try:
+        async with db.write() as conn:
+            record = (await conn.execute(sa.select(student_records).where(
+                student_records.c.id == student.record_id))).one()
+            aid = await offline.save(conn, me, record, AGREEMENT, agreement_id=None, complete=True, now=now)
+            await offline.send_for_confirmation(conn, me, aid, secret_key="k", base_url="http://x", now=now)
+            await workflow.transition(conn, OFFLINE_FLOW, aid, "confirm", at=now,
+                                      actor=workflow.Actor(None, Role.EMPLOYER))
+            await offline.generate(conn, me, aid, now=now)
+            await offline.upload_scans(conn, FileStore(data_dir), me, aid,
+                                       [offline.Scan("p.pdf", "application/pdf", PDF_BYTES)], now=now)
+            await review.decide(conn, identity(world, "school_admin0", Role.SCHOOL_ADMIN), aid,
+                                "approve", reason=None, now=now)
+        return aid
     finally:
         await db.dispose()

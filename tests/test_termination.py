@@ -17,9 +17,10 @@ from app.termination.flows import OPEN
 from app.termination.tables import OPEN_STATES, termination_requests
 from app.tables import audit_log, email_outbox, files, notices
 from tests.conftest import count, field_error, form_error
-from tests.signing_kit import add_account, agreement_row, as_user, second_employer
-from tests.termination_kit import (PDF_BYTES, agree_new, apply, audit_rows, effective, force,
-                                   requests)
+from tests.signing_kit import (AGREEMENT, add_account, agreement_row, as_user, ready_student,
+                               second_employer)
+from tests.termination_kit import (agree_new, apply, audit_rows, effective, force,
+                                   offline_effective, requests)
 
 
 def test_open_states_are_the_flows():
@@ -283,7 +284,6 @@ async def test_who_may_do_what(make_client, world, settings, clock):
 
 
 async def ready_other_student(make_client, world, settings, clock) -> None:  # noqa: ANN001
-    from tests.signing_kit import ready_student
     await ready_student(settings.database_url, world, clock.now(), school=1)
 
 
@@ -347,3 +347,21 @@ async def test_forced_termination_racing_an_approval(make_client, world, setting
         for username in ("counselor0", "school_admin0"):
             staff = await as_user(make_client, "staff", username)
             assert (await staff.post(f"/reviews/agreements/{aid}", {"action": "approve"})).status == 303
+
+
+async def test_offline_unit_without_account_is_mailed(make_client, world, settings, clock):
+    db = settings.database_url
+    await ready_student(db, world, clock.now())
+    aid = await offline_effective(db, world, settings.data_dir, clock.now())
+    assert (await agreement_row(db, aid)).status == "effective"
+    unit = AGREEMENT["email"]
+    student = await as_user(make_client, "student", world.active_student().email)
+    assert (await apply(student, "student", aid)).status == 303
+    assert await count(db, email_outbox, email_outbox.c.to_addr == unit,
+                       email_outbox.c.subject.like("%学生提交了%解约申请%")) == 1
+    (req,) = await requests(db)
+    await _approve(make_client, req.id, "counselor0", "school_admin0")
+    assert (await agreement_row(db, aid)).status == "terminated"
+    assert await count(db, email_outbox, email_outbox.c.to_addr == unit,
+                       email_outbox.c.subject.like("%已解约%")) == 1
+    assert await count(db, graduate_destinations) == 0

@@ -4,7 +4,7 @@ handlers serve both roles under their own paths; rules live in service.py."""
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
