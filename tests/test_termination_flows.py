@@ -30,7 +30,7 @@ from app.signing import service as signing
 from app.signing.flows import AgreementState, flow_of
 from app.signing.tables import agreements
 from app.tables import audit_log
-from app.termination import service
+from app.termination import forced, service
 from app.termination.flows import OPEN, TERMINATION_FLOW, TermState
 from app.termination.tables import termination_requests as tr
 from app.uploads import FileStore
@@ -163,7 +163,7 @@ def machine(database_url: str, world, data_dir, employer2: tuple[int, int]):  # 
             async with self.db.write() as conn:
                 number = (await conn.execute(sa.select(agreements.c.number).where(
                     agreements.c.id == self.current))).scalar()
-                await service.force(conn, people[role], number, reason="纸质证明", now=NOW,
+                await forced.force(conn, people[role], number, reason="纸质证明", now=NOW,
                                     proof=service.Upload("p.pdf", "application/pdf", b"%PDF-1.4"),
                                     store=self.store)
 

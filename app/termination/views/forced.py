@@ -13,6 +13,7 @@ from ...middleware import require_identity
 from ...reviews.common import int_param, see_other
 from ...roles import Role, allow
 from ...state import CLOCK, DB, FILES, OUTBOX
+from .. import forced as forcing
 from .. import service
 from .common import ACCEPT, read_upload
 
@@ -27,7 +28,7 @@ async def _page(request: web.Request, form: Form, status: int = 200) -> web.Resp
     if number and "number" not in form.errors:
         async with request.app[DB].read() as conn:
             try:
-                found = await service.find_effective(conn, require_identity(request), number)
+                found = await forcing.find_effective(conn, require_identity(request), number)
             except FormError as exc:
                 form.errors.update(exc.errors)
     return aiohttp_jinja2.render_template(PAGE, request, {
@@ -48,7 +49,7 @@ async def force(request: web.Request) -> web.Response:
     proof, upload_error = await read_upload(request, post, "proof")
     try:
         async with request.app[DB].write() as conn:
-            agreement_id = await service.force(conn, require_identity(request), form.get("number"),
+            agreement_id = await forcing.force(conn, require_identity(request), form.get("number"),
                                                reason=form.get("reason"), proof=proof,
                                                store=request.app[FILES], now=request.app[CLOCK].now(),
                                                upload_error=upload_error)
@@ -76,7 +77,7 @@ async def document(request: web.Request) -> web.Response:
         if row is not None:
             allowed = await service.letter_ids(conn, agreement_id)
             if ident.role in STAFF:
-                allowed |= await service.proof_ids(conn, agreement_id)
+                allowed |= await forcing.proof_ids(conn, agreement_id)
         found = await files.get(conn, file_id) if file_id in allowed else None
     if found is None:
         raise web.HTTPNotFound()
