@@ -12,9 +12,11 @@ from .schema import metadata
 from .school_settings import tables as school_settings
 from .signing import tables as signing
 from .sms import tables as sms
+from .termination import tables as termination
 
 # Importing a module is what puts its tables on `metadata`; tests/test_layout.py checks that
 # every app/**/tables.py is here.
-MODULES = (core, destinations, registration, reviews, school_settings, signing, sms)
+MODULES = (core, destinations, registration, reviews, school_settings, signing, sms,
+           termination)
 
 __all__ = ["MODULES", "metadata"]

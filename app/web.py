@@ -43,6 +43,7 @@ from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
 from .students.imports import ImportRunner
 from .students.routes import setup_student_routes
 from .templating import FILTERS
+from .termination.routes import setup_termination_routes
 from .uploads import FileStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,7 @@ def setup_routes(app: web.Application) -> None:
     setup_registration_routes(app)  # 就业信息登记
     setup_sms_routes(app)  # 短信发件箱
     setup_phone_routes(app)  # 手机认证
+    setup_termination_routes(app)  # 解约中心
     setup_rtc_routes(app)  # 设备与网络检测
     app.router.add_static("/static", ROOT / "static", name="static", append_version=False)
 
