@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
 
-from app.workflow import NotAllowed, TransitionError
+from app.workflow import NotAllowed
 from app.roles import Role
 from app.state import DB, SETTINGS
 
@@ -25,11 +25,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_SIGNAL_BYTES = 64 * 1024
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns: a larger one is malformed, not a DB error
 
 
 def _int(data: Any, key: str) -> int:
     value = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
         raise NotAllowed("请求格式不正确")
     return value
 
@@ -80,9 +81,7 @@ class HallNamespace(AppNamespace):
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         ident = await identify(self.app, environ, (Role.STUDENT, Role.EMPLOYER), "无权进入面试大厅")
-        await self.save_session(sid, {"account_id": ident.account_id, "role": ident.role.value,
-                                      "employer_id": ident.employer_id, "name": ident.display_name})
-        await self.enter_room(sid, f"user:{ident.account_id}")
+        await self.admit(sid, ident, employer_id=ident.employer_id, name=ident.display_name)
         if ident.role == Role.STUDENT:
             await self._student_back(sid, ident.account_id)
 
@@ -127,17 +126,6 @@ class HallNamespace(AppNamespace):
             await self.broadcast(t.session_id)
 
     # ---- events (each returns the ack payload) --------------------------------------
-
-    async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
-        try:
-            return await super().trigger_event(event, *args)
-        except TransitionError as exc:
-            return {"ok": False, "error": str(exc)}
-        except Exception:  # answer every call: a client must never wait for a lost ack
-            log.exception("hall event %s failed", event)
-            return {"ok": False, "error": "服务器内部错误，请稍后重试"}
 
     async def on_ping(self, sid: str, data: Any = None) -> dict[str, Any]:
         """A liveness check: clients time its ack to show connection health. No I/O, so

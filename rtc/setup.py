@@ -19,9 +19,9 @@ from app.state import CLOCK, DB, OUTBOX, SETTINGS
 from . import monitor_store, tickets
 from .hall import HallNamespace
 from .monitor_feed import MonitorNamespace, monitor_ticker
+from .sockets import SIO, LocalManager, RedisManager
 
 log = logging.getLogger(__name__)
-SIO = web.AppKey("sio", socketio.AsyncServer)
 HALL = web.AppKey("hall", HallNamespace)
 MONITOR = web.AppKey("monitor", MonitorNamespace)
 SWEEP_SECONDS = 1.0
@@ -29,7 +29,7 @@ SWEEP_SECONDS = 1.0
 
 def setup_hall(app: web.Application) -> None:
     settings = app[SETTINGS]
-    manager = _redis_manager(settings.redis_url) if settings.redis_url else None
+    manager = _redis_manager(settings.redis_url) if settings.redis_url else LocalManager()
     # cors_allowed_origins=None: engine.io itself accepts same-origin only; the namespace
     # checks the Origin again in connect.
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
@@ -47,14 +47,14 @@ def setup_hall(app: web.Application) -> None:
     app.cleanup_ctx.append(lambda app: monitor_ticker(app, app[MONITOR]))
 
 
-def _redis_manager(url: str) -> socketio.AsyncRedisManager:
+def _redis_manager(url: str) -> RedisManager:
     """socket.io rooms across processes. `?channel=NAME` on the URL keeps two deployments
     (or two test runs) on one Redis apart; the default channel is "cqbys"."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
     channel = query.pop("channel", ["cqbys"])[0]
     plain = parts._replace(query=urllib.parse.urlencode(query, doseq=True)).geturl()
-    return socketio.AsyncRedisManager(plain, channel=channel)
+    return RedisManager(plain, channel=channel)
 
 
 async def sweep_once(app: web.Application) -> tickets.SweepResult:
