@@ -9,6 +9,7 @@ a session or an account's sessions closes its sockets in every process (rtc/sock
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -25,7 +26,7 @@ from app.state import CLOCK, DB, SETTINGS
 from app.tables import accounts, sessions as session_rows
 from app.workflow import TransitionError
 
-from .guard import EventGuard
+from .guard import FLOOD_WINDOW_SECONDS, EventGuard
 
 log = logging.getLogger(__name__)
 SESSION_GONE = "登录已失效，请重新登录"
@@ -66,6 +67,7 @@ class AppNamespace(socketio.AsyncNamespace):
         super().__init__(namespace)
         self.app = app
         self.guard = EventGuard.from_settings(app[SETTINGS])
+        self._closing: set[asyncio.Task] = set()
 
     async def admit(self, sid: str, ident: Identity, **extra: Any) -> None:
         """A connection passed `identify`: its session data, its rooms, its limits."""
@@ -87,15 +89,15 @@ class AppNamespace(socketio.AsyncNamespace):
         refused = self.guard.admit(sid)
         if refused is not None:
             if refused.disconnect:
-                log.warning("%s: socket %s flooded (%d refused events in a row), disconnected",
-                            self.namespace, sid, self.guard.flood_refusals)
-                await self.disconnect(sid)
+                log.warning("%s: socket %s flooded (%d events refused within %.0f s), disconnected",
+                            self.namespace, sid, self.guard.flood_refusals, FLOOD_WINDOW_SECONDS)
+                self._disconnect_after_ack(sid)
             return {"ok": False, "error": refused.message}
         try:
             async with self.guard.account_slot(sid):
                 if not await self._session_still_alive(sid):
                     log.info("%s: socket %s: its login session ended, disconnected", self.namespace, sid)
-                    await self.disconnect(sid)
+                    self._disconnect_after_ack(sid)
                     return {"ok": False, "error": SESSION_GONE}
                 return await super().trigger_event(event, *args)
         except TransitionError as exc:
@@ -107,6 +109,14 @@ class AppNamespace(socketio.AsyncNamespace):
             return {"ok": False, "error": "服务器内部错误，请稍后重试"}
         finally:
             self.guard.done(sid)
+
+    def _disconnect_after_ack(self, sid: str) -> None:
+        """Disconnect once this event's answer is on its way: python-socketio queues the ack
+        on the socket as soon as trigger_event returns, before a new task first runs, so the
+        client reads why before it sees the disconnect."""
+        task = asyncio.create_task(self.disconnect(sid), name=f"disconnect-{sid}")
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _session_still_alive(self, sid: str) -> bool:
         """A second net behind the disconnect at logout (rtc/sockets.py): at most every

@@ -43,6 +43,7 @@ def setup_hall(app: web.Application) -> None:
     app[SIO] = sio
     app[HALL] = hall
     app[MONITOR] = feed
+    app.cleanup_ctx.append(_manager)
     app.cleanup_ctx.append(_sweeper)
     app.cleanup_ctx.append(lambda app: monitor_ticker(app, app[MONITOR]))
 
@@ -96,6 +97,11 @@ async def _mail_absent_employers(app: web.Application, now: dt.datetime) -> None
                                               "link": f"{base}/hall/booths/{booth.id}"})
     if absent:
         app[OUTBOX].wake()
+
+
+async def _manager(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[SIO].manager.close()
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ sockets. App code calls `end_sockets` after the transaction that ended the sessi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any, AsyncIterator
@@ -40,6 +41,9 @@ class _RoomDisconnects:
 class LocalManager(_RoomDisconnects, socketio.AsyncManager):
     """One process: the room's members are all here."""
 
+    async def close(self) -> None:
+        pass
+
 
 class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
     """Several processes: this one's members now, the others' through the channel."""
@@ -49,6 +53,25 @@ class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
         await self._publish({"method": "disconnect_room", "room": room, "namespace": namespace,
                              "host_id": self.host_id})
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tasks: set[asyncio.Task] = set()
+
+    async def _disconnect_from_channel(self, data: dict[str, Any]) -> None:
+        try:
+            await self._disconnect_local(str(data["room"]), str(data["namespace"]))
+        except Exception:  # one bad message must not end anything else
+            log.exception("disconnect_room from another process failed")
+
+    async def close(self) -> None:
+        """Stop listening to the channel (app shutdown): python-socketio leaves its listener
+        task running until the loop itself closes."""
+        listener = getattr(self, "thread", None)
+        if listener is None or listener.done():
+            return
+        listener.cancel()
+        await asyncio.wait([listener], timeout=5)
+
     async def _listen(self) -> AsyncIterator[Any]:  # type: ignore[override]
         # python-socketio's listener ignores methods it does not know: take ours out of the
         # stream before it, pass everything else on untouched.
@@ -56,10 +79,11 @@ class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
             data = _decoded(message)
             if data is not None and data.get("method") == "disconnect_room":
                 if data.get("host_id") != self.host_id:
-                    try:
-                        await self._disconnect_local(str(data["room"]), str(data["namespace"]))
-                    except Exception:  # the listener must outlive one bad message
-                        log.exception("disconnect_room from another process failed")
+                    # in a task of its own: the disconnect handlers do database work, and
+                    # the listener must keep reading (and stay cancellable at shutdown)
+                    task = asyncio.create_task(self._disconnect_from_channel(data))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
                 continue
             yield message
 
