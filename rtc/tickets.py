@@ -161,13 +161,14 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     existing = (await conn.execute(sa.select(t).where(
         t.c.session_id == iv.session_id, t.c.account_id == account_id))).first()
     if existing is None:
-        await conn.execute(t.insert().values(
+        existing = await _insert_once(conn, t.insert().values(
             session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
             slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
-            connected=True, probe=probe, created_at=now))
-    elif existing.status in (TicketState.REMOVED, TicketState.CLOSED):
-        raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
-    else:
+            connected=True, probe=probe, created_at=now),
+            sa.select(t).where(t.c.session_id == iv.session_id, t.c.account_id == account_id))
+    if existing is not None:
+        if existing.status in (TicketState.REMOVED, TicketState.CLOSED):
+            raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
         values: dict[str, Any] = {"connected": True, "last_seen_at": now}
         if probe:
             values["probe"] = probe
@@ -176,6 +177,18 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
         await conn.execute(t.update().where(t.c.id == existing.id).values(**values))
     return (await conn.execute(sa.select(t).where(
         t.c.session_id == iv.session_id, t.c.account_id == account_id))).one()
+
+
+async def _insert_once(conn: AsyncConnection, insert: Any, again: sa.Select) -> sa.Row | None:
+    """Insert a row guarded by a unique constraint; None when it went in, or the row another
+    transaction inserted first (two joins of one student at once, on PostgreSQL, where
+    both can see no row before either commits; SQLite's BEGIN IMMEDIATE serialises them)."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(insert)
+    except sa.exc.IntegrityError:
+        return (await conn.execute(again)).one()
+    return None
 
 
 async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
