@@ -121,7 +121,8 @@ async def close_booth(request: web.Request) -> web.Response:
         async def tell() -> None:
             hall = request.app[HALL]
             await hall.tell_taken_out(closed.tickets, form.get("reason").strip(), "closed")
-            await hall.tell_closed(session_id, form.get("reason").strip())
+            if closed.whole_booth:  # a school admin's close leaves the booth open for others
+                await hall.tell_closed(session_id, form.get("reason").strip())
         return tell
     return await _act(request, form, act)
 
