@@ -9,6 +9,7 @@ Rooms: user:<account>, booth:<session>, call:<ticket>.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
@@ -50,6 +51,9 @@ class HallNamespace(AppNamespace):
         super().__init__("/hall", app)
         self.monitor: MonitorNamespace | None = None  # told of every booth change (rtc/setup.py)
         self.watching: dict[str, int] = {}  # this process's employer sockets → their booth
+        self.students: dict[str, int] = {}  # this process's student sockets → their account
+        # this process in hall_processes: its tickets are released when its lease runs out
+        self.process_id = uuid.uuid4().hex
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -83,6 +87,7 @@ class HallNamespace(AppNamespace):
         ident = await identify(self.app, environ, (Role.STUDENT, Role.EMPLOYER), "无权进入面试大厅")
         await self.admit(sid, ident, employer_id=ident.employer_id, name=ident.display_name)
         if ident.role == Role.STUDENT:
+            self.students[sid] = ident.account_id
             await self._student_back(sid, ident.account_id)
 
     async def _student_back(self, sid: str, account_id: int) -> None:
@@ -90,7 +95,7 @@ class HallNamespace(AppNamespace):
         async with self.app[DB].write() as conn:
             open_tickets = await tickets.open_tickets_of(conn, account_id)
             for t in open_tickets:
-                await tickets.set_connected(conn, t.id, True, self.now)
+                await tickets.set_connected(conn, t.id, True, self.now, self.process_id)
         for t in open_tickets:
             if t.status == "in_call":
                 await self.enter_room(sid, f"call:{t.id}")
@@ -106,6 +111,7 @@ class HallNamespace(AppNamespace):
             await self.emit("hall_notice", notice, to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.students.pop(sid, None)
         who = await self._who(sid)
         if who.get("role") == Role.EMPLOYER:
             await self._employer_left(sid)
@@ -154,7 +160,7 @@ class HallNamespace(AppNamespace):
         async with self.app[DB].write() as conn:
             ticket = await take(conn, account_id=who["account_id"], now=self.now,
                                 open_minutes=self.app[SETTINGS].hall_open_minutes, probe=probe,
-                                **{key: target})
+                                process_id=self.process_id, **{key: target})
             place, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
         await self.broadcast(ticket.session_id, booth)
         await self._replay_notices(sid, who["account_id"], ticket.session_id)
@@ -249,7 +255,8 @@ class HallNamespace(AppNamespace):
     async def on_answer(self, sid: str, data: Any = None) -> dict[str, Any]:
         who = await self._who(sid)
         async with self.app[DB].write() as conn:
-            ticket = await tickets.answer(conn, _int(data, "ticket_id"), who["account_id"], self.now)
+            ticket = await tickets.answer(conn, _int(data, "ticket_id"), who["account_id"], self.now,
+                                          self.process_id)
         room = f"call:{ticket.id}"
         await self.enter_room(sid, room)
         for employer_sid in self._booth_sids(ticket.session_id):
