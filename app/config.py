@@ -91,8 +91,9 @@ SETTINGS: tuple[Setting, ...] = (
             "beyond it events are refused."),
     Setting("hall_event_burst", "HALL_EVENT_BURST", int, 40,
             "Events one socket may send at once before HALL_EVENT_RATE applies (bucket size)."),
-    Setting("hall_events_in_flight", "HALL_EVENTS_IN_FLIGHT", int, 4,
-            "Events of one socket handled at the same time; more are refused until one ends."),
+    Setting("hall_events_in_flight", "HALL_EVENTS_IN_FLIGHT", int, 10,
+            "Events of one socket handled at the same time; more are refused until one ends "
+            "(a browser sends its ICE candidates in a burst without waiting for the acks)."),
     Setting("hall_flood_refusals", "HALL_FLOOD_REFUSALS", int, 100,
             "Refused events within 10 s after which the socket is disconnected as a flood."),
     Setting("hall_account_concurrency", "HALL_ACCOUNT_CONCURRENCY", int, 2,
