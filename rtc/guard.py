@@ -111,6 +111,9 @@ class EventGuard:
             if slot.sockets <= 0:
                 del self.accounts[conn.account_id]
 
+    def is_open(self, sid: str) -> bool:
+        return sid in self.connections
+
     def admit(self, sid: str) -> Refusal | None:
         """None: the event may run (the caller must call done(sid) after it). Synchronous,
         so a burst of events is sorted out before any of them awaits anything."""

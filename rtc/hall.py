@@ -78,9 +78,6 @@ class HallNamespace(AppNamespace):
                        "employer": booth.employer_name, **queue.get(row.id, {})}
             await self.emit("queue", payload, room=f"user:{row.account_id}")
 
-    async def _who(self, sid: str) -> dict[str, Any]:
-        return await self.get_session(sid)
-
     # ---- connection -----------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
@@ -112,7 +109,7 @@ class HallNamespace(AppNamespace):
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.students.pop(sid, None)
-        who = await self._who(sid)
+        who = await self.who(sid)
         if who.get("role") == Role.EMPLOYER:
             await self._employer_left(sid)
             return
@@ -152,7 +149,7 @@ class HallNamespace(AppNamespace):
                           take: Callable[..., Awaitable[Any]]) -> tuple[Any, dict[str, Any]]:
         """A student queues (join: by invitation; walk_in: at a booth): the place is taken,
         its first estimate kept as the promise, the booth told, today's notices shown."""
-        who = await self._who(sid)
+        who = await self.who(sid)
         if who["role"] != Role.STUDENT:
             raise NotAllowed("只有学生可以排队")
         target = _int(data, key)
@@ -175,7 +172,7 @@ class HallNamespace(AppNamespace):
         return {"ok": True, "allow": allow}
 
     async def _own_booth(self, sid: str, data: Any) -> tuple[dict[str, Any], int]:
-        who = await self._who(sid)
+        who = await self.who(sid)
         session_id = _int(data, "session_id")
         if who["role"] != Role.EMPLOYER:
             raise NotAllowed("只有单位可以操作面试间")
@@ -253,7 +250,7 @@ class HallNamespace(AppNamespace):
                         room=f"user:{ticket.account_id}")
 
     async def on_answer(self, sid: str, data: Any = None) -> dict[str, Any]:
-        who = await self._who(sid)
+        who = await self.who(sid)
         async with self.app[DB].write() as conn:
             ticket = await tickets.answer(conn, _int(data, "ticket_id"), who["account_id"], self.now,
                                           self.process_id)
@@ -282,7 +279,7 @@ class HallNamespace(AppNamespace):
         return {"ok": True}
 
     async def on_finish(self, sid: str, data: Any = None) -> dict[str, Any]:
-        who = await self._who(sid)
+        who = await self.who(sid)
         ticket_id = _int(data, "ticket_id")
         if who["role"] != Role.EMPLOYER:
             raise NotAllowed("只有单位可以结束面试")
@@ -302,7 +299,7 @@ class HallNamespace(AppNamespace):
     async def on_quality(self, sid: str, data: Any = None) -> dict[str, Any]:
         """A browser's getStats summary of its call, every few seconds (kept as running
         figures per call and side; the monitor shows them at once)."""
-        who = await self._who(sid)
+        who = await self.who(sid)
         ticket_id = _int(data, "ticket_id")
         if f"call:{ticket_id}" not in self.rooms(sid):
             raise NotAllowed("不在该通话中")

@@ -30,6 +30,7 @@ from .guard import FLOOD_WINDOW_SECONDS, EventGuard
 
 log = logging.getLogger(__name__)
 SESSION_GONE = "登录已失效，请重新登录"
+GONE = "连接已断开，请刷新页面"
 
 
 async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
@@ -81,10 +82,8 @@ class AppNamespace(socketio.AsyncNamespace):
         if event == "connect":
             return await super().trigger_event(event, *args)
         if event == "disconnect":
-            try:
-                return await super().trigger_event(event, *args)
-            finally:
-                self.guard.closed(args[0])
+            self.guard.closed(args[0])  # events still waiting for their turn are dropped
+            return await super().trigger_event(event, *args)
         sid = args[0]
         refused = self.guard.admit(sid)
         if refused is not None:
@@ -95,6 +94,8 @@ class AppNamespace(socketio.AsyncNamespace):
             return {"ok": False, "error": refused.message}
         try:
             async with self.guard.account_slot(sid):
+                if not self.guard.is_open(sid):  # disconnected while this event waited
+                    return {"ok": False, "error": GONE}
                 if not await self._session_still_alive(sid):
                     log.info("%s: socket %s: its login session ended, disconnected", self.namespace, sid)
                     self._disconnect_after_ack(sid)
@@ -117,6 +118,14 @@ class AppNamespace(socketio.AsyncNamespace):
         task = asyncio.create_task(self.disconnect(sid), name=f"disconnect-{sid}")
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+    async def who(self, sid: str) -> dict[str, Any]:
+        """The socket's session data; a socket disconnected meanwhile is refused, not a
+        traceback (an event can outlive its socket while it waits for its account's turn)."""
+        try:
+            return await self.get_session(sid)
+        except KeyError:
+            raise TransitionError(GONE) from None
 
     async def _session_still_alive(self, sid: str) -> bool:
         """A second net behind the disconnect at logout (rtc/sockets.py): at most every
