@@ -80,7 +80,11 @@ class AppNamespace(socketio.AsyncNamespace):
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event == "connect":
-            return await super().trigger_event(event, *args)
+            try:
+                return await super().trigger_event(event, *args)
+            except BaseException:
+                self.guard.closed(args[0])  # refused after admit: no disconnect event follows
+                raise
         if event == "disconnect":
             self.guard.closed(args[0])  # events still waiting for their turn are dropped
             return await super().trigger_event(event, *args)
