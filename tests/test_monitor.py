@@ -314,6 +314,17 @@ async def test_a_school_admin_closes_only_its_own_students_out_of_a_booth(hall, 
     assert states == {t[0]: "closed", t[1]: "closed", t[2]: "closed"}
 
 
+async def test_out_of_range_ids_are_not_found(hall):
+    platform = hall["http"]["platform"]
+    for path in ("/monitor/booths/99999999999/close", "/monitor/tickets/99999999999/remove"):
+        resp = await platform.post(path, {"reason": "测试"})
+        assert resp.status == 404, path
+    assert (await platform.get("/monitor/reports/99999999999")).status == 404
+    resp = await platform.post("/monitor/notices", {"session_id": "99999999999", "body": "通知"},
+                               headers={"Accept": "application/json"})
+    assert resp.status == 400 and (await resp.json())["field"] == "session_id"
+
+
 async def test_restart_keeps_the_monitor_view(hall, settings, clock, aiohttp_client):
     """Presence and queue come from the database: a second app (a restart or another
     process) shows the same booth."""
