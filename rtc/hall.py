@@ -3,7 +3,8 @@
 Auth happens in `connect` with the session cookie and the Origin header. Every event
 payload is validated and every act is checked against the caller's own tickets or booth.
 Signaling messages are relayed only between the two members of a call and never stored.
-Rooms: user:<account>, booth:<session>, call:<ticket>.
+Rooms: user:<account>, session:<login session hash> (rtc/namespace.py), booth:<session>,
+call:<ticket>. Limits on every event: rtc/guard.py, applied in AppNamespace.trigger_event.
 """
 
 from __future__ import annotations

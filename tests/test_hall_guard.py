@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 import socketio
-import sqlalchemy as sa
 
 from app.db import Database
 from app.tables import accounts
