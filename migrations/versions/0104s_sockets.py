@@ -2,13 +2,13 @@
 process holding their student's connection (tickets of a killed process are released)
 
 Revision ID: 0104s
-Revises: 0103
+Revises: 0108t
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0104s'
-down_revision = '0103'
+down_revision = '0108t'
 branch_labels = None
 depends_on = None
 
