@@ -84,7 +84,7 @@ async def post_notice(request: web.Request) -> web.Response:
     target = form.get("session_id").strip()
 
     async def act(conn):  # noqa: ANN001, ANN202
-        if target and not target.isdigit():
+        if target and not (target.isdigit() and len(target) <= 9):
             raise TransitionError("请选择面试间", field="session_id")
         posted = await monitor_store.post_notice(
             conn, scope=scope, author_id=ident.account_id, body=form.get("body"),
@@ -110,7 +110,8 @@ async def close_booth(request: web.Request) -> web.Response:
         async def tell() -> None:
             hall = request.app[HALL]
             await hall.tell_taken_out(closed.tickets, form.get("reason").strip(), "closed")
-            await hall.tell_closed(session_id, form.get("reason").strip())
+            if closed.whole_booth:  # a school admin's close leaves the booth open for others
+                await hall.tell_closed(session_id, form.get("reason").strip())
         return tell
     return await _act(request, form, act)
 
