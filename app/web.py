@@ -36,6 +36,7 @@ from .monitor.views import setup_monitor_routes
 from .sms.routes import setup_sms_routes
 from .looplag import LoopLagProbe
 from .offload import CpuPool
+from .proxy import forwarded_middleware, setup_proxy
 from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
 from .students import views as student_views
 from .students.imports import ImportRunner
@@ -195,11 +196,13 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     logging.basicConfig(level=settings.log_level)
     app = web.Application(
-        middlewares=[error_pages, session_middleware, bounded_bodies, csrf_middleware,
+        # forwarded_middleware first: every later part sees the client behind the proxy
+        middlewares=[forwarded_middleware, error_pages, session_middleware, bounded_bodies, csrf_middleware,
                      access_middleware],
         client_max_size=settings.upload_max_bytes + 1024 * 1024,
     )
     app[SETTINGS] = settings
+    setup_proxy(app)
     app[CLOCK] = clock or Clock()
     app[FILES] = FileStore(settings.data_dir, settings.storage_quota_bytes)
     aiohttp_jinja2.setup(
