@@ -36,6 +36,8 @@ from .monitor.views import setup_monitor_routes
 from .sms.routes import setup_sms_routes
 from .looplag import LoopLagProbe
 from .offload import CpuPool
+from .ops.metrics import request_timing
+from .ops.routes import setup_ops
 from .proxy import forwarded_middleware, setup_proxy
 from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
 from .students import views as student_views
@@ -197,7 +199,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     logging.basicConfig(level=settings.log_level)
     app = web.Application(
         # forwarded_middleware first: every later part sees the client behind the proxy
-        middlewares=[forwarded_middleware, error_pages, session_middleware, bounded_bodies, csrf_middleware,
+        middlewares=[forwarded_middleware, request_timing, error_pages, session_middleware, bounded_bodies, csrf_middleware,
                      access_middleware],
         client_max_size=settings.upload_max_bytes + 1024 * 1024,
     )
@@ -217,6 +219,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(probe_registry_ctx)
     setup_routes(app)
     setup_hall(app)
+    setup_ops(app)  # /readyz, /metrics
     return app
 
 
