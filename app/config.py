@@ -128,6 +128,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("import_lease_seconds", "IMPORT_LEASE_SECONDS", float, 30.0,
             "A running import job's claim, renewed while it runs; a job whose claim ran out "
             "(its process died) is resumed once by another process."),
+    Setting("housekeeping_seconds", "HOUSEKEEPING_SECONDS", float, 3600.0,
+            "Period of the housekeeping job (expired sessions, codes, 找回密码 steps, finished "
+            "import files, old sent mail); one process of the cluster runs it each period."),
+    Setting("mail_retention_days", "MAIL_RETENTION_DAYS", int, 180,
+            "Days a sent mail is kept in the outbox (邮件发件箱) before housekeeping deletes "
+            "it; 0: kept forever. Mail not yet sent is never deleted."),
     Setting("trusted_proxies", "TRUSTED_PROXIES", _list, (),
             "Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/24) of reverse proxies "
             "whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none, the "
@@ -185,6 +191,8 @@ class Settings:
     import_max_unzipped_bytes: int
     import_max_seconds: float
     import_lease_seconds: float
+    housekeeping_seconds: float
+    mail_retention_days: int
     trusted_proxies: tuple[str, ...]
     metrics_allow: tuple[str, ...]
     log_level: str

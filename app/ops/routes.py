@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..state import SETTINGS
 from . import health
+from .housekeeping import housekeeping_ctx
 from .metrics import METRICS, Metrics, metrics_view, time_call_next
 
 
@@ -15,3 +16,4 @@ def setup_ops(app: web.Application) -> None:
     app.router.add_get("/readyz", health.readyz, name="readyz")
     app.router.add_get("/metrics", metrics_view, name="metrics")
     time_call_next(app)
+    app.cleanup_ctx.append(housekeeping_ctx)
