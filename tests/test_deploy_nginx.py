@@ -6,6 +6,8 @@ and socket.io connections through it, spread over both processes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import AsyncIterator
 
 import aiohttp
 import pytest
@@ -104,7 +107,21 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
             await proc.wait()
 
 
-async def test_nginx_serves_the_app_from_two_processes(tmp_path, settings: Settings, world):
+@dataclasses.dataclass
+class Cluster:
+    base: str  # https through nginx
+    http_port: int
+    app_ports: list[int]
+    procs: list[asyncio.subprocess.Process]
+
+    def direct(self, i: int) -> str:
+        return f"http://127.0.0.1:{self.app_ports[i]}"
+
+
+@contextlib.asynccontextmanager
+async def cluster(tmp_path: Path, settings: Settings) -> AsyncIterator[Cluster]:
+    """nginx (checked with `nginx -t` first) in front of two app processes on the test's
+    database and Redis (a channel of its own)."""
     tmp = tmp_path / "nginx"
     tmp.mkdir()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -124,7 +141,7 @@ async def test_nginx_serves_the_app_from_two_processes(tmp_path, settings: Setti
            "SECRET_KEY": settings.secret_key, "PUBLIC_BASE_URL": base,
            "REDIS_URL": f"redis://127.0.0.1:6379/0?channel=test-{uuid.uuid4().hex[:10]}",
            "TRUSTED_PROXIES": "127.0.0.1", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-    procs = []
+    procs: list[asyncio.subprocess.Process] = []
     nginx = None
     try:
         for i, port in enumerate(app_ports):
@@ -133,12 +150,17 @@ async def test_nginx_serves_the_app_from_two_processes(tmp_path, settings: Setti
             NGINX, "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log"),
             stdout=asyncio.subprocess.DEVNULL, stderr=(tmp_path / "nginx.out").open("wb"))
         await _listening(https_port)
-        await _through_nginx(base, http_port, app_ports)
+        yield Cluster(base, http_port, app_ports, procs)
     finally:
         if nginx is not None:
             await _stop(nginx)
         for proc in procs:
             await _stop(proc)
+
+
+async def test_nginx_serves_the_app_from_two_processes(tmp_path, settings: Settings, world):
+    async with cluster(tmp_path, settings) as c:
+        await _through_nginx(c.base, c.http_port, c.app_ports)
 
 
 async def _through_nginx(base: str, http_port: int, app_ports: list[int]) -> None:
