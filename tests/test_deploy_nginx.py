@@ -119,7 +119,8 @@ class Cluster:
 
 
 @contextlib.asynccontextmanager
-async def cluster(tmp_path: Path, settings: Settings) -> AsyncIterator[Cluster]:
+async def cluster(tmp_path: Path, settings: Settings,
+                  **extra_env: str) -> AsyncIterator[Cluster]:
     """nginx (checked with `nginx -t` first) in front of two app processes on the test's
     database and Redis (a channel of its own)."""
     tmp = tmp_path / "nginx"
@@ -140,7 +141,8 @@ async def cluster(tmp_path: Path, settings: Settings) -> AsyncIterator[Cluster]:
     env = {**os.environ, "DATABASE_URL": settings.database_url, "DATA_DIR": str(settings.data_dir),
            "SECRET_KEY": settings.secret_key, "PUBLIC_BASE_URL": base,
            "REDIS_URL": f"redis://127.0.0.1:6379/0?channel=test-{uuid.uuid4().hex[:10]}",
-           "TRUSTED_PROXIES": "127.0.0.1", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+           "TRUSTED_PROXIES": "127.0.0.1", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+           **extra_env}
     procs: list[asyncio.subprocess.Process] = []
     nginx = None
     try:
