@@ -1,13 +1,13 @@
 """Periodic job leases (housekeeping once per cluster)
 
 Revision ID: 0109o
-Revises: 0104u
+Revises: 0108t
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0109o'
-down_revision = '0104u'
+down_revision = '0108t'
 branch_labels = None
 depends_on = None
 
