@@ -15,10 +15,9 @@ from app.db import Database
 from app.tables import audit_log, email_outbox, hall_tickets
 from tests.factories import PASSWORD
 from tests.hall_kit import HallClient, build_hall, connect
-from tests.test_deploy_nginx import NGINX, cluster
+from tests.test_deploy_nginx import HAVE_NGINX, cluster
 
-pytestmark = pytest.mark.skipif(not NGINX or not __import__("pathlib").Path(NGINX).exists(),
-                                reason="nginx missing: `make test` installs it")
+pytestmark = pytest.mark.skipif(not HAVE_NGINX, reason="nginx missing: `make test` installs it")
 
 
 async def login(base: str, kind: str, account: str) -> str:
