@@ -17,14 +17,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, His
 from prometheus_client import generate_latest
 
 from rtc.queue import TicketState
-from rtc.setup import HALL, SIO
+from rtc.setup import HALL
+from rtc.sockets import NAMESPACES, SIO
 
 from ..proxy import address_in, networks
 from ..roles import public
 from ..state import CLOCK, DB, LOOP_LAG
 from ..tables import email_outbox, hall_tickets
 
-NAMESPACES = ("/hall", "/monitor")
 # Page handlers and socket.io acks: from a few milliseconds to the slowest a user waits.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

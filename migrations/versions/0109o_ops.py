@@ -1,13 +1,13 @@
 """Periodic job leases (housekeeping once per cluster)
 
 Revision ID: 0109o
-Revises: 0108t
+Revises: 0104s
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0109o'
-down_revision = '0108t'
+down_revision = '0104s'
 branch_labels = None
 depends_on = None
 
