@@ -257,15 +257,12 @@ class HallNamespace(AppNamespace):
                                           self.process_id)
         room = f"call:{ticket.id}"
         await self.enter_room(sid, room)
-        for employer_sid in self._booth_sids(ticket.session_id):
-            await self.enter_room(employer_sid, room)
+        # the booth's interviewers join the call on whichever process they are connected to
+        await self.server.manager.merge_room(f"booth:{ticket.session_id}", room, self.namespace)
         # the student is the "polite" peer in perfect negotiation; the employer makes the offer
         await self.emit("call_started", {"ticket_id": ticket.id}, room=room)
         await self.broadcast(ticket.session_id)
         return {"ok": True, "ticket_id": ticket.id}
-
-    def _booth_sids(self, session_id: int) -> list[str]:
-        return [s for s, _ in self.server.manager.get_participants(self.namespace, f"booth:{session_id}")]
 
     async def on_signal(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Relay an SDP description or ICE candidate to the other member of the call."""

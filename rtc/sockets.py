@@ -1,4 +1,5 @@
-"""Closing the sockets of an ended login session, in every process.
+"""Room operations every process must carry out for its own sockets: closing the sockets of
+an ended login session, and putting a booth's interviewers into a call.
 
 Each socket of /hall and /monitor is in the rooms `session:<session hash>` and
 `user:<account>` (rtc/namespace.py). Ending a session disconnects every member of its
@@ -7,6 +8,12 @@ and only the process holding a socket knows which room it is in; so the managers
 learn one more message, `disconnect_room`: handled at once in this process and, with
 Redis, published on the socket.io channel for the other processes to handle for their own
 sockets. App code calls `end_sockets` after the transaction that ended the session.
+
+The same holds for a call: the student answers on one process, the booth's interviewers may
+be connected to others, and only each process can put its own sockets into the call's
+room. `merge_room` puts every member of one room into another, here and (published on the
+channel, handled in order before any later message) everywhere else, so the `call_started`
+that follows reaches them on whatever process they are.
 """
 
 from __future__ import annotations
@@ -37,6 +44,14 @@ class _RoomDisconnects:
     async def disconnect_room(self, room: str, namespace: str) -> None:
         await self._disconnect_local(room, namespace)
 
+    def _merge_local(self, source: str, target: str, namespace: str) -> None:
+        for sid, eio_sid in list(self.get_participants(namespace, source)):  # type: ignore[attr-defined]
+            self.basic_enter_room(sid, namespace, target, eio_sid=eio_sid)  # type: ignore[attr-defined]
+
+    async def merge_room(self, source: str, target: str, namespace: str) -> None:
+        """Every member of `source` also enters `target` (a booth's interviewers, a call)."""
+        self._merge_local(source, target, namespace)
+
 
 class LocalManager(_RoomDisconnects, socketio.AsyncManager):
     """One process: the room's members are all here."""
@@ -52,6 +67,11 @@ class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
         await self._disconnect_local(room, namespace)
         await self._publish({"method": "disconnect_room", "room": room, "namespace": namespace,
                              "host_id": self.host_id})
+
+    async def merge_room(self, source: str, target: str, namespace: str) -> None:
+        self._merge_local(source, target, namespace)
+        await self._publish({"method": "merge_room", "source": source, "target": target,
+                             "namespace": namespace, "host_id": self.host_id})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,6 +97,12 @@ class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
         # stream before it, pass everything else on untouched.
         async for message in super()._listen():
             data = _decoded(message)
+            if data is not None and data.get("method") == "merge_room":
+                # in the listener itself, so it is done before the emit published after it
+                if data.get("host_id") != self.host_id:
+                    self._merge_local(str(data["source"]), str(data["target"]),
+                                      str(data["namespace"]))
+                continue
             if data is not None and data.get("method") == "disconnect_room":
                 if data.get("host_id") != self.host_id:
                     # in a task of its own: the disconnect handlers do database work, and

@@ -217,3 +217,46 @@ async def test_logout_in_one_process_disconnects_the_socket_in_another(world, se
         await asyncio.wait_for(gone.wait(), 10)
     finally:
         await student.sio.disconnect()
+
+
+async def test_a_call_spans_two_processes(world, settings, clock, aiohttp_client):
+    """The student answers on one process, the interviewer watches on another (Redis): the
+    interviewer joins the call there, and signals pass both ways."""
+    import redis.asyncio as aioredis
+
+    from app.web import create_app
+    from tests.conftest import FormClient
+    url = "redis://127.0.0.1:6379/0"
+    probe = aioredis.from_url(url)
+    try:
+        await probe.ping()
+    except OSError as exc:
+        pytest.skip(f"Redis at {url} is not reachable: {exc}")
+    finally:
+        await probe.aclose()
+    shared = dataclasses.replace(settings, redis_url=f"{url}?channel=t{uuid.uuid4().hex[:8]}")
+    data = await build_hall(world, settings, clock)
+    one = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
+    two = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
+    await one.login("employer", "employer", PASSWORD)
+    await two.login("student", data["students"][0].email, PASSWORD)
+    employer = await connect(str(one.client.make_url("/")), cookie_of(one))
+    student = await connect(str(two.client.make_url("/")), cookie_of(two))
+    try:
+        assert (await employer.call("watch", {"session_id": data["session_id"]}))["ok"]
+        ticket = (await student.call("join", {"interview_id": data["interview_ids"][0]}))["ticket_id"]
+        await employer.events.wait("booth", lambda b: len(b["waiting"]) == 1)
+        assert (await employer.call("call_next", {"session_id": data["session_id"]}))["ok"]
+        await student.events.wait("called", lambda d: d["ticket_id"] == ticket)
+        assert (await student.call("answer", {"ticket_id": ticket}))["ok"]
+        await employer.events.wait("call_started", lambda d: d["ticket_id"] == ticket)
+        offer = {"description": {"type": "offer", "sdp": "v=0"}}
+        assert (await employer.call("signal", {"ticket_id": ticket, "payload": offer}))["ok"]
+        got = await student.events.wait("signal", lambda d: d["ticket_id"] == ticket)
+        assert got["payload"] == offer
+        answer = {"description": {"type": "answer", "sdp": "v=0"}}
+        assert (await student.call("signal", {"ticket_id": ticket, "payload": answer}))["ok"]
+        assert (await employer.events.wait("signal", lambda d: d["payload"] == answer))["ticket_id"] == ticket
+    finally:
+        for c in (employer, student):
+            await c.sio.disconnect()
