@@ -65,11 +65,8 @@ async def test_hall_across_two_processes_survives_a_killed_one(tmp_path, setting
             client = await connect(url, cookie, **kw)
             sockets.append(client)
             return client
-        # s1 and s2 on process A, the employer and s0 (whose call is made) on B: a call
-        # across processes does not work yet (see the xfail test below)
-        students = [await on(c.direct(1 if i == 0 else 0), cookie)
-                    for i, cookie in enumerate(cookies)]
-        emp = await on(c.direct(1), employer_cookie)
+        students = [await on(c.direct(0), cookie) for cookie in cookies]  # process A
+        emp = await on(c.direct(1), employer_cookie)                      # process B
         assert (await emp.call("watch", {"session_id": hall["session_id"]}))["ok"]
         tickets = []
         for sock, interview_id in zip(students, hall["interview_ids"]):
@@ -81,7 +78,7 @@ async def test_hall_across_two_processes_survives_a_killed_one(tmp_path, setting
         assert [w["ticket_id"] for w in booth["waiting"]] == tickets
         await students[2].events.wait("queue", lambda d: d.get("position") == 3)
 
-        # B calls; s0 is told, answers; signaling both ways; an outcome; A's waiters move up
+        # B calls; A's student is told, answers; signaling crosses both ways; an outcome
         assert (await emp.call("call_next", {"session_id": hall["session_id"]}))[
             "ticket_id"] == tickets[0]
         await students[0].events.wait("called", lambda d: d["ticket_id"] == tickets[0])
@@ -132,12 +129,10 @@ async def test_hall_across_two_processes_survives_a_killed_one(tmp_path, setting
     assert after["audit"][:len(before["audit"])] == before["audit"]
 
 
-@pytest.mark.xfail(strict=True, reason="rtc/hall.py on_answer puts only this process's booth "
-                   "sids in the call room (manager.get_participants is local; enter_room cannot "
-                   "reach a sid on another process), so an employer on another process never "
-                   "gets call_started nor the student's signals")
 async def test_a_call_between_a_student_and_an_employer_on_different_processes(
         tmp_path, settings, clock, world, sockets):
+    """The student on A answers; the employer on B is put in the call's room on B and the
+    signaling crosses both ways."""
     hall = await build_hall(world, settings, clock, students=1)
     async with cluster(tmp_path, settings) as c:
         student = await connect(c.direct(0), await login(c.base, "student",
@@ -151,4 +146,12 @@ async def test_a_call_between_a_student_and_an_employer_on_different_processes(
             "ticket_id"] == ticket
         await student.events.wait("called")
         assert (await student.call("answer", {"ticket_id": ticket}))["ok"]
-        await emp.events.wait("call_started", lambda d: d["ticket_id"] == ticket, timeout=5)
+        await emp.events.wait("call_started", lambda d: d["ticket_id"] == ticket)
+        offer = {"description": {"type": "offer", "sdp": "v=0 across"}}
+        assert (await emp.call("signal", {"ticket_id": ticket, "payload": offer}))["ok"]
+        assert await student.events.wait("signal") == {"ticket_id": ticket, "payload": offer}
+        answer = {"description": {"type": "answer", "sdp": "v=0 back"}}
+        assert (await student.call("signal", {"ticket_id": ticket, "payload": answer}))["ok"]
+        await emp.events.wait("signal", lambda d: d["payload"] == answer)
+        assert (await emp.call("finish", {"ticket_id": ticket, "outcome": "待定"}))["ok"]
+        await student.events.wait("call_ended")

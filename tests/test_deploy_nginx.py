@@ -47,10 +47,6 @@ def site_for_test(tmp: Path, http_port: int, https_port: int, app_ports: list[in
     swaps = [
         ("server 127.0.0.1:8001 max_fails=1 fail_timeout=5s;  # EDIT: one line per app process\n"
          "    server 127.0.0.1:8002 max_fails=1 fail_timeout=5s;", servers),
-        ("server 127.0.0.1:8001 max_fails=1 fail_timeout=5s;  # EDIT: the same processes\n"
-         "    server 127.0.0.1:8002 max_fails=1 fail_timeout=5s backup;",
-         f"server 127.0.0.1:{app_ports[0]} max_fails=1 fail_timeout=5s;\n"
-         f"    server 127.0.0.1:{app_ports[1]} max_fails=1 fail_timeout=5s backup;"),
         ("listen 80;\n    listen [::]:80;", f"listen 127.0.0.1:{http_port};"),
         ("listen 443 ssl http2;\n    listen [::]:443 ssl http2;",
          f"listen 127.0.0.1:{https_port} ssl http2;"),
@@ -200,15 +196,14 @@ async def _through_nginx(base: str, http_port: int, app_ports: list[int]) -> Non
                               namespaces=["/hall"], transports=["websocket"], wait_timeout=10)
             clients.append(sio)
             assert await sio.call("ping", {}, namespace="/hall", timeout=10) == {"ok": True}
-        # the hall's sockets go to the first process, the second is its backup (each
-        # process counts its own sockets)
+        # least_conn gave each process one of the two sockets (each process counts its own)
         counts = []
         async with aiohttp.ClientSession() as direct:
             for port in app_ports:
                 async with direct.get(f"http://127.0.0.1:{port}/metrics") as r:
                     counts.append(sample(await r.text(), "socketio_connected_sockets",
                                          namespace="/hall"))
-        assert counts == [2, 0]
+        assert counts == [1, 1]
     finally:
         for sio in clients:
             await sio.disconnect()
