@@ -215,6 +215,10 @@ async def build(conn: AsyncConnection, year: int | None, scope: Scope, *,
     for name, title, query in BREAKDOWNS:
         if name == "college" and scope.college_id is not None:
             continue
+        # Across every school the 按学校 table takes their place: a college or major is one
+        # school's, and a province-wide list of them is read school by school.
+        if name in ("college", "major") and scope.school_id is None:
+            continue
         parts.append(Breakdown(name, title, await query(conn, year, scope)))
     return Statistics(
         year=year, overall=total_line, breakdowns=parts,
