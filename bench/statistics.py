@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -174,6 +175,7 @@ async def run(args: argparse.Namespace) -> None:
         finally:
             await server.close()
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         if pg_name:
             await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 

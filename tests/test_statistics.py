@@ -279,3 +279,41 @@ async def test_a_large_export_keeps_its_memory_bounded(settings, world, clock, t
     book = openpyxl.load_workbook(path, read_only=True)
     assert sum(1 for _ in book.active.iter_rows(values_only=True)) == 20_000 + 3 + 1
     book.close()
+
+
+async def test_an_employer_exports_the_applicants_of_its_own_jobs_only(client, settings, world, clock):
+    from app.tables import applications, employers
+    from tests.factories import credit_code
+    from tests.helpers import published_job
+    now = clock.now()
+    employer_aid, admin_aid = world.staff["employer"][1], world.staff["platform"][1]
+    mine = await published_job(settings.database_url, world.employer_id, employer_aid, admin_aid, now,
+                               title="=后端开发")
+    db = Database(settings.database_url)
+    try:
+        async with db.write() as conn:
+            other = (await conn.execute(employers.insert().values(
+                name="别家公司", credit_code=credit_code(2), status="approved", created_at=now)
+                .returning(employers.c.id))).scalar_one()
+        theirs = await published_job(settings.database_url, other, employer_aid, admin_aid, now,
+                                     title="别家岗位")
+        async with db.write() as conn:
+            for job_id, name in ((mine, "+张三"), (theirs, "李四")):
+                await conn.execute(applications.insert().values(
+                    job_id=job_id, account_id=world.active_student(0).account_id, status="new",
+                    snapshot={"student": {"name": name, "student_no": "S0000", "school": "第一测试大学",
+                                          "college": "信息学院", "major": "软件工程", "education": "本科生",
+                                          "graduation_year": 2026, "email": "s0@test.example.cn",
+                                          "phone": "13900000000"}, "resume": {}, "sent_at": now.isoformat()},
+                    created_at=now, updated_at=now))
+    finally:
+        await db.dispose()
+    await client.login("employer", "employer", PASSWORD)
+    book = await _workbook(await client.get("/employer/applicants.xlsx"))
+    sheet = book.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == tuple(exports.APPLICANT_HEADER)
+    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [("=后端开发", "新投递", "+张三")]
+    assert all(c.data_type != "f" for r in sheet.iter_rows(min_row=2) for c in r)
+    # staff have no such export; an employer has no statistics
+    assert (await client.get("/statistics")).status in (302, 303, 403)
