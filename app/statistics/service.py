@@ -104,11 +104,6 @@ async def years(conn: AsyncConnection, scope: Scope) -> list[int]:
     return [r[0] for r in rows]
 
 
-async def overall(conn: AsyncConnection, year: int, scope: Scope) -> Line:
-    row = (await conn.execute(graduates(year, scope).add_columns(*_counts()))).one()
-    return _line(row, "all", "合计")
-
-
 async def _by(conn: AsyncConnection, year: int, scope: Scope, key: Any, label: Any,
               joins: tuple[tuple[sa.Table, Any], ...] = ()) -> list[sa.Row]:
     stmt = graduates(year, scope)
@@ -159,11 +154,22 @@ async def by_school(conn: AsyncConnection, year: int) -> list[Line]:
     return [_line(r, r.key, r.label) for r in rows]
 
 
-async def by_destination(conn: AsyncConnection, year: int, scope: Scope,
-                         total: int) -> list[tuple[str, str, str, int, float]]:
-    """(group, code, label, count, share of all graduates) for every 毕业去向 code, in group order."""
+async def destination_counts(conn: AsyncConnection, year: int, scope: Scope) -> dict[str, int]:
+    """Graduates per 毕业去向 code (70 for those without a destination row)."""
     stmt = graduates(year, scope).add_columns(CODE.label("dest_code"), sa.func.count().label("n"))
-    found = {r.dest_code: int(r.n) for r in await conn.execute(stmt.group_by(sa.text("dest_code")))}
+    return {r.dest_code: int(r.n) for r in await conn.execute(stmt.group_by(sa.text("dest_code")))}
+
+
+def overall_of(counts: dict[str, int]) -> Line:
+    """The whole scope's line, summed from its per-code counts (every graduate has one code)."""
+    total = sum(counts.values())
+    return Line("all", "合计", total, sum(n for c, n in counts.items() if c not in NOT_EMPLOYED),
+                [sum(counts.get(c, 0) for c in group_codes) for group_codes in GROUPS.values()])
+
+
+def destination_lines(counts: dict[str, int], total: int) -> list[tuple[str, str, str, int, float]]:
+    """(group, code, label, count, share of all graduates) for every 毕业去向 code, in group order."""
+    found = dict(counts)
     out = []
     for group, group_codes in GROUPS.items():
         for code in group_codes:
@@ -208,7 +214,8 @@ async def build(conn: AsyncConnection, year: int | None, scope: Scope, *,
     if year is None:
         empty = Line("all", "合计", 0, 0, [0] * len(GROUPS))
         return Statistics(None, empty, [], [], [])
-    total_line = await overall(conn, year, scope)
+    counts = await destination_counts(conn, year, scope)
+    total_line = overall_of(counts)
     parts = []
     if with_schools:
         parts.append(Breakdown("school", "按学校", await by_school(conn, year)))
@@ -222,7 +229,7 @@ async def build(conn: AsyncConnection, year: int | None, scope: Scope, *,
         parts.append(Breakdown(name, title, await query(conn, year, scope)))
     return Statistics(
         year=year, overall=total_line, breakdowns=parts,
-        destinations=await by_destination(conn, year, scope, total_line.total),
+        destinations=destination_lines(counts, total_line.total),
         trend=await trend(conn, year, scope, total_line.total, is_sqlite))
 
 
