@@ -150,3 +150,20 @@ async def bounded_bodies(request: web.Request, handler):  # noqa: ANN001
     if request.get(TOO_LARGE) and response.status == 400:
         response.set_status(413)
     return response
+
+
+async def read_document(request: web.Request, post: Mapping[str, Any],
+                        name: str) -> tuple[str, str, bytes] | None:
+    """A photographed or scanned paper document posted as `name` (a stamped 就业协议书, a
+    解约函, an 入伍通知书 …): bounded like every upload, then judged by content in the CPU
+    pool (images.document_or_pdf). (display name, content type, bytes); None: no file.
+    Raises Invalid with the message for the field."""
+    from .images import ImageLimits, document_or_pdf
+    from .state import CPU
+    data = read_upload(request, post, name, request.app[SETTINGS].upload_max_bytes)
+    if data is None:
+        return None
+    if not data:
+        raise Invalid("文件是空的，请重新选择")
+    return await request.app[CPU].run(document_or_pdf, data, post[name].filename,
+                                      ImageLimits.of(request.app[SETTINGS]))

@@ -23,6 +23,7 @@ class FileKind(enum.StrEnum):
     APPLICATION = "application"  # the copy of an attachment sent with an application
     AGREEMENT_SCAN = "agreement_scan"  # a photo or PDF of a signed and stamped 就业协议书
     REGISTRATION = "registration"  # evidence of a 就业信息登记 (contract, 入伍通知书 …)
+    TERMINATION = "termination"  # a 解约函, or the paper proof of a 管理员强制解约
 
 
 # Copies kept with applications are not counted: the student cannot delete them, and they

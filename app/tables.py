@@ -449,3 +449,4 @@ from .school_settings import tables as _school_setting_tables  # noqa: E402,F401
 from .signing import tables as _signing_tables  # noqa: E402,F401
 from .registration import tables as _registration_tables  # noqa: E402,F401
 from .sms import tables as _sms_tables  # noqa: E402,F401
+from .termination import tables as _termination_tables  # noqa: E402,F401

@@ -133,11 +133,13 @@ async def current_state(conn: AsyncConnection, flow: Flow, item_id: int) -> str 
 async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: str, *,
                      actor: Actor, at: dt.datetime, reason: str | None = None,
                      values: Mapping[str, Any] | None = None,
-                     values_from: Callable[[int], Mapping[str, Any]] | None = None) -> str:
+                     values_from: Callable[[int], Mapping[str, Any]] | None = None,
+                     detail: Mapping[str, Any] | None = None) -> str:
     """Take `action` on the item; returns the new state. Call inside a write transaction.
 
     `values` are written with the new state (e.g. reviewed_at); `values_from(item_id)`
-    computes more of them from the id (e.g. a serial number).
+    computes more of them from the id (e.g. a serial number); `detail` goes into the audit
+    row beside the actor's role (e.g. a forced termination's proof file).
     """
     state = await current_state(conn, flow, item_id)
     if state is None:
@@ -166,7 +168,7 @@ async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: st
     await audit.record(conn, at=at, actor_id=actor.account_id, action=f"{flow.name}.{action}",
                        entity=flow.name, entity_id=item_id, from_state=state,
                        to_state=step.target.value, reason=reason,
-                       detail={"role": actor.role.value})
+                       detail={**(detail or {}), "role": actor.role.value})
     await _notify(conn, flow, step, item_id, at, reason)
     return step.target.value
 
@@ -196,6 +198,7 @@ class HistoryEntry:
     to_state: str | None
     to_label: str
     reason: str | None
+    detail: Mapping[str, Any] | None = None
 
 
 async def history(conn: AsyncConnection, flow: Flow, item_id: int) -> list[HistoryEntry]:
@@ -213,7 +216,7 @@ async def history(conn: AsyncConnection, flow: Flow, item_id: int) -> list[Histo
             at=r.at, actor_id=r.actor_id, actor_name=names.get(r.actor_id), action=action,
             action_label=flow.action_label(action), from_state=r.from_state,
             from_label=flow.state_label(r.from_state or ""), to_state=r.to_state,
-            to_label=flow.state_label(r.to_state or ""), reason=r.reason))
+            to_label=flow.state_label(r.to_state or ""), reason=r.reason, detail=r.detail))
     return out
 
 

@@ -335,3 +335,39 @@ async def test_two_school_admins_approving_at_once(make_client, world, settings,
     assert rows.count("agreement.approve") + rows.count("agreement.return") == 2  # counselor + one winner
     assert await count(settings.database_url, graduate_destinations) == (
         1 if (await agreement_row(settings.database_url, aid)).status == "effective" else 0)
+
+
+async def test_returned_invitation_is_corrected_and_the_changes_are_marked(make_client, world, settings, clock):
+    student, employer, aid = await invited(make_client, world, settings, clock)
+    await student.post(f"/student/signing/online/{aid}/answer", {"action": "agree", "opinion": "同意"})
+    number = (await agreement_row(settings.database_url, aid)).number
+    counselor = await as_user(make_client, "staff", "counselor0")
+    resp = await counselor.post(f"/reviews/agreements/{aid}", {"action": "return", "reason": "月薪与岗位不符"})
+    assert resp.status == 303
+    page = await (await employer.get(f"/employer/agreements/{aid}")).text()
+    assert "已退回单位修改" in page and "修改后重新发送" in page and "月薪与岗位不符" in page
+    await employer.post(f"/employer/agreements/{aid}/resend",
+                        {**AGREEMENT, "monthly_salary": "abc", "valid_until": until(clock)})
+    resp = await employer.post(f"/employer/agreements/{aid}/resend",
+                               {**AGREEMENT, "monthly_salary": "9800", "valid_until": until(clock)})
+    assert resp.status == 303
+    row = await agreement_row(settings.database_url, aid)
+    assert row.status == "invited" and row.data["monthly_salary"] == "9800"
+    await student.post(f"/student/signing/online/{aid}/answer", {"action": "agree", "opinion": "同意"})
+    assert (await agreement_row(settings.database_url, aid)).number == number  # kept, not a new one
+    review = await (await counselor.get(f"/reviews/agreements/{aid}")).text()
+    assert re.search(r'<tr class="changed"><th>月薪（元）</th><td id="sheet-monthly_salary">9800', review)
+    assert 'class="changed"><th>岗位名称' not in review
+
+
+async def test_counselor_batch_approves_only_the_first_level(make_client, world, settings, clock):
+    student, employer, aid = await invited(make_client, world, settings, clock)
+    await student.post(f"/student/signing/online/{aid}/answer", {"action": "agree", "opinion": "同意"})
+    counselor = await as_user(make_client, "staff", "counselor0")
+    await counselor.get("/reviews/agreements")
+    resp = await counselor.post("/reviews/agreements/approve", {"ids": [str(aid), "999999"]})
+    assert resp.status == 303 and "done=1" in resp.headers["Location"]
+    assert (await agreement_row(settings.database_url, aid)).status == "school"
+    admin = await as_user(make_client, "staff", "school_admin0")
+    assert (await admin.post("/reviews/agreements/approve", {"ids": str(aid)})).status == 403
+    assert (await agreement_row(settings.database_url, aid)).status == "school"

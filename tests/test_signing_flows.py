@@ -25,6 +25,7 @@ from app.roles import Role
 from app.signing import offline, online, review
 from app.signing.flows import OFFLINE_FLOW, AgreementState, flow_of
 from app.signing.tables import agreements
+from app.termination import service as termination
 from app.tables import audit_log, student_records
 from app.uploads import FileStore
 from tests.conftest import using_postgres
@@ -32,7 +33,7 @@ from tests.signing_kit import AGREEMENT, invite_form, ready_student, second_empl
 
 NOW = dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
 ACTIONS = ("agree", "refuse", "withdraw", "resend", "approve", "return", "send", "confirm",
-           "ask_changes", "edit", "generate", "upload", "cancel")
+           "ask_changes", "edit", "generate", "upload", "cancel", "terminate")
 
 
 def machine(database_url: str, world, data_dir, employer2: tuple[int, int]):  # noqa: ANN001, ANN201
@@ -48,6 +49,7 @@ def machine(database_url: str, world, data_dir, employer2: tuple[int, int]):  # 
         Role.EMPLOYER: ident(Role.EMPLOYER, world.staff["employer"][1], world.employer_id),
         Role.COUNSELOR: ident(Role.COUNSELOR, world.staff["counselor0"][1]),
         Role.SCHOOL_ADMIN: ident(Role.SCHOOL_ADMIN, world.staff["school_admin0"][1]),
+        Role.PLATFORM_ADMIN: ident(Role.PLATFORM_ADMIN, world.staff["platform"][1]),
     }
     second = ident(Role.EMPLOYER, employer2[1], employer2[0])
 
@@ -112,6 +114,11 @@ def machine(database_url: str, world, data_dir, employer2: tuple[int, int]):  # 
                                                now=NOW)
                 elif action == "cancel":
                     await offline.cancel(conn, who, agreement_id, now=NOW)
+                elif action == "terminate":  # 解约 (app/termination): the one terminating path
+                    row = (await conn.execute(sa.select(agreements).where(
+                        agreements.c.id == agreement_id))).one()
+                    await termination.terminate(conn, row, actor=workflow.Actor(who.account_id, role),
+                                                at=NOW, reason="解约", detail={"forced": True})
 
         @rule(which=st.integers(0, 2), action=st.sampled_from(ACTIONS),
               role=st.sampled_from([Role.STUDENT, Role.EMPLOYER, Role.COUNSELOR, Role.SCHOOL_ADMIN]))

@@ -1,6 +1,6 @@
-"""Evidence uploads of a registration branch, checked by content with the upload module's own
-checks: a JPG/PNG image is re-encoded (EXIF dropped), a PDF is accepted by its bytes. The
-decoding runs in the CPU pool, never on the event loop."""
+"""Evidence uploads of a registration branch: each file field goes through the one reader of
+paper documents (app/bodies.read_document: bounded, judged by content, images re-encoded
+without EXIF in the CPU pool)."""
 
 from __future__ import annotations
 
@@ -8,33 +8,23 @@ from typing import Any, Mapping
 
 from aiohttp import web
 
-from ..images import ImageLimits, document_or_pdf
-from ..offload import CpuPool
+from ..bodies import read_document
 from ..validators import Invalid
 from .branches import Branch
 from .service import Upload
 
-def _check(data: bytes, filename: str, limits: ImageLimits) -> Upload:
-    if not data:
-        raise Invalid("文件是空的，请重新选择")
-    return Upload(*document_or_pdf(data, filename, limits))
 
-
-async def read(post: Mapping[str, Any], branch: Branch, cpu: CpuPool,
-               max_bytes: int, limits: ImageLimits) -> tuple[dict[str, Upload], dict[str, str]]:
+async def read(request: web.Request, post: Mapping[str, Any],
+               branch: Branch) -> tuple[dict[str, Upload], dict[str, str]]:
     """The branch's uploaded files → (checked uploads by field, messages by field)."""
     uploads: dict[str, Upload] = {}
     errors: dict[str, str] = {}
     for f in branch.evidence:
-        part = post.get(f.name)
-        if not isinstance(part, web.FileField) or not part.filename:
-            continue
-        data = part.file.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            errors[f.name] = f"{f.label}不能超过{max_bytes // (1024 * 1024)}MB"
-            continue
         try:
-            uploads[f.name] = await cpu.run(_check, data, part.filename, limits)
+            found = await read_document(request, post, f.name)
         except Invalid as exc:
             errors[f.name] = str(exc)
+            continue
+        if found is not None:
+            uploads[f.name] = Upload(*found)
     return uploads, errors

@@ -11,13 +11,12 @@ from aiohttp import web
 
 from .. import codes, workflow
 from ..destinations.codes import DESTINATIONS, SIGNED
-from ..images import ImageLimits
 from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..reviews.common import decide_item, int_param, see_other
 from ..roles import Role, allow
 from ..school_settings import service as school_settings
-from ..state import CLOCK, CPU, DB, FILES, OUTBOX, SETTINGS
+from ..state import CLOCK, DB, FILES, OUTBOX
 from . import evidence, service
 from .branches import BRANCHES, CHOOSER
 from .flows import REGISTRATION_FLOW, RegState
@@ -147,9 +146,7 @@ async def form_submit(request: web.Request) -> web.Response:
     me = await _mine(request)
     if me.branch is None:
         raise see_other(request, "registration_student" if me.why_closed else "registration_choose")
-    uploads, upload_errors = await evidence.read(post, me.branch, request.app[CPU],
-                                                 request.app[SETTINGS].upload_max_bytes,
-                                                 ImageLimits.of(request.app[SETTINGS]))
+    uploads, upload_errors = await evidence.read(request, post, me.branch)
     try:
         async with request.app[DB].write() as conn:
             replaced = await service.submit(conn, ident, form.values, uploads, request.app[FILES],

@@ -51,6 +51,15 @@ async def _approve_origin(conn: AsyncConnection, student_no: str, now: dt.dateti
                                   actor=workflow.Actor(who.account_id, who.role))
 
 
+async def _phone_confirmed(conn: AsyncConnection, student_no: str, now: dt.datetime) -> None:
+    from . import gate
+    from .tables import phone_verifications
+    student = await _ident(conn, student_no)
+    mobile = (await gate.load(conn, student)).mobile
+    await conn.execute(phone_verifications.insert().values(account_id=student.account_id,
+                                                           phone=mobile, verified_at=now))
+
+
 async def _invitation(conn: AsyncConnection, employer: Identity, student_no: str, school_id: int,
                       now: dt.datetime) -> int:
     from ..tables import employers
@@ -68,6 +77,7 @@ async def load(conn: AsyncConnection, school_id: int, student_nos: list[str], no
     for student_no in (ready, signed):
         await _approve_origin(conn, student_no, now)
     await _invitation(conn, await _ident(conn, "demo_employer"), ready, school_id, now)
+    await _phone_confirmed(conn, signed, now)  # a student who signed passed 手机认证 first
     agreement_id = await _invitation(conn, await _ident(conn, "demo_employer2"), signed, school_id, now)
     await online.answer(conn, await _ident(conn, signed), agreement_id, "agree",
                         opinion="本人同意到贵单位就业，并遵守协议约定。", now=now)

@@ -22,6 +22,7 @@ STUDENT = frozenset({Role.STUDENT})
 EMPLOYER = frozenset({Role.EMPLOYER})
 COUNSELOR = frozenset({Role.COUNSELOR})
 SCHOOL = frozenset({Role.SCHOOL_ADMIN})
+ADMINS = frozenset({Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
 STUDENT_PAGE, QUEUE, EMPLOYER_PAGE = "/student/signing", "/reviews/agreements", "/employer/agreements"
 
 
@@ -88,6 +89,12 @@ def _tell(to: str, title: str, link: str, email: bool = True) -> Notify:
     return Notify(to, title, email=email, link=link)
 
 
+# 解约 (app/termination): an approved 解约申请 or a 管理员强制解约 ends an effective agreement,
+# whichever way it was signed. The termination service tells both parties itself (an
+# offline agreement's employer may have no account, only the unit's email).
+TERMINATE = Step(_s.EFFECTIVE, "terminate", _s.TERMINATED, ADMINS)
+
+
 ONLINE_FLOW = Flow(
     name="agreement", label="就业协议书", states=AgreementState, state_labels=STATE_LABELS,
     action_labels=ACTION_LABELS, initial=_s.INVITED, table=agreements, recipients=_RECIPIENTS,
@@ -114,6 +121,7 @@ ONLINE_FLOW = Flow(
              notify=(_tell("student", "用人单位修改了签约邀请，请重新查看并应约", STUDENT_PAGE),)),
         Step(_s.RETURNED, "withdraw", _s.WITHDRAWN, EMPLOYER,
              notify=(_tell("student", "用人单位撤回了签约邀请", STUDENT_PAGE),)),
+        TERMINATE,
     ),
 )
 
@@ -144,6 +152,7 @@ OFFLINE_FLOW = Flow(
         Step(_s.CONFIRMED, "cancel", _s.CANCELLED, STUDENT),
         Step(_s.GENERATED, "cancel", _s.CANCELLED, STUDENT),
         Step(_s.SCAN_RETURNED, "cancel", _s.CANCELLED, STUDENT),
+        TERMINATE,
     ),
 )
 

@@ -67,7 +67,10 @@ async def item(conn: AsyncConnection, ident: Identity, agreement_id: int) -> sa.
 
 
 async def history(conn: AsyncConnection, row: sa.Row) -> list[workflow.HistoryEntry]:
-    return await workflow.history(conn, flow_of(row.channel), row.id)
+    """The agreement's whole history: signing, reviews, and its 解约申请 with their decisions,
+    and a forced termination, from the audit rows, in time order."""
+    from ..termination.history import with_terminations  # termination builds on signing
+    return await with_terminations(conn, row.id, await workflow.history(conn, flow_of(row.channel), row.id))
 
 
 def employer_label(row: sa.Row) -> str:

@@ -14,9 +14,8 @@ from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...roles import Role, allow
 from ...school_settings import service as school_settings
-from ...state import CLOCK, CPU, DB, FILES, OUTBOX, SETTINGS
-from ...bodies import read_upload
-from ...images import ImageLimits, document_or_pdf
+from ...state import CLOCK, DB, FILES, OUTBOX, SETTINGS
+from ...bodies import read_document
 from ...validators import Invalid
 from .. import gate as gates
 from .. import offline, online, service
@@ -302,20 +301,17 @@ async def upload_scans(request: web.Request) -> web.Response:
         return _closed(request, gate)
     row = await _own_offline(request)
     form = Form()
-    settings = request.app[SETTINGS]
     scans: list[offline.Scan] = []
     post = await request.post()
     for part in post.getall("scans", [])[:offline.MAX_SCANS + 1]:
         if not isinstance(part, web.FileField) or not part.filename:
             continue
         try:
-            data = read_upload(request, {"scans": part}, "scans", settings.upload_max_bytes)
-            name, content_type, data = await request.app[CPU].run(
-                document_or_pdf, data or b"", part.filename, ImageLimits.of(settings))
+            found = await read_document(request, {"scans": part}, "scans")
         except Invalid as exc:
             form.error("scans", str(exc))
             break
-        scans.append(offline.Scan(name, content_type, data))
+        scans.append(offline.Scan(*found))
     if form.ok:
         try:
             async with request.app[DB].write() as conn:
