@@ -67,8 +67,8 @@ def _code(rng: random.Random) -> tuple[str | None, str | None]:
 
 
 async def populate(conn: AsyncConnection, school_id: int, pairs: list[tuple[int, int]], n: int, *,
-                   seed: int, now: dt.datetime, prefix: str = "G", years: tuple[int, ...] = (2026, 2026, 2026, 2025),
-                   names: list[str] | None = None, batch: int = 2000) -> list[Grad]:
+                   seed: int, now: dt.datetime, prefix: str = "G",
+                   years: tuple[int, ...] = (2026, 2026, 2026, 2025), batch: int = 2000) -> list[Grad]:
     rng = random.Random(seed)
     grads: list[Grad] = []
     for start in range(0, n, batch):
@@ -77,9 +77,9 @@ async def populate(conn: AsyncConnection, school_id: int, pairs: list[tuple[int,
             cid, mid = rng.choice(pairs)
             code, sub = _code(rng)
             area = rng.choice((*AREAS, None))
-            when = FIRST_WEEK + dt.timedelta(days=rng.randrange(0, 63), hours=rng.randrange(0, 14)) if code else None
-            rows.append(dict(school_id=school_id, student_no=f"{prefix}{i:06d}",
-                             name=(names[i] if names and i < len(names) else f"学生{i}"),
+            when = (FIRST_WEEK + dt.timedelta(days=rng.randrange(0, 63), hours=rng.randrange(0, 14))
+                    if code else None)
+            rows.append(dict(school_id=school_id, student_no=f"{prefix}{i:06d}", name=f"学生{i}",
                              id_number=f"{seed % 1000:03d}{i:015d}"[:18], gender=rng.choice("12"),
                              college_id=cid, major_id=mid, education=rng.choice(EDUCATIONS),
                              graduation_year=rng.choice(years), class_name=f"{i % 7 + 1}班",
@@ -93,9 +93,9 @@ async def populate(conn: AsyncConnection, school_id: int, pairs: list[tuple[int,
                               row["gender"], row["graduation_year"], area, code, sub, when))
             if area is not None:
                 data = {"origin_area": area, "political": "03", "home_address": "重庆市渝中区"}
-                origins.append(dict(school_id=school_id, college_id=row["college_id"], student_record_id=rid,
-                                    status=status, roll={"ethnicity": "01"}, imported=data, data=data,
-                                    imported_at=now, updated_at=now))
+                origins.append(dict(school_id=school_id, college_id=row["college_id"],
+                                    student_record_id=rid, status=status, roll={"ethnicity": "01"},
+                                    imported=data, data=data, imported_at=now, updated_at=now))
             if code is not None:
                 dests.append(dict(student_record_id=rid, school_id=school_id, college_id=row["college_id"],
                                   code=code, sub_code=sub, source="registration", source_id=rid,

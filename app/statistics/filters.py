@@ -86,4 +86,5 @@ async def resolve(conn: AsyncConnection, ident: Identity, query: Mapping[str, st
         else:
             form.error("year", "请选择列表中的毕业年份")
     return View(scope=scope, form=form, year=year, years=year_list, platform=platform,
-                can_pick_college=ident.role != Role.COUNSELOR, schools=school_choices, colleges=college_choices)
+                can_pick_college=ident.role != Role.COUNSELOR, schools=school_choices,
+                colleges=college_choices)

@@ -107,8 +107,8 @@ async def years(conn: AsyncConnection, scope: Scope) -> list[int]:
 async def _by(conn: AsyncConnection, year: int, scope: Scope, key: Any, label: Any,
               joins: tuple[tuple[sa.Table, Any], ...] = ()) -> list[sa.Row]:
     stmt = graduates(year, scope)
-    for table, on in joins:
-        stmt = stmt.join(table, on) if table is not origin_records else stmt.outerjoin(table, on)
+    for table, on in joins:  # outer: a graduate without a 生源 record still counts (未填写)
+        stmt = stmt.outerjoin(table, on)
     stmt = stmt.add_columns(key.label("key"), label.label("label"), *_counts())
     # By the output names: PostgreSQL would not match an expression with bound parameters
     # (the JSON key, substr's bounds) in SELECT to its copy in GROUP BY.
