@@ -87,6 +87,11 @@ async def seed(url: str, n_schools: int, n_graduates: int) -> None:
                                  school_id=made[0][0])
             await create_account(conn, role=Role.PLATFORM_ADMIN, username="bench_platform",
                                  password=None, password_hash=digest, display_name="bench", now=now)
+        # A deployment's planner has table statistics (autovacuum on PostgreSQL, ANALYZE
+        # after an import on SQLite); a bulk load just made has none yet.
+        async with db.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("ANALYZE")
     finally:
         await db.dispose()
 
