@@ -24,7 +24,9 @@ from typing import Any, Mapping
 from aiohttp import BodyPartReader, hdrs, web
 from multidict import MultiDict, MultiDictProxy
 
-from .state import SETTINGS
+from . import files
+from .images import ImageLimits, document_or_pdf
+from .state import CPU, SETTINGS
 from .validators import Invalid
 
 # Set when an upload was refused for its size: the re-shown form then answers 413.
@@ -153,17 +155,15 @@ async def bounded_bodies(request: web.Request, handler):  # noqa: ANN001
 
 
 async def read_document(request: web.Request, post: Mapping[str, Any],
-                        name: str) -> tuple[str, str, bytes] | None:
+                        name: str) -> files.Upload | None:
     """A photographed or scanned paper document posted as `name` (a stamped 就业协议书, a
     解约函, an 入伍通知书 …): bounded like every upload, then judged by content in the CPU
-    pool (images.document_or_pdf). (display name, content type, bytes); None: no file.
+    pool (images.document_or_pdf). None: no file.
     Raises Invalid with the message for the field."""
-    from .images import ImageLimits, document_or_pdf
-    from .state import CPU
     data = read_upload(request, post, name, request.app[SETTINGS].upload_max_bytes)
     if data is None:
         return None
     if not data:
         raise Invalid("文件是空的，请重新选择")
-    return await request.app[CPU].run(document_or_pdf, data, post[name].filename,
-                                      ImageLimits.of(request.app[SETTINGS]))
+    return files.Upload(*await request.app[CPU].run(document_or_pdf, data, post[name].filename,
+                                                    ImageLimits.of(request.app[SETTINGS])))

@@ -101,6 +101,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hall_employer_absent_minutes", "HALL_EMPLOYER_ABSENT_MINUTES", int, 5,
             "Minutes after a booth's first slot with students waiting and nobody of the employer "
             "in the room before the employer gets an email."),
+    Setting("hall_event_rate", "HALL_EVENT_RATE", float, 20.0,
+            "Events per second one socket may send on /hall and /monitor (token bucket refill); "
+            "beyond it events are refused."),
+    Setting("hall_event_burst", "HALL_EVENT_BURST", int, 40,
+            "Events one socket may send at once before HALL_EVENT_RATE applies (bucket size)."),
+    Setting("hall_events_in_flight", "HALL_EVENTS_IN_FLIGHT", int, 10,
+            "Events of one socket handled at the same time; more are refused until one ends "
+            "(a browser sends its ICE candidates in a burst without waiting for the acks)."),
+    Setting("hall_flood_refusals", "HALL_FLOOD_REFUSALS", int, 100,
+            "Refused events within 10 s after which the socket is disconnected as a flood."),
+    Setting("hall_account_concurrency", "HALL_ACCOUNT_CONCURRENCY", int, 2,
+            "Events of one account (all its sockets in a process) doing database work at once; "
+            "the rest wait for them, so one account cannot take the whole database pool."),
+    Setting("hall_session_check_seconds", "HALL_SESSION_CHECK_SECONDS", float, 5.0,
+            "How often a socket's login session is checked again on its next event (0: every "
+            "event); a socket whose session ended or whose account was disabled is closed."),
+    Setting("hall_process_lease_seconds", "HALL_PROCESS_LEASE_SECONDS", int, 15,
+            "Lease of a server process on its sockets' hall tickets, refreshed every second; "
+            "tickets of a process whose lease ran out (killed) count as disconnected since then."),
     Setting("redis_url", "REDIS_URL", str, "",
             "Redis for socket.io across several processes (redis://host:6379/0; add "
             "?channel=NAME to keep deployments on one Redis apart). Empty: one process."),
@@ -159,6 +178,13 @@ class Settings:
     turn_secret: str
     turn_ttl_seconds: int
     hall_employer_absent_minutes: int
+    hall_event_rate: float
+    hall_event_burst: int
+    hall_events_in_flight: int
+    hall_flood_refusals: int
+    hall_account_concurrency: int
+    hall_session_check_seconds: float
+    hall_process_lease_seconds: int
     redis_url: str
     cpu_workers: int
     loop_lag_probe_seconds: float

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
+from urllib.parse import quote
 
 import sqlalchemy as sa
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth.sessions import Identity
@@ -56,6 +59,27 @@ async def _check_quota(conn: AsyncConnection, store: FileStore, owner_id: int, a
     if used + adding > store.quota_bytes:
         raise StorageFull(f"存储空间不足：已用{_size(used)}，共{_size(store.quota_bytes)}，"
                           "请先删除不用的文件")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file already checked by content (bodies.read_document …), ready for `save`."""
+    display_name: str
+    content_type: str
+    data: bytes
+
+
+def response(store: FileStore, row: sa.Row, *, inline: bool = True) -> web.FileResponse:
+    """A stored file streamed from disk (sendfile where it can), never read whole into
+    memory; 404 when its bytes are gone. Callers check who may read it first."""
+    path = store.path(row.id)
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    disposition = "inline" if inline else "attachment"
+    return web.FileResponse(path, headers={
+        "Content-Type": row.content_type,
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.display_name)}",
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
 
 async def save(conn: AsyncConnection, store: FileStore, *, owner_id: int, kind: FileKind,

@@ -3,8 +3,8 @@
 An outbox table has id, status ("pending" until done), next_attempt_at and claimed_until.
 A worker claims due rows with a conditional UPDATE … RETURNING, so several processes can
 work one table without two of them taking the same row; a worker that dies holding a claim
-loses it when claimed_until passes. (The SMS outbox uses this; the mail outbox in
-app/notify/outbox.py has the same logic inline and can move onto it.)
+loses it when claimed_until passes. The mail outbox (app/notify/outbox.py) and the SMS
+outbox (app/sms/outbox.py) both use it.
 """
 
 from __future__ import annotations

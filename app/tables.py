@@ -376,6 +376,9 @@ hall_tickets = sa.Table(
     # the wait the student was shown on joining: the monitor flags waits far beyond it
     sa.Column("promised_eta_seconds", sa.Integer),
     sa.Column("closed_reason", sa.Text),  # why an admin took the ticket out (told to the student)
+    # the server process holding the student's connection (hall_processes): when its lease
+    # runs out (the process was killed), the ticket counts as disconnected since then
+    sa.Column("process_id", sa.String(32)),
     sa.UniqueConstraint("session_id", "account_id", name="uq_hall_tickets_session_account"),
     sa.Index("ix_hall_tickets_session", "session_id", "status"),
 )
@@ -418,6 +421,15 @@ call_quality = sa.Table(
 # Who of the employer has the booth's room open, one row per socket. Each process refreshes
 # its own rows; rows of a process that died go stale and are swept, so presence is right
 # across restarts and several processes.
+# One row per live server process, its lease refreshed every second by its sweeper. A
+# process killed without cleanup stops refreshing: its tickets are released (rtc/leases.py).
+hall_processes = sa.Table(
+    "hall_processes", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("lease_until", Time, nullable=False),
+)
+
 hall_watchers = sa.Table(
     "hall_watchers", metadata,
     sa.Column("sid", sa.String(64), primary_key=True),

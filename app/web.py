@@ -250,6 +250,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     await imports.open()
     yield
     await imports.close()
+    outbox.stop()
     for task in tasks:
         task.cancel()
     for task in tasks:

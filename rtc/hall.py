@@ -3,17 +3,19 @@
 Auth happens in `connect` with the session cookie and the Origin header. Every event
 payload is validated and every act is checked against the caller's own tickets or booth.
 Signaling messages are relayed only between the two members of a call and never stored.
-Rooms: user:<account>, booth:<session>, call:<ticket>.
+Rooms: user:<account>, session:<login session hash> (rtc/namespace.py), booth:<session>,
+call:<ticket>. Limits on every event: rtc/guard.py, applied in AppNamespace.trigger_event.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
 
-from app.workflow import NotAllowed, TransitionError
+from app.workflow import NotAllowed
 from app.roles import Role
 from app.state import DB, SETTINGS
 
@@ -25,11 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_SIGNAL_BYTES = 64 * 1024
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns: a larger one is malformed, not a DB error
 
 
 def _int(data: Any, key: str) -> int:
     value = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
         raise NotAllowed("请求格式不正确")
     return value
 
@@ -49,6 +52,9 @@ class HallNamespace(AppNamespace):
         super().__init__("/hall", app)
         self.monitor: MonitorNamespace | None = None  # told of every booth change (rtc/setup.py)
         self.watching: dict[str, int] = {}  # this process's employer sockets → their booth
+        self.students: dict[str, int] = {}  # this process's student sockets → their account
+        # this process in hall_processes: its tickets are released when its lease runs out
+        self.process_id = uuid.uuid4().hex
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -73,17 +79,13 @@ class HallNamespace(AppNamespace):
                        "employer": booth.employer_name, **queue.get(row.id, {})}
             await self.emit("queue", payload, room=f"user:{row.account_id}")
 
-    async def _who(self, sid: str) -> dict[str, Any]:
-        return await self.get_session(sid)
-
     # ---- connection -----------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         ident = await identify(self.app, environ, (Role.STUDENT, Role.EMPLOYER), "无权进入面试大厅")
-        await self.save_session(sid, {"account_id": ident.account_id, "role": ident.role.value,
-                                      "employer_id": ident.employer_id, "name": ident.display_name})
-        await self.enter_room(sid, f"user:{ident.account_id}")
+        await self.admit(sid, ident, employer_id=ident.employer_id, name=ident.display_name)
         if ident.role == Role.STUDENT:
+            self.students[sid] = ident.account_id
             await self._student_back(sid, ident.account_id)
 
     async def _student_back(self, sid: str, account_id: int) -> None:
@@ -91,7 +93,7 @@ class HallNamespace(AppNamespace):
         async with self.app[DB].write() as conn:
             open_tickets = await tickets.open_tickets_of(conn, account_id)
             for t in open_tickets:
-                await tickets.set_connected(conn, t.id, True, self.now)
+                await tickets.set_connected(conn, t.id, True, self.now, self.process_id)
         for t in open_tickets:
             if t.status == "in_call":
                 await self.enter_room(sid, f"call:{t.id}")
@@ -107,7 +109,8 @@ class HallNamespace(AppNamespace):
             await self.emit("hall_notice", notice, to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        who = await self._who(sid)
+        self.students.pop(sid, None)
+        who = await self.who(sid)
         if who.get("role") == Role.EMPLOYER:
             await self._employer_left(sid)
             return
@@ -128,17 +131,6 @@ class HallNamespace(AppNamespace):
 
     # ---- events (each returns the ack payload) --------------------------------------
 
-    async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
-        try:
-            return await super().trigger_event(event, *args)
-        except TransitionError as exc:
-            return {"ok": False, "error": str(exc)}
-        except Exception:  # answer every call: a client must never wait for a lost ack
-            log.exception("hall event %s failed", event)
-            return {"ok": False, "error": "服务器内部错误，请稍后重试"}
-
     async def on_ping(self, sid: str, data: Any = None) -> dict[str, Any]:
         """A liveness check: clients time its ack to show connection health. No I/O, so
         its round trip is the floor the other events are measured against (bench/)."""
@@ -158,7 +150,7 @@ class HallNamespace(AppNamespace):
                           take: Callable[..., Awaitable[Any]]) -> tuple[Any, dict[str, Any]]:
         """A student queues (join: by invitation; walk_in: at a booth): the place is taken,
         its first estimate kept as the promise, the booth told, today's notices shown."""
-        who = await self._who(sid)
+        who = await self.who(sid)
         if who["role"] != Role.STUDENT:
             raise NotAllowed("只有学生可以排队")
         target = _int(data, key)
@@ -166,7 +158,7 @@ class HallNamespace(AppNamespace):
         async with self.app[DB].write() as conn:
             ticket = await take(conn, account_id=who["account_id"], now=self.now,
                                 open_minutes=self.app[SETTINGS].hall_open_minutes, probe=probe,
-                                **{key: target})
+                                process_id=self.process_id, **{key: target})
             place, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
         await self.broadcast(ticket.session_id, booth)
         await self._replay_notices(sid, who["account_id"], ticket.session_id)
@@ -181,7 +173,7 @@ class HallNamespace(AppNamespace):
         return {"ok": True, "allow": allow}
 
     async def _own_booth(self, sid: str, data: Any) -> tuple[dict[str, Any], int]:
-        who = await self._who(sid)
+        who = await self.who(sid)
         session_id = _int(data, "session_id")
         if who["role"] != Role.EMPLOYER:
             raise NotAllowed("只有单位可以操作面试间")
@@ -259,20 +251,18 @@ class HallNamespace(AppNamespace):
                         room=f"user:{ticket.account_id}")
 
     async def on_answer(self, sid: str, data: Any = None) -> dict[str, Any]:
-        who = await self._who(sid)
+        who = await self.who(sid)
         async with self.app[DB].write() as conn:
-            ticket = await tickets.answer(conn, _int(data, "ticket_id"), who["account_id"], self.now)
+            ticket = await tickets.answer(conn, _int(data, "ticket_id"), who["account_id"], self.now,
+                                          self.process_id)
         room = f"call:{ticket.id}"
         await self.enter_room(sid, room)
-        for employer_sid in self._booth_sids(ticket.session_id):
-            await self.enter_room(employer_sid, room)
+        # the booth's interviewers join the call on whichever process they are connected to
+        await self.server.manager.merge_room(f"booth:{ticket.session_id}", room, self.namespace)
         # the student is the "polite" peer in perfect negotiation; the employer makes the offer
         await self.emit("call_started", {"ticket_id": ticket.id}, room=room)
         await self.broadcast(ticket.session_id)
         return {"ok": True, "ticket_id": ticket.id}
-
-    def _booth_sids(self, session_id: int) -> list[str]:
-        return [s for s, _ in self.server.manager.get_participants(self.namespace, f"booth:{session_id}")]
 
     async def on_signal(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Relay an SDP description or ICE candidate to the other member of the call."""
@@ -287,7 +277,7 @@ class HallNamespace(AppNamespace):
         return {"ok": True}
 
     async def on_finish(self, sid: str, data: Any = None) -> dict[str, Any]:
-        who = await self._who(sid)
+        who = await self.who(sid)
         ticket_id = _int(data, "ticket_id")
         if who["role"] != Role.EMPLOYER:
             raise NotAllowed("只有单位可以结束面试")
@@ -307,7 +297,7 @@ class HallNamespace(AppNamespace):
     async def on_quality(self, sid: str, data: Any = None) -> dict[str, Any]:
         """A browser's getStats summary of its call, every few seconds (kept as running
         figures per call and side; the monitor shows them at once)."""
-        who = await self._who(sid)
+        who = await self.who(sid)
         ticket_id = _int(data, "ticket_id")
         if f"call:{ticket_id}" not in self.rooms(sid):
             raise NotAllowed("不在该通话中")

@@ -57,12 +57,12 @@ class MonitorNamespace(AppNamespace):
         if ident.role == Role.SCHOOL_ADMIN and not ident.school_id:
             raise socketio.exceptions.ConnectionRefusedError("无权查看大厅监控")
         scope = Scope(None if ident.role == Role.PLATFORM_ADMIN else ident.school_id)
-        await self.save_session(sid, {"account_id": ident.account_id, "school_id": scope.school_id})
+        await self.admit(sid, ident, school_id=scope.school_id)
         await self.enter_room(sid, scope.room)
 
     async def on_refresh(self, sid: str, data: Any = None) -> dict[str, Any]:
         """The page asks on every (re)connect: the whole day in scope, from the database."""
-        who = await self.get_session(sid)
+        who = await self.who(sid)
         return await self.snapshot(Scope(who["school_id"]))
 
     async def snapshot(self, scope: Scope) -> dict[str, Any]:

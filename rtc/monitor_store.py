@@ -261,27 +261,40 @@ def _reason(reason: str) -> str:
 class Closed:
     session_id: int
     tickets: list[sa.Row]   # the tickets taken out: their students are told
+    whole_booth: bool       # False: a school admin took out only the school's students
 
 
 async def close_booth(conn: AsyncConnection, *, scope: Scope, session_id: int, reason: str,
                       actor_id: int, now: dt.datetime) -> Closed:
     """Close a booth: every open ticket (waiting, called, in a call) is closed with the reason
-    and its student told; interviews not held stay as they are, to be rescheduled."""
+    and its student told; interviews not held stay as they are, to be rescheduled.
+
+    A school admin acts for the school only: its students' tickets are closed and the booth
+    stays open for everyone else's (another school's students are neither taken out nor
+    told this admin's reason). A platform admin closes the whole booth."""
     reason = _reason(reason)
     if not await may_see(conn, session_id, scope):
         raise NotAllowed("无权操作该面试间")
     s = interview_sessions
     before = (await conn.execute(sa.select(s.c.status).where(s.c.id == session_id))).scalar_one()
-    done = await conn.execute(s.update().where(s.c.id == session_id, s.c.status.not_in(["ended", "closed"]))
-                              .values(status="closed", closed_reason=reason))
-    if done.rowcount != 1:
+    if before in ("ended", "closed"):
         raise NotAllowed("该面试间已经结束或关闭")
-    taken = await _take_out(conn, hall_tickets.c.session_id == session_id, TicketState.CLOSED,
-                            reason, now, "面试间已被管理员关闭")
+    where = hall_tickets.c.session_id == session_id
+    if scope.school_id is None:
+        done = await conn.execute(s.update().where(s.c.id == session_id,
+                                                   s.c.status.not_in(["ended", "closed"]))
+                                  .values(status="closed", closed_reason=reason))
+        if done.rowcount != 1:
+            raise NotAllowed("该面试间已经结束或关闭")
+    else:
+        where = sa.and_(where, hall_tickets.c.account_id.in_(
+            sa.select(accounts.c.id).where(accounts.c.school_id == scope.school_id)))
+    taken = await _take_out(conn, where, TicketState.CLOSED, reason, now, "面试间已被管理员关闭")
     await audit.record(conn, at=now, actor_id=actor_id, action="hall.close_booth",
                        entity="interview_session", entity_id=session_id, from_state=before,
-                       to_state="closed", reason=reason, detail={"tickets": [t.id for t in taken]})
-    return Closed(session_id=session_id, tickets=taken)
+                       to_state="closed" if scope.school_id is None else before, reason=reason,
+                       detail={"tickets": [t.id for t in taken], "school_id": scope.school_id})
+    return Closed(session_id=session_id, tickets=taken, whole_booth=scope.school_id is None)
 
 
 async def remove_ticket(conn: AsyncConnection, *, scope: Scope, ticket_id: int, reason: str,

@@ -1,12 +1,21 @@
-"""What the hall's socket.io namespaces share: the app, its clock and grace time, and who
-is connecting (the session cookie, checked like a page request, and the Origin header: a
-socket is not covered by the CSRF middleware)."""
+"""What the hall's socket.io namespaces share: the app, its clock and grace time, who is
+connecting (the session cookie, checked like a page request, and the Origin header: a
+socket is not covered by the CSRF middleware), and the one path every event takes
+(`trigger_event`): rate and concurrency limits (rtc/guard.py), the login session checked
+again, refusals answered in the ack with one log line.
+
+Every socket is in the rooms `user:<account>` and `session:<session hash>`, so that ending
+a session or an account's sessions closes its sockets in every process (rtc/sockets.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+from typing import Any
 
 import socketio
+import sqlalchemy as sa
 from aiohttp import web
 
 from app.auth import sessions
@@ -14,6 +23,14 @@ from app.auth.sessions import Identity
 from app.middleware import SESSION_COOKIE, allowed_origins
 from app.roles import Role
 from app.state import CLOCK, DB, SETTINGS
+from app.tables import accounts, sessions as session_rows
+from app.workflow import TransitionError
+
+from .guard import FLOOD_WINDOW_SECONDS, EventGuard
+
+log = logging.getLogger(__name__)
+SESSION_GONE = "登录已失效，请重新登录"
+GONE = "连接已断开，请刷新页面"
 
 
 async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
@@ -35,10 +52,92 @@ async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
     return ident
 
 
+async def session_alive(app: web.Application, session_hash: str) -> bool:
+    """The login session still exists, has not expired, and its account is active."""
+    async with app[DB].read() as conn:
+        return (await conn.execute(
+            sa.select(session_rows.c.token_hash)
+            .join(accounts, accounts.c.id == session_rows.c.account_id)
+            .where(session_rows.c.token_hash == session_hash,
+                   session_rows.c.expires_at > app[CLOCK].now(),
+                   accounts.c.is_active.is_(True)))).first() is not None
+
+
 class AppNamespace(socketio.AsyncNamespace):
     def __init__(self, namespace: str, app: web.Application) -> None:
         super().__init__(namespace)
         self.app = app
+        self.guard = EventGuard.from_settings(app[SETTINGS])
+        self._closing: set[asyncio.Task] = set()
+
+    async def admit(self, sid: str, ident: Identity, **extra: Any) -> None:
+        """A connection passed `identify`: its session data, its rooms, its limits."""
+        await self.save_session(sid, {"account_id": ident.account_id, "role": ident.role.value,
+                                      "session_hash": ident.session_hash, **extra})
+        await self.enter_room(sid, f"user:{ident.account_id}")
+        await self.enter_room(sid, f"session:{ident.session_hash}")
+        self.guard.opened(sid, ident.account_id, ident.session_hash)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event == "connect":
+            try:
+                return await super().trigger_event(event, *args)
+            except BaseException:
+                self.guard.closed(args[0])  # refused after admit: no disconnect event follows
+                raise
+        if event == "disconnect":
+            self.guard.closed(args[0])  # events still waiting for their turn are dropped
+            return await super().trigger_event(event, *args)
+        sid = args[0]
+        refused = self.guard.admit(sid)
+        if refused is not None:
+            if refused.disconnect:
+                log.warning("%s: socket %s flooded (%d events refused within %.0f s), disconnected",
+                            self.namespace, sid, self.guard.flood_refusals, FLOOD_WINDOW_SECONDS)
+                self._disconnect_after_ack(sid)
+            return {"ok": False, "error": refused.message}
+        try:
+            async with self.guard.account_slot(sid):
+                if not self.guard.is_open(sid):  # disconnected while this event waited
+                    return {"ok": False, "error": GONE}
+                if not await self._session_still_alive(sid):
+                    log.info("%s: socket %s: its login session ended, disconnected", self.namespace, sid)
+                    self._disconnect_after_ack(sid)
+                    return {"ok": False, "error": SESSION_GONE}
+                return await super().trigger_event(event, *args)
+        except TransitionError as exc:
+            # a bad payload or a refused act: the client is told; one line, no traceback
+            log.info("%s event %s refused: %s", self.namespace, event, exc)
+            return {"ok": False, "error": str(exc)}
+        except Exception:  # answer every call: a client must never wait for a lost ack
+            log.exception("%s event %s failed", self.namespace, event)
+            return {"ok": False, "error": "服务器内部错误，请稍后重试"}
+        finally:
+            self.guard.done(sid)
+
+    def _disconnect_after_ack(self, sid: str) -> None:
+        """Disconnect once this event's answer is on its way: python-socketio queues the ack
+        on the socket as soon as trigger_event returns, before a new task first runs, so the
+        client reads why before it sees the disconnect."""
+        task = asyncio.create_task(self.disconnect(sid), name=f"disconnect-{sid}")
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def who(self, sid: str) -> dict[str, Any]:
+        """The socket's session data; a socket disconnected meanwhile is refused, not a
+        traceback (an event can outlive its socket while it waits for its account's turn)."""
+        try:
+            return await self.get_session(sid)
+        except KeyError:
+            raise TransitionError(GONE) from None
+
+    async def _session_still_alive(self, sid: str) -> bool:
+        """A second net behind the disconnect at logout (rtc/sockets.py): at most every
+        HALL_SESSION_CHECK_SECONDS per socket, one indexed lookup."""
+        conn = self.guard.session_due(sid)
+        if conn is None:
+            return True
+        return await session_alive(self.app, conn.session_hash)
 
     @property
     def now(self) -> dt.datetime:

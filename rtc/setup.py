@@ -16,20 +16,21 @@ from app.workflow import TransitionError
 from app.notify import emails
 from app.state import CLOCK, DB, OUTBOX, SETTINGS
 
-from . import monitor_store, tickets
+from . import leases, monitor_store, tickets
 from .hall import HallNamespace
 from .monitor_feed import MonitorNamespace, monitor_ticker
+from .sockets import SIO, LocalManager, RedisManager
 
 log = logging.getLogger(__name__)
-SIO = web.AppKey("sio", socketio.AsyncServer)
 HALL = web.AppKey("hall", HallNamespace)
 MONITOR = web.AppKey("monitor", MonitorNamespace)
+SWEEPER = web.AppKey("hall_sweeper", asyncio.Task)
 SWEEP_SECONDS = 1.0
 
 
 def setup_hall(app: web.Application) -> None:
     settings = app[SETTINGS]
-    manager = _redis_manager(settings.redis_url) if settings.redis_url else None
+    manager = _redis_manager(settings.redis_url) if settings.redis_url else LocalManager()
     # cors_allowed_origins=None: engine.io itself accepts same-origin only; the namespace
     # checks the Origin again in connect.
     sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
@@ -43,28 +44,33 @@ def setup_hall(app: web.Application) -> None:
     app[SIO] = sio
     app[HALL] = hall
     app[MONITOR] = feed
+    app.cleanup_ctx.append(_manager)
     app.cleanup_ctx.append(_sweeper)
     app.cleanup_ctx.append(lambda app: monitor_ticker(app, app[MONITOR]))
 
 
-def _redis_manager(url: str) -> socketio.AsyncRedisManager:
+def _redis_manager(url: str) -> RedisManager:
     """socket.io rooms across processes. `?channel=NAME` on the URL keeps two deployments
     (or two test runs) on one Redis apart; the default channel is "cqbys"."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
     channel = query.pop("channel", ["cqbys"])[0]
     plain = parts._replace(query=urllib.parse.urlencode(query, doseq=True)).geturl()
-    return socketio.AsyncRedisManager(plain, channel=channel)
+    return RedisManager(plain, channel=channel)
 
 
 async def sweep_once(app: web.Application) -> tickets.SweepResult:
-    """Unanswered calls become 未到 and the next student is called; stale waiters leave."""
+    """This process's lease is extended and a dead process's tickets released; unanswered
+    calls become 未到 and the next student is called; stale waiters leave."""
     s = app[SETTINGS]
     now = app[CLOCK].now()
     hall = app[HALL]
     async with app[DB].write() as conn:
+        await leases.refresh(conn, hall.process_id, now, _lease(app), hall.students.values())
+        released = await leases.release_dead(conn, now)
         result = await tickets.sweep(conn, now, dt.timedelta(seconds=s.hall_answer_grace_seconds),
                                      dt.timedelta(seconds=s.hall_waiter_grace_seconds))
+        result.changed_sessions |= released
         # employer presence: refresh this process's watchers, drop those of a dead process
         lost = await monitor_store.touch_watchers(conn, list(hall.watching), now)
     for session_id in result.no_show_sessions:  # 未到 → the next one is called
@@ -98,7 +104,20 @@ async def _mail_absent_employers(app: web.Application, now: dt.datetime) -> None
         app[OUTBOX].wake()
 
 
+async def _manager(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[SIO].manager.close()
+
+
+def _lease(app: web.Application) -> dt.timedelta:
+    return dt.timedelta(seconds=app[SETTINGS].hall_process_lease_seconds)
+
+
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
+    hall = app[HALL]
+    async with app[DB].write() as conn:  # before any socket: its tickets name this process
+        await leases.start(conn, hall.process_id, app[CLOCK].now(), _lease(app))
+
     async def loop() -> None:
         while True:
             try:
@@ -106,8 +125,13 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
             except Exception:  # the sweeper must outlive a bad row or a database hiccup
                 log.exception("hall sweep failed")
             await asyncio.sleep(SWEEP_SECONDS)
-    task = asyncio.create_task(loop(), name="hall-sweeper")
+    task = app[SWEEPER] = asyncio.create_task(loop(), name="hall-sweeper")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    try:
+        async with app[DB].write() as conn:
+            await leases.stop(conn, hall.process_id, app[CLOCK].now())
+    except Exception:  # a database gone at shutdown: the lease simply runs out
+        log.exception("ending the hall lease failed")

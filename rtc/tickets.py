@@ -140,8 +140,9 @@ async def late_by_session(conn: AsyncConnection, session_ids: list[int],
 
 
 async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now: dt.datetime,
-               open_minutes: int, probe: dict[str, Any] | None) -> sa.Row:
-    """Take (or take back) a place in the booth's queue for an invited interview."""
+               open_minutes: int, probe: dict[str, Any] | None, process_id: str | None = None) -> sa.Row:
+    """Take (or take back) a place in the booth's queue for an invited interview.
+    process_id: the server process holding the student's socket (rtc/leases.py)."""
     iv = (await conn.execute(
         sa.select(interviews, interview_sessions.c.ends_at.label("session_ends_at"),
                   interview_sessions.c.status.label("session_status"),
@@ -161,14 +162,15 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     existing = (await conn.execute(sa.select(t).where(
         t.c.session_id == iv.session_id, t.c.account_id == account_id))).first()
     if existing is None:
-        await conn.execute(t.insert().values(
+        existing = await _insert_once(conn, t.insert().values(
             session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
             slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
-            connected=True, probe=probe, created_at=now))
-    elif existing.status in (TicketState.REMOVED, TicketState.CLOSED):
-        raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
-    else:
-        values: dict[str, Any] = {"connected": True, "last_seen_at": now}
+            connected=True, process_id=process_id, probe=probe, created_at=now),
+            sa.select(t).where(t.c.session_id == iv.session_id, t.c.account_id == account_id))
+    if existing is not None:
+        if existing.status in (TicketState.REMOVED, TicketState.CLOSED):
+            raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
+        values: dict[str, Any] = {"connected": True, "last_seen_at": now, "process_id": process_id}
         if probe:
             values["probe"] = probe
         if existing.status == TicketState.LEFT:  # came back after the grace: queue again
@@ -176,6 +178,18 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
         await conn.execute(t.update().where(t.c.id == existing.id).values(**values))
     return (await conn.execute(sa.select(t).where(
         t.c.session_id == iv.session_id, t.c.account_id == account_id))).one()
+
+
+async def _insert_once(conn: AsyncConnection, insert: Any, again: sa.Select) -> sa.Row | None:
+    """Insert a row guarded by a unique constraint; None when it went in, or the row another
+    transaction inserted first (two joins of one student at once, on PostgreSQL, where
+    both can see no row before either commits; SQLite's BEGIN IMMEDIATE serialises them)."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(insert)
+    except sa.exc.IntegrityError:
+        return (await conn.execute(again)).one()
+    return None
 
 
 async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
@@ -191,9 +205,11 @@ async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
 
 
 async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
-                        now: dt.datetime) -> None:
-    await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket_id)
-                       .values(connected=connected, last_seen_at=now))
+                        now: dt.datetime, process_id: str | None = None) -> None:
+    values: dict[str, Any] = {"connected": connected, "last_seen_at": now}
+    if connected:
+        values["process_id"] = process_id
+    await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket_id).values(**values))
 
 
 async def employer_session(conn: AsyncConnection, session_id: int, employer_id: int) -> bool:
@@ -210,7 +226,9 @@ async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
     still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
     if booth.current_call() is not None:
         raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
-    line = order(booth.tickets, now, waiter_grace)
+    # a waiter whose connection dropped keeps the place for the grace time but is not called
+    # while away: the employer would only wait out the answer time of someone who cannot answer
+    line = [t for t in order(booth.tickets, now, waiter_grace) if t.connected]
     if not line:
         return None
     return await _call(conn, line[0].id, TicketState.WAITING, now)
@@ -247,11 +265,13 @@ async def _call(conn: AsyncConnection, ticket_id: int, expected: TicketState, no
     return (await conn.execute(sa.select(t).where(t.c.id == ticket_id))).one()
 
 
-async def answer(conn: AsyncConnection, ticket_id: int, account_id: int, now: dt.datetime) -> sa.Row:
+async def answer(conn: AsyncConnection, ticket_id: int, account_id: int, now: dt.datetime,
+                 process_id: str | None = None) -> sa.Row:
     t = hall_tickets
     done = await conn.execute(t.update().where(
         t.c.id == ticket_id, t.c.account_id == account_id, t.c.status == TicketState.CALLED)
-        .values(status=TicketState.IN_CALL, call_started_at=now, connected=True, last_seen_at=now))
+        .values(status=TicketState.IN_CALL, call_started_at=now, connected=True, last_seen_at=now,
+                process_id=process_id))
     if done.rowcount != 1:
         raise NotAllowed("呼叫已失效")
     return (await conn.execute(sa.select(t).where(t.c.id == ticket_id))).one()
@@ -424,7 +444,8 @@ async def set_walk_ins(conn: AsyncConnection, session_id: int, allow: bool) -> N
 
 
 async def walk_in(conn: AsyncConnection, *, account_id: int, session_id: int, now: dt.datetime,
-                  open_minutes: int, probe: dict[str, Any] | None) -> sa.Row:
+                  open_minutes: int, probe: dict[str, Any] | None,
+                  process_id: str | None = None) -> sa.Row:
     """随到随面: a student who applied to one of the employer's jobs queues without a slot.
 
     An interview row is made for the visit (accepted, starting now), so the outcome lands on
@@ -444,7 +465,7 @@ async def walk_in(conn: AsyncConnection, *, account_id: int, session_id: int, no
         if existing.interview_id is None:
             raise NotAllowed("请通过面试邀请进入")
         return await join(conn, account_id=account_id, interview_id=existing.interview_id, now=now,
-                          open_minutes=open_minutes, probe=probe)
+                          open_minutes=open_minutes, probe=probe, process_id=process_id)
     application = (await conn.execute(
         sa.select(applications.c.id).join(jobs, jobs.c.id == applications.c.job_id)
         .where(applications.c.account_id == account_id, jobs.c.employer_id == session.employer_id,
@@ -461,7 +482,7 @@ async def walk_in(conn: AsyncConnection, *, account_id: int, session_id: int, no
     await conn.execute(t.insert().values(
         session_id=session_id, account_id=account_id, interview_id=interview_id, slot_at=None,
         status=TicketState.WAITING, arrived_at=now, last_seen_at=now, connected=True, probe=probe,
-        created_at=now))
+        process_id=process_id, created_at=now))
     return (await conn.execute(sa.select(t).where(
         t.c.session_id == session_id, t.c.account_id == account_id))).one()
 

@@ -8,7 +8,7 @@ import datetime as dt
 import aiohttp
 import sqlalchemy as sa
 
-from app import workflow
+from app import files, workflow
 from app.auth.sessions import Identity
 from app.clock import china_date
 from app.db import Database
@@ -151,7 +151,7 @@ async def offline_effective(database_url: str, world, data_dir, now: dt.datetime
                                       actor=workflow.Actor(None, Role.EMPLOYER))
             await offline.generate(conn, me, aid, now=now)
             await offline.upload_scans(conn, FileStore(data_dir), me, aid,
-                                       [offline.Scan("p.pdf", "application/pdf", PDF_BYTES)], now=now)
+                                       [files.Upload("p.pdf", "application/pdf", PDF_BYTES)], now=now)
             await review.decide(conn, identity(world, "school_admin0", Role.SCHOOL_ADMIN), aid,
                                 "approve", reason=None, now=now)
         return aid

@@ -270,6 +270,61 @@ async def test_close_a_booth_and_remove_a_participant(hall, settings, clock):
                       ("hall.close_booth", str(hall["session_id"]), "单位资质存疑")]
 
 
+async def test_a_school_admin_closes_only_its_own_students_out_of_a_booth(hall, settings, clock):
+    """Students 0 and 2 are of school 0, student 1 of school 1. School 0's admin "closes" the
+    booth: its own students are taken out with its reason; the booth stays open and school
+    1's student keeps the place, untold. The platform admin then closes the whole booth."""
+    from app.tables import notices
+    clock.advance(seconds=90)  # the third slot's hall is open too
+    s0, s1, s2 = [await hall["sock"](f"s{i}") for i in range(3)]
+    t = [(await s.call("join", {"interview_id": hall["interview_ids"][i]}))["ticket_id"]
+         for i, s in enumerate((s0, s1, s2))]
+    emp = await hall["sock"]("employer")
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    resp = await hall["http"]["school0"].post(f"/monitor/booths/{hall['session_id']}/close",
+                                              {"reason": "本校暂停参加"})
+    assert resp.status == 303
+    for sock, ticket in ((s0, t[0]), (s2, t[2])):
+        got = await sock.events.wait("taken_out")
+        assert got["kind"] == "closed" and got["ticket_id"] == ticket and got["reason"] == "本校暂停参加"
+    booth = await emp.events.wait("booth", lambda b: [w["ticket_id"] for w in b["waiting"]] == [t[1]])
+    assert booth["status"] != "closed"
+    called = await emp.call("call_next", {"session_id": hall["session_id"]})  # the booth goes on
+    assert called == {"ok": True, "ticket_id": t[1]}
+    await s1.events.wait("called", lambda d: d["ticket_id"] == t[1])
+    assert not [e for e, _ in s1.events.seen if e == "taken_out"]
+    assert not [e for e, _ in emp.events.seen if e == "booth_closed"]
+    db = Database(settings.database_url)
+    async with db.read() as conn:
+        states = dict((await conn.execute(sa.select(hall_tickets.c.id, hall_tickets.c.status))).all())
+        told = list((await conn.execute(sa.select(notices.c.title).where(
+            notices.c.account_id == hall["students"][1].account_id))).scalars())
+    assert states == {t[0]: "closed", t[1]: "called", t[2]: "closed"}
+    assert not [title for title in told if "本校暂停参加" in title]
+    # the platform admin closes the booth: school 1's student is out too, with that reason
+    resp = await hall["http"]["platform"].post(f"/monitor/booths/{hall['session_id']}/close",
+                                               {"reason": "单位资质存疑"})
+    assert resp.status == 303
+    got = await s1.events.wait("taken_out")
+    assert got["ticket_id"] == t[1] and got["reason"] == "单位资质存疑"
+    await emp.events.wait("booth_closed", lambda d: d["reason"] == "单位资质存疑")
+    async with db.read() as conn:
+        states = dict((await conn.execute(sa.select(hall_tickets.c.id, hall_tickets.c.status))).all())
+    await db.dispose()
+    assert states == {t[0]: "closed", t[1]: "closed", t[2]: "closed"}
+
+
+async def test_out_of_range_ids_are_not_found(hall):
+    platform = hall["http"]["platform"]
+    for path in ("/monitor/booths/99999999999/close", "/monitor/tickets/99999999999/remove"):
+        resp = await platform.post(path, {"reason": "测试"})
+        assert resp.status == 404, path
+    assert (await platform.get("/monitor/reports/99999999999")).status == 404
+    resp = await platform.post("/monitor/notices", {"session_id": "99999999999", "body": "通知"},
+                               headers={"Accept": "application/json"})
+    assert resp.status == 400 and (await resp.json())["field"] == "session_id"
+
+
 async def test_restart_keeps_the_monitor_view(hall, settings, clock, aiohttp_client):
     """Presence and queue come from the database: a second app (a restart or another
     process) shows the same booth."""

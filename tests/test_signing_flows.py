@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings as hsettings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from app import workflow
+from app import files, workflow
 from app.auth.sessions import Identity
 from app.db import Database
 from app.destinations import service as destinations
@@ -110,7 +110,7 @@ def machine(database_url: str, world, data_dir, employer2: tuple[int, int]):  # 
                     await offline.generate(conn, who, agreement_id, now=NOW)
                 elif action == "upload":
                     await offline.upload_scans(conn, self.store, who, agreement_id,
-                                               [offline.Scan("p.pdf", "application/pdf", b"%PDF-1.4")],
+                                               [files.Upload("p.pdf", "application/pdf", b"%PDF-1.4")],
                                                now=NOW)
                 elif action == "cancel":
                     await offline.cancel(conn, who, agreement_id, now=NOW)

@@ -4,7 +4,6 @@ file downloads for whoever may read them."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -114,14 +113,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     async with request.app[DB].read() as conn:
         row = await files.get(conn, request.match_info["file_id"])
         allowed = row is not None and await files.may_read(conn, require_identity(request), row)
-    path = request.app[FILES].path(row.id) if allowed else None
-    if path is None or not path.is_file():
+    if not allowed:
         raise web.HTTPNotFound()
     inline = row.content_type.startswith("image/") or request.query.get("inline") == "1" \
         and row.content_type == "application/pdf"
-    disposition = "inline" if inline else "attachment"
-    # Streamed from disk (sendfile where it can), never read whole into memory.
-    return web.FileResponse(path, headers={
-        "Content-Type": row.content_type,
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.display_name)}",
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+    return files.response(request.app[FILES], row, inline=inline)

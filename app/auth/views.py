@@ -7,6 +7,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from rtc.sockets import end_sockets
+
 from ..forms import Form, FormError
 from ..middleware import SESSION_COOKIE, identity, rotate_csrf
 from ..pages import centre_url
@@ -242,6 +244,8 @@ async def login_submit(request: web.Request) -> web.Response:
             await sessions.end(conn, old.session_hash)
         sid = await open_session(conn, request, account_id)
         role = await service.role_of(conn, account_id)
+    if old is not None:
+        await end_sockets(app, session_hash=old.session_hash)
     target = _safe_next(form.get("next")) or centre_url(request, role)
     raise start_session_response(request, web.HTTPSeeOther(target), sid)
 
@@ -252,6 +256,7 @@ async def logout(request: web.Request) -> web.Response:
     if ident is not None:
         async with request.app[DB].write() as conn:
             await sessions.end(conn, ident.session_hash)
+        await end_sockets(request.app, session_hash=ident.session_hash)
     response = web.HTTPSeeOther(str(request.app.router["home"].url_for()))
     response.del_cookie(SESSION_COOKIE, path="/")
     rotate_csrf(request)
@@ -407,6 +412,7 @@ async def new_password_submit(request: web.Request) -> web.Response:
     except FormError as exc:
         form.errors.update(exc.errors)
         return _new_password_page(request, form, 400)
+    await end_sockets(app, account_id=flow.account_id)
     kind = "student" if role == Role.STUDENT else "employer" if role == Role.EMPLOYER else "staff"
     response = _redirect(request, f"login_{kind}", {"reset": "1"})
     response.del_cookie(SESSION_COOKIE, path="/")

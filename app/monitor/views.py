@@ -32,14 +32,16 @@ ADMINS = (Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
 
 
 def setup_monitor_routes(app: web.Application) -> None:
+    # ids of at most 9 digits fit the 32-bit id columns: a longer one is a 404, not a
+    # database error
     r = app.router
     r.add_get("/monitor", monitor_page, name="monitor")
     r.add_post("/monitor/notices", post_notice, name="monitor_notice")
-    r.add_post("/monitor/booths/{session_id:\\d+}/close", close_booth, name="monitor_close")
-    r.add_post("/monitor/tickets/{ticket_id:\\d+}/remove", remove_ticket, name="monitor_remove")
+    r.add_post("/monitor/booths/{session_id:\\d{1,9}}/close", close_booth, name="monitor_close")
+    r.add_post("/monitor/tickets/{ticket_id:\\d{1,9}}/remove", remove_ticket, name="monitor_remove")
     r.add_get("/monitor/reports", report_list, name="hall_reports")
-    r.add_get("/monitor/reports/{session_id:\\d+}", report_page, name="hall_report")
-    r.add_get("/monitor/reports/{session_id:\\d+}.xlsx", report_xlsx, name="hall_report_xlsx")
+    r.add_get("/monitor/reports/{session_id:\\d{1,9}}", report_page, name="hall_report")
+    r.add_get("/monitor/reports/{session_id:\\d{1,9}}.xlsx", report_xlsx, name="hall_report_xlsx")
 
 
 def scope_of(request: web.Request) -> Scope:
@@ -95,7 +97,7 @@ async def post_notice(request: web.Request) -> web.Response:
     target = form.get("session_id").strip()
 
     async def act(conn):  # noqa: ANN001, ANN202
-        if target and not target.isdigit():
+        if target and not (target.isdigit() and len(target) <= 9):
             raise TransitionError("请选择面试间", field="session_id")
         posted = await monitor_store.post_notice(
             conn, scope=scope, author_id=ident.account_id, body=form.get("body"),
@@ -121,7 +123,8 @@ async def close_booth(request: web.Request) -> web.Response:
         async def tell() -> None:
             hall = request.app[HALL]
             await hall.tell_taken_out(closed.tickets, form.get("reason").strip(), "closed")
-            await hall.tell_closed(session_id, form.get("reason").strip())
+            if closed.whole_booth:  # a school admin's close leaves the booth open for others
+                await hall.tell_closed(session_id, form.get("reason").strip())
         return tell
     return await _act(request, form, act)
 

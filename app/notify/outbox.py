@@ -29,21 +29,20 @@ from ..clock import Clock
 from ..config import Settings
 from ..db import Database
 from ..tables import email_outbox
+from ..outbox_claim import backoff_seconds, claim_due
 from .emails import header_text
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 120
 BATCH = 20
 # SMTP connections open at once per worker: enough that a slow mail does not hold up a
 # batch, few enough that a server's per-client connection limit is not reached.
 SENDERS = 4
+SMTP_TIMEOUT = 30
+# A claim outlives its whole batch even when every send times out (BATCH / SENDERS rounds
+# of SMTP_TIMEOUT), so no other worker takes a mail this one is still sending.
+CLAIM_SECONDS = BATCH // SENDERS * SMTP_TIMEOUT + 60
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-
-
-def backoff_seconds(attempts: int, ceiling: float) -> float:
-    """Wait before try number attempts+1: 10 s, 20 s, 40 s … up to the ceiling."""
-    return min(ceiling, 10.0 * 2 ** max(0, attempts - 1))
 
 
 def build_message(row: sa.Row, mail_from: str) -> EmailMessage:
@@ -98,17 +97,25 @@ class OutboxWorker:
         self.settings = settings
         self.clock = clock
         self._wake = asyncio.Event()
+        self._stopping = False
 
     @property
     def can_send(self) -> bool:
         return bool(self.settings.smtp_host)
+
+    def stop(self) -> None:
+        """End run() at its next turn. Cancelling alone is not enough: on Python 3.11 a cancel
+        that lands while asyncio.wait_for is timing out comes out as TimeoutError (CPython
+        gh-86296), the loop would go on, and the app's shutdown would wait for it forever."""
+        self._stopping = True
+        self._wake.set()
 
     def wake(self) -> None:
         """Called after a transaction that queued mail commits: send now, not at the next poll."""
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.send_due()
             except Exception:  # the worker must outlive a database hiccup
@@ -132,24 +139,9 @@ class OutboxWorker:
             sent += sum(await asyncio.gather(*(self._send_one(row, senders) for row in rows)))
 
     async def _claim(self) -> list[sa.Row]:
-        now = self.clock.now()
-        t = email_outbox
         async with self.db.write() as conn:
-            due = (await conn.execute(
-                sa.select(t.c.id).where(
-                    t.c.status == PENDING, t.c.next_attempt_at <= now,
-                    sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
-                .order_by(t.c.next_attempt_at, t.c.id).limit(BATCH))).scalars().all()
-            if not due:
-                return []
-            # Re-checked in the UPDATE: on PostgreSQL another worker may have claimed some
-            # of these since the SELECT; RETURNING gives exactly the rows this one won.
-            claimed = await conn.execute(
-                t.update().where(t.c.id.in_(due),
-                                 sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
-                .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
-                .returning(*t.c))
-            return sorted(claimed, key=lambda r: r.id)
+            return await claim_due(conn, email_outbox, self.clock.now(),
+                                   claim_seconds=CLAIM_SECONDS, limit=BATCH)
 
     async def _send_one(self, row: sa.Row, senders: asyncio.Semaphore) -> int:
         s = self.settings
@@ -163,7 +155,7 @@ class OutboxWorker:
                 await aiosmtplib.send(
                     message, hostname=s.smtp_host, port=s.smtp_port,
                     username=s.smtp_username or None, password=s.smtp_password or None,
-                    start_tls=s.smtp_starttls, timeout=30)
+                    start_tls=s.smtp_starttls, timeout=SMTP_TIMEOUT)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             if is_permanent(exc):
                 await self._fail(row, f"服务器拒收：{exc}")

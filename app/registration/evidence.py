@@ -11,7 +11,7 @@ from aiohttp import web
 from ..bodies import read_document
 from ..validators import Invalid
 from .branches import Branch
-from .service import Upload
+from ..files import Upload
 
 
 async def read(request: web.Request, post: Mapping[str, Any],
@@ -26,5 +26,5 @@ async def read(request: web.Request, post: Mapping[str, Any],
             errors[f.name] = str(exc)
             continue
         if found is not None:
-            uploads[f.name] = Upload(*found)
+            uploads[f.name] = found
     return uploads, errors

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import files, workflow
+from ..files import Upload
 from ..auth.sessions import Identity
 from ..clock import china_date
 from ..destinations import service as destinations
@@ -33,14 +34,6 @@ from .tables import registrations
 
 r, sr = registrations, student_records
 SOURCE = "registration"  # graduate_destinations.source of an approved registration
-
-
-@dataclass(frozen=True)
-class Upload:
-    """An evidence file already checked by content (evidence.py)."""
-    display_name: str
-    content_type: str
-    data: bytes
 
 
 @dataclass(frozen=True)

@@ -178,15 +178,8 @@ async def generate(conn: AsyncConnection, ident: Identity, agreement_id: int, *,
         values={**await number_values(conn, row), "generated_at": now, "updated_at": now})
 
 
-@dataclass(frozen=True)
-class Scan:
-    display_name: str
-    content_type: str
-    data: bytes
-
-
 async def upload_scans(conn: AsyncConnection, store: FileStore, ident: Identity, agreement_id: int,
-                       scans: Sequence[Scan], *, now: dt.datetime) -> str | None:
+                       scans: Sequence[files.Upload], *, now: dt.datetime) -> str | None:
     """The signed and stamped agreement: several photos or one PDF (already checked by content)."""
     row = await item(conn, ident, agreement_id)
     if row is None or row.channel != "offline":

@@ -20,7 +20,8 @@ from ..signing.flows import AgreementState, flow_of
 from ..signing.tables import agreements as ag
 from ..uploads import FileStore
 from .flows import TERMINATION_FLOW, TermState
-from .service import REASON_MAX, Upload, lock_agreement, open_request, tell_parties, terminate
+from ..files import Upload
+from .service import REASON_MAX, lock_agreement, open_request, tell_parties, terminate
 
 
 async def find_effective(conn: AsyncConnection, ident: Identity, number: str) -> sa.Row:

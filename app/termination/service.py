@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import files, workflow
+from ..files import Upload
 from ..auth.sessions import Identity
 from ..clock import china_date
 from ..destinations import service as destinations
@@ -39,14 +40,6 @@ from .tables import termination_requests as tr
 ag, sr = agreements, student_records
 PARTY_PAGES = {Role.STUDENT: "/student/termination", Role.EMPLOYER: "/employer/termination"}
 REASON_MAX = 500
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A 解约函 or a paper proof already checked by content (uploads.clean_evidence)."""
-    display_name: str
-    content_type: str
-    data: bytes
 
 
 # --- the window (a school setting) -------------------------------------------------------------

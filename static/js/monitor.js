@@ -8,6 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const booths = new Map(); // session id → summary
+  const schoolScope = root.dataset.schoolScope === "1";
   let clockOffset = 0;      // server time − browser time, from the snapshot
   let deferred = null;      // a render put off while the keyboard is in a booth's form
 
@@ -124,8 +125,11 @@
       article.append(el("details", { "data-key": "waiting" }, el("summary", { text: `排队名单（${b.waiting.length}）` }), list));
     }
     if (b.status !== "closed" && b.status !== "ended") {
-      article.append(el("details", { className: "danger-zone", "data-key": "close" }, el("summary", { text: "关闭面试间" }),
-        reasonForm(`close-${b.session_id}`, `/monitor/booths/${b.session_id}/close`, "关闭原因", "确认关闭", () => say(`已关闭 ${b.employer} 的面试间`))));
+      // a school admin's close takes out only the school's students; the booth stays open
+      const summary = schoolScope ? "关闭本校学生的排队" : "关闭面试间";
+      const done = schoolScope ? `已将本校学生移出 ${b.employer} 的面试间` : `已关闭 ${b.employer} 的面试间`;
+      article.append(el("details", { className: "danger-zone", "data-key": "close" }, el("summary", { text: summary }),
+        reasonForm(`close-${b.session_id}`, `/monitor/booths/${b.session_id}/close`, "关闭原因", "确认关闭", () => say(done))));
     }
     return article;
   }

@@ -65,11 +65,6 @@ async def scan(request: web.Request) -> web.Response:
         found = await files.get(conn, file_id) if row is not None and file_id in (row.scans or []) else None
     if found is None:
         raise web.HTTPNotFound()
-    try:
-        data = request.app[FILES].read(found.id)
-    except FileNotFoundError:
-        raise web.HTTPNotFound() from None
-    return web.Response(body=data, content_type=found.content_type,
-                        headers=_headers("inline", f"scan-{found.id[:8]}") | {"X-Content-Type-Options": "nosniff"})
+    return files.response(request.app[FILES], found)
 
 

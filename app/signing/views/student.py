@@ -8,7 +8,7 @@ import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
 
-from ... import workflow
+from ... import files, workflow
 from ...destinations import service as destinations
 from ...forms import Form, FormError
 from ...middleware import require_identity
@@ -301,7 +301,7 @@ async def upload_scans(request: web.Request) -> web.Response:
         return _closed(request, gate)
     row = await _own_offline(request)
     form = Form()
-    scans: list[offline.Scan] = []
+    scans: list[files.Upload] = []
     post = await request.post()
     for part in post.getall("scans", [])[:offline.MAX_SCANS + 1]:
         if not isinstance(part, web.FileField) or not part.filename:
@@ -311,7 +311,7 @@ async def upload_scans(request: web.Request) -> web.Response:
         except Invalid as exc:
             form.error("scans", str(exc))
             break
-        scans.append(offline.Scan(*found))
+        scans.append(found)
     if form.ok:
         try:
             async with request.app[DB].write() as conn:

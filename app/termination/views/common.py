@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ...bodies import read_document
 from ...validators import Invalid
-from ..service import Upload
+from ...files import Upload
 
 ACCEPT = "image/jpeg,image/png,application/pdf"
 
@@ -21,4 +21,4 @@ async def read_upload(request: web.Request, post: Mapping[str, Any],
         found = await read_document(request, post, name)
     except Invalid as exc:
         return None, str(exc)
-    return (Upload(*found) if found else None), None
+    return found, None

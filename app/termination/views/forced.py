@@ -81,10 +81,4 @@ async def document(request: web.Request) -> web.Response:
         found = await files.get(conn, file_id) if file_id in allowed else None
     if found is None:
         raise web.HTTPNotFound()
-    try:
-        data = request.app[FILES].read(found.id)
-    except FileNotFoundError:
-        raise web.HTTPNotFound() from None
-    return web.Response(body=data, content_type=found.content_type, headers={
-        "Content-Disposition": f'inline; filename="termination-{found.id[:8]}"',
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+    return files.response(request.app[FILES], found)
