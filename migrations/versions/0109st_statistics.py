@@ -1,12 +1,12 @@
 """statistics: covering indexes for the 就业统计 breakdowns
 
 Revision ID: 0109st
-Revises: 0108t
+Revises: 0104s
 """
 from alembic import op
 
 revision = '0109st'
-down_revision = '0108t'
+down_revision = '0104s'
 branch_labels = None
 depends_on = None
 
