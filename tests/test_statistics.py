@@ -5,14 +5,12 @@ export columns and codes, formula-looking text kept as text, and bounded export 
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import io
 import re
 import tracemalloc
 
 import openpyxl
 import pytest
-import sqlalchemy as sa
 
 from app.db import Database
 from app.offload import CpuPool
@@ -21,7 +19,7 @@ from app.statistics.service import Scope, build
 from app.tables import student_records
 from tests.conftest import field_error
 from tests.factories import PASSWORD
-from tests.statistics_kit import Grad, make_schools, populate, week_of
+from tests.statistics_kit import Grad, populate, week_of
 
 # Written out here, not imported, so the test checks the app's groups (DOMAIN.md; 27 with 协议和合同就业).
 GROUPS = {"协议和合同就业": {"10", "11", "27", "46", "50", "51"}, "升学": {"80", "85"},

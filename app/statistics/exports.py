@@ -214,16 +214,16 @@ class Export:
     to_row: Callable[[Any], list[Any]]
 
 
-KINDS: dict[str, tuple[str, str, Callable[[int | None, Scope], sa.Select], list[str],
+KINDS: dict[str, tuple[str, Callable[[int | None, Scope], sa.Select], list[str],
                        Callable[[Any], list[Any]]]] = {
-    "graduates": ("毕业生去向", "毕业生去向", graduates_query, GRADUATE_HEADER, _graduate_row),
-    "records": ("学生信息", "学生信息", records_query, RECORD_HEADER, _record_row),
-    "origin": ("生源审核状态", "生源审核状态", origin_query, ORIGIN_HEADER, _origin_row),
+    "graduates": ("毕业生去向", graduates_query, GRADUATE_HEADER, _graduate_row),
+    "records": ("学生信息", records_query, RECORD_HEADER, _record_row),
+    "origin": ("生源审核状态", origin_query, ORIGIN_HEADER, _origin_row),
 }
 
 
 def export_for(kind: str, year: int | None, scope: Scope) -> Export:
-    _name, title, query, header, to_row = KINDS[kind]
+    title, query, header, to_row = KINDS[kind]
     return Export(title, header, query(year, scope), to_row)
 
 
