@@ -35,6 +35,7 @@ from .registration.routes import setup_registration_routes
 from .termination.routes import setup_termination_routes
 from .monitor.views import setup_monitor_routes
 from .sms.routes import setup_sms_routes
+from .statistics.routes import setup_statistics_routes
 from .looplag import LoopLagProbe
 from .offload import CpuPool
 from .ops.metrics import request_timing
@@ -172,6 +173,7 @@ def setup_routes(app: web.Application) -> None:
     setup_registration_routes(app)  # 就业信息登记
     setup_sms_routes(app)  # 短信发件箱, 手机认证
     setup_termination_routes(app)  # 解约中心
+    setup_statistics_routes(app)  # 就业统计 and the exports
     setup_rtc_routes(app)
     r.add_static("/static", ROOT / "static", name="static", append_version=False)
 

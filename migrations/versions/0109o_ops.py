@@ -1,13 +1,13 @@
 """Periodic job leases (housekeeping once per cluster)
 
 Revision ID: 0109o
-Revises: 0104s
+Revises: 0109st
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0109o'
-down_revision = '0104s'
+down_revision = '0109st'
 branch_labels = None
 depends_on = None
 
