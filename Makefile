@@ -10,7 +10,7 @@ VENDOR := static/vendor/socket.io.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: run test system-deps system-libs browser-deps vendor serve migrate demo
+.PHONY: run test system-deps system-libs browser-deps deploy-deps vendor serve migrate demo
 
 system-deps:
 	@python3 -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -q && $(APT_INSTALL) python3 python3-venv python3-pip; }
@@ -46,6 +46,12 @@ browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 	  $(SUDO) apt-get update -q && $(APT_INSTALL) chromium fonts-noto-cjk fontconfig; fi
 
+# Debian's nginx for tests/test_deploy_nginx.py (run by the test on free ports with a
+# throwaway prefix; the system service is never started by us).
+deploy-deps:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+	  $(SUDO) apt-get update -q && $(APT_INSTALL) nginx; fi
+
 migrate: $(VENV)/.run-deps
 	$(PY) -m app migrate
 
@@ -56,7 +62,7 @@ run: system-libs $(VENV)/.run-deps $(VENDOR) demo
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when it answers (REQUIRE_PG=1: must).
-test: system-libs $(VENV)/.test-deps $(VENDOR) browser-deps
+test: system-libs $(VENV)/.test-deps $(VENDOR) browser-deps deploy-deps
 	timeout 2400 $(PY) -m pytest -q -p no:cacheprovider
 	@if $(PY) -m tests.pg_ready "$(PG_URL)"; then \
 	  echo "== PostgreSQL run =="; \

@@ -56,16 +56,25 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest wait between two tries of one mail; mail is retried forever, never dropped."),
     Setting("session_days", "SESSION_DAYS", int, 7, "How long a login session lives without use."),
     Setting("login_limit", "LOGIN_LIMIT", int, 10,
-            "Failed logins allowed per account and per address in LOGIN_WINDOW_SECONDS; "
-            "also 忘记密码 account lookups, each counted."),
-    Setting("login_window_seconds", "LOGIN_WINDOW_SECONDS", int, 900, "Window for LOGIN_LIMIT."),
+            "Failed logins allowed per account in LOGIN_WINDOW_SECONDS; also 忘记密码 "
+            "lookups of one 账号, each counted."),
+    Setting("login_limit_per_address", "LOGIN_LIMIT_PER_ADDRESS", int, 100,
+            "Failed logins (and 忘记密码 lookups, and wrong 邮箱验证码 entries) allowed per "
+            "client address in LOGIN_WINDOW_SECONDS; larger than LOGIN_LIMIT because a campus "
+            "NAT puts many students behind one address."),
+    Setting("login_window_seconds", "LOGIN_WINDOW_SECONDS", int, 900,
+            "Window for LOGIN_LIMIT and LOGIN_LIMIT_PER_ADDRESS."),
     Setting("activation_limit", "ACTIVATION_LIMIT", int, 10,
-            "Failed activation attempts allowed per address and per 学号 in the window."),
+            "Failed activation attempts allowed per 学号 in 15 minutes."),
+    Setting("activation_limit_per_address", "ACTIVATION_LIMIT_PER_ADDRESS", int, 100,
+            "Failed activation attempts allowed per client address in 15 minutes."),
     Setting("register_limit", "REGISTER_LIMIT", int, 10,
             "单位注册 submissions allowed per address per hour."),
     Setting("code_send_limit", "CODE_SEND_LIMIT", int, 5,
-            "Presses of 获取验证码 one account or address may make per hour (each counts, "
+            "Presses of 获取验证码 one account may make per hour (each counts, "
             "whether or not the 邮箱 matched)."),
+    Setting("code_send_limit_per_address", "CODE_SEND_LIMIT_PER_ADDRESS", int, 50,
+            "Presses of 获取验证码 (邮箱 and 短信) one client address may make per hour."),
     Setting("code_resend_seconds", "CODE_RESEND_SECONDS", int, 60,
             "Cooldown before 获取验证码 can be pressed again in the same 忘记密码 attempt."),
     Setting("code_ttl_seconds", "CODE_TTL_SECONDS", int, 600, "Lifetime of an email code."),
@@ -138,6 +147,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("import_lease_seconds", "IMPORT_LEASE_SECONDS", float, 30.0,
             "A running import job's claim, renewed while it runs; a job whose claim ran out "
             "(its process died) is resumed once by another process."),
+    Setting("housekeeping_seconds", "HOUSEKEEPING_SECONDS", float, 3600.0,
+            "Period of the housekeeping job (expired sessions, codes, 找回密码 steps, finished "
+            "import files, old sent mail); one process of the cluster runs it each period."),
+    Setting("mail_retention_days", "MAIL_RETENTION_DAYS", int, 180,
+            "Days a sent mail is kept in the outbox (邮件发件箱) before housekeeping deletes "
+            "it; 0: kept forever. Mail not yet sent is never deleted."),
+    Setting("trusted_proxies", "TRUSTED_PROXIES", _list, (),
+            "Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/24) of reverse proxies "
+            "whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none, the "
+            "client address is the connection's peer."),
+    Setting("metrics_allow", "METRICS_ALLOW", _list, ("127.0.0.1", "::1"),
+            "Comma-separated client addresses or networks that may read /metrics; others get 404."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
 )
 
@@ -158,10 +179,13 @@ class Settings:
     outbox_max_backoff_seconds: float
     session_days: int
     login_limit: int
+    login_limit_per_address: int
     login_window_seconds: int
     activation_limit: int
+    activation_limit_per_address: int
     register_limit: int
     code_send_limit: int
+    code_send_limit_per_address: int
     code_resend_seconds: int
     code_ttl_seconds: int
     code_max_tries: int
@@ -193,6 +217,10 @@ class Settings:
     import_max_unzipped_bytes: int
     import_max_seconds: float
     import_lease_seconds: float
+    housekeeping_seconds: float
+    mail_retention_days: int
+    trusted_proxies: tuple[str, ...]
+    metrics_allow: tuple[str, ...]
     log_level: str
 
     @classmethod

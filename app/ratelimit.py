@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,14 +44,20 @@ class RateLimiter:
         self.db = db
         self.clock = clock
 
-    def _window(self, rule: Limit) -> tuple[dt.datetime, float]:
+    def _window(self, window_seconds: int) -> tuple[dt.datetime, float]:
         """Start of the current window, and how far into it we are (0..1)."""
         now = self.clock.now().timestamp()
-        start = now - now % rule.window_seconds
-        return dt.datetime.fromtimestamp(start, dt.timezone.utc), (now - start) / rule.window_seconds
+        start = now - now % window_seconds
+        return dt.datetime.fromtimestamp(start, dt.timezone.utc), (now - start) / window_seconds
 
     async def take(self, rule: Limit, *keys: str) -> Slot | None:
-        """Count one attempt under every key, or under none; None when any key is used up.
+        """Count one attempt under every key, or under none; None when any key is used up."""
+        return await self.take_each(rule.window_seconds, {key: rule.limit for key in keys})
+
+    async def take_each(self, window_seconds: int, limits: Mapping[str, int]) -> Slot | None:
+        """Like `take`, with a limit of its own per key (one window): an address behind a
+        campus NAT or a proxy carries many students, so it gets a larger allowance than
+        one account does.
 
         A sliding-window estimate: this window's count plus the previous window's count
         weighted by how much of it still overlaps the last `window_seconds`. Plain fixed
@@ -58,9 +65,9 @@ class RateLimiter:
         window no longer grows, so its share is read first and the current window's count
         is raised only while it stays under what is left.
         """
-        current, elapsed = self._window(rule)
-        previous = current - dt.timedelta(seconds=rule.window_seconds)
-        ordered = tuple(sorted(set(keys)))  # one lock order: two takers never deadlock
+        current, elapsed = self._window(window_seconds)
+        previous = current - dt.timedelta(seconds=window_seconds)
+        ordered = tuple(sorted(limits))  # one lock order: two takers never deadlock
         insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
         opened_a_window = False
         try:
@@ -69,7 +76,7 @@ class RateLimiter:
                     sa.select(rate_hits.c.key, rate_hits.c.count).where(
                         rate_hits.c.key.in_(ordered), rate_hits.c.window_start == previous))).all())
                 for key in ordered:
-                    room = math.floor(rule.limit - before.get(key, 0) * (1.0 - elapsed) + 1e-9)
+                    room = math.floor(limits[key] - before.get(key, 0) * (1.0 - elapsed) + 1e-9)
                     if room < 1:
                         raise _NoRoom
                     stmt = insert(rate_hits).values(key=key, window_start=current, count=1)

@@ -85,6 +85,9 @@ student_records = sa.Table(
     sa.Column("imported_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.UniqueConstraint("school_id", "student_no", name="uq_student_records_school_no"),
+    # 就业统计 counts by these columns (migration 0109st)
+    sa.Index("ix_student_records_statistics", "graduation_year", "school_id", "college_id",
+             "major_id", "education", "gender"),
 )
 
 jobs = sa.Table(

@@ -31,14 +31,18 @@ from .middleware import access_middleware, csrf_middleware, session_middleware, 
 from .monitor.routes import setup_monitor_routes
 from .notify.outbox import OutboxWorker
 from .offload import CpuPool
+from .ops.metrics import request_timing
+from .ops.routes import setup_ops
 from .pages import views as pages
 from .pages.routes import setup_page_routes
 from .phone.routes import setup_phone_routes
+from .proxy import forwarded_middleware, setup_proxy
 from .registration.routes import setup_registration_routes
 from .resumes.routes import setup_resume_routes
 from .reviews.routes import setup_review_routes
 from .signing.routes import setup_signing_routes
 from .sms.routes import setup_sms_routes
+from .statistics.routes import setup_statistics_routes
 from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
 from .students.imports import ImportRunner
 from .students.routes import setup_student_routes
@@ -69,6 +73,7 @@ def setup_routes(app: web.Application) -> None:
     setup_sms_routes(app)  # 短信发件箱
     setup_phone_routes(app)  # 手机认证
     setup_termination_routes(app)  # 解约中心
+    setup_statistics_routes(app)  # 就业统计 and the exports
     setup_rtc_routes(app)  # 设备与网络检测
     app.router.add_static("/static", ROOT / "static", name="static", append_version=False)
 
@@ -97,11 +102,13 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     logging.basicConfig(level=settings.log_level)
     app = web.Application(
-        middlewares=[error_pages, session_middleware, bounded_bodies, csrf_middleware,
+        # forwarded_middleware first: every later part sees the client behind the proxy
+        middlewares=[forwarded_middleware, request_timing, error_pages, session_middleware, bounded_bodies, csrf_middleware,
                      access_middleware],
         client_max_size=settings.upload_max_bytes + 1024 * 1024,
     )
     app[SETTINGS] = settings
+    setup_proxy(app)
     app[CLOCK] = clock or Clock()
     app[FILES] = FileStore(settings.data_dir, settings.storage_quota_bytes)
     aiohttp_jinja2.setup(
@@ -116,6 +123,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(probe_registry_ctx)
     setup_routes(app)
     setup_hall(app)
+    setup_ops(app)  # /readyz, /metrics
     return app
 
 

@@ -49,13 +49,22 @@ def setup_hall(app: web.Application) -> None:
     app.cleanup_ctx.append(lambda app: monitor_ticker(app, app[MONITOR]))
 
 
-def _redis_manager(url: str) -> RedisManager:
-    """socket.io rooms across processes. `?channel=NAME` on the URL keeps two deployments
-    (or two test runs) on one Redis apart; the default channel is "cqbys"."""
+def _split_redis_url(url: str) -> tuple[str, str]:
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
     channel = query.pop("channel", ["cqbys"])[0]
-    plain = parts._replace(query=urllib.parse.urlencode(query, doseq=True)).geturl()
+    return parts._replace(query=urllib.parse.urlencode(query, doseq=True)).geturl(), channel
+
+
+def redis_connection_url(url: str) -> str:
+    """REDIS_URL without our own `channel` parameter, for a plain Redis client."""
+    return _split_redis_url(url)[0]
+
+
+def _redis_manager(url: str) -> RedisManager:
+    """socket.io rooms across processes. `?channel=NAME` on the URL keeps two deployments
+    (or two test runs) on one Redis apart; the default channel is "cqbys"."""
+    plain, channel = _split_redis_url(url)
     return RedisManager(plain, channel=channel)
 
 

@@ -57,10 +57,11 @@ class HallClient:
 
 
 async def connect(base_url: str, cookie: str | None, origin: str | None = None,
-                  namespace: str = "/hall") -> HallClient:
-    """A socket.io client of one namespace (/hall or /monitor) that logs every event."""
+                  namespace: str = "/hall", ssl_verify: bool = True) -> HallClient:
+    """A socket.io client of one namespace (/hall or /monitor) that logs every event.
+    ssl_verify=False: through the test's nginx with its self-signed certificate."""
     events = Events()
-    sio = socketio.AsyncClient(reconnection=False)
+    sio = socketio.AsyncClient(reconnection=False, ssl_verify=ssl_verify)
 
     @sio.on("*", namespace=namespace)
     async def any_event(event, data=None):  # noqa: ANN001

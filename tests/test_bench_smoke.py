@@ -1,6 +1,7 @@
 """The hall benchmark still runs end to end: tiny numbers, figures printed, exit 0.
 No timing is asserted: this proves the benchmark works, not how fast the hall is."""
 
+import os
 import re
 import subprocess
 import sys
@@ -34,3 +35,18 @@ def test_hall_load_benchmark_runs_and_prints_its_figures():
     assert re.search(r"^monitor booth events received: [1-9]\d* by 1 admin\(s\)", out, re.M), out
     ratio = re.search(r"^monitor update delay p99 / 2000 ms budget = (\d+\.\d\d)$", out, re.M)
     assert ratio and float(ratio[1]) > 0, out
+
+
+def test_statistics_benchmark_runs_and_prints_its_ratio_lines():
+    args = [sys.executable, str(ROOT / "bench" / "statistics.py"), "--schools", "2",
+            "--graduates", "300", "--requests", "3"]
+    if os.environ.get("TEST_DB") == "postgres":
+        args += ["--db", "postgres"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for name in ("school", "platform"):
+        assert re.search(rf"statistics page \({name}\s*\) n=3 p50=\s*[\d.]+ ms p99=\s*[\d.]+ ms", out), out
+    assert re.search(r"export of 300 graduates: [\d.]+ s", out), out
+    for ratio in ("school p99 / 300 ms", "platform p99 / 1 s", "export s / 30 s", "RSS growth / 100 MB"):
+        assert re.search(rf"^ratio {re.escape(ratio)}: -?\d+\.\d\d$", out, re.M), out

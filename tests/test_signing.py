@@ -371,3 +371,28 @@ async def test_counselor_batch_approves_only_the_first_level(make_client, world,
     admin = await as_user(make_client, "staff", "school_admin0")
     assert (await admin.post("/reviews/agreements/approve", {"ids": str(aid)})).status == 403
     assert (await agreement_row(settings.database_url, aid)).status == "school"
+
+
+async def test_start_signing_from_an_applicant(make_client, world, settings, clock):
+    from tests.helpers import published_job, saved_resume
+    from app.applications import service as applications
+    from app.uploads import FileStore
+    await ready_student(settings.database_url, world, clock.now())
+    s = world.active_student()
+    job_id = await published_job(settings.database_url, world.employer_id, world.staff["employer"][1],
+                                 world.staff["platform"][1], clock.now())
+    await saved_resume(settings.database_url, s.account_id, clock.now(), name=s.name)
+    db = Database(settings.database_url)
+    async with db.write() as conn:
+        app_id = await applications.apply(conn, FileStore(settings.data_dir), job_id=job_id,
+                                          account_id=s.account_id, now=clock.now())
+    await db.dispose()
+    employer = await as_user(make_client, "employer", "employer")
+    page = await (await employer.get(f"/employer/applications/{app_id}")).text()
+    assert f'/employer/agreements/new?application={app_id}' in page
+    form = await (await employer.get(f"/employer/agreements/new?application={app_id}")).text()
+    assert f'value="{s.student_no}"' in form and f'value="{s.name}"' in form
+    assert 'value="测试科技有限公司"' in form  # the unit part starts from the registration
+    _, username, _ = await second_employer(settings.database_url, clock.now())
+    stranger = await as_user(make_client, "employer", username)
+    assert (await stranger.get(f"/employer/agreements/new?application={app_id}")).status == 404

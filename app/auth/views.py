@@ -99,10 +99,11 @@ async def activate_submit(request: web.Request) -> web.Response:
     id_number = form.check("id_number", "身份证号", normalize_id_number)
     if not form.ok:
         return await _activation_page(request, form, 400)
-    rule = Limit(request.app[SETTINGS].activation_limit, 900)
-    keys = (f"activate:ip:{_ip(request)}", f"activate:no:{school_id}:{student_no}")
+    s = request.app[SETTINGS]
+    limits = {f"activate:ip:{_ip(request)}": s.activation_limit_per_address,
+              f"activate:no:{school_id}:{student_no}": s.activation_limit}
     limiter = _limiter(request)
-    slot = await limiter.take(rule, *keys)  # before the check: concurrency cannot exceed it
+    slot = await limiter.take_each(900, limits)  # before the check: concurrency cannot exceed it
     if slot is None:
         form.error("_form", RATE_LIMITED)
         return await _activation_page(request, form, 429)
@@ -204,11 +205,12 @@ async def login_submit(request: web.Request) -> web.Response:
     app = request.app
     s = app[SETTINGS]
     rule = Limit(s.login_limit, s.login_window_seconds)
-    keys = (f"login:ip:{_ip(request)}", f"login:acct:{kind}:{account.lower()}")
+    limits = {f"login:ip:{_ip(request)}": s.login_limit_per_address,
+              f"login:acct:{kind}:{account.lower()}": s.login_limit}
     limiter = _limiter(request)
     # The slot is taken before the password is checked, so forty concurrent wrong
     # passwords get LOGIN_LIMIT checks, not forty; a right password gives it back.
-    slot = await limiter.take(rule, *keys)
+    slot = await limiter.take_each(s.login_window_seconds, limits)
     if slot is None:
         form.error("_form", LOGIN_LIMITED)
         return await _login_page(request, form, 429)
@@ -282,11 +284,12 @@ async def forgot_submit(request: web.Request) -> web.Response:
     if not form.ok:
         return await _forgot_page(request, form, 400)
     app = request.app
-    rule = Limit(app[SETTINGS].login_limit, app[SETTINGS].login_window_seconds)
-    lookup = reset.lookup_key(app[SETTINGS].secret_key, account)
+    s = app[SETTINGS]
+    lookup = reset.lookup_key(s.secret_key, account)
     # Every lookup counts, per address and per 账号, taken before the lookup.
-    keys = (f"forgot:ip:{_ip(request)}", f"forgot:who:{lookup}")
-    if await _limiter(request).take(rule, *keys) is None:
+    limits = {f"forgot:ip:{_ip(request)}": s.login_limit_per_address,
+              f"forgot:who:{lookup}": s.login_limit}
+    if await _limiter(request).take_each(s.login_window_seconds, limits) is None:
         form.error("_form", RATE_LIMITED)
         return await _forgot_page(request, form, 429)
     school_id = form.get("school_id")
@@ -335,11 +338,12 @@ async def send_code(request: web.Request) -> web.Response:
     if not form.ok:
         return _verify_page(request, form, 400)
     app = request.app
-    rule = Limit(app[SETTINGS].code_send_limit, 3600)
+    s = app[SETTINGS]
     limiter = _limiter(request)
     # Counted whether or not the 邮箱 matches: pressing 获取验证码 is how one would guess it.
-    slot = await limiter.take(rule, f"code-send:{reset.owner_key(flow)}",
-                              f"code-send:ip:{_ip(request)}")
+    slot = await limiter.take_each(3600, {f"code-send:{reset.owner_key(flow)}": s.code_send_limit,
+                                          f"code-send:ip:{_ip(request)}":
+                                              s.code_send_limit_per_address})
     if slot is None:
         form.error("code", "获取验证码过于频繁，请一小时后再试")
         return _verify_page(request, form, 429)
@@ -363,7 +367,7 @@ async def verify_submit(request: web.Request) -> web.Response:
     if not form.ok:
         return _verify_page(request, form, 400)
     app = request.app
-    rule = Limit(app[SETTINGS].login_limit * 3, 900)
+    rule = Limit(app[SETTINGS].login_limit_per_address, 900)
     limiter = _limiter(request)
     slot = await limiter.take(rule, f"code-check:ip:{_ip(request)}")
     if slot is None:

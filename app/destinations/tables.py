@@ -21,4 +21,6 @@ graduate_destinations = sa.Table(
     sa.Column("source_id", sa.Integer, nullable=False),
     sa.Column("effective_at", Time, nullable=False),
     sa.Index("ix_graduate_destinations_school", "school_id", "college_id", "code"),
+    # 就业统计 joins each graduate to its code and time from the index (migration 0109st)
+    sa.Index("ix_graduate_destinations_statistics", "student_record_id", "code", "effective_at"),
 )

@@ -24,6 +24,7 @@ from rtc.queue import TicketState
 from ..clock import CHINA
 from ..tables import (accounts, call_quality, employers, hall_tickets, interview_sessions,
                       interviews, schools)
+from ..xlsx import keep_as_text
 
 TICKET_LABELS = {TicketState.WAITING: "排队中", TicketState.CALLED: "呼叫中",
                  TicketState.IN_CALL: "面试中", TicketState.DONE: "已面试",
@@ -202,9 +203,8 @@ def xlsx(report: Report) -> bytes:
                               q["poor_seconds"], q["verdict_label"]])
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
-            for cell in row:  # openpyxl stores text starting with "=" (a name, a reason) as a formula
-                if cell.data_type == "f":
-                    cell.data_type = "s"
+            for cell in row:  # a name or a reason that starts with "=" is text, not a formula
+                keep_as_text(cell)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in sheet.columns:

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from ..forms import Form, FormError
 from ..middleware import require_identity
-from ..ratelimit import Limit, RateLimiter
+from ..ratelimit import RateLimiter
 from ..roles import Role, allow
 from ..sms.outbox import SMS_OUTBOX
 from ..state import CLOCK, DB, SETTINGS
@@ -51,13 +51,14 @@ async def send_code(request: web.Request) -> web.Response:
     if not form.ok:
         return await _page(request, form, 400)
     app = request.app
-    rule = Limit(app[SETTINGS].code_send_limit, 3600)
-    keys = (f"sms-code:acct:{ident.account_id}", f"sms-code:ip:{request.remote or 'unknown'}",
-            f"sms-code:phone:{phone}")
+    s = app[SETTINGS]
+    limits = {f"sms-code:acct:{ident.account_id}": s.code_send_limit,
+              f"sms-code:ip:{request.remote or 'unknown'}": s.code_send_limit_per_address,
+              f"sms-code:phone:{phone}": s.code_send_limit}
     limiter = RateLimiter(app[DB], app[CLOCK])
     # The slot is taken before the send (atomic: concurrent requests cannot pass the limit)
     # and given back when nothing was sent (a wrong number, the resend cooldown).
-    slot = await limiter.take(rule, *keys)
+    slot = await limiter.take_each(3600, limits)
     if slot is None:
         form.error("code", "获取验证码过于频繁，请一小时后再试")
         return await _page(request, form, 429)

@@ -1,0 +1,254 @@
+"""The .xlsx exports: graduates with 生源信息 and destination, the statistics tables, student
+records, 生源 review status, and an employer's applicants.
+
+Memory stays bounded whatever the size of the set: rows come from the database in batches
+(`conn.stream` with yield_per, a server-side cursor on PostgreSQL), each batch is turned
+into cells and appended in the CPU pool to an openpyxl write-only workbook (which spools
+its rows to disk), and the finished file is served from disk and deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .. import codes
+from ..applications.service import APPLICATION_FLOW
+from ..clock import CHINA
+from ..destinations.codes import DESTINATIONS, label as destination_label
+from ..destinations.service import SOURCE_LABELS
+from ..destinations.tables import graduate_destinations as gd
+from ..fields import FieldSpec
+from ..offload import CpuPool
+from ..reviews.flows import ORIGIN_FLOW
+from ..reviews.origin.fields import EDITABLE, ROLL
+from ..reviews.tables import origin_records as orr
+from ..tables import applications, colleges, jobs, majors, schools, student_records as sr
+from ..xlsx import write_only_row
+from .groups import GROUPS, group_of, is_employed
+from .service import Scope, Statistics
+
+BATCH = 1000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _local(moment: dt.datetime | None) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _coded(spec: FieldSpec) -> bool:
+    return spec.area or spec.table is not None
+
+
+def _origin_header(spec: FieldSpec) -> list[str]:
+    return [f"{spec.label}代码", spec.label] if _coded(spec) else [spec.label]
+
+
+def _origin_cells(spec: FieldSpec, value: str | None) -> list[str]:
+    value = value or ""
+    if spec.area:
+        return [value, codes.area_name(value) if value else ""]
+    if spec.table is not None:
+        return [value, spec.table.get(value, value)]
+    return [value]
+
+
+# The fixed column order of the graduates export (documented in README.md, 毕业生去向导出).
+GRADUATE_HEADER: list[str] = [
+    "学校代码", "学校名称", "学院代码", "学院名称", "专业代码", "专业名称", "学号", "姓名",
+    "身份证号", "性别代码", "性别", "学历", "毕业年份", "班级",
+    *[h for spec in ROLL + EDITABLE for h in _origin_header(spec)],
+    "生源信息状态", "毕业去向代码", "毕业去向", "去向细分代码", "去向细分", "落实率分组", "是否就业",
+    "去向来源", "去向生效时间",
+]
+
+
+def _graduate_row(r: Any) -> list[Any]:
+    roll, data = r.roll or {}, r.data or {}
+    code = r.code or "70"
+    sub = DESTINATIONS[code].sub_codes if code in DESTINATIONS else {}
+    return [
+        r.school_code, r.school_name, r.college_code, r.college_name, r.major_code, r.major_name,
+        r.student_no, r.name, r.id_number, r.gender, codes.GENDER.get(r.gender, r.gender),
+        r.education, r.graduation_year, r.class_name,
+        *[c for spec in ROLL for c in _origin_cells(spec, roll.get(spec.name))],
+        *[c for spec in EDITABLE for c in _origin_cells(spec, data.get(spec.name))],
+        ORIGIN_FLOW.state_labels.get(r.origin_status, "未导入生源") if r.origin_status else "未导入生源",
+        code, destination_label(code), r.sub_code or "", sub.get(r.sub_code or "", ""),
+        group_of(code), "是" if is_employed(code) else "否",
+        SOURCE_LABELS.get(r.source, r.source or ""), _local(r.effective_at),
+    ]
+
+
+def _records_query(year: int | None, scope: Scope) -> sa.Select:
+    stmt = (sa.select().select_from(sr)
+            .join(schools, schools.c.id == sr.c.school_id)
+            .join(colleges, colleges.c.id == sr.c.college_id)
+            .join(majors, majors.c.id == sr.c.major_id)
+            .where(*scope.where())
+            .order_by(schools.c.code, colleges.c.code, sr.c.student_no))
+    return stmt.where(sr.c.graduation_year == year) if year is not None else stmt
+
+
+def _student_columns() -> list[Any]:
+    return [schools.c.code.label("school_code"), schools.c.name.label("school_name"),
+            colleges.c.code.label("college_code"), colleges.c.name.label("college_name"),
+            majors.c.code.label("major_code"), majors.c.name.label("major_name"),
+            sr.c.student_no, sr.c.name, sr.c.id_number, sr.c.gender, sr.c.education,
+            sr.c.graduation_year, sr.c.class_name]
+
+
+def graduates_query(year: int | None, scope: Scope) -> sa.Select:
+    return (_records_query(year, scope)
+            .outerjoin(orr, orr.c.student_record_id == sr.c.id)
+            .outerjoin(gd, gd.c.student_record_id == sr.c.id)
+            .add_columns(*_student_columns(), orr.c.roll, orr.c.data,
+                         orr.c.status.label("origin_status"), gd.c.code, gd.c.sub_code,
+                         gd.c.source, gd.c.effective_at))
+
+
+RECORD_HEADER = ["学校代码", "学校名称", "学院代码", "学院名称", "专业代码", "专业名称", "学号", "姓名",
+                 "身份证号", "性别代码", "性别", "学历", "毕业年份", "班级", "账号已激活"]
+
+
+def records_query(year: int | None, scope: Scope) -> sa.Select:
+    return _records_query(year, scope).add_columns(*_student_columns(), sr.c.account_id)
+
+
+def _record_row(r: Any) -> list[Any]:
+    return [r.school_code, r.school_name, r.college_code, r.college_name, r.major_code,
+            r.major_name, r.student_no, r.name, r.id_number, r.gender,
+            codes.GENDER.get(r.gender, r.gender), r.education, r.graduation_year, r.class_name,
+            "是" if r.account_id else "否"]
+
+
+ORIGIN_HEADER = ["学校名称", "学院名称", "专业名称", "学号", "姓名", "生源状态代码", "生源状态",
+                 "送审时间", "审核时间"]
+
+
+def origin_query(year: int | None, scope: Scope) -> sa.Select:
+    return (_records_query(year, scope).outerjoin(orr, orr.c.student_record_id == sr.c.id)
+            .add_columns(schools.c.name.label("school_name"), colleges.c.name.label("college_name"),
+                         majors.c.name.label("major_name"), sr.c.student_no, sr.c.name,
+                         orr.c.status, orr.c.submitted_at, orr.c.reviewed_at))
+
+
+def _origin_row(r: Any) -> list[Any]:
+    return [r.school_name, r.college_name, r.major_name, r.student_no, r.name, r.status or "",
+            ORIGIN_FLOW.state_labels.get(r.status, "未导入生源") if r.status else "未导入生源",
+            _local(r.submitted_at), _local(r.reviewed_at)]
+
+
+APPLICANT_HEADER = ["岗位", "投递时间", "状态", "姓名", "学号", "学校", "学院", "专业", "学历",
+                    "毕业年份", "邮箱", "手机"]
+
+
+def applicants_query(employer_id: int) -> sa.Select:
+    """Applications to this employer's own jobs only."""
+    return (sa.select(jobs.c.title, applications.c.created_at, applications.c.status,
+                      applications.c.snapshot)
+            .join(jobs, jobs.c.id == applications.c.job_id)
+            .where(jobs.c.employer_id == employer_id)
+            .order_by(jobs.c.id, applications.c.created_at, applications.c.id))
+
+
+def _applicant_row(r: Any) -> list[Any]:
+    s = (r.snapshot or {}).get("student", {})
+    return [r.title, _local(r.created_at), APPLICATION_FLOW.state_labels.get(r.status, r.status),
+            s.get("name", ""), s.get("student_no", ""), s.get("school", ""), s.get("college", ""),
+            s.get("major", ""), s.get("education", ""), s.get("graduation_year", ""),
+            s.get("email", ""), s.get("phone", "")]
+
+
+def statistics_sheets(stats: Statistics) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The page's tables, one sheet each: the same counts and rates."""
+    group_names = list(GROUPS)
+    header = ["项目", "毕业生人数", "已就业人数", "就业率(%)",
+              *[h for g in group_names for h in (f"{g}人数", f"{g}(%)")]]
+
+    def rows(lines: Sequence[Any]) -> list[list[Any]]:
+        return [[ln.label, ln.total, ln.employed, ln.rate,
+                 *[v for n, pct in zip(ln.groups, ln.group_rates()) for v in (n, pct)]]
+                for ln in lines]
+    sheets = [("总体", header, rows([stats.overall]))]
+    for part in stats.breakdowns:
+        sheets.append((part.title, header, rows(part.lines)))
+    sheets.append(("按毕业去向", ["落实率分组", "毕业去向代码", "毕业去向", "人数", "占比(%)"],
+                   [list(d) for d in stats.destinations]))
+    sheets.append(("按周去向落实", ["周（周一）", "新增就业", "累计就业", "累计就业率(%)"],
+                   [list(t) for t in stats.trend]))
+    return sheets
+
+
+class Book:
+    """A write-only workbook; every method runs in the CPU pool, one call at a time."""
+
+    def __init__(self) -> None:
+        self.workbook = Workbook(write_only=True)
+
+    def sheet(self, title: str, header: list[str]) -> Any:
+        ws = self.workbook.create_sheet(title[:31])
+        ws.append(header)
+        return ws
+
+    def append(self, ws: Any, rows: Sequence[Any], to_row: Callable[[Any], list[Any]]) -> None:
+        for row in rows:
+            ws.append(write_only_row(ws, to_row(row)))
+
+    def save(self, path: Path) -> None:
+        self.workbook.save(path)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One streamed sheet: its title, header, query and how a database row becomes cells."""
+    title: str
+    header: list[str]
+    query: sa.Select
+    to_row: Callable[[Any], list[Any]]
+
+
+KINDS: dict[str, tuple[str, Callable[[int | None, Scope], sa.Select], list[str],
+                       Callable[[Any], list[Any]]]] = {
+    "graduates": ("毕业生去向", graduates_query, GRADUATE_HEADER, _graduate_row),
+    "records": ("学生信息", records_query, RECORD_HEADER, _record_row),
+    "origin": ("生源审核状态", origin_query, ORIGIN_HEADER, _origin_row),
+}
+
+
+def export_for(kind: str, year: int | None, scope: Scope) -> Export:
+    title, query, header, to_row = KINDS[kind]
+    return Export(title, header, query(year, scope), to_row)
+
+
+def applicants_export(employer_id: int) -> Export:
+    return Export("投递简历", APPLICANT_HEADER, applicants_query(employer_id), _applicant_row)
+
+
+async def write_streamed(conn: AsyncConnection, cpu: CpuPool, path: Path, export: Export,
+                         batch: int = BATCH) -> int:
+    """Stream the query into a workbook at `path`, `batch` rows at a time; the row count."""
+    book = await cpu.run(Book)
+    ws = await cpu.run(book.sheet, export.title, export.header)
+    result = await conn.stream(export.query.execution_options(yield_per=batch))
+    written = 0
+    async for part in result.partitions(batch):
+        await cpu.run(book.append, ws, part, export.to_row)
+        written += len(part)
+    await cpu.run(book.save, path)
+    return written
+
+
+async def write_tables(cpu: CpuPool, path: Path, stats: Statistics) -> None:
+    def build() -> None:
+        book = Book()
+        for title, header, rows in statistics_sheets(stats):
+            book.append(book.sheet(title, header), rows, list)
+        book.save(path)
+    await cpu.run(build)

@@ -1,0 +1,200 @@
+"""就业统计 benchmark: a generated province on one served app.
+
+    python bench/statistics.py [--db sqlite|postgres] [--schools 20 --graduates 60000]
+                               [--requests 30]
+
+A fresh database (a SQLite file in a temp folder, or a fresh PostgreSQL database on
+127.0.0.1:5432 as user postgres, dropped at the end) is migrated and filled in bulk with
+tests/statistics_kit.py: --schools schools of 5 colleges × 3 majors, --graduates graduates
+of 2026 spread over them, each with a 生源 record (most) and a destination (most). The app
+is served in this process (aiohttp TestServer, real sockets) and driven with an aiohttp
+client logged in as a school admin and as a platform admin:
+  - GET /statistics?year=2026 --requests times each, one after the other: p50/p99;
+  - GET /statistics/exports/graduates.xlsx?year=2026 as the platform admin (every
+    graduate, one row each), the body read in chunks and dropped: time, and the peak RSS
+    growth of this process (VmHWM reset through /proc/self/clear_refs before, read after).
+Ratio lines: p99 / 300 ms (school), p99 / 1 s (platform), export s / 30 s, RSS growth / 100 MB.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file's name is the standard library's `statistics`, which the app imports: take its
+# folder off the import path before anything else is imported.
+sys.path[:] = [e for e in sys.path if Path(e or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import yarl  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+
+from app.auth.service import create_account  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.db import Database  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.roles import Role  # noqa: E402
+from app.security import hash_password  # noqa: E402
+from app.web import create_app  # noqa: E402
+from tests.statistics_kit import make_schools, populate  # noqa: E402
+
+PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+PASSWORD = "Bench12345!"
+
+
+def _status(field: str) -> float:
+    """A VmRSS/VmHWM figure of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _pg(sql: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+    engine = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql(sql)
+    await engine.dispose()
+
+
+async def seed(url: str, n_schools: int, n_graduates: int) -> None:
+    db = Database(url)
+    now = dt.datetime.now(dt.timezone.utc)
+    digest = hash_password(PASSWORD)
+    try:
+        async with db.write() as conn:
+            made = await make_schools(conn, n_schools, 5, 3)
+            per = n_graduates // n_schools
+            for i, (sid, pairs) in enumerate(made):
+                await populate(conn, sid, pairs, per + (n_graduates % n_schools if i == 0 else 0),
+                               seed=100 + i, now=now, prefix=f"B{i}", years=(2026,))
+            await create_account(conn, role=Role.SCHOOL_ADMIN, username="bench_school", password=None,
+                                 password_hash=digest, display_name="bench", now=now,
+                                 school_id=made[0][0])
+            await create_account(conn, role=Role.PLATFORM_ADMIN, username="bench_platform",
+                                 password=None, password_hash=digest, display_name="bench", now=now)
+        # A deployment's planner has table statistics (autovacuum on PostgreSQL, ANALYZE
+        # after an import on SQLite); a bulk load just made has none yet.
+        async with db.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("ANALYZE")
+    finally:
+        await db.dispose()
+
+
+async def login(base: str, username: str) -> aiohttp.ClientSession:
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with session.get(base + "/") as resp:
+        await resp.read()
+    token = session.cookie_jar.filter_cookies(yarl.URL(base))["csrftoken"].value
+    async with session.post(base + "/login/staff", allow_redirects=False, data={
+            "account": username, "password": PASSWORD, "_csrf": token}) as resp:
+        if resp.status != 303:
+            raise SystemExit(f"login {username} failed: {resp.status}")
+    return session
+
+
+async def timed_pages(session: aiohttp.ClientSession, url: str, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        async with session.get(url) as resp:
+            await resp.read()
+            if resp.status != 200:
+                raise SystemExit(f"{url}: {resp.status}")
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def run(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-stats-"))
+    pg_name = None
+    if args.db == "postgres":
+        pg_name = f"bench_stats_{uuid.uuid4().hex[:8]}"
+        await _pg(f'CREATE DATABASE "{pg_name}"')
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / 'app.db'}"
+    try:
+        await asyncio.to_thread(upgrade, url)
+        start = time.perf_counter()
+        await seed(url, args.schools, args.graduates)
+        print(f"seeded {args.graduates} graduates in {args.schools} schools on {args.db} "
+              f"in {time.perf_counter() - start:.1f} s")
+        settings = Settings.from_env({}, data_dir=tmp / "data", database_url=url,
+                                     secret_key="bench-secret", public_base_url="http://127.0.0.1",
+                                     log_level="WARNING")
+        server = TestServer(create_app(settings), host="127.0.0.1")
+        await server.start_server()
+        base = str(server.make_url("")).rstrip("/")
+        try:
+            school = await login(base, "bench_school")
+            platform = await login(base, "bench_platform")
+            page = "/statistics?year=2026"
+            await timed_pages(school, base + page, 2)      # warm caches, compile templates
+            await timed_pages(platform, base + page, 2)
+            results = {}
+            for name, session in (("school", school), ("platform", platform)):
+                t = await timed_pages(session, base + page, args.requests)
+                results[name] = t
+                print(f"statistics page ({name:8s}) n={len(t)} p50={p(t, .5):7.1f} ms "
+                      f"p99={p(t, .99):7.1f} ms  mean={statistics.mean(t):7.1f} ms")
+            Path("/proc/self/clear_refs").write_text("5")   # reset VmHWM to the current RSS
+            rss_before = _status("VmRSS")
+            start = time.perf_counter()
+            size = 0
+            async with platform.get(base + "/statistics/exports/graduates.xlsx?year=2026") as resp:
+                if resp.status != 200:
+                    raise SystemExit(f"export: {resp.status}")
+                async for chunk in resp.content.iter_chunked(256 * 1024):
+                    size += len(chunk)
+            export_s = time.perf_counter() - start
+            growth = _status("VmHWM") - rss_before
+            print(f"export of {args.graduates} graduates: {export_s:.1f} s, {size / 2**20:.1f} MB file, "
+                  f"RSS {rss_before:.0f} MB before, peak growth {growth:.1f} MB")
+            print(f"ratio school p99 / 300 ms: {p(results['school'], .99) / 300:.2f}")
+            print(f"ratio platform p99 / 1 s: {p(results['platform'], .99) / 1000:.2f}")
+            print(f"ratio export s / 30 s: {export_s / 30:.2f}")
+            print(f"ratio RSS growth / 100 MB: {growth / 100:.2f}")
+            await school.close()
+            await platform.close()
+        finally:
+            await server.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if pg_name:
+            await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--schools", type=int, default=20)
+    parser.add_argument("--graduates", type=int, default=60_000)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
