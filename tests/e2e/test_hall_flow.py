@@ -39,7 +39,8 @@ async def test_queue_call_reload_and_outcome(browser, live_server, world, settin
     await student.get_by_role("link", name="查看面试邀请").first.click()
     await student.get_by_role("link", name="洽谈面试大厅").click()
     await student.get_by_role("button", name="开始检测").click()
-    await expect(student.get_by_role("button", name="开始排队")).to_be_enabled()
+    # the device check (camera, microphone, a WebRTC probe) runs first; slow on a busy machine
+    await expect(student.get_by_role("button", name="开始排队")).to_be_enabled(timeout=30_000)
     probe = await student.evaluate("() => window.hallProbeResult")
     assert probe["verdict"] in ("good", "usable", "poor") and probe["rttMs"] >= 0
     await student.get_by_role("button", name="开始排队").click()

@@ -50,7 +50,7 @@ async def test_admin_watches_queue_call_quality_and_posts_notice(browser, live_s
         await student.get_by_role("link", name="查看面试邀请").first.click()
         await student.get_by_role("link", name="洽谈面试大厅").click()
         await student.get_by_role("button", name="开始检测").click()
-        await expect(student.get_by_role("button", name="开始排队")).to_be_enabled()
+        await expect(student.get_by_role("button", name="开始排队")).to_be_enabled(timeout=30_000)
         await student.get_by_role("button", name="开始排队").click()
         await expect(student.locator("#queue-position")).to_have_text("1")
 
