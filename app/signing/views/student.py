@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Awaitable, Callable
 
 import aiohttp_jinja2
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from ..flows import EDITABLE_OFFLINE, OFFLINE_FLOW, ONLINE_FLOW, AgreementState
 from .common import form_context, int_param, see_other, sheet_context
 
 SCAN_TYPES = "image/jpeg,image/png,application/pdf"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _gate(request: web.Request) -> gates.Gate:
@@ -38,12 +40,27 @@ def _closed(request: web.Request, gate: gates.Gate) -> web.Response:
     return aiohttp_jinja2.render_template("signing/closed.html", request, {"gate": gate})
 
 
+GATE = web.RequestKey("signing_gate", gates.Gate)
+
+
+def signing_page(handler: Handler) -> Handler:
+    """Every page of 签约中心 first passes the gate (approved 生源信息, 手机认证); the gate is
+    kept on the request for the page."""
+    @functools.wraps(handler)
+    async def gated(request: web.Request) -> web.StreamResponse:
+        gate = await _gate(request)
+        if not gate.open:
+            return _closed(request, gate)
+        request[GATE] = gate
+        return await handler(request)
+    return gated
+
+
 @allow(Role.STUDENT)
+@signing_page
 async def centre(request: web.Request) -> web.Response:
     """【签约中心】: 线上应约, 线下签约, 就业信息登记 and the current 毕业去向."""
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
+    gate = request[GATE]
     ident = require_identity(request)
     now = request.app[CLOCK].now()
     async with request.app[DB].read() as conn:
@@ -89,18 +106,14 @@ async def _origin_roll(conn, student_record_id: int) -> dict:  # noqa: ANN001
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def invitation(request: web.Request) -> web.Response:
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     return await _invitation_page(request, Form({"opinion": "本人同意到贵单位就业，并遵守协议约定。"}))
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def answer(request: web.Request) -> web.Response:
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     form = Form(await request.post())
     action = form.get("action")
     try:
@@ -122,10 +135,9 @@ async def answer(request: web.Request) -> web.Response:
 # ---- 线下签约 ---------------------------------------------------------------------------
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_list(request: web.Request) -> web.Response:
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
+    gate = request[GATE]
     ident = require_identity(request)
     async with request.app[DB].read() as conn:
         mine = await offline.mine(conn, ident)
@@ -149,11 +161,9 @@ async def _own_offline(request: web.Request) -> Any:
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_new(request: web.Request) -> web.Response:
     """【录入协议书】: a new agreement, or the one still being entered."""
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     async with request.app[DB].read() as conn:
         draft = await offline.open_draft(conn, require_identity(request))
     if draft is not None:
@@ -162,10 +172,8 @@ async def offline_new(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_edit(request: web.Request) -> web.Response:
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     row = await _own_offline(request)
     if row.status not in EDITABLE_OFFLINE:
         raise see_other(request, "signing_agreement", agreement_id=row.id)
@@ -173,11 +181,10 @@ async def offline_edit(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_save(request: web.Request) -> web.Response:
     """【保存】 keeps a draft; 【预览协议书】 needs every field and opens the preview."""
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
+    gate = request[GATE]
     form = Form(await request.post())
     agreement_id = int(request.match_info["agreement_id"]) if "agreement_id" in request.match_info else None
     preview = form.get("do") == "preview"
@@ -197,11 +204,9 @@ async def offline_save(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_preview(request: web.Request) -> web.Response:
     """【预览协议书】: the agreement exactly as it will print, then 发给单位确认 / 生成."""
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     row = await _own_offline(request)
     return await _preview_page(request, row, Form())
 
@@ -217,9 +222,6 @@ async def _preview_page(request: web.Request, row: Any, form: Form, status: int 
 
 async def _offline_action(request: web.Request, run, done: str, query: dict | None = None) -> web.Response:  # noqa: ANN001
     """Run one offline step; a refusal re-shows the preview with the message."""
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     agreement_id = int_param(request, "agreement_id")
     try:
         async with request.app[DB].write() as conn:
@@ -238,6 +240,7 @@ async def _offline_action(request: web.Request, run, done: str, query: dict | No
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_send(request: web.Request) -> web.Response:
     settings, now = request.app[SETTINGS], request.app[CLOCK].now()
 
@@ -249,6 +252,7 @@ async def offline_send(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_generate(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
 
@@ -258,6 +262,7 @@ async def offline_generate(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def offline_cancel(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
 
@@ -282,10 +287,8 @@ async def _detail_page(request: web.Request, row: Any, form: Form, status: int =
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def detail(request: web.Request) -> web.Response:
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     async with request.app[DB].read() as conn:
         row = await service.item(conn, require_identity(request), int_param(request, "agreement_id"))
     if row is None:
@@ -294,11 +297,9 @@ async def detail(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
+@signing_page
 async def upload_scans(request: web.Request) -> web.Response:
     """Photos (JPG/PNG, EXIF dropped) or one PDF of the signed and stamped agreement."""
-    gate = await _gate(request)
-    if not gate.open:
-        return _closed(request, gate)
     row = await _own_offline(request)
     form = Form()
     scans: list[files.Upload] = []
