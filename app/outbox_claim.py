@@ -9,7 +9,10 @@ outbox (app/sms/outbox.py) both use it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,3 +40,22 @@ async def claim_due(conn: AsyncConnection, table: sa.Table, now: dt.datetime, *,
         .values(claimed_until=now + dt.timedelta(seconds=claim_seconds))
         .returning(*t.c))
     return sorted(claimed, key=lambda r: r.id)
+
+
+STOP_GRACE_SECONDS = 5.0
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+async def wind_down(worker: Stoppable, task: asyncio.Task, grace: float = STOP_GRACE_SECONDS) -> None:
+    """Shutdown: let the worker finish the batch in hand (each row's outcome is a database
+    write that a cancel would cut in the middle, leaving a connection mid-transaction while
+    the engine is disposed), and cancel it only when it is still busy after the grace."""
+    worker.stop()
+    done, _ = await asyncio.wait([task], timeout=grace)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import AsyncIterator
@@ -30,6 +29,7 @@ from .looplag import LoopLagProbe
 from .middleware import access_middleware, csrf_middleware, session_middleware, set_security_headers
 from .monitor.routes import setup_monitor_routes
 from .notify.outbox import OutboxWorker
+from .outbox_claim import wind_down
 from .offload import CpuPool
 from .ops.metrics import request_timing
 from .ops.routes import setup_ops
@@ -152,13 +152,8 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     imports = ImportRunner(app[DB], app[SETTINGS], app[CLOCK], app[CPU])
     app[OUTBOX] = outbox
     app[IMPORTS] = imports
-    tasks = [asyncio.create_task(outbox.run(), name="outbox")]
+    sending = asyncio.create_task(outbox.run(), name="outbox")
     await imports.open()
     yield
     await imports.close()
-    outbox.stop()
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await wind_down(outbox, sending)

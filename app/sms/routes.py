@@ -5,7 +5,6 @@ worker lives in the app's cleanup_ctx like the mail outbox's."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import AsyncIterator
 
 from aiohttp import web
@@ -13,6 +12,7 @@ from aiohttp import web
 from ..state import CLOCK, DB, SETTINGS
 from . import views
 from .gateway import SmsGateway, load_gateway
+from ..outbox_claim import wind_down
 from .outbox import SMS_OUTBOX, SmsOutboxWorker
 
 SMS_GATEWAY = web.AppKey("sms_gateway", SmsGateway)
@@ -32,7 +32,4 @@ async def _sms_worker(app: web.Application) -> AsyncIterator[None]:
     app[SMS_OUTBOX] = worker
     task = asyncio.create_task(worker.run(), name="sms_outbox")
     yield
-    worker.stop()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await wind_down(worker, task)
