@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import aiohttp_jinja2
@@ -17,6 +15,7 @@ from ..state import DB, IMPORTS, SETTINGS
 from ..uploads import display_name
 from ..validators import Invalid
 from . import imports, service
+from .import_pages import csv_template, job_status
 from .parsing import TEMPLATE_HEADER
 
 
@@ -72,11 +71,7 @@ async def import_upload(request: web.Request) -> web.Response:
 
 @allow(Role.SCHOOL_ADMIN)
 async def import_template(request: web.Request) -> web.Response:
-    out = io.StringIO()
-    csv.writer(out).writerow(TEMPLATE_HEADER)
-    return web.Response(body=("\ufeff" + out.getvalue()).encode(), content_type="text/csv",
-                        charset="utf-8",
-                        headers={"Content-Disposition": "attachment; filename=students.csv"})
+    return csv_template(TEMPLATE_HEADER, "students.csv")
 
 
 async def _job(request: web.Request):  # noqa: ANN202
@@ -105,7 +100,4 @@ async def import_cancel(request: web.Request) -> web.Response:
 @allow(Role.SCHOOL_ADMIN)
 async def import_status(request: web.Request) -> web.Response:
     job = await _job(request)
-    return web.json_response({
-        "status": job.status, "total": job.total_rows, "processed": job.processed_rows,
-        "created": job.created_rows, "updated": job.updated_rows,
-        "failed_rows": len({e["row"] for e in job.errors}), "message": job.message})
+    return job_status(job)

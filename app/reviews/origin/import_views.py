@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import aiohttp_jinja2
@@ -14,6 +12,7 @@ from ...middleware import require_identity
 from ...roles import Role, allow
 from ...state import DB, SETTINGS
 from ...students import imports
+from ...students.import_pages import csv_template, job_status
 from ...uploads import display_name
 from ..common import int_param, school_id, see_other
 from ..tables import origin_import_jobs
@@ -59,11 +58,7 @@ async def import_upload(request: web.Request) -> web.Response:
 
 @allow(Role.SCHOOL_ADMIN)
 async def import_template(request: web.Request) -> web.Response:
-    out = io.StringIO()
-    csv.writer(out).writerow(TEMPLATE_HEADER)
-    return web.Response(body=("\ufeff" + out.getvalue()).encode(), content_type="text/csv",
-                        charset="utf-8",
-                        headers={"Content-Disposition": "attachment; filename=origins.csv"})
+    return csv_template(TEMPLATE_HEADER, "origins.csv")
 
 
 async def _job(request: web.Request):  # noqa: ANN202
@@ -92,7 +87,4 @@ async def import_cancel(request: web.Request) -> web.Response:
 @allow(Role.SCHOOL_ADMIN)
 async def import_status(request: web.Request) -> web.Response:
     job = await _job(request)
-    return web.json_response({
-        "status": job.status, "total": job.total_rows, "processed": job.processed_rows,
-        "created": job.created_rows, "updated": job.updated_rows,
-        "failed_rows": len({e["row"] for e in job.errors}), "message": job.message})
+    return job_status(job)
