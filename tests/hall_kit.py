@@ -140,3 +140,49 @@ async def with_everyone(data: dict[str, Any], make_client, sockets: list) -> dic
         return c
     data.update(http=http, sock=sock, base=base, app=http["employer"].app)
     return data
+
+
+async def exchange_media(employer: HallClient, student: HallClient, ticket: int,
+                         frames: int = 5) -> list[tuple[int, int]]:
+    """Two aiortc peers (rtc/bot.py) set up a call through the /hall signaling relay only:
+    the employer offers, the student answers, and each side decodes `frames` video frames.
+    Returns the decoded frame sizes, both sides; raises if media never flows."""
+    from aiortc import RTCSessionDescription
+
+    from rtc.bot import media_peer
+
+    employer_pc, _ = media_peer()
+    student_pc, _ = media_peer()
+    loop = asyncio.get_running_loop()
+    received = {"employer": loop.create_future(), "student": loop.create_future()}
+    for side, pc in (("employer", employer_pc), ("student", student_pc)):
+        pc.on("track", lambda t, s=side: received[s].done() or received[s].set_result(t))
+
+    def description(pc) -> dict[str, Any]:  # noqa: ANN001
+        return {"description": {"type": pc.localDescription.type,
+                                 "sdp": pc.localDescription.sdp}}
+    try:
+        # aiortc gathers before returning: the candidates ride in the SDP
+        await employer_pc.setLocalDescription(await employer_pc.createOffer())
+        assert (await employer.call("signal", {"ticket_id": ticket,
+                                               "payload": description(employer_pc)}))["ok"]
+        got = await student.events.wait("signal", lambda d: d["payload"].get("description"))
+        await student_pc.setRemoteDescription(
+            RTCSessionDescription(**got["payload"]["description"]))
+        await student_pc.setLocalDescription(await student_pc.createAnswer())
+        assert (await student.call("signal", {"ticket_id": ticket,
+                                              "payload": description(student_pc)}))["ok"]
+        back = await employer.events.wait("signal", lambda d: d["payload"].get("description"))
+        await employer_pc.setRemoteDescription(
+            RTCSessionDescription(**back["payload"]["description"]))
+        sizes = []
+        for side in ("student", "employer"):
+            track = await asyncio.wait_for(received[side], 15)
+            for _ in range(frames):
+                frame = await asyncio.wait_for(track.recv(), 10)
+                sizes.append((frame.width, frame.height))
+        assert student_pc.connectionState == employer_pc.connectionState == "connected"
+        return sizes
+    finally:
+        await employer_pc.close()
+        await student_pc.close()
