@@ -28,6 +28,11 @@ class Role(enum.StrEnum):
         return ROLE_LABELS[self]
 
     @property
+    def centre_name(self) -> str:
+        """The one name of the role's home page: its navigation link, title and heading."""
+        return CENTRE_NAMES[self]
+
+    @property
     def is_staff(self) -> bool:
         return self in STAFF_ROLES
 
@@ -38,6 +43,14 @@ ROLE_LABELS = {
     Role.COUNSELOR: "辅导员",
     Role.SCHOOL_ADMIN: "学校管理员",
     Role.PLATFORM_ADMIN: "平台管理员",
+}
+# PRODUCT.md's 学生中心 / 单位中心 / 管理中心; "用人单位中心" is nobody's word for it.
+CENTRE_NAMES = {
+    Role.STUDENT: "学生中心",
+    Role.EMPLOYER: "单位中心",
+    Role.COUNSELOR: "辅导员中心",
+    Role.SCHOOL_ADMIN: "管理中心",
+    Role.PLATFORM_ADMIN: "平台管理中心",
 }
 STAFF_ROLES = frozenset({Role.COUNSELOR, Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
 

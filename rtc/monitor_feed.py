@@ -63,7 +63,7 @@ class MonitorNamespace(AppNamespace):
     async def on_refresh(self, sid: str, data: Any = None) -> dict[str, Any]:
         """The page asks on every (re)connect: the whole day in scope, from the database."""
         who = await self.who(sid)
-        return await self.snapshot(Scope(who["school_id"]))
+        return {"ok": True, **await self.snapshot(Scope(who["school_id"]))}
 
     async def snapshot(self, scope: Scope) -> dict[str, Any]:
         now = self.now

@@ -1,7 +1,9 @@
 """The verdict of a connectivity probe: 良好 / 可用 / 较差 from round-trip times and loss.
 
 Pure: the browser (static/js/probe.js, thresholds passed in the page) and the aiortc bot
-both report figures that this module, and only this module, turns into a verdict.
+both report figures that this module, and only this module, turns into a verdict. The
+browser's pages (the device check, the call, the monitor through the server) get the same
+table of thresholds and labels from `browser_table()`, read by static/js/quality.js.
 """
 
 from __future__ import annotations
@@ -72,7 +74,9 @@ def judge(rtt_ms: float | None, loss: float) -> Verdict:
     return Verdict.POOR
 
 
-def thresholds() -> dict[str, float]:
-    """For the browser, so the page judges with these numbers rather than copies of them."""
+def browser_table() -> dict[str, object]:
+    """For the browser, so the pages judge and name quality with these numbers and words
+    rather than copies of them (static/js/quality.js)."""
     return {"goodRttMs": GOOD_RTT_MS, "goodLoss": GOOD_LOSS,
-            "usableRttMs": USABLE_RTT_MS, "usableLoss": USABLE_LOSS}
+            "usableRttMs": USABLE_RTT_MS, "usableLoss": USABLE_LOSS,
+            "labels": {v.value: v.label for v in Verdict}}

@@ -35,7 +35,7 @@ def setup_rtc_routes(app: web.Application) -> None:
 @allow(Role.STUDENT, Role.EMPLOYER)
 @aiohttp_jinja2.template("hall/check.html")
 async def check_page(request: web.Request) -> dict[str, Any]:
-    return {"thresholds": json.dumps(quality.thresholds())}
+    return {"quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)}
 
 
 @allow(*Role)

@@ -28,15 +28,17 @@ def test_ics_escapes_folds_and_cancels():
     start = dt.datetime(2026, 6, 2, 6, 30, tzinfo=dt.timezone.utc)
     text = ics.interview_event(uid="interview-1@x", sequence=2, starts_at=start, minutes=20,
                                summary="视频面试：甲, 乙; 丙", description="第一行\n第二行" * 10,
-                               url="http://x/i/1", stamp=start).decode()
+                               url="http://x/i/1", stamp=start, organizer=("甲", "hr@x.cn"),
+                               attendee=("乙", "s@x.cn")).decode()
     assert "DTSTART:20260602T063000Z\r\n" in text and "DTEND:20260602T065000Z\r\n" in text
     assert "SUMMARY:视频面试：甲\\, 乙\\; 丙" in text and "SEQUENCE:2" in text
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
-    assert "METHOD:PUBLISH" in text and "STATUS:CONFIRMED" in text
+    assert "METHOD:REQUEST" in text and "STATUS:CONFIRMED" in text
     unfolded = text.replace("\r\n ", "")
     assert "第一行\\n第二行" in unfolded
     cancelled = ics.interview_event(uid="u", sequence=3, starts_at=start, minutes=20, summary="s",
-                                    description="", url="u", stamp=start, cancelled=True).decode()
+                                    description="", url="u", stamp=start, organizer=("甲", "hr@x.cn"),
+                                    attendee=("乙", "s@x.cn"), cancelled=True).decode()
     assert "METHOD:CANCEL" in cancelled and "STATUS:CANCELLED" in cancelled
 
 
@@ -205,3 +207,91 @@ async def test_reschedule_and_cancel_tell_the_student(setup, clock, mailbox, set
         "application_ids": str(setup["app_ids"][1]), "day": day.isoformat(), "start": "18:00",
         "minutes": "30"})
     assert resp.status == 400 and form_error(await resp.text()) == "所选的应聘者不存在"
+
+
+def parse_ics(text: str) -> dict:
+    """A careful reader of one VCALENDAR with one VEVENT: lines unfolded (RFC 5545 3.1),
+    each property split into name, parameters (quoted values honoured) and value."""
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    lines = text.replace("\r\n ", "").replace("\r\n\t", "").split("\r\n")[:-1]
+    calendar: dict = {"props": {}, "event": {}}
+    where = None
+    for line in lines:
+        head, value, quoted, i = "", None, False, 0
+        for i, ch in enumerate(line):
+            if ch == '"':
+                quoted = not quoted
+            elif ch == ":" and not quoted:
+                head, value = line[:i], line[i + 1:]
+                break
+        assert value is not None, f"no value in {line!r}"
+        name, *raw_params = re.findall(r'(?:[^;"]|"[^"]*")+', head)
+        params = dict(p.split("=", 1) for p in raw_params)
+        if (name, value) == ("BEGIN", "VEVENT"):
+            where = calendar["event"]
+        elif (name, value) == ("BEGIN", "VALARM"):
+            where = {}
+        elif (name, value) == ("END", "VALARM"):
+            where = calendar["event"]
+        elif name not in ("BEGIN", "END"):
+            (where if where is not None else calendar["props"]).setdefault(name, []).append(
+                (params, value))
+    return calendar
+
+
+# RFC 5546 3.2.2 (REQUEST) and 3.2.5 (CANCEL): properties a VEVENT must carry
+REQUIRED = {"REQUEST": {"ATTENDEE", "DTSTAMP", "DTSTART", "ORGANIZER", "SEQUENCE", "SUMMARY", "UID"},
+            "CANCEL": {"ATTENDEE", "DTSTAMP", "ORGANIZER", "SEQUENCE", "UID"}}
+
+
+async def test_every_calendar_file_names_its_organizer_and_attendee(setup, clock, mailbox):
+    employer, s0 = setup["employer"], setup["students"][0]
+    day = tomorrow(clock)
+    await employer.post("/employer/interviews/invite", {
+        "application_ids": str(setup["app_ids"][0]), "day": day.isoformat(), "start": "10:00",
+        "minutes": "30"})
+    [invited] = await mailbox.wait_for(s0.email)
+    interview_id = re.search(r"/student/interviews/(\d+)", body_text(invited)).group(1)
+    await employer.post(f"/employer/interviews/{interview_id}",
+                        {"day": day.isoformat(), "start": "16:00", "minutes": "45"})
+    await employer.post(f"/employer/interviews/{interview_id}/cancel", {"reason": "岗位已招满"})
+    mails = await mailbox.wait_for(s0.email, count=3)
+    parsed = []
+    for mail, method in zip(mails, ("REQUEST", "REQUEST", "CANCEL")):
+        [part] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+        assert part.get_param("method") == method
+        cal = parse_ics(part.get_payload(decode=True).decode())
+        assert cal["props"]["METHOD"] == [({}, method)]
+        event = cal["event"]
+        assert REQUIRED[method] <= set(event), f"{method} lacks {REQUIRED[method] - set(event)}"
+        [(org_params, org)] = event["ORGANIZER"]
+        assert org == "mailto:hr@test.example.cn" and org_params["CN"] == '"测试科技有限公司"'
+        [(att_params, att)] = event["ATTENDEE"]
+        assert att == f"mailto:{s0.email}" and att_params["CN"] == f'"{s0.name}"'
+        assert att_params["RSVP"] == "FALSE"  # the student answers on the site
+        parsed.append(event)
+    assert len({e["UID"][0][1] for e in parsed}) == 1
+    assert [int(e["SEQUENCE"][0][1]) for e in parsed] == sorted(int(e["SEQUENCE"][0][1]) for e in parsed)
+    assert parsed[1]["SEQUENCE"] > parsed[0]["SEQUENCE"]
+    assert parsed[2]["STATUS"] == [({}, "CANCELLED")]
+
+
+async def test_accepting_is_confirmed_and_the_history_is_not_called_a_review(setup, clock):
+    employer, c0 = setup["employer"], setup["clients"][0]
+    await employer.post("/employer/interviews/invite", {
+        "application_ids": str(setup["app_ids"][0]), "day": tomorrow(clock).isoformat(),
+        "start": "10:00", "minutes": "30"})
+    mine = await (await c0.get("/student/interviews")).text()
+    url = re.search(r'href="(/student/interviews/\d+)">查看面试邀请', mine).group(1)
+    before = await (await c0.get(url)).text()
+    assert 'id="answer-done"' not in before
+    resp = await c0.post(f"{url}/answer", {"action": "accept"})
+    assert resp.status == 303
+    page = await (await c0.get(resp.headers["Location"])).text()
+    done = re.search(r'<div class="alert alert-ok" role="status" id="answer-done">([^<]+)<', page)
+    assert done and done.group(1).startswith("已接受面试邀请")
+    assert "10分钟" in done.group(1)
+    heading = re.search(r'<h2 id="history-title">([^<]+)</h2>', page).group(1)
+    assert heading == "处理记录" and "审核记录" not in page
+    # the confirmation follows the state: a forged query on another state says nothing
+    assert 'id="answer-done"' not in await (await c0.get(f"{url}?answered=decline")).text()

@@ -163,3 +163,35 @@ async def test_a_student_cannot_touch_another_students_resumes(make_client, worl
     await employer.login("employer", "employer", PASSWORD)
     assert (await employer.get(f"/files/{row.file_id}")).status == 404
     assert await count(settings.database_url, resumes) == 1
+
+
+async def test_months_are_typed_the_same_in_every_browser_and_gender_is_chosen(student, settings):
+    import lxml.html
+    from app.resumes.schema import MONTH_PATTERN
+    doc = lxml.html.fromstring(await (await student.get("/student/resumes/zh/edit")).text())
+    assert not doc.xpath('//input[@type="month"]')  # drawn in the browser's own language
+    [birth] = doc.xpath('//input[@name="basic.birth"]')
+    assert (birth.get("type"), birth.get("pattern"), birth.get("inputmode")) == ("text", MONTH_PATTERN, "numeric")
+    [hint] = doc.xpath(f'//*[@id="{birth.get("aria-describedby")}"]')
+    assert "年-月" in hint.text_content()
+    assert doc.xpath(f'//label[@for="{birth.get("id")}"]')[0].text_content() == "出生年月"
+    [gender] = doc.xpath('//select[@name="basic.gender"]')
+    assert [o.get("value") for o in gender.xpath("option")] == ["", "男", "女"]
+    assert doc.xpath(f'//label[@for="{gender.get("id")}"]')[0].text_content() == "性别"
+
+    resp = await student.post("/student/resumes/zh/edit", {
+        "basic.name": "张三", "basic.gender": "male", "basic.birth": "2003-5", "op": "save"})
+    assert resp.status == 400
+    html = await resp.text()
+    assert field_error(html, "basic-gender") == "请从列表中选择性别"
+    assert field_error(html, "basic-birth") == "请按“年-月”填写，如 2024-09"
+    kept = lxml.html.fromstring(html)
+    assert kept.xpath('//select[@name="basic.gender"]/option[@selected]/@value') == ["male"]
+    assert kept.xpath('//input[@name="basic.birth"]/@value') == ["2003-5"]
+    assert await count(settings.database_url, resumes) == 0
+
+    resp = await student.post("/student/resumes/en/edit", {
+        "basic.name": "Zhang San", "basic.gender": "女", "basic.birth": "2003-05", "op": "save"})
+    assert resp.status == 303
+    preview = await (await student.get("/student/resumes/en/preview")).text()
+    assert "<dd>Female</dd>" in preview and "<dd>2003-05</dd>" in preview

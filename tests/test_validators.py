@@ -31,6 +31,17 @@ def test_malformed_id_numbers(raw, message):
         normalize_id_number(raw)
 
 
+def test_the_region_code_must_be_a_county():
+    for area in ("999999", "000000", "500199"):  # no such county in GB/T 2260
+        with pytest.raises(Invalid, match="前6位不是有效的地区代码"):
+            normalize_id_number(make_id_number(area, dt.date(2003, 5, 1), 13))
+    # a county of any period: numbers are given at first issue, so a 渝中区 code (500103,
+    # from 1997) is right for a student born in 1995, and Sichuan's older 510202 still counts
+    for area, birth in (("500103", dt.date(1995, 2, 2)), ("510202", dt.date(2001, 2, 2))):
+        number = make_id_number(area, birth, 13)
+        assert normalize_id_number(number) == number
+
+
 @given(st.dates(dt.date(1950, 1, 1), dt.date(2010, 12, 31)), st.integers(0, 999))
 def test_generated_numbers_always_validate_and_carry_gender(birth, seq):
     number = make_id_number("500103", birth, seq)

@@ -29,7 +29,7 @@ async def student_room(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("hall/student.html", request, {
         "row": row, "is_open": is_open, "opens_at": rules.hall_opens_at(row.starts_at, open_minutes),
         "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
-        "thresholds": json.dumps(quality.thresholds())})
+        "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)})
 
 
 @allow(Role.STUDENT)
@@ -46,7 +46,7 @@ async def walk_in_room(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("hall/student.html", request, {
         "row": None, "walk_in": booth, "is_open": True, "opens_at": None,
         "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
-        "thresholds": json.dumps(quality.thresholds())})
+        "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)})
 
 
 @allow(Role.EMPLOYER)
@@ -56,7 +56,9 @@ async def booth_room(request: web.Request) -> web.Response:
         if not await tickets.employer_session(conn, session_id, require_identity(request).employer_id or 0):
             raise web.HTTPNotFound()
         booth = await tickets.load_booth(conn, session_id)
-    return aiohttp_jinja2.render_template("hall/booth.html", request, {"booth": booth})
+    return aiohttp_jinja2.render_template("hall/booth.html", request, {
+        "booth": booth,
+        "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)})
 
 
 @allow(Role.EMPLOYER)

@@ -148,12 +148,23 @@ async def _tell_student(conn: AsyncConnection, interview_id: int, *, kind: str, 
         uid=f"interview-{interview_id}@{base_url.split('//')[-1].split('/')[0]}",
         sequence=row.sequence, starts_at=row.starts_at, minutes=row.minutes,
         summary=f"视频面试：{org} · {row.job_title}", description=row.note or "", url=link,
-        stamp=now, cancelled=kind == "cancelled")
+        stamp=now, organizer=(org, await _organizer_email(conn, row)),
+        attendee=(row.student_name, row.email), cancelled=kind == "cancelled")
     await emails.enqueue(conn, to=row.email, template=f"interview_{kind}", at=now, context={
         "org": org, "job": row.job_title, "when": _local(row.starts_at), "minutes": row.minutes,
         "note": row.note, "link": link, "name": row.student_name},
         attachments=(Attachment("interview.ics", "text/calendar; method="
-                                + ("CANCEL" if kind == "cancelled" else "PUBLISH"), calendar),))
+                                + ics.method(kind == "cancelled"), calendar),))
+
+
+async def _organizer_email(conn: AsyncConnection, row: sa.Row) -> str:
+    """The employer's 联系邮箱, or the address of its first account (employers made before
+    the contact address was kept have none)."""
+    if row.employer_email:
+        return row.employer_email
+    return (await conn.execute(
+        sa.select(accounts.c.email).where(accounts.c.employer_id == row.employer_id)
+        .order_by(accounts.c.id).limit(1))).scalar_one()
 
 
 async def _full(conn: AsyncConnection, interview_id: int) -> sa.Row:
@@ -162,7 +173,8 @@ async def _full(conn: AsyncConnection, interview_id: int) -> sa.Row:
                   accounts.c.display_name.label("student_name"),
                   interview_sessions.c.employer_id, interview_sessions.c.ends_at.label("session_ends_at"),
                   interview_sessions.c.status.label("session_status"),
-                  employers.c.name.label("employer_name"))
+                  employers.c.name.label("employer_name"),
+                  employers.c.contact_email.label("employer_email"))
         .join(applications, applications.c.id == interviews.c.application_id)
         .join(jobs, jobs.c.id == applications.c.job_id)
         .join(accounts, accounts.c.id == interviews.c.account_id)

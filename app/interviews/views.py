@@ -191,8 +191,9 @@ def _invitation_page(request: web.Request, row, history, form: Form,  # noqa: AN
         "hall_open": row.status in service.ACTIVE and rules.hall_is_open(
             now, starts_at=row.starts_at, session_ends_at=row.session_ends_at,
             session_status=row.session_status, open_minutes=open_minutes),
-        "hall_opens_at": rules.hall_opens_at(row.starts_at, open_minutes),
-        "hall_url": _hall_url(request, row.id)}, status=status)
+        "hall_opens_at": rules.hall_opens_at(row.starts_at, open_minutes), "open_minutes": open_minutes,
+        "hall_url": _hall_url(request, row.id),
+        "answered": request.query.get("answered", "") if status == 200 else ""}, status=status)
 
 
 def _hall_url(request: web.Request, interview_id: int) -> str:
@@ -212,8 +213,9 @@ async def answer(request: web.Request) -> web.Response:
     except TransitionError as exc:
         form.error("_form", str(exc))
         return _invitation_page(request, row, history, form, 400)
+    # the page after the redirect confirms what was done (shown while the state agrees)
     raise web.HTTPSeeOther(str(request.app.router["interview_invitation"].url_for(
-        interview_id=str(row.id))))
+        interview_id=str(row.id)).with_query(answered=form.get("action"))))
 
 
 @allow(Role.EMPLOYER)

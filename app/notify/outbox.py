@@ -57,9 +57,12 @@ def build_message(row: sa.Row, mail_from: str) -> EmailMessage:
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
     for att in row.attachments or ():
-        maintype, _, subtype = att["content_type"].partition("/")
+        maintype, _, rest = att["content_type"].partition("/")
+        subtype, *raw_params = (p.strip() for p in rest.split(";"))
+        # text/calendar's method=… tells mail clients what an .ics asks for (RFC 6047)
+        params = dict(p.partition("=")[::2] for p in raw_params if "=" in p)
         msg.add_attachment(base64.b64decode(att["data"], validate=True), maintype=maintype,
-                           subtype=subtype.split(";")[0], filename=att["filename"])
+                           subtype=subtype, filename=att["filename"], params=params)
     return msg
 
 

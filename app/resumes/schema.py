@@ -14,7 +14,8 @@ from typing import Any, Mapping
 
 from ..validators import Invalid, normalize_email, normalize_phone
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"  # also the form's pattern="…"
+MONTH = re.compile(f"^{MONTH_PATTERN}$")
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,14 @@ class Field:
     name: str
     zh: str
     en: str
-    kind: str = "text"  # text, month, textarea, email, tel
+    kind: str = "text"  # text, month, textarea, email, tel, choice
     required: bool = False
+    # kind "choice": (stored value, English label); the stored value is the Chinese one,
+    # so 中文简历 and 英文简历 keep the same data and only the display differs
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def shown(self, value: str, en: bool) -> str:
+        return dict(self.choices).get(value, value) if en else value
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("basic", "基本信息", "Basic information", (
         Field("name", "姓名", "Name", required=True),
-        Field("gender", "性别", "Gender"),
+        Field("gender", "性别", "Gender", "choice", choices=(("男", "Male"), ("女", "Female"))),
         Field("birth", "出生年月", "Date of birth", "month"),
         Field("phone", "手机", "Mobile", "tel"),
         Field("email", "邮箱", "Email", "email"),
@@ -148,6 +155,8 @@ def validate(data: dict[str, Any]) -> dict[str, str]:
                 key, value = f"{prefix}.{f.name}", row.get(f.name, "")
                 if f.required and not value and (section.repeat or section.name == "basic"):
                     errors[key] = f"请填写{f.zh}"
+                elif value and f.kind == "choice" and value not in dict(f.choices):
+                    errors[key] = f"请从列表中选择{f.zh}"
                 elif value and f.kind == "month" and not MONTH.fullmatch(value):
                     errors[key] = "请按“年-月”填写，如 2024-09"
                 elif value and f.kind == "email":

@@ -40,6 +40,7 @@ def _edit_page(request: web.Request, kind: str, data: dict[str, Any],
                errors: dict[str, str] | None = None, status: int = 200) -> web.Response:
     return aiohttp_jinja2.render_template("resumes/edit.html", request, {
         "kind": kind, "title": schema.KIND_TITLES[kind], "data": data, "sections": schema.SECTIONS,
+        "month_pattern": schema.MONTH_PATTERN,
         "errors": errors or {}}, status=status)
 
 

@@ -15,14 +15,27 @@
     return [];
   }
 
-  function verdict(rttMs, lossPct) {
-    if (rttMs === null) return "连接中";
-    if (rttMs < 150 && lossPct < 2) return "良好";
-    if (rttMs < 400 && lossPct < 10) return "一般";
-    return "较差";
+  // Before any figure: 连接中 until media flows, then 已连接 until the first round trip is
+  // measured; after that the verdict of rtc/quality.py's table (static/js/quality.js).
+  const CONNECTING = "连接中";
+  const MEASURING = "已连接，正在测量";
+
+  // The round trip of the pair in use (the transport's selected pair: "nominated" is not
+  // reported by every browser), else the one RTCP receiver reports carry.
+  function roundTripMs(stats) {
+    let pairId = null, remote = null;
+    stats.forEach((s) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+      if (s.type === "remote-inbound-rtp" && s.roundTripTime !== undefined && remote === null) remote = s.roundTripTime;
+    });
+    const pair = pairId ? stats.get(pairId) : null;
+    if (pair && pair.currentRoundTripTime !== undefined) return { rtt: pair.currentRoundTripTime * 1000, pair };
+    return { rtt: remote === null ? null : remote * 1000, pair };
   }
 
   class HallCall {
+    // qualityEl: a live region given data-quality; it changes (and is announced) only when
+    // the verdict does, the figures go to the element "<its id>-figures", which is not live.
     constructor({ socket, ticketId, polite, localVideo, remoteVideo, qualityEl, onState }) {
       this.socket = socket;
       this.ticketId = ticketId;
@@ -30,6 +43,8 @@
       this.localVideo = localVideo;
       this.remoteVideo = remoteVideo;
       this.qualityEl = qualityEl;
+      this.figuresEl = qualityEl ? document.getElementById(`${qualityEl.id}-figures`) : null;
+      this.quality = qualityEl ? window.Quality.fromElement(qualityEl) : null;
       this.onState = onState || function () {};
       this.pc = null;
       this.stream = null;
@@ -71,6 +86,8 @@
       window.hallCall = this; // tests and support read getStats from here
       this.stream.getTracks().forEach((t) => pc.addTrack(t, this.stream));
       pc.ontrack = ({ streams }) => { this.remoteVideo.srcObject = streams[0]; };
+      // say so as soon as the picture plays, not at the next 2 s tick
+      this.remoteVideo.onplaying = () => this.measure();
       pc.onicecandidate = ({ candidate }) => { if (candidate) this.send({ candidate: candidate.toJSON() }); };
       pc.onnegotiationneeded = async () => {
         if (this.polite) return; // the student waits for the employer's offer
@@ -86,6 +103,7 @@
       };
       pc.oniceconnectionstatechange = () => {
         this.onState(pc.iceConnectionState);
+        if (pc.iceConnectionState === "connected") this.measure();
         // a changed network (Wi-Fi → 4G) breaks the path: look for a new one
         if (pc.iceConnectionState === "failed") pc.restartIce();
       };
@@ -138,13 +156,10 @@
         }
       }
       const stats = await this.pc.getStats();
-      let rtt = null, lost = 0, received = 0, frames = 0, fps = null;
-      let bytesOut = 0, bytesIn = 0, width = 0, height = 0, localId = null;
+      const { rtt, pair } = roundTripMs(stats);
+      let lost = 0, received = 0, frames = 0, fps = null;
+      let bytesOut = 0, bytesIn = 0, width = 0, height = 0;
       stats.forEach((s) => {
-        if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) {
-          rtt = s.currentRoundTripTime * 1000;
-          localId = s.localCandidateId;
-        }
         if (s.type === "outbound-rtp") bytesOut += s.bytesSent || 0;
         if (s.type === "inbound-rtp") {
           lost += s.packetsLost || 0;
@@ -156,18 +171,27 @@
           }
         }
       });
-      const local = localId ? stats.get(localId) : null;
+      const local = pair ? stats.get(pair.localCandidateId) : null;
       const loss = received + lost > 0 ? (100 * lost) / (received + lost) : 0;
       this.lastStats = { rttMs: rtt, lossPct: loss, framesDecoded: frames, fps: fps };
       this.report({ at: Date.now(), rtt, lost, received, bytesOut, bytesIn, fps, width, height,
                     relay: Boolean(local && local.candidateType === "relay") });
-      if (this.qualityEl) {
-        const parts = [verdict(rtt, loss)];
-        if (rtt !== null) parts.push(`延迟 ${Math.round(rtt)} 毫秒`);
-        parts.push(`丢包 ${loss.toFixed(1)}%`);
-        if (fps) parts.push(`${Math.round(fps)} 帧/秒`);
-        this.qualityEl.textContent = parts.join(" · ");
-      }
+      this.showQuality(rtt, loss, frames);
+    }
+
+    showQuality(rtt, lossPct, frames) {
+      if (!this.qualityEl) return;
+      const verdict = rtt === null ? "" : this.quality.judge(rtt, lossPct / 100);
+      const flowing = frames > 0 || (this.pc && ["connected", "completed"].includes(this.pc.iceConnectionState));
+      const word = verdict ? this.quality.labels[verdict] : flowing ? MEASURING : CONNECTING;
+      if (this.qualityEl.textContent !== word) this.qualityEl.textContent = word; // announced once
+      this.qualityEl.dataset.verdict = verdict;
+      if (!this.figuresEl) return;
+      const parts = [];
+      if (rtt !== null) parts.push(`延迟 ${Math.round(rtt)} 毫秒`);
+      if (rtt !== null || frames > 0) parts.push(`丢包 ${lossPct.toFixed(1)}%`);
+      if (this.lastStats.fps) parts.push(`${Math.round(this.lastStats.fps)} 帧/秒`);
+      this.figuresEl.textContent = parts.join(" · ");
     }
 
     // Every 5 s a compact summary goes to the server for the admins' monitor: the figures of

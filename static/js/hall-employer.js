@@ -1,6 +1,6 @@
 // The employer's interview room: who waits, who is late, who was interviewed; 呼叫下一位;
 // the call with the resume beside it; notes and the outcome.
-/* global Hall */
+/* global Hall, SocketTalk */
 (function () {
   "use strict";
   const root = document.getElementById("hall-booth");
@@ -38,7 +38,9 @@
   function fill(listId, items, extra) {
     const list = $(listId);
     list.replaceChildren(...items.map((i) => li(i, extra ? extra(i) : "")));
-    if (!items.length) { const e = document.createElement("li"); e.className = "muted"; e.textContent = "无"; list.appendChild(e); }
+    // an empty list is hidden and its note shown: no numbered "1. 无" item
+    list.hidden = !items.length;
+    $(`${listId}-empty`).hidden = items.length > 0;
   }
 
   function render(view) {
@@ -90,7 +92,7 @@
   }
 
   async function act(event, data) {
-    const ack = await socket.timeout(10000).emitWithAck(event, data);
+    const ack = await SocketTalk.ask(socket, event, data);
     if (!ack.ok) say(ack.error);
     return ack;
   }
@@ -102,6 +104,7 @@
 
   socket.on("connect", () => { say("已连接"); watch(); });
   socket.on("disconnect", () => say("网络断开，正在重连…"));
+  socket.on("connect_error", (err) => say(`无法连接面试大厅：${SocketTalk.connectErrorText(socket, err)}`));
   socket.on("booth", (view) => render(view));
   socket.on("call_started", (c) => startCall(c.ticket_id));
   socket.on("call_resumed", (c) => startCall(c.ticket_id));

@@ -1,5 +1,5 @@
 // The student's side of 洽谈面试大厅: queue, place and wait, answer the call, the call.
-/* global Hall */
+/* global Hall, SocketTalk */
 (function () {
   "use strict";
   const root = document.getElementById("hall-student");
@@ -27,8 +27,8 @@
                         received: r.received, camera: Boolean(r.camera && r.camera.ok),
                         microphone: Boolean(r.microphone && r.microphone.ok) } : null;
     const ack = walkInSession
-      ? await socket.timeout(10000).emitWithAck("walk_in", { session_id: walkInSession, probe: probe })
-      : await socket.timeout(10000).emitWithAck("join", { interview_id: interviewId, probe: probe });
+      ? await SocketTalk.ask(socket, "walk_in", { session_id: walkInSession, probe: probe })
+      : await SocketTalk.ask(socket, "join", { interview_id: interviewId, probe: probe });
     if (!ack.ok) { say(ack.error); return; }
     ticketId = ack.ticket_id;
     show("stage-wait");
@@ -45,7 +45,7 @@
 
   socket.on("connect", () => { if (ticketId !== null) say("已重新连接，你的排队位置保留"); });
   socket.on("disconnect", () => say("网络断开，正在重连…你的位置会保留一段时间"));
-  socket.on("connect_error", (err) => say(`无法连接面试大厅：${err.message}`));
+  socket.on("connect_error", (err) => say(`无法连接面试大厅：${SocketTalk.connectErrorText(socket, err)}`));
   socket.on("queue", (q) => {
     if (ticketId === null) ticketId = q.ticket_id;
     if (q.status === "waiting") { if ($("stage-wait").hidden && $("stage-call").hidden) show("stage-wait"); render(q); }
@@ -99,10 +99,12 @@
     $("join-button").disabled = false;
     const v = e.detail && e.detail.verdict;
     $("join-hint").textContent = v === "poor" ? "网络较差，面试中可能卡顿；建议换到更稳定的网络后再排队。" : "检测完成，可以开始排队。";
+    // the banner's "请先点击开始检测" is done with: say what comes next
+    if (ticketId === null) say(v === "poor" ? "检测完成：网络较差，建议换到更稳定的网络；也可以点击“开始排队”。" : "检测完成，请点击“开始排队”。");
   });
   $("join-button").addEventListener("click", join);
   $("answer-button").addEventListener("click", async () => {
-    const ack = await socket.timeout(10000).emitWithAck("answer", { ticket_id: ticketId });
+    const ack = await SocketTalk.ask(socket, "answer", { ticket_id: ticketId });
     if (!ack.ok) say(ack.error);
   });
   $("mute-button").addEventListener("click", (e) => {

@@ -1,6 +1,6 @@
 // 大厅监控: the day's booths live over the /monitor socket, the alerts, and the admin
 // actions (notice, close a booth, remove a participant) sent as form posts with fetch.
-/* global io */
+/* global io, SocketTalk */
 (function () {
   "use strict";
   const root = document.getElementById("booths");
@@ -11,6 +11,7 @@
   const schoolScope = root.dataset.schoolScope === "1";
   let clockOffset = 0;      // server time − browser time, from the snapshot
   let deferred = null;      // a render put off while the keyboard is in a booth's form
+  let announced = null;     // keys of the alerts already told to screen readers
 
   function say(text) { $("monitor-status").textContent = text; }
   function el(tag, attrs, ...children) {
@@ -149,8 +150,9 @@
     root.querySelectorAll("details").forEach((d) => { if (open.has(key(d))) d.open = true; });
     if (!list.length) root.append(el("p", { className: "muted", text: "今天还没有面试间" }));
     $("booth-total").textContent = `${list.length} 个`;
-    const alerts = list.flatMap((b) => b.alerts.map((a) => ({ ...a, employer: b.employer })));
+    const alerts = list.flatMap((b) => b.alerts.map((a) => ({ ...a, employer: b.employer, session_id: b.session_id })));
     $("alert-count").textContent = alerts.length;
+    announceNew(alerts);
     $("monitor-alerts").replaceChildren(...(alerts.length ? alerts.map((a) => el("li", { className: `alert-${a.kind}`, text: `${a.employer}：${a.text}` })) : [el("li", { className: "muted", text: "暂无提醒" })]));
     // the notice form's booth choice: rebuilt only when the booths or their states change,
     // so the admin's open list or choice is not swept away by every queue update
@@ -164,12 +166,23 @@
     }
   }
 
+  // The list is rebuilt on every update, so it is not a live region itself: a separate one
+  // says each alert once, when it first appears (its text changes as minutes pass; its
+  // booth, kind and ticket do not). Those already there when the page loads are counted.
+  function announceNew(alerts) {
+    const keyed = alerts.map((a) => [`${a.session_id}:${a.kind}:${a.ticket_id || ""}`, a]);
+    const fresh = announced ? keyed.filter(([k]) => !announced.has(k)) : [];
+    if (!announced && keyed.length) $("alert-announce").textContent = `当前有 ${keyed.length} 条提醒`;
+    if (fresh.length) $("alert-announce").textContent = `新提醒：${fresh.map(([, a]) => `${a.employer}：${a.text}`).join("；")}`;
+    announced = new Set(keyed.map(([k]) => k));
+  }
+
   // ---- the feed --------------------------------------------------------------------------
   const socket = io("/monitor", { transports: ["websocket"], withCredentials: true });
   socket.on("connect", async () => {
     say("实时数据已连接");
-    const snap = await socket.timeout(10000).emitWithAck("refresh", {}).catch(() => null);
-    if (!snap) { say("读取大厅数据失败，正在重试…"); return; }
+    const snap = await SocketTalk.ask(socket, "refresh", {});
+    if (!snap.ok) { say(`读取大厅数据失败：${snap.error}`); return; }
     clockOffset = new Date(snap.now).getTime() - Date.now();
     booths.clear();
     snap.booths.forEach((b) => booths.set(b.session_id, b));
@@ -177,7 +190,7 @@
     $("notice-list").replaceChildren(...(snap.notices.length ? snap.notices.map(noticeItem) : [el("li", { className: "muted", text: "还没有发布通知" })]));
   });
   socket.on("disconnect", () => say("实时连接断开，正在重连…"));
-  socket.on("connect_error", (err) => say(`无法连接大厅监控：${err.message}`));
+  socket.on("connect_error", (err) => say(`无法连接大厅监控：${SocketTalk.connectErrorText(socket, err)}`));
   socket.on("booth", (b) => { booths.set(b.session_id, b); render(); });
   socket.on("quality", (q) => {
     const line = root.querySelector(`.quality[data-ticket-id="${q.ticket_id}"][data-side="${q.side}"]`);

@@ -1,6 +1,7 @@
 // 设备与网络检测: camera preview, microphone level, and a WebRTC probe to the server's
-// echo peer (rtc/probe.py). The page gives the URLs and the verdict thresholds, which come
-// from rtc/quality.py, so the browser and the server judge with the same numbers.
+// echo peer (rtc/probe.py). The page gives the URLs and the verdict table (thresholds and
+// labels) of rtc/quality.py, read by static/js/quality.js, so the browser and the server
+// judge with the same numbers and name the result with the same words.
 // The result is kept on window.hallProbeResult and sent as a "probe-done" event so the
 // hall page can keep it with the ticket.
 (function () {
@@ -15,8 +16,9 @@
   // Without a reachable STUN server gathering can hang; what we have by then is sent.
   const GATHER_TIMEOUT_MS = 5000;
   const OPEN_TIMEOUT_MS = 10000;
-  const LABELS = { good: "良好", usable: "可用", poor: "较差" };
-  const thresholds = JSON.parse(root.dataset.thresholds);
+  // a peak level below this over the whole check: the microphone gives silence (muted)
+  const HEARD_LEVEL = 0.02;
+  const quality = window.Quality.fromElement(root);
   const byId = (id) => document.getElementById(id);
   const video = byId("check-video");
   const meter = byId("check-meter");
@@ -49,10 +51,7 @@
   function judge(samples, sent, received) {
     const rtt = samples.length ? median(samples) : null;
     const loss = sent ? (sent - received) / sent : 1;
-    let verdict = "poor";
-    if (rtt !== null && rtt < thresholds.goodRttMs && loss < thresholds.goodLoss) verdict = "good";
-    else if (rtt !== null && rtt < thresholds.usableRttMs && loss < thresholds.usableLoss) verdict = "usable";
-    return { verdict, rttMs: rtt, loss };
+    return { verdict: quality.judge(rtt, loss), rttMs: rtt, loss };
   }
 
   async function openMedia() {
@@ -115,8 +114,15 @@
       run.frame = requestAnimationFrame(tick);
     };
     audio.resume().then(tick);
-    setText("check-mic-status", "已开启，请说话，音量条应随声音变化");
+    setText("check-mic-status", "已开启，请说几句话…");
     return mic;
+  }
+
+  // Once the check is over, the microphone line is a result like the camera's and network's.
+  function showMicrophone(mic) {
+    if (!mic.ok) return; // already says what is missing
+    setText("check-mic-status", mic.peak >= HEARD_LEVEL ? "正常（检测到声音）"
+      : "已开启，但没有检测到声音：请检查麦克风是否静音，然后点击“重新检测”");
   }
 
   function gatheringComplete(pc) {
@@ -219,8 +225,9 @@
       network = { verdict: "poor", rttMs: null, loss: 1, samples: [], sent: 0, received: 0,
                   error: err instanceof CheckError ? err.message : "网络检测失败，请稍后再试" };
     }
-    const result = { ...network, label: LABELS[network.verdict], camera, microphone };
+    const result = { ...network, label: quality.labels[network.verdict], camera, microphone };
     showNetwork(result);
+    showMicrophone(microphone);
     window.hallProbeResult = result;
     document.dispatchEvent(new CustomEvent("probe-done", { detail: result }));
     button.textContent = "重新检测";

@@ -4,6 +4,8 @@ both sides decode video (the card shows the call and both sides' quality figures
 the browsers every few seconds), and the admin posts a notice to the whole hall, which the
 student's and the employer's pages show at once."""
 
+import re
+
 from playwright.async_api import expect
 
 from tests.factories import PASSWORD
@@ -44,6 +46,9 @@ async def test_admin_watches_queue_call_quality_and_posts_notice(browser, live_s
         await expect(card.locator("h3")).to_contain_text("测试科技有限公司")
         await expect(card.locator("dd.count-waiting")).to_have_text("0")
 
+        # the first slot passes with nobody of the employer's in the room
+        clock.advance(minutes=2)
+
         # --- the student queues: the admin's card counts the waiter without a reload
         await login(student, "/login/student", s.email, "学号/邮箱/手机号")
         await student.get_by_role("link", name="我的面试").first.click()
@@ -57,6 +62,10 @@ async def test_admin_watches_queue_call_quality_and_posts_notice(browser, live_s
         await expect(card.locator("dd.count-waiting")).to_have_text("1")
         await expect(card.locator("h3")).to_contain_text("测试科技有限公司")
         await expect(card).to_contain_text(s.name)
+        # the new alert is announced once, in its own live region (the list is rebuilt)
+        announce = admin.locator("#alert-announce")
+        await expect(announce).to_have_attribute("aria-live", "polite")
+        await expect(announce).to_have_text(re.compile(r"^新提醒：测试科技有限公司：首个面试时段已过 \d+ 分钟，单位面试官不在面试间$"))
 
         # --- the employer calls, the student answers, video flows both ways
         await login(employer, "/login/employer", "employer", "用户名/邮箱")

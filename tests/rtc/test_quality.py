@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rtc.quality import Figures, Verdict, thresholds, verdict
+from rtc.quality import Figures, Verdict, browser_table, verdict
 
 
 def test_fast_and_lossless_is_good():
@@ -39,9 +39,10 @@ def test_impossible_counts_are_refused():
         verdict([-1.0], 1, 1)
 
 
-def test_thresholds_for_the_browser():
-    assert thresholds() == {"goodRttMs": 150.0, "goodLoss": 0.02,
-                            "usableRttMs": 400.0, "usableLoss": 0.10}
+def test_thresholds_and_labels_for_the_browser():
+    assert browser_table() == {"goodRttMs": 150.0, "goodLoss": 0.02,
+                               "usableRttMs": 400.0, "usableLoss": 0.10,
+                               "labels": {"good": "良好", "usable": "可用", "poor": "较差"}}
 
 
 rtts = st.floats(min_value=0, max_value=5000, allow_nan=False)
