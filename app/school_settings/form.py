@@ -72,17 +72,18 @@ def parse(form: Form) -> dict[str, Any]:
             form.get("termination_opens"), form.get("termination_closes"),
             "termination_opens", "termination_closes")
     except FormError as exc:
-        errors.update(exc.errors)
+        for name, message in exc.errors.items():
+            errors.setdefault(name, message)
     try:
         values["registration_deadline"] = day_or_none(form.get("registration_deadline"))
     except ValueError:
-        errors["registration_deadline"] = DATE_MESSAGE
+        errors.setdefault("registration_deadline", DATE_MESSAGE)
     for f in HALL_FIELDS:
         raw = form.get(f.name).strip()
         if not raw:
             values[f.name] = None
         elif not raw.isdigit() or not f.low <= int(raw) <= f.high:
-            errors[f.name] = f"请填写 {f.low}–{f.high} 之间的整数（{f.unit}），留空使用平台默认值"
+            errors.setdefault(f.name, f"请填写 {f.low}–{f.high} 之间的整数（{f.unit}），留空使用平台默认值")
         else:
             values[f.name] = int(raw)
     if errors:
