@@ -144,9 +144,11 @@ async def _create_admin(db: Database, args: argparse.Namespace) -> int:
             if college_id is None:
                 print("请用 --college 指定该校已有的学院代码", file=sys.stderr)
                 return 1
-        await service.create_account(conn, role=role, username=args.username, password=password,
-                                     display_name=args.name or args.username, now=Clock().now(),
-                                     email=args.email, school_id=school_id, college_id=college_id)
+        await service.create_staff_account(conn, role=role, username=args.username,
+                                           password=password, now=Clock().now(),
+                                           display_name=args.name or args.username,
+                                           email=args.email, school_id=school_id,
+                                           college_id=college_id)
     print(f"已创建{role.label}账号 {args.username}")
     return 0
 

@@ -93,11 +93,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("storage_quota_bytes", "STORAGE_QUOTA_BYTES", int, 200 * 1024 * 1024,
             "Bytes of uploaded files one account may keep (attachments, licences); 0: no limit."),
     Setting("hall_open_minutes", "HALL_OPEN_MINUTES", int, 10,
-            "Minutes before a slot at which 洽谈面试大厅 opens for the student."),
+            "Minutes before a slot at which 洽谈面试大厅 opens for the student; a default that a "
+            "school may override for its students on 学校设置."),
     Setting("hall_answer_grace_seconds", "HALL_ANSWER_GRACE_SECONDS", int, 60,
-            "Time a called student has to answer before being marked 未到."),
+            "Time a called student has to answer before being marked 未到 (default; per school "
+            "on 学校设置)."),
     Setting("hall_waiter_grace_seconds", "HALL_WAITER_GRACE_SECONDS", int, 120,
-            "Time a disconnected waiter keeps their place in the queue."),
+            "Time a disconnected waiter keeps their place in the queue (default; per school on "
+            "学校设置)."),
     Setting("stun_urls", "STUN_URLS", _list, (),
             "Comma-separated STUN URLs (stun:host:3478) given to browsers and the probe peer."),
     Setting("turn_urls", "TURN_URLS", _list, (),

@@ -179,7 +179,14 @@ audit_log = sa.Table(
     sa.Column("to_state", sa.String(30)),
     sa.Column("reason", sa.Text),
     sa.Column("detail", sa.JSON),
+    # The school the row concerns (its item's, else the acting account's); None: platform-wide
+    # (employers, jobs, mail, failed logins to no account). A school admin's 操作日志 reads
+    # only its school's rows: one range of ix_audit_school_at.
+    sa.Column("school_id", sa.ForeignKey("schools.id")),
     sa.Index("ix_audit_entity", "entity", "entity_id"),
+    sa.Index("ix_audit_school_at", "school_id", "at"),
+    sa.Index("ix_audit_at", "at"),
+    sa.Index("ix_audit_actor_at", "actor_id", "at"),
 )
 
 email_outbox = sa.Table(

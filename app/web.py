@@ -15,6 +15,7 @@ from rtc.routes import probe_registry_ctx, setup_rtc_routes
 from rtc.setup import setup_hall
 
 from .admin.routes import setup_admin_routes
+from .audit_browser.routes import setup_audit_routes
 from .applications.routes import setup_application_routes
 from .auth.routes import setup_auth_routes
 from .bodies import bounded_bodies
@@ -39,6 +40,7 @@ from .phone.routes import setup_phone_routes
 from .proxy import forwarded_middleware, setup_proxy
 from .registration.routes import setup_registration_routes
 from .resumes.routes import setup_resume_routes
+from .school_settings.routes import setup_school_settings_routes
 from .reviews.routes import setup_review_routes
 from .signing.routes import setup_signing_routes
 from .sms.routes import setup_sms_routes
@@ -74,6 +76,8 @@ def setup_routes(app: web.Application) -> None:
     setup_phone_routes(app)  # 手机认证
     setup_termination_routes(app)  # 解约中心
     setup_statistics_routes(app)  # 就业统计 and the exports
+    setup_school_settings_routes(app)  # 学校设置
+    setup_audit_routes(app)  # 操作日志
     setup_rtc_routes(app)  # 设备与网络检测
     app.router.add_static("/static", ROOT / "static", name="static", append_version=False)
 

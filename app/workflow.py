@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from . import audit
 from .notify import emails, notices
 from .roles import Role
+from .tables import accounts
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,24 @@ async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: st
     await audit.record(conn, at=at, actor_id=actor.account_id, action=f"{flow.name}.{action}",
                        entity=flow.name, entity_id=item_id, from_state=state,
                        to_state=step.target.value, reason=reason,
-                       detail={**(detail or {}), "role": actor.role.value})
+                       detail={**(detail or {}), "role": actor.role.value},
+                       school_id=item_school(flow, item_id))
     await _notify(conn, flow, step, item_id, at, reason)
     return step.target.value
+
+
+def item_school(flow: Flow, item_id: int) -> sa.ScalarSelect | None:
+    """The school an item's audit rows belong to, as a subquery of the audit INSERT: the
+    item's own school_id (生源, 推荐表, 协议书, 登记, 解约), else its student's (投递 and 面试
+    carry the student's account_id), so an employer's step shows in that school's log.
+    Employers and jobs belong to no school: None (the actor's school, i.e. none for them)."""
+    t = flow.table
+    if "school_id" in t.c:
+        return sa.select(t.c.school_id).where(t.c.id == item_id).scalar_subquery()
+    if "account_id" in t.c:
+        return (sa.select(accounts.c.school_id).join(t, t.c.account_id == accounts.c.id)
+                .where(t.c.id == item_id).scalar_subquery())
+    return None
 
 
 async def _notify(conn: AsyncConnection, flow: Flow, step: Step, item_id: int,

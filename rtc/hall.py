@@ -17,6 +17,7 @@ from aiohttp import web
 
 from app.workflow import NotAllowed
 from app.roles import Role
+from app.school_settings import service as school_settings
 from app.state import DB, SETTINGS
 
 from . import monitor, monitor_store, tickets
@@ -156,8 +157,10 @@ class HallNamespace(AppNamespace):
         target = _int(data, key)
         probe = _probe(data)
         async with self.app[DB].write() as conn:
+            times = await school_settings.hall_times_of_account(conn, who["account_id"],
+                                                                self.app[SETTINGS])
             ticket = await take(conn, account_id=who["account_id"], now=self.now,
-                                open_minutes=self.app[SETTINGS].hall_open_minutes, probe=probe,
+                                open_minutes=times.open_minutes, probe=probe,
                                 process_id=self.process_id, **{key: target})
             place, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
         await self.broadcast(ticket.session_id, booth)
@@ -246,8 +249,12 @@ class HallNamespace(AppNamespace):
         return {"ok": True, "told": len(told)}
 
     async def tell_called(self, ticket: Any) -> None:
+        """The student's answer time is their school's (the sweep holds them to the same)."""
+        async with self.app[DB].read() as conn:
+            times = await school_settings.hall_times_of_account(conn, ticket.account_id,
+                                                                self.app[SETTINGS])
         await self.emit("called", {"ticket_id": ticket.id, "session_id": ticket.session_id,
-                                   "answer_seconds": self.app[SETTINGS].hall_answer_grace_seconds},
+                                   "answer_seconds": times.answer_grace_seconds},
                         room=f"user:{ticket.account_id}")
 
     async def on_answer(self, sid: str, data: Any = None) -> dict[str, Any]:

@@ -310,7 +310,8 @@ async def remove_ticket(conn: AsyncConnection, *, scope: Scope, ticket_id: int, 
         raise NotAllowed("该学生已不在排队或面试中")
     await audit.record(conn, at=now, actor_id=actor_id, action="hall.remove", entity="hall_ticket",
                        entity_id=ticket_id, from_state=row.status, to_state=TicketState.REMOVED,
-                       reason=reason, detail={"session_id": row.session_id})
+                       reason=reason, detail={"session_id": row.session_id},
+                       school_id=row.school_id)
     return taken[0]
 
 

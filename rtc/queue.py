@@ -6,6 +6,9 @@ before students whose slot is still ahead; then early arrivals by slot. "Present
 connected, or disconnected for less than the waiter grace time: a dropped connection
 keeps its place for a while. A called student who does not answer within the answer grace
 time becomes 未到 (no-show) and never comes back unless the employer recalls them.
+
+The grace times are the student's school's (app/school_settings): a ticket may carry its
+own, else the booth-wide default passed in applies.
 """
 
 from __future__ import annotations
@@ -37,10 +40,13 @@ class Ticket:
     connected: bool
     last_seen_at: dt.datetime
     called_at: dt.datetime | None = None
+    answer_grace: dt.timedelta | None = None  # None: the default given to the functions
+    waiter_grace: dt.timedelta | None = None
 
 
 def is_present(t: Ticket, now: dt.datetime, waiter_grace: dt.timedelta) -> bool:
-    return t.connected or now - t.last_seen_at <= waiter_grace
+    grace = waiter_grace if t.waiter_grace is None else t.waiter_grace
+    return t.connected or now - t.last_seen_at <= grace
 
 
 def queue_key(t: Ticket, now: dt.datetime) -> tuple:
@@ -72,8 +78,8 @@ def positions(tickets: Iterable[Ticket], now: dt.datetime,
 def unanswered_calls(tickets: Iterable[Ticket], now: dt.datetime,
                      answer_grace: dt.timedelta) -> list[int]:
     """Called students whose answer time ran out: to be marked 未到."""
-    return [t.id for t in tickets if t.status == TicketState.CALLED
-            and t.called_at is not None and now - t.called_at > answer_grace]
+    return [t.id for t in tickets if t.status == TicketState.CALLED and t.called_at is not None
+            and now - t.called_at > (answer_grace if t.answer_grace is None else t.answer_grace)]
 
 
 def stale_waiters(tickets: Iterable[Ticket], now: dt.datetime,

@@ -19,6 +19,7 @@ from app.interviews import rules
 from app.interviews.service import ACTIVE, INTERVIEW_FLOW
 from app.notify import notices
 from app.roles import Role
+from app.school_settings.tables import school_settings as ss
 from app.tables import (accounts, applications, employers, hall_tickets, interview_sessions,
                         interviews, jobs)
 
@@ -44,9 +45,24 @@ class Booth:
 
 
 def _ticket(row: sa.Row) -> Ticket:
+    """A ticket row joined with its student's school's graces (school_graces)."""
     return Ticket(id=row.id, slot_at=row.slot_at, arrived_at=row.arrived_at,
                   status=TicketState(row.status), connected=row.connected,
-                  last_seen_at=row.last_seen_at, called_at=row.called_at)
+                  last_seen_at=row.last_seen_at, called_at=row.called_at,
+                  answer_grace=_seconds(row.answer_grace_seconds),
+                  waiter_grace=_seconds(row.waiter_grace_seconds))
+
+
+def _seconds(value: int | None) -> dt.timedelta | None:
+    return None if value is None else dt.timedelta(seconds=value)
+
+
+def school_graces(select: sa.Select) -> sa.Select:
+    """Add the ticket's student's school's grace overrides (None: the global defaults) to a
+    select that already joins accounts on the ticket's student."""
+    return (select.add_columns(ss.c.hall_answer_grace_seconds.label("answer_grace_seconds"),
+                               ss.c.hall_waiter_grace_seconds.label("waiter_grace_seconds"))
+            .outerjoin(ss, ss.c.school_id == accounts.c.school_id))
 
 
 async def load_booth(conn: AsyncConnection, session_id: int) -> Booth | None:
@@ -63,10 +79,11 @@ async def load_booths(conn: AsyncConnection, session_ids: list[int]) -> dict[int
         .where(interview_sessions.c.id.in_(session_ids))))
     rows: dict[int, list[sa.Row]] = {s.id: [] for s in sessions}
     for r in await conn.execute(
-            sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
-                      accounts.c.school_id, interviews.c.application_id, interviews.c.minutes,
-                      interviews.c.outcome)
-            .join(accounts, accounts.c.id == hall_tickets.c.account_id)
+            school_graces(
+                sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
+                          accounts.c.school_id, interviews.c.application_id, interviews.c.minutes,
+                          interviews.c.outcome)
+                .join(accounts, accounts.c.id == hall_tickets.c.account_id))
             .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
             .where(hall_tickets.c.session_id.in_(list(rows))).order_by(hall_tickets.c.id)):
         rows[r.session_id].append(r)
@@ -337,8 +354,9 @@ class SweepResult:
 async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timedelta,
                 waiter_grace: dt.timedelta) -> SweepResult:
     """Mark unanswered calls 未到 and stale waiters gone."""
-    rows = list(await conn.execute(sa.select(hall_tickets).where(
-        hall_tickets.c.status.in_([TicketState.WAITING, TicketState.CALLED]))))
+    rows = list(await conn.execute(school_graces(
+        sa.select(hall_tickets).join(accounts, accounts.c.id == hall_tickets.c.account_id))
+        .where(hall_tickets.c.status.in_([TicketState.WAITING, TicketState.CALLED]))))
     tickets = [_ticket(r) for r in rows]
     by_id = {r.id: r for r in rows}
     result = SweepResult()

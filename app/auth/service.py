@@ -165,6 +165,34 @@ async def create_account(conn: AsyncConnection, *, role: Role, username: str | N
         .returning(accounts.c.id))).scalar_one()
 
 
+async def create_staff_account(conn: AsyncConnection, *, role: Role, username: str, password: str,
+                               display_name: str, now: dt.datetime, email: str | None,
+                               school_id: int | None, college_id: int | None) -> int:
+    """`create-admin` on the command line: the account, and an audit row (no actor: whoever
+    ran the command on the server) in the school's log."""
+    account_id = await create_account(conn, role=role, username=username, password=password,
+                                      display_name=display_name, now=now, email=email,
+                                      school_id=school_id, college_id=college_id)
+    await audit.record(conn, at=now, actor_id=None, action="create_admin", entity="account",
+                       entity_id=account_id, to_state="active", school_id=school_id,
+                       detail={"role": role.value, "username": username, "via": "command line"})
+    return account_id
+
+
+async def record_login(conn: AsyncConnection, *, account_id: int | None, ok: bool, portal: str,
+                       address: str, now: dt.datetime) -> None:
+    """One audit row per password check (a rate-limited refusal checks nothing and writes
+    nothing, so the rows are bounded by LOGIN_LIMIT_PER_ADDRESS). Neither the password nor,
+    for an unknown account, the typed name is kept: people type passwords into the name
+    field. A failed login to a real account goes to that account's school's log."""
+    school = (sa.select(accounts.c.school_id).where(accounts.c.id == account_id).scalar_subquery()
+              if account_id is not None else None)
+    await audit.record(conn, at=now, actor_id=account_id if ok else None,
+                       action="login" if ok else "login.failed", entity="account",
+                       entity_id=account_id if account_id is not None else "unknown",
+                       detail={"portal": portal, "address": address[:64]}, school_id=school)
+
+
 async def set_password(conn: AsyncConnection, account_id: int, password_hash: str) -> None:
     await conn.execute(accounts.update().where(accounts.c.id == account_id)
                        .values(password_hash=password_hash))

@@ -236,6 +236,9 @@ async def login_submit(request: web.Request) -> web.Response:
         slots.append(by_account)
     ok = await service.check_password(app[CPU], stored, password)
     if not ok or account_id is None:
+        async with app[DB].write() as conn:
+            await service.record_login(conn, account_id=account_id, ok=False, portal=kind,
+                                       address=_ip(request), now=app[CLOCK].now())
         form.error("_form", service.BAD_LOGIN)
         return await _login_page(request, form, 400)
     for taken in slots:
@@ -246,6 +249,8 @@ async def login_submit(request: web.Request) -> web.Response:
             await sessions.end(conn, old.session_hash)
         sid = await open_session(conn, request, account_id)
         role = await service.role_of(conn, account_id)
+        await service.record_login(conn, account_id=account_id, ok=True, portal=kind,
+                                   address=_ip(request), now=app[CLOCK].now())
     if old is not None:
         await end_sockets(app, session_hash=old.session_hash)
     target = _safe_next(form.get("next")) or centre_url(request, role)

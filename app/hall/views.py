@@ -11,24 +11,27 @@ from aiohttp import web
 from ..interviews import rules, service as interviews
 from ..middleware import require_identity
 from ..roles import Role, allow
+from ..school_settings import service as school_settings
 from ..state import CLOCK, DB, SETTINGS
 from rtc import quality, tickets
 
 
 @allow(Role.STUDENT)
 async def student_room(request: web.Request) -> web.Response:
+    ident = require_identity(request)
     async with request.app[DB].read() as conn:
-        row = await interviews.for_student(conn, require_identity(request).account_id,
+        row = await interviews.for_student(conn, ident.account_id,
                                            int(request.match_info["interview_id"]))
+        times = await school_settings.hall_times(conn, ident.school_id, request.app[SETTINGS])
     if row is None:
         raise web.HTTPNotFound()
-    open_minutes = request.app[SETTINGS].hall_open_minutes
     is_open = row.status in interviews.ACTIVE and rules.hall_is_open(
         request.app[CLOCK].now(), starts_at=row.starts_at, session_ends_at=row.session_ends_at,
-        session_status=row.session_status, open_minutes=open_minutes)
+        session_status=row.session_status, open_minutes=times.open_minutes)
     return aiohttp_jinja2.render_template("hall/student.html", request, {
-        "row": row, "is_open": is_open, "opens_at": rules.hall_opens_at(row.starts_at, open_minutes),
-        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
+        "row": row, "is_open": is_open,
+        "opens_at": rules.hall_opens_at(row.starts_at, times.open_minutes),
+        "answer_seconds": times.answer_grace_seconds,
         "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)})
 
 
@@ -36,16 +39,17 @@ async def student_room(request: web.Request) -> web.Response:
 async def walk_in_room(request: web.Request) -> web.Response:
     """随到随面: the hall page for a booth that takes walk-ins from its applicants."""
     session_id = int(request.match_info["session_id"])
+    ident = require_identity(request)
     async with request.app[DB].read() as conn:
-        booths = await tickets.walk_in_booths(conn, require_identity(request).account_id,
-                                              request.app[CLOCK].now(),
-                                              request.app[SETTINGS].hall_open_minutes)
+        times = await school_settings.hall_times(conn, ident.school_id, request.app[SETTINGS])
+        booths = await tickets.walk_in_booths(conn, ident.account_id, request.app[CLOCK].now(),
+                                              times.open_minutes)
     booth = next((b for b in booths if b.id == session_id), None)
     if booth is None:
         raise web.HTTPNotFound()
     return aiohttp_jinja2.render_template("hall/student.html", request, {
         "row": None, "walk_in": booth, "is_open": True, "opens_at": None,
-        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
+        "answer_seconds": times.answer_grace_seconds,
         "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)})
 
 

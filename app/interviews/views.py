@@ -15,6 +15,7 @@ from ..workflow import TransitionError
 from ..forms import Form
 from ..middleware import require_identity
 from ..roles import Role, allow
+from ..school_settings import service as school_settings
 from ..state import CLOCK, DB, SETTINGS
 from rtc import tickets
 
@@ -153,10 +154,11 @@ async def cancel(request: web.Request) -> web.Response:
 @aiohttp_jinja2.template("interviews/mine.html")
 async def my_interviews(request: web.Request) -> dict[str, Any]:
     now = request.app[CLOCK].now()
+    ident = require_identity(request)
     async with request.app[DB].read() as conn:
-        rows = await service.student_list(conn, require_identity(request).account_id)
-        walk_ins = await tickets.walk_in_booths(conn, require_identity(request).account_id, now,
-                                                request.app[SETTINGS].hall_open_minutes)
+        rows = await service.student_list(conn, ident.account_id)
+        times = await school_settings.hall_times(conn, ident.school_id, request.app[SETTINGS])
+        walk_ins = await tickets.walk_in_booths(conn, ident.account_id, now, times.open_minutes)
     upcoming = [r for r in rows if r.starts_at + dt.timedelta(minutes=r.minutes) >= now
                 and r.status in service.ACTIVE]
     past = [r for r in rows if r not in upcoming]
@@ -177,13 +179,15 @@ async def _student_row(request: web.Request):  # noqa: ANN202
 @allow(Role.STUDENT)
 async def invitation(request: web.Request) -> web.Response:
     row, history = await _student_row(request)
-    return _invitation_page(request, row, history, Form())
+    return await _invitation_page(request, row, history, Form())
 
 
-def _invitation_page(request: web.Request, row, history, form: Form,  # noqa: ANN001
-                     status: int = 200) -> web.Response:
+async def _invitation_page(request: web.Request, row, history, form: Form,  # noqa: ANN001
+                           status: int = 200) -> web.Response:
     now = request.app[CLOCK].now()
-    open_minutes = request.app[SETTINGS].hall_open_minutes
+    async with request.app[DB].read() as conn:  # the hall opens by the student's school's time
+        open_minutes = (await school_settings.hall_times(
+            conn, require_identity(request).school_id, request.app[SETTINGS])).open_minutes
     return aiohttp_jinja2.render_template("interviews/invitation.html", request, {
         "row": row, "form": form, "history": history, "states": INTERVIEW_FLOW.state_labels,
         "actions": INTERVIEW_FLOW.action_labels,
@@ -212,7 +216,7 @@ async def answer(request: web.Request) -> web.Response:
                                  now=request.app[CLOCK].now())
     except TransitionError as exc:
         form.error("_form", str(exc))
-        return _invitation_page(request, row, history, form, 400)
+        return await _invitation_page(request, row, history, form, 400)
     # the page after the redirect confirms what was done (shown while the state agrees)
     raise web.HTTPSeeOther(str(request.app.router["interview_invitation"].url_for(
         interview_id=str(row.id)).with_query(answered=form.get("action"))))

@@ -18,6 +18,11 @@ school_settings = sa.Table(
     # 解约申请 only between these China dates (either None: no bound on that side).
     sa.Column("termination_opens", sa.Date),
     sa.Column("termination_closes", sa.Date),
+    # The hall's times for this school's students; None: the global HALL_OPEN_MINUTES,
+    # HALL_ANSWER_GRACE_SECONDS, HALL_WAITER_GRACE_SECONDS.
+    sa.Column("hall_open_minutes", sa.Integer),
+    sa.Column("hall_answer_grace_seconds", sa.Integer),
+    sa.Column("hall_waiter_grace_seconds", sa.Integer),
     sa.Column("updated_at", Time),
     sa.Column("updated_by", sa.ForeignKey("accounts.id")),
 )

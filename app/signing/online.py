@@ -120,7 +120,7 @@ async def invite(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str],
         created_at=now, updated_at=now).returning(ag.c.id))).scalar_one()
     await audit.record(conn, at=now, actor_id=ident.account_id, action="agreement.invite",
                        entity="agreement", entity_id=new_id, to_state=AgreementState.INVITED.value,
-                       detail={"role": ident.role.value})
+                       detail={"role": ident.role.value}, school_id=student.school_id)
     await _tell_student(conn, student.account_id, employer.name, valid_until, now)
     return new_id
 

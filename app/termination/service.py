@@ -26,7 +26,7 @@ from ..destinations import service as destinations
 from ..forms import FormError
 from ..notify import emails, notices
 from ..roles import Role
-from ..school_settings import service as school_settings
+from ..school_settings import form as settings_form, service as school_settings
 from ..signing import service as signing
 from ..signing.flows import STATE_LABELS as AGREEMENT_LABELS
 from ..signing.flows import AgreementState, flow_of
@@ -76,20 +76,9 @@ async def set_window(conn: AsyncConnection, ident: Identity, opens: str, closes:
                      now: dt.datetime) -> school_settings.SchoolSettings:
     """The school admin's 解约申请 window: two China dates, either left empty. Audited by
     school_settings.change. Raises FormError (nothing written) on a bad date."""
-    errors, days = {}, {}
-    for name, raw in (("opens", opens), ("closes", closes)):
-        raw = raw.strip()
-        try:
-            days[name] = dt.date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors[name] = "请按 年-月-日 填写日期，例如 2026-07-01"
-    if not errors and days["opens"] and days["closes"] and days["opens"] > days["closes"]:
-        errors["closes"] = "截止日期不能早于开放日期"
-    if errors:
-        raise FormError(errors)
+    first, last = settings_form.window(opens, closes, "opens", "closes")
     return await school_settings.change(conn, ident.school_id, actor_id=ident.account_id, at=now,
-                                        termination_opens=days["opens"],
-                                        termination_closes=days["closes"])
+                                        termination_opens=first, termination_closes=last)
 
 
 # --- reading ---------------------------------------------------------------------------------
