@@ -218,6 +218,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> int:
         print(f"database: {args.db}; server: pid {proc.pid} on {base}", flush=True)
         booth = booths[0]
         calls = []
+        expect.set_options(timeout=STEP_TIMEOUT_MS)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:

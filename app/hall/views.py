@@ -15,6 +15,16 @@ from ..state import CLOCK, DB, SETTINGS
 from rtc import quality, tickets
 
 
+def _room_rules(request: web.Request) -> dict[str, object]:
+    """What the student's hall page states and checks with: the answer time, how long a
+    place is kept after leaving the page, the device check's thresholds."""
+    settings = request.app[SETTINGS]
+    grace = settings.hall_waiter_grace_seconds
+    return {"answer_seconds": settings.hall_answer_grace_seconds,
+            "waiter_grace": f"{grace // 60} 分钟" if grace % 60 == 0 else f"{grace} 秒",
+            "thresholds": json.dumps(quality.thresholds())}
+
+
 @allow(Role.STUDENT)
 async def student_room(request: web.Request) -> web.Response:
     async with request.app[DB].read() as conn:
@@ -28,8 +38,7 @@ async def student_room(request: web.Request) -> web.Response:
         session_status=row.session_status, open_minutes=open_minutes)
     return aiohttp_jinja2.render_template("hall/student.html", request, {
         "row": row, "is_open": is_open, "opens_at": rules.hall_opens_at(row.starts_at, open_minutes),
-        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
-        "thresholds": json.dumps(quality.thresholds())})
+        **_room_rules(request)})
 
 
 @allow(Role.STUDENT)
@@ -44,9 +53,7 @@ async def walk_in_room(request: web.Request) -> web.Response:
     if booth is None:
         raise web.HTTPNotFound()
     return aiohttp_jinja2.render_template("hall/student.html", request, {
-        "row": None, "walk_in": booth, "is_open": True, "opens_at": None,
-        "answer_seconds": request.app[SETTINGS].hall_answer_grace_seconds,
-        "thresholds": json.dumps(quality.thresholds())})
+        "row": None, "walk_in": booth, "is_open": True, "opens_at": None, **_room_rules(request)})
 
 
 @allow(Role.EMPLOYER)

@@ -2,7 +2,8 @@
 // echo peer (rtc/probe.py). The page gives the URLs and the verdict thresholds, which come
 // from rtc/quality.py, so the browser and the server judge with the same numbers.
 // The result is kept on window.hallProbeResult and sent as a "probe-done" event so the
-// hall page can keep it with the ticket.
+// hall page can keep it with the ticket; the camera and microphone stay on
+// (window.hallProbeStream), so a call need not start them again.
 (function () {
   "use strict";
   const root = document.getElementById("device-check");
@@ -209,6 +210,7 @@
     // Media first: once the camera is allowed, Chromium offers real host addresses to
     // ICE instead of mDNS names, which gives the probe a more truthful path.
     run.stream = await openMedia();
+    window.hallProbeStream = run.stream; // kept running: the hall's call starts with it
     const camera = await checkCamera(run.stream);
     const microphone = checkMicrophone(run.stream, run);
     let network;
