@@ -282,5 +282,5 @@
   }
 
   window.Hall = { HallCall: HallCall, connectHall: connectHall, formatWait: formatWait,
-                  showHallNotices: showHallNotices, iceServers: iceServers };
+                  showHallNotices: showHallNotices };
 })();
