@@ -10,6 +10,7 @@ call:<ticket>. Limits on every event: rtc/guard.py, applied in AppNamespace.trig
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
@@ -99,6 +100,8 @@ class HallNamespace(AppNamespace):
             if t.status == "in_call":
                 await self.enter_room(sid, f"call:{t.id}")
                 await self.emit("call_resumed", {"ticket_id": t.id}, room=f"call:{t.id}")
+            if t.status == "called":  # reloaded while being called: the page rings again
+                await self.tell_called(t, to=sid)
             await self.broadcast(t.session_id)
             await self._replay_notices(sid, account_id, t.session_id)
 
@@ -248,14 +251,18 @@ class HallNamespace(AppNamespace):
         await self.broadcast(session_id)
         return {"ok": True, "told": len(told)}
 
-    async def tell_called(self, ticket: Any) -> None:
-        """The student's answer time is their school's (the sweep holds them to the same)."""
+    async def tell_called(self, ticket: Any, to: str | None = None) -> None:
+        """The student's pages (or the one socket `to`) learn of the call and the answer
+        time left, which their countdown shows: their school's answer time (the sweep holds
+        them to the same)."""
         async with self.app[DB].read() as conn:
             times = await school_settings.hall_times_of_account(conn, ticket.account_id,
                                                                 self.app[SETTINGS])
+        grace = times.answer_grace_seconds
+        waited = (self.now - ticket.called_at).total_seconds() if ticket.called_at else 0.0
         await self.emit("called", {"ticket_id": ticket.id, "session_id": ticket.session_id,
-                                   "answer_seconds": times.answer_grace_seconds},
-                        room=f"user:{ticket.account_id}")
+                                   "answer_seconds": max(0, math.ceil(grace - waited))},
+                        to=to or f"user:{ticket.account_id}")
 
     async def on_answer(self, sid: str, data: Any = None) -> dict[str, Any]:
         who = await self.who(sid)

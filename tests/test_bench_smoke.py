@@ -50,3 +50,21 @@ def test_statistics_benchmark_runs_and_prints_its_ratio_lines():
     assert re.search(r"export of 300 graduates: [\d.]+ s", out), out
     for ratio in ("school p99 / 300 ms", "platform p99 / 1 s", "export s / 30 s", "RSS growth / 100 MB"):
         assert re.search(rf"^ratio {re.escape(ratio)}: -?\d+\.\d\d$", out, re.M), out
+
+
+def test_call_setup_benchmark_runs_one_call_and_prints_its_figures():
+    args = [sys.executable, str(ROOT / "bench" / "call_setup.py"), "--calls", "1", "--timeout", "240"]
+    if os.environ.get("TEST_DB") == "postgres":
+        args += ["--db", "postgres"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(r"^calls measured: 1$", out, re.M), out
+    for name in (r"first frame \(student \)", r"first frame \(employer\)", "video on both sides  "):
+        found = re.search(rf"^click -> {name}\s+median=\s*(\d+) ms\s+max=\s*(\d+) ms$", out, re.M)
+        assert found and int(found[1]) > 0 and found[1] == found[2], out
+    # the phases on the way are there, in the page's own timestamps
+    for side, phase in (("employer", "sent offer"), ("student", "got offer"),
+                        ("student", "ICE connected"), ("employer", "first frame")):
+        assert re.search(rf"^  {side}\s+{phase}\s+-?\d+ ms\s+\(n=1\)$", out, re.M), out
+    assert re.search(r"^ratio median / 1000 ms goal: \d+\.\d\d$", out, re.M), out

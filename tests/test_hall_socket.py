@@ -305,3 +305,24 @@ async def test_ping_answers_students_and_employers(hall):
     assert await emp.call("ping", {}) == {"ok": True}
     for c in (s0, emp):
         await c.sio.disconnect()
+
+
+async def test_called_student_who_reloads_is_called_again_with_the_answer_time_left(hall, clock, settings):
+    """The countdown on the student's page is the server's: a page opened while the call
+    rings gets the call again with the seconds that are really left, not the full grace."""
+    s0 = await student_socket(hall, 0)
+    emp = await employer_socket(hall)
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    t0 = (await s0.call("join", {"interview_id": hall["interview_ids"][0]}))["ticket_id"]
+    await emp.call("call_next", {"session_id": hall["session_id"]})
+    first = await s0.events.wait("called", lambda d: d["ticket_id"] == t0)
+    assert first["answer_seconds"] == settings.hall_answer_grace_seconds
+    await s0.sio.disconnect()
+    clock.advance(seconds=20)
+    again = await student_socket(hall, 0)
+    told = await again.events.wait("called", lambda d: d["ticket_id"] == t0)
+    assert told["answer_seconds"] == settings.hall_answer_grace_seconds - 20
+    # and it can still be answered in that time
+    assert (await again.call("answer", {"ticket_id": t0}))["ok"] is True
+    for c in (again, emp):
+        await c.sio.disconnect()

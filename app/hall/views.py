@@ -16,6 +16,15 @@ from ..state import CLOCK, DB, SETTINGS
 from rtc import quality, tickets
 
 
+def _room_rules(times: school_settings.HallTimes) -> dict[str, object]:
+    """What the student's hall page states and checks with: the answer time and how long a
+    place is kept after leaving the page (their school's), the quality table."""
+    grace = times.waiter_grace_seconds
+    return {"answer_seconds": times.answer_grace_seconds,
+            "waiter_grace": f"{grace // 60} 分钟" if grace % 60 == 0 else f"{grace} 秒",
+            "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)}
+
+
 @allow(Role.STUDENT)
 async def student_room(request: web.Request) -> web.Response:
     ident = require_identity(request)
@@ -30,9 +39,7 @@ async def student_room(request: web.Request) -> web.Response:
         session_status=row.session_status, open_minutes=times.open_minutes)
     return aiohttp_jinja2.render_template("hall/student.html", request, {
         "row": row, "is_open": is_open,
-        "opens_at": rules.hall_opens_at(row.starts_at, times.open_minutes),
-        "answer_seconds": times.answer_grace_seconds,
-        "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)})
+        "opens_at": rules.hall_opens_at(row.starts_at, times.open_minutes), **_room_rules(times)})
 
 
 @allow(Role.STUDENT)
@@ -48,9 +55,7 @@ async def walk_in_room(request: web.Request) -> web.Response:
     if booth is None:
         raise web.HTTPNotFound()
     return aiohttp_jinja2.render_template("hall/student.html", request, {
-        "row": None, "walk_in": booth, "is_open": True, "opens_at": None,
-        "answer_seconds": times.answer_grace_seconds,
-        "quality_table": json.dumps(quality.browser_table(), ensure_ascii=False)})
+        "row": None, "walk_in": booth, "is_open": True, "opens_at": None, **_room_rules(times)})
 
 
 @allow(Role.EMPLOYER)

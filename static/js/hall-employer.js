@@ -12,6 +12,7 @@
   let booth = null;
   let call = null;
   let known = new Set();
+  let camera = null; // the camera starting since 呼叫下一位 was clicked, for the call it makes
 
   function say(text) { $("booth-status").textContent = text; }
   function time(iso) { return iso ? new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "随到随面"; }
@@ -65,6 +66,7 @@
     $("skip-button").hidden = !(current && current.status === "called");
     $("walk-ins").checked = Boolean(view.allow_walk_ins);
     $("skip-button").dataset.ticketId = current ? current.ticket_id : "";
+    prepareCall(current);
     if (view.status === "ended") { say("今天的面试已结束"); $("call-next").disabled = true; $("end-session").disabled = true; }
     if (view.status === "closed") { $("call-next").disabled = true; $("end-session").disabled = true; }
     const arrived = view.waiting.filter((w) => !known.has(w.ticket_id));
@@ -115,20 +117,38 @@
     $("call-next").disabled = true;
   });
 
-  async function startCall(ticketId) {
-    $("call-panel").hidden = false;
-    $("outcome-form").dataset.ticketId = ticketId;
+  // The call of `ticketId`, made once; its student's resume loads beside it.
+  function ownCall(ticketId) {
     if (!call || call.ticketId !== ticketId) {
       if (call) call.close(false);
       call = new Hall.HallCall({
         socket: socket, ticketId: ticketId, polite: false, localVideo: $("local-video"),
-        remoteVideo: $("remote-video"), qualityEl: $("call-quality"),
+        remoteVideo: $("remote-video"), qualityEl: $("call-quality"), stream: camera,
         onState: (s) => { if (s === "peer-left") say("学生已挂断，可等待其重新加入或结束面试"); },
       });
+      camera = null;
       const current = booth && booth.current;
-      if (current && current.application_id) loadResume(current.application_id);
+      if (current && current.ticket_id === ticketId && current.application_id) loadResume(current.application_id);
     }
-    await call.start();
+    return call;
+  }
+
+  // While a student is being called, the camera, the connection and the offer get ready
+  // (sent when the student answers); a call that rang out (未到, skipped) lets them go.
+  function prepareCall(current) {
+    if (call && !call.live && !(current && current.ticket_id === call.ticketId)) {
+      call.close(false);
+      call = null;
+    }
+    if (current && current.status === "called") {
+      ownCall(current.ticket_id).prepare().catch((e) => console.warn("prepare", e));
+    }
+  }
+
+  async function startCall(ticketId) {
+    $("call-panel").hidden = false;
+    $("outcome-form").dataset.ticketId = ticketId;
+    await ownCall(ticketId).start();
   }
 
   async function loadResume(applicationId) {
@@ -143,7 +163,15 @@
     $("outcome-form").reset();
   }
 
-  $("call-next").addEventListener("click", () => act("call_next", { session_id: sessionId }));
+  $("call-next").addEventListener("click", async () => {
+    // the camera starts while the student is being called, not after the answer
+    camera = camera || navigator.mediaDevices.getUserMedia({ video: true, audio: true }).catch(() => null);
+    const ack = await act("call_next", { session_id: sessionId });
+    if ((!ack.ok || !ack.ticket_id) && camera) { // nobody called: the camera goes off again
+      camera.then((s) => s && s.getTracks().forEach((t) => t.stop()));
+      camera = null;
+    }
+  });
   $("skip-button").addEventListener("click", (e) => act("skip", { session_id: sessionId, ticket_id: parseInt(e.currentTarget.dataset.ticketId, 10) }));
   $("walk-ins").addEventListener("change", (e) => act("set_walk_ins", { session_id: sessionId, allow: e.currentTarget.checked }));
   $("end-session").addEventListener("click", () => {

@@ -1,5 +1,5 @@
 // The student's side of 洽谈面试大厅: queue, place and wait, answer the call, the call.
-/* global Hall, SocketTalk */
+/* global Hall, HallAlert, SocketTalk */
 (function () {
   "use strict";
   const root = document.getElementById("hall-student");
@@ -11,6 +11,10 @@
   const socket = Hall.connectHall();
   let ticketId = null;
   let call = null;
+  const callAlert = new HallAlert.CallAlert({
+    announceEl: $("call-alert"), countdownEl: $("answer-countdown"),
+    onExpire: () => say("接听时间已到，未接听的呼叫将被标记为未到"),
+  });
 
   function show(section) {
     ["stage-check", "stage-wait", "stage-called", "stage-call", "stage-ended"].forEach((id) => {
@@ -18,7 +22,17 @@
     });
   }
 
-  function say(text) { status.textContent = text; }
+  // a polite live region: writing the same text again would announce it again
+  function say(text) { if (status.textContent !== text) status.textContent = text; }
+
+  // Asked at 开始排队 (the hint beside the button said why); the answer says what still works.
+  function askToNotify() {
+    HallAlert.prepare().then((p) => {
+      $("notify-state").textContent = p === "granted"
+        ? "已开启桌面提醒：轮到你时，即使本页在后台也会弹出提醒。"
+        : "未开启桌面提醒。轮到你时，本页仍会响铃、标签页标题闪烁“【请入场】”并显示接听倒计时，请保持本页打开、音量打开。";
+    });
+  }
 
   async function join() {
     const r = window.hallProbeResult;
@@ -49,22 +63,28 @@
   socket.on("queue", (q) => {
     if (ticketId === null) ticketId = q.ticket_id;
     if (q.status === "waiting") { if ($("stage-wait").hidden && $("stage-call").hidden) show("stage-wait"); render(q); }
+    if (q.status !== "called") callAlert.stop();
+    if ((q.status === "no_show" || q.status === "done") && call && !call.live) { call.close(false); call = null; }
     if (q.status === "no_show") { show("stage-ended"); $("ended-text").textContent = "你未在规定时间内应答，已被标记为未到。如单位重新呼叫，本页会提示你。"; }
     if (q.status === "done") { show("stage-ended"); $("ended-text").textContent = "面试已结束，结果发布后会通知你。"; }
   });
   socket.on("called", (c) => {
     ticketId = c.ticket_id;
     show("stage-called");
-    say("单位正在呼叫你，请点击接听");
+    callAlert.start(c.ticket_id, c.answer_seconds); // announces the call in #call-alert
     $("answer-button").focus();
+    // camera and connection get ready while it rings: answering then only connects
+    ownCall().prepare().catch((e) => console.warn("prepare", e));
   });
   socket.on("session_ended", () => {
+    callAlert.stop();
     show("stage-ended");
     $("ended-text").textContent = "单位已结束今天的视频面试。如需改期，请留意【我的面试】中的新邀请。";
     say("今天的面试已结束");
   });
   Hall.showHallNotices(socket);
   socket.on("taken_out", (t) => {
+    callAlert.stop();
     if (call) call.close(false);
     call = null;
     show("stage-ended");
@@ -75,6 +95,7 @@
   socket.on("call_started", () => startCall());
   socket.on("call_resumed", (c) => { ticketId = c.ticket_id; startCall(); });
   socket.on("call_ended", () => {
+    callAlert.stop();
     if (call) call.close(false);
     call = null;
     show("stage-ended");
@@ -82,17 +103,24 @@
     say("面试已结束");
   });
 
-  async function startCall() {
-    show("stage-call");
-    say("面试进行中");
+  // The call of the current ticket, made once (a ringing call's prepared one is kept).
+  function ownCall() {
+    if (call && call.ticketId !== ticketId) { call.close(false); call = null; }
     if (!call) {
       call = new Hall.HallCall({
         socket: socket, ticketId: ticketId, polite: true, localVideo: $("local-video"),
-        remoteVideo: $("remote-video"), qualityEl: $("call-quality"),
+        remoteVideo: $("remote-video"), qualityEl: $("call-quality"), stream: window.hallProbeStream,
         onState: (s) => { if (s === "disconnected") say("连接不稳定，正在恢复…"); if (s === "connected") say("面试进行中"); },
       });
     }
-    await call.start();
+    return call;
+  }
+
+  async function startCall() {
+    callAlert.stop();
+    show("stage-call");
+    say("面试进行中");
+    await ownCall().start();
   }
 
   document.addEventListener("probe-done", (e) => {
@@ -102,8 +130,9 @@
     // the banner's "请先点击开始检测" is done with: say what comes next
     if (ticketId === null) say(v === "poor" ? "检测完成：网络较差，建议换到更稳定的网络；也可以点击“开始排队”。" : "检测完成，请点击“开始排队”。");
   });
-  $("join-button").addEventListener("click", join);
+  $("join-button").addEventListener("click", () => { askToNotify(); join(); });
   $("answer-button").addEventListener("click", async () => {
+    callAlert.stop();
     const ack = await SocketTalk.ask(socket, "answer", { ticket_id: ticketId });
     if (!ack.ok) say(ack.error);
   });

@@ -3,7 +3,8 @@
 // labels) of rtc/quality.py, read by static/js/quality.js, so the browser and the server
 // judge with the same numbers and name the result with the same words.
 // The result is kept on window.hallProbeResult and sent as a "probe-done" event so the
-// hall page can keep it with the ticket.
+// hall page can keep it with the ticket; the camera and microphone stay on
+// (window.hallProbeStream), so a call need not start them again.
 (function () {
   "use strict";
   const root = document.getElementById("device-check");
@@ -215,6 +216,7 @@
     // Media first: once the camera is allowed, Chromium offers real host addresses to
     // ICE instead of mDNS names, which gives the probe a more truthful path.
     run.stream = await openMedia();
+    window.hallProbeStream = run.stream; // kept running: the hall's call starts with it
     const camera = await checkCamera(run.stream);
     const microphone = checkMicrophone(run.stream, run);
     let network;
