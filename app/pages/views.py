@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from .. import paging
 from ..middleware import CSRF_TOKEN, identity, require_identity
 from ..notify import notices
 from ..roles import Role, allow, public
@@ -92,8 +93,10 @@ async def platform_centre(request: web.Request) -> dict[str, Any]:
 @allow(*ALL_ROLES)
 @aiohttp_jinja2.template("notices.html")
 async def notices_page(request: web.Request) -> dict[str, Any]:
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        return {"items": await notices.latest(conn, require_identity(request).account_id, 100)}
+        page = await notices.page_of(conn, require_identity(request).account_id, wanted)
+    return {"page": page, "q": wanted.q}
 
 
 @allow(*ALL_ROLES)
