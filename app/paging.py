@@ -28,7 +28,7 @@ class Params:
 def params(query: Mapping[str, str]) -> Params:
     """?page= and ?q= of a request. Anything but a plain number is page 1 (never a 500)."""
     raw = query.get("page", "")
-    page = int(raw) if raw.isdigit() and len(raw) <= 6 else 1
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 1  # not "²"
     return Params(page=min(max(page, 1), MAX_PAGE), q=" ".join(query.get("q", "").split())[:Q_MAX])
 
 

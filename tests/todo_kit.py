@@ -37,7 +37,7 @@ async def student(conn: AsyncConnection, school_id: int, college_id: int, now: d
     major_id = (await conn.execute(sa.select(majors.c.id).where(
         majors.c.college_id == college_id))).scalars().first()
     return await _insert(conn, student_records, school_id=school_id, student_no=f"T{n:05d}",
-                         name=f"待办{n}", id_number=make_id_number("110101", dt.date(2003, 1, 1), n % 1000),
+                         name=f"待办{n:05d}", id_number=make_id_number("110101", dt.date(2003, 1, 1), n % 1000),
                          gender="1", college_id=college_id, major_id=major_id, education="本科生",
                          graduation_year=2026, imported_at=now, updated_at=now)
 
@@ -86,12 +86,12 @@ async def termination(conn: AsyncConnection, agreement_id: int, status: str, now
 
 async def employer(conn: AsyncConnection, status: str, now: dt.datetime) -> int:
     n = next(_serial)
-    return await _insert(conn, employers, name=f"待办单位{n}", credit_code=credit_code(1000 + n),
+    return await _insert(conn, employers, name=f"待办单位{n:05d}", credit_code=credit_code(1000 + n),
                          status=status, created_at=now, updated_at=now)
 
 
 async def job(conn: AsyncConnection, employer_id: int, status: str, now: dt.datetime) -> int:
-    return await _insert(conn, jobs, employer_id=employer_id, title=f"岗位{next(_serial)}",
+    return await _insert(conn, jobs, employer_id=employer_id, title=f"岗位{next(_serial):05d}",
                          kind="全职", city="重庆", description="待办测试", status=status,
                          created_at=now, updated_at=now)
 
@@ -123,7 +123,7 @@ async def interview(conn: AsyncConnection, application_id: int, starts_at: dt.da
 
 
 async def mail(conn: AsyncConnection, status: str, now: dt.datetime) -> int:
-    return await _insert(conn, email_outbox, to_addr=f"m{next(_serial)}@test.example.cn",
+    return await _insert(conn, email_outbox, to_addr=f"m{next(_serial):05d}@test.example.cn",
                          subject="待办测试", body_text="正文", template="test", attachments=[],
                          status=status, attempts=0,
                          next_attempt_at=now, created_at=now)
