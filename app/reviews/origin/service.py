@@ -64,7 +64,13 @@ async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *
     where = [scope(ident), paging.matches(wanted.q, sr.c.student_no, sr.c.name)]
     if status:
         where.append(o.c.status == status)
-    return await paging.fetch(conn, _select().where(*where).order_by(
+    # only what the list shows: a school's whole list is sorted to cut a page, and the
+    # record's JSON columns would make every sorted row wide
+    listed = (sa.select(o.c.id, o.c.status, o.c.submitted_at, o.c.notified_at, sr.c.student_no,
+                        sr.c.name, colleges.c.name.label("college_name"))
+              .join(sr, sr.c.id == o.c.student_record_id)
+              .join(colleges, colleges.c.id == o.c.college_id))
+    return await paging.fetch(conn, listed.where(*where).order_by(
         o.c.submitted_at.is_(None), o.c.submitted_at, sr.c.student_no, o.c.id), wanted)
 
 
