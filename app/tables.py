@@ -48,6 +48,7 @@ employers = sa.Table(
     sa.Column("licence_file_id", sa.String(64)),
     sa.Column("return_reason", sa.Text),
     sa.Column("updated_at", Time),
+    sa.Index("ix_employers_status", "status", "created_at"),  # 单位审核 and its 待办
 )
 
 accounts = sa.Table(
@@ -109,6 +110,7 @@ jobs = sa.Table(
     sa.Column("return_reason", sa.Text),
     sa.Column("updated_at", Time),
     sa.Index("ix_jobs_status", "status", "created_at"),
+    sa.Index("ix_jobs_employer", "employer_id", "status"),  # an employer's jobs and 待办
 )
 
 # Uploaded files live in DATA_DIR/files under a random server-chosen name; the id is

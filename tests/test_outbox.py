@@ -144,10 +144,14 @@ async def test_a_poisoned_mail_never_holds_back_the_others(make_client, settings
     clock.advance(seconds=settings.outbox_max_backoff_seconds)
     assert await worker.send_due() == 0
     assert len(mailbox.messages) == 22
-    # 邮件发件箱 shows them with their error and 【重发】
+    # 邮件发件箱 shows them with their error and 【重发】 (24 mails: the failed ones are on
+    # page 2 of the whole list, and on page 1 of its 发送失败 filter)
     admin = await make_client()
     await admin.login("staff", "platform", PASSWORD)
-    html = await (await admin.get("/platform/outbox")).text()
+    html = await (await admin.get("/platform/outbox?page=2")).text()
+    assert f'<tr id="mail-{rows["gone@test.example.cn"].id}">' in html
+    html = await (await admin.get("/platform/outbox?status=failed")).text()
+    assert html.count('<tr id="mail-') == 2
     gone = rows["gone@test.example.cn"].id
     row_html = re.search(rf'<tr id="mail-{gone}">(.*?)</tr>', html, re.S).group(1)
     assert "发送失败" in row_html and "550" in row_html and ">重发</button>" in row_html

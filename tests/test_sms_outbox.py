@@ -144,13 +144,17 @@ def test_a_wrong_gateway_setting_stops_start_up(settings, clock, spec):
         create_app(dataclasses.replace(settings, sms_gateway=spec), clock=clock)
 
 
-async def test_the_admin_list_is_newest_first_and_says_when_it_is_capped(make_client, db, clock,
-                                                                         world):
+async def test_the_admin_list_is_newest_first_and_pages_through_every_message(make_client, db, clock,
+                                                                               world):
     from tests.factories import PASSWORD
     await queue(db, clock, *(f"139{i:08d}" for i in range(201)))
     admin = await make_client()
     await admin.login("staff", "platform", PASSWORD)
     html = await (await admin.get("/platform/sms")).text()
-    assert "共 201 条，仅显示最新的 200 条" in html
+    assert "第 1 / 11 页，共 201 条" in html
     shown = re.findall(r"<td>(139\d{8})</td>", html)
-    assert len(shown) == 200 and shown[0] == "13900000200" and "13900000000" not in shown
+    assert len(shown) == 20 and shown[0] == "13900000200" and "13900000000" not in shown
+    last = await (await admin.get("/platform/sms?page=11")).text()
+    assert re.findall(r"<td>(139\d{8})</td>", last) == ["13900000000"]
+    found = await (await admin.get("/platform/sms?q=13900000007")).text()
+    assert re.findall(r"<td>(139\d{8})</td>", found) == ["13900000007"]

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
 
+from .. import paging
 from ..middleware import require_identity
 from ..notify import outbox as outbox_service
 from ..roles import Role, allow
@@ -19,13 +20,13 @@ from ..tables import email_outbox
 @allow(Role.PLATFORM_ADMIN)
 @aiohttp_jinja2.template("admin/outbox.html")
 async def outbox(request: web.Request) -> dict[str, Any]:
+    wanted = paging.params(request.query)
+    status = request.query.get("status", "")
+    status = status if status in outbox_service.STATUS_LABELS else ""
     async with request.app[DB].read() as conn:
-        rows = list(await conn.execute(
-            sa.select(email_outbox.c.id, email_outbox.c.to_addr, email_outbox.c.subject,
-                      email_outbox.c.status, email_outbox.c.attempts, email_outbox.c.created_at,
-                      email_outbox.c.last_error)
-            .order_by(email_outbox.c.id.desc()).limit(200)))
-    return {"rows": rows, "can_send": request.app[OUTBOX].can_send}
+        page = await outbox_service.listing(conn, wanted, status)
+    return {"page": page, "q": wanted.q, "status": status,
+            "statuses": outbox_service.STATUS_LABELS, "can_send": request.app[OUTBOX].can_send}
 
 
 @allow(Role.PLATFORM_ADMIN)

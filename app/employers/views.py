@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import images, workflow
+from .. import images, paging, workflow
 from ..auth import service as accounts_service
 from ..auth.views import open_session, start_session_response
 from ..workflow import TransitionError
@@ -161,10 +161,12 @@ async def profile_submit(request: web.Request) -> web.Response:
 @allow(Role.PLATFORM_ADMIN)
 @aiohttp_jinja2.template("employers/admin_list.html")
 async def admin_list(request: web.Request) -> dict[str, Any]:
-    state = request.query.get("state", EmployerState.PENDING)
+    state = request.query.get("state", EmployerState.PENDING.value)[:20]
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows = await service.list_by_state(conn, state if state in EmployerState else None)
-    return {"rows": rows, "state": state, "states": EMPLOYER_FLOW.state_labels,
+        page = await service.list_by_state(
+            conn, state if state in {s.value for s in EmployerState} else None, wanted)
+    return {"page": page, "q": wanted.q, "state": state, "states": EMPLOYER_FLOW.state_labels,
             "natures": codes.NATURE}
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import audit
+from .. import audit, paging
 from ..workflow import Actor, Flow, NotAllowed, Step, transition
 from ..notify import notices
 from ..roles import Role
@@ -17,7 +17,6 @@ from ..tables import accounts, applications, employers, jobs
 
 KINDS = ("全职", "实习")
 EDUCATIONS = ("不限", "专科", "本科", "硕士", "博士")
-PER_PAGE = 20
 
 
 class JobState(enum.StrEnum):
@@ -117,11 +116,13 @@ async def for_employer(conn: AsyncConnection, employer_id: int) -> list[sa.Row]:
         .order_by(jobs.c.created_at.desc())))
 
 
-async def pending(conn: AsyncConnection) -> list[sa.Row]:
-    return list(await conn.execute(
-        sa.select(jobs, employers.c.name.label("employer_name"))
-        .join(employers, employers.c.id == jobs.c.employer_id)
-        .where(jobs.c.status == JobState.PENDING).order_by(jobs.c.updated_at)))
+async def pending(conn: AsyncConnection, wanted: paging.Params) -> paging.Page:
+    """岗位审核: the oldest submission first; ?q= searches the title and the employer."""
+    return await paging.fetch(conn, sa.select(jobs, employers.c.name.label("employer_name"))
+                              .join(employers, employers.c.id == jobs.c.employer_id)
+                              .where(jobs.c.status == JobState.PENDING,
+                                     paging.matches(wanted.q, jobs.c.title, employers.c.name))
+                              .order_by(jobs.c.updated_at, jobs.c.id), wanted)
 
 
 async def detail(conn: AsyncConnection, job_id: int) -> sa.Row | None:
@@ -134,28 +135,18 @@ async def detail(conn: AsyncConnection, job_id: int) -> sa.Row | None:
         .where(jobs.c.id == job_id))).first()
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    rows: list[sa.Row]
-    total: int
-    page: int
-    pages: int
-
-
 def _public(today: dt.date) -> list[sa.ColumnElement[bool]]:
     return [jobs.c.status == JobState.PUBLISHED, employers.c.status == "approved",
             sa.or_(jobs.c.closing_date.is_(None), jobs.c.closing_date >= today)]
 
 
-async def search(conn: AsyncConnection, *, today: dt.date, q: str = "", city: str = "",
-                 kind: str = "", education: str = "", page: int = 1) -> SearchResult:
-    """Published, open jobs. Keywords are substrings (Chinese has no spaces to split words
-    on): each space-separated keyword must appear in the title, description, majors, city
-    or employer name."""
+async def search(conn: AsyncConnection, *, today: dt.date, wanted: paging.Params, city: str = "",
+                 kind: str = "", education: str = "") -> paging.Page:
+    """Published, open jobs. Each space-separated keyword of `wanted.q` must appear in the
+    title, description, majors, city or employer name (paging.matches)."""
     where = _public(today)
-    for word in q.split()[:5]:
-        where.append(sa.or_(*(col.icontains(word, autoescape=True) for col in (
-            jobs.c.title, jobs.c.description, jobs.c.majors, jobs.c.city, employers.c.name))))
+    where.append(paging.matches(wanted.q, jobs.c.title, jobs.c.description, jobs.c.majors,
+                                jobs.c.city, employers.c.name))
     if city:
         where.append(jobs.c.city.icontains(city, autoescape=True))
     if kind in KINDS:
@@ -163,14 +154,9 @@ async def search(conn: AsyncConnection, *, today: dt.date, q: str = "", city: st
     if education in EDUCATIONS and education != "不限":
         # a job asking for 本科 suits a 本科 graduate; 不限 suits everyone
         where.append(jobs.c.education.in_(["不限", education]))
-    base = sa.select(jobs, employers.c.name.label("employer_name")).join(
-        employers, employers.c.id == jobs.c.employer_id).where(*where)
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(base.subquery()))).scalar_one()
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(page, 1), pages)
-    rows = list(await conn.execute(base.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
-                                   .limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
-    return SearchResult(rows=rows, total=total, page=page, pages=pages)
+    return await paging.fetch(conn, sa.select(jobs, employers.c.name.label("employer_name"))
+                              .join(employers, employers.c.id == jobs.c.employer_id).where(*where)
+                              .order_by(jobs.c.created_at.desc(), jobs.c.id.desc()), wanted)
 
 
 async def cities(conn: AsyncConnection, today: dt.date) -> list[str]:

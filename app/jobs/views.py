@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import workflow
+from .. import paging, workflow
 from ..applications import service as applications
 from ..clock import china_date
 from ..workflow import TransitionError
@@ -71,22 +71,18 @@ def parse_job(form: Form, today: dt.date) -> JobInput | None:
                     headcount=headcount or 1, description=description, closing_date=closing)
 
 
-def _page_number(request: web.Request) -> int:
-    raw = request.query.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
-
-
 @public
 @aiohttp_jinja2.template("jobs/list.html")
 async def board(request: web.Request) -> dict[str, Any]:
-    q = {k: request.query.get(k, "").strip()[:50] for k in ("q", "city", "kind", "education")}
+    wanted = paging.params(request.query)
+    q = {k: request.query.get(k, "").strip()[:50] for k in ("city", "kind", "education")}
     ident = identity(request)
     async with request.app[DB].read() as conn:
-        result = await service.search(conn, today=_today(request), page=_page_number(request), **q)
+        result = await service.search(conn, today=_today(request), wanted=wanted, **q)
         cities = await service.cities(conn, _today(request))
         applied = (await applications.applied_job_ids(conn, ident.account_id)
                    if ident and ident.role == Role.STUDENT else set())
-    return {"result": result, "query": q, "cities": cities, "kinds": KINDS,
+    return {"result": result, "query": {**q, "q": wanted.q}, "cities": cities, "kinds": KINDS,
             "educations": EDUCATIONS, "applied": applied}
 
 
@@ -197,8 +193,9 @@ async def close(request: web.Request) -> web.Response:
 @allow(Role.PLATFORM_ADMIN)
 @aiohttp_jinja2.template("jobs/admin_list.html")
 async def admin_list(request: web.Request) -> dict[str, Any]:
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        return {"rows": await service.pending(conn)}
+        return {"page": await service.pending(conn, wanted), "q": wanted.q}
 
 
 async def _admin_page(request: web.Request, form: Form, status: int = 200) -> web.Response:

@@ -21,6 +21,7 @@ from rtc import monitor
 from rtc.monitor_store import Scope, may_see
 from rtc.queue import TicketState
 
+from .. import paging
 from ..clock import CHINA
 from ..tables import (accounts, call_quality, employers, hall_tickets, interview_sessions,
                       interviews, schools)
@@ -116,17 +117,18 @@ def histogram(values: Sequence[float], buckets: Sequence[tuple[int, int | None]]
     return out
 
 
-async def sessions_for(conn: AsyncConnection, scope: Scope, limit: int = 200) -> list[sa.Row]:
-    """Booths the scope may report on, newest day first."""
+async def sessions_for(conn: AsyncConnection, scope: Scope, wanted: paging.Params) -> paging.Page:
+    """Booths the scope may report on, newest day first; ?q= searches the employer's name."""
     s = interview_sessions
     stmt = (sa.select(s.c.id, s.c.day, s.c.status, s.c.starts_at, employers.c.name.label("employer"))
             .join(employers, employers.c.id == s.c.employer_id)
-            .order_by(s.c.day.desc(), s.c.starts_at, s.c.id).limit(limit))
+            .where(paging.matches(wanted.q, employers.c.name))
+            .order_by(s.c.day.desc(), s.c.starts_at, s.c.id))
     if scope.school_id is not None:
         stmt = stmt.where(s.c.id.in_(
             sa.select(interviews.c.session_id).join(accounts, accounts.c.id == interviews.c.account_id)
             .where(accounts.c.school_id == scope.school_id)))
-    return list(await conn.execute(stmt))
+    return await paging.fetch(conn, stmt, wanted)
 
 
 async def build(conn: AsyncConnection, session_id: int, scope: Scope) -> Report | None:

@@ -20,6 +20,7 @@ from rtc.monitor import SESSION_LABELS
 from rtc.monitor_store import Scope
 from rtc.setup import HALL, MONITOR
 
+from .. import paging
 from ..clock import CHINA
 from ..forms import Form
 from ..middleware import require_identity
@@ -135,9 +136,10 @@ async def remove_ticket(request: web.Request) -> web.Response:
 @allow(*ADMINS)
 @aiohttp_jinja2.template("monitor/reports.html")
 async def report_list(request: web.Request) -> dict[str, Any]:
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows = await reports.sessions_for(conn, scope_of(request))
-    return {"rows": rows, "session_labels": SESSION_LABELS}
+        page = await reports.sessions_for(conn, scope_of(request), wanted)
+    return {"page": page, "q": wanted.q, "session_labels": SESSION_LABELS}
 
 
 async def _report(request: web.Request) -> reports.Report:

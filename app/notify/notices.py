@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import paging
 from ..tables import notices
 
 
@@ -26,6 +27,13 @@ async def latest(conn: AsyncConnection, account_id: int, limit: int = 20) -> lis
     return list(await conn.execute(
         sa.select(notices).where(notices.c.account_id == account_id)
         .order_by(notices.c.created_at.desc(), notices.c.id.desc()).limit(limit)))
+
+
+async def page_of(conn: AsyncConnection, account_id: int, wanted: paging.Params) -> paging.Page:
+    """站内通知, newest first; ?q= searches the title."""
+    return await paging.fetch(conn, sa.select(notices).where(
+        notices.c.account_id == account_id, paging.matches(wanted.q, notices.c.title))
+        .order_by(notices.c.created_at.desc(), notices.c.id.desc()), wanted)
 
 
 async def mark_all_read(conn: AsyncConnection, account_id: int, at: dt.datetime) -> None:

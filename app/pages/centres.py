@@ -54,7 +54,7 @@ async def school(conn: AsyncConnection, ident: Identity) -> dict[str, Any]:
     return {"school": school_row, "imports": recent, **counts}
 
 
-async def platform(conn: AsyncConnection) -> dict[str, Any]:
+async def platform(conn: AsyncConnection, ident: Identity) -> dict[str, Any]:
     def count(table: sa.Table, *where: Any) -> sa.ScalarSelect:
         return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
 

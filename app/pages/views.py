@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import paging
+from ..auth.sessions import Identity
 from ..middleware import CSRF_TOKEN, identity, require_identity
 from ..notify import notices
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB
-from . import centres
+from . import centres, todo
 
 CENTRE_ROUTE = {
     Role.STUDENT: "student_centre",
@@ -54,46 +57,55 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+CentreData = Callable[[AsyncConnection, Identity], Awaitable[dict[str, Any]]]
+
+
+async def _centre(request: web.Request, build: CentreData) -> dict[str, Any]:
+    """A centre's own data and its 待办事项 (pages/todo.py), read together."""
+    ident = require_identity(request)
+    async with request.app[DB].read() as conn:
+        data = await build(conn, ident)
+        data["todos"] = await todo.for_identity(conn, ident, request.app[CLOCK].now())
+    return data
+
+
 @allow(Role.STUDENT)
 @aiohttp_jinja2.template("centres/student.html")
 async def student_centre(request: web.Request) -> dict[str, Any]:
-    async with request.app[DB].read() as conn:
-        return await centres.student(conn, require_identity(request))
+    return await _centre(request, centres.student)
 
 
 @allow(Role.EMPLOYER)
 @aiohttp_jinja2.template("centres/employer.html")
 async def employer_centre(request: web.Request) -> dict[str, Any]:
-    async with request.app[DB].read() as conn:
-        return await centres.employer(conn, require_identity(request))
+    return await _centre(request, centres.employer)
 
 
 @allow(Role.COUNSELOR)
 @aiohttp_jinja2.template("centres/counselor.html")
 async def counselor_centre(request: web.Request) -> dict[str, Any]:
-    async with request.app[DB].read() as conn:
-        return await centres.counselor(conn, require_identity(request))
+    return await _centre(request, centres.counselor)
 
 
 @allow(Role.SCHOOL_ADMIN)
 @aiohttp_jinja2.template("centres/school.html")
 async def school_centre(request: web.Request) -> dict[str, Any]:
-    async with request.app[DB].read() as conn:
-        return await centres.school(conn, require_identity(request))
+    return await _centre(request, centres.school)
 
 
 @allow(Role.PLATFORM_ADMIN)
 @aiohttp_jinja2.template("centres/platform.html")
 async def platform_centre(request: web.Request) -> dict[str, Any]:
-    async with request.app[DB].read() as conn:
-        return await centres.platform(conn)
+    return await _centre(request, centres.platform)
 
 
 @allow(*ALL_ROLES)
 @aiohttp_jinja2.template("notices.html")
 async def notices_page(request: web.Request) -> dict[str, Any]:
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        return {"items": await notices.latest(conn, require_identity(request).account_id, 100)}
+        page = await notices.page_of(conn, require_identity(request).account_id, wanted)
+    return {"page": page, "q": wanted.q}
 
 
 @allow(*ALL_ROLES)

@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import files, workflow
+from .. import files, paging, workflow
 from ..files import Upload
 from ..auth.sessions import Identity
 from ..clock import china_date
@@ -253,19 +253,18 @@ async def item(conn: AsyncConnection, ident: Identity, reg_id: int) -> sa.Row | 
     return (await conn.execute(_select().where(r.c.id == reg_id, scope(ident)))).first()
 
 
-async def queue(conn: AsyncConnection, ident: Identity, *, status: str = "", code: str = "",
-                query: str = "", limit: int = 200) -> list[sa.Row]:
-    # Drafts are the student's own business until submitted.
-    where = [scope(ident), r.c.status != RegState.DRAFT.value]
+async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
+                status: str = "", code: str = "") -> paging.Page:
+    """The reviewer's registrations, the longest waiting first; ?q= searches 学号 and 姓名.
+    Drafts are the student's own business until submitted."""
+    where = [scope(ident), r.c.status != RegState.DRAFT.value,
+             paging.matches(wanted.q, sr.c.student_no, sr.c.name)]
     if status:
         where.append(r.c.status == status)
     if code:
         where.append(r.c.code == code)
-    if query:
-        where.append(sa.or_(sr.c.student_no.like(f"%{query}%"), sr.c.name.like(f"%{query}%")))
-    return list(await conn.execute(_select().where(*where)
-                                   .order_by(r.c.submitted_at.is_(None), r.c.submitted_at,
-                                             sr.c.student_no).limit(limit)))
+    return await paging.fetch(conn, _select().where(*where).order_by(
+        r.c.submitted_at.is_(None), r.c.submitted_at, sr.c.student_no, r.c.id), wanted)
 
 
 async def status_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:

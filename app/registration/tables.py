@@ -26,4 +26,5 @@ registrations = sa.Table(
     sa.Column("submitted_at", Time),
     sa.Column("reviewed_at", Time),
     sa.Index("ix_registrations_queue", "school_id", "college_id", "status"),
+    sa.Index("ix_registrations_school_status", "school_id", "status"),  # a school admin's 待办
 )

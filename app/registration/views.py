@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import codes, workflow
+from .. import codes, paging, workflow
 from ..destinations.codes import DESTINATIONS, SIGNED
 from ..forms import Form, FormError
 from ..middleware import require_identity
@@ -214,14 +214,15 @@ async def queue(request: web.Request) -> dict[str, Any]:
     code = request.query.get("code", "")
     if code not in BRANCHES:
         code = ""
-    query = request.query.get("q", "").strip()[:40]
+    wanted = paging.params(request.query)
     settings = None
     async with request.app[DB].read() as conn:
-        rows = await service.queue(conn, ident, status=status, code=code, query=query)
+        page = await service.queue(conn, ident, wanted, status=status, code=code)
         counts = await service.status_counts(conn, ident)
         if ident.role == Role.SCHOOL_ADMIN:
             settings = await school_settings.load(conn, ident.school_id)
-    return {"rows": rows, "status": status, "code": code, "q": query, "counts": counts,
+    return {"page": page, "rows": page.rows, "status": status, "code": code, "q": wanted.q,
+            "counts": counts,
             "flow": REGISTRATION_FLOW, "branches": BRANCHES, "destinations": DESTINATIONS,
             "is_counselor": ident.role == Role.COUNSELOR, "settings": settings,
             "message": request.query.get("msg", "")}

@@ -8,10 +8,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import workflow
+from .. import paging, workflow
 from ..auth.sessions import Identity
 from ..roles import Role
-from ..tables import student_records
+from ..tables import schools, student_records
 from .flows import AgreementState, flow_of
 from .service import actor, is_effective_step, item, make_effective, scope, select
 from .tables import agreements
@@ -24,28 +24,19 @@ WAITING = {Role.COUNSELOR: (_s.COLLEGE_REVIEW,), Role.SCHOOL_ADMIN: (_s.SCHOOL_R
 STAFF_VISIBLE = tuple(s.value for s in _s if s not in (_s.DRAFT, _s.AWAITING_EMPLOYER, _s.CONFIRMED))
 
 
-async def queue(conn: AsyncConnection, ident: Identity, *, status: str = "", channel: str = "",
-                query: str = "", limit: int = 200) -> list[sa.Row]:
-    where = [scope(ident), ag.c.status.in_(STAFF_VISIBLE)]
+async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
+                status: str = "", channel: str = "") -> paging.Page:
+    """The reviewer's agreements, the latest change first; ?q= searches 学号, 姓名 and 编号."""
+    where = [scope(ident), ag.c.status.in_(STAFF_VISIBLE),
+             paging.matches(wanted.q, sr.c.student_no, sr.c.name, ag.c.number)]
     if status == "waiting":
         where.append(ag.c.status.in_([s.value for s in WAITING.get(ident.role, ())]))
     elif status:
         where.append(ag.c.status == status)
     if channel in ("online", "offline"):
         where.append(ag.c.channel == channel)
-    if query:
-        like = f"%{query[:50]}%"
-        where.append(sa.or_(sr.c.student_no.like(like), sr.c.name.like(like), ag.c.number.like(like)))
-    return list(await conn.execute(select().where(*where)
-                                   .order_by(ag.c.updated_at.desc(), ag.c.id.desc()).limit(limit)))
-
-
-async def waiting_count(conn: AsyncConnection, ident: Identity) -> int:
-    states = [s.value for s in WAITING.get(ident.role, ())]
-    if not states:
-        return 0
-    return (await conn.execute(sa.select(sa.func.count()).select_from(ag.join(sr, sr.c.id == ag.c.student_record_id))
-                               .where(scope(ident), ag.c.status.in_(states)))).scalar_one()
+    return await paging.fetch(conn, select().where(*where)
+                              .order_by(ag.c.updated_at.desc(), ag.c.id.desc()), wanted)
 
 
 async def decide(conn: AsyncConnection, ident: Identity, agreement_id: int, action: str, *,
@@ -87,10 +78,13 @@ async def approve_batch(conn: AsyncConnection, ident: Identity, ids: list[int], 
     return done, problems
 
 
-async def for_employer(conn: AsyncConnection, ident: Identity) -> list[sa.Row]:
-    return list(await conn.execute(select().where(scope(ident), ag.c.status.notin_(
-        [_s.DRAFT.value, _s.AWAITING_EMPLOYER.value]))
-        .order_by(ag.c.updated_at.desc()).limit(200)))
+async def for_employer(conn: AsyncConnection, ident: Identity, wanted: paging.Params) -> paging.Page:
+    """The agreements the employer is party to, the latest change first; ?q= searches the
+    student's name, the school and the number."""
+    return await paging.fetch(conn, select().where(
+        scope(ident), ag.c.status.notin_([_s.DRAFT.value, _s.AWAITING_EMPLOYER.value]),
+        paging.matches(wanted.q, sr.c.name, schools.c.name, ag.c.number))
+        .order_by(ag.c.updated_at.desc(), ag.c.id.desc()), wanted)
 
 
 VERIFY_LABELS = {_s.EFFECTIVE: "有效", _s.TERMINATED: "已解约", _s.CANCELLED: "作废",

@@ -48,6 +48,7 @@ agreements = sa.Table(
     sa.Column("ended_at", Time),                        # terminated or voided
     sa.Index("ix_agreements_student", "student_record_id", "status"),
     sa.Index("ix_agreements_queue", "school_id", "college_id", "status"),
+    sa.Index("ix_agreements_school_status", "school_id", "status"),  # a school admin's 待办
     sa.Index("ix_agreements_employer", "employer_id", "status"),
 )
 

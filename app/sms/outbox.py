@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import paging
 from ..clock import Clock
 from ..config import Settings
 from ..db import Database
@@ -41,12 +42,11 @@ async def enqueue(conn: AsyncConnection, *, to: str, text: str, purpose: str,
         next_attempt_at=at, created_at=at).returning(sms_outbox.c.id))).scalar_one()
 
 
-async def latest(conn: AsyncConnection, limit: int) -> tuple[list[sa.Row], int]:
-    """The newest messages first, and how many there are in all."""
-    rows = list(await conn.execute(
-        sa.select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)))
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(sms_outbox))).scalar_one()
-    return rows, total
+async def listing(conn: AsyncConnection, wanted: paging.Params) -> paging.Page:
+    """短信发件箱, newest first; ?q= searches the number and the text."""
+    return await paging.fetch(conn, sa.select(sms_outbox).where(
+        paging.matches(wanted.q, sms_outbox.c.to_phone, sms_outbox.c.text))
+        .order_by(sms_outbox.c.id.desc()), wanted)
 
 
 async def message(conn: AsyncConnection, sms_id: int) -> sa.Row | None:

@@ -8,12 +8,12 @@ import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
 
+from .. import paging
 from ..reviews.common import int_param
 from ..roles import Role, allow
 from ..state import DB
 from . import outbox as sms
 
-LIST_LIMIT = 200
 STATUS_LABELS = {"pending": "待发送", "sent": "已发送", "kept": "已保存（未发出）", "failed": "发送失败"}
 
 
@@ -26,9 +26,10 @@ def status_label(row: sa.Row) -> str:
 @allow(Role.PLATFORM_ADMIN)
 @aiohttp_jinja2.template("sms/outbox.html")
 async def outbox(request: web.Request) -> dict[str, Any]:
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows, total = await sms.latest(conn, LIST_LIMIT)
-    return {"rows": rows, "total": total, "limit": LIST_LIMIT, "status_label": status_label,
+        page = await sms.listing(conn, wanted)
+    return {"page": page, "q": wanted.q, "status_label": status_label,
             "can_send": request.app[sms.SMS_OUTBOX].can_send}
 
 

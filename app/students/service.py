@@ -8,6 +8,7 @@ from dataclasses import asdict
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import paging
 from ..tables import colleges, majors, schools, student_records
 from .parsing import Catalogue, RecordIn
 
@@ -60,18 +61,13 @@ async def upsert(conn: AsyncConnection, school_id: int, records: list[RecordIn],
     return created, updated
 
 
-async def list_records(conn: AsyncConnection, school_id: int, *, query: str = "",
-                       page: int = 1, per_page: int = 50) -> tuple[list[sa.Row], int]:
+async def list_records(conn: AsyncConnection, school_id: int, wanted: paging.Params,
+                       per_page: int = 50) -> paging.Page:
+    """The school's student records by 学号; ?q= searches 学号 and 姓名."""
     sr = student_records
-    where = [sr.c.school_id == school_id]
-    if query:
-        like = f"%{query}%"
-        where.append(sa.or_(sr.c.student_no.like(like), sr.c.name.like(like)))
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(sr).where(*where))).scalar_one()
-    rows = list(await conn.execute(
-        sa.select(sr, colleges.c.name.label("college_name"), majors.c.name.label("major_name"))
+    return await paging.fetch(conn, sa.select(
+        sr, colleges.c.name.label("college_name"), majors.c.name.label("major_name"))
         .join(colleges, colleges.c.id == sr.c.college_id)
         .join(majors, majors.c.id == sr.c.major_id)
-        .where(*where).order_by(sr.c.student_no)
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)))
-    return rows, total
+        .where(sr.c.school_id == school_id, paging.matches(wanted.q, sr.c.student_no, sr.c.name))
+        .order_by(sr.c.student_no, sr.c.id), wanted, per_page=per_page)

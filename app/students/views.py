@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from .. import paging
 from ..bodies import read_upload
 from ..forms import Form
 from ..middleware import require_identity
@@ -29,11 +30,10 @@ def _school_id(request: web.Request) -> int:
 @allow(Role.SCHOOL_ADMIN)
 @aiohttp_jinja2.template("students/records.html")
 async def record_list(request: web.Request) -> dict[str, Any]:
-    query = request.query.get("q", "").strip()
-    page = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows, total = await service.list_records(conn, _school_id(request), query=query, page=page)
-    return {"rows": rows, "total": total, "q": query, "page": page, "per_page": 50}
+        page = await service.list_records(conn, _school_id(request), wanted)
+    return {"page": page, "q": wanted.q}
 
 
 @allow(Role.SCHOOL_ADMIN)

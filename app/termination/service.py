@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import files, workflow
+from .. import files, paging, workflow
 from ..files import Upload
 from ..auth.sessions import Identity
 from ..clock import china_date
@@ -119,18 +119,17 @@ async def open_request(conn: AsyncConnection, agreement_id: int) -> sa.Row | Non
 WAITING = {Role.COUNSELOR: TermState.SUBMITTED, Role.SCHOOL_ADMIN: TermState.COLLEGE_APPROVED}
 
 
-async def queue(conn: AsyncConnection, ident: Identity, *, status: str = "", query: str = "",
-                ) -> list[sa.Row]:
-    where = [signing.scope(ident), tr.c.status != TermState.DRAFT.value]
+async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
+                status: str = "") -> paging.Page:
+    """解约审核, the latest submission first; ?q= searches 学号, 姓名 and the agreement's 编号."""
+    where = [signing.scope(ident), tr.c.status != TermState.DRAFT.value,
+             paging.matches(wanted.q, sr.c.student_no, sr.c.name, ag.c.number)]
     if status == "waiting":
         where.append(tr.c.status == str(WAITING.get(ident.role, "")))
     elif status:
         where.append(tr.c.status == status)
-    if query:
-        like = f"%{query[:50]}%"
-        where.append(sa.or_(sr.c.student_no.like(like), sr.c.name.like(like), ag.c.number.like(like)))
-    return list(await conn.execute(_select().where(*where)
-                                   .order_by(tr.c.submitted_at.desc(), tr.c.id.desc()).limit(200)))
+    return await paging.fetch(conn, _select().where(*where)
+                              .order_by(tr.c.submitted_at.desc(), tr.c.id.desc()), wanted)
 
 
 async def history(conn: AsyncConnection, request_id: int) -> list[workflow.HistoryEntry]:

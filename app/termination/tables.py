@@ -32,6 +32,8 @@ termination_requests = sa.Table(
     sa.Column("submitted_at", Time),
     sa.Column("decided_at", Time),
     sa.Index("ix_termination_requests_queue", "school_id", "college_id", "status"),
+    sa.Index("ix_termination_requests_school_status", "school_id", "status"),  # school 待办
+    sa.Index("ix_termination_requests_agreement", "agreement_id", "status"),  # parties' 待办
     sa.Index("ux_termination_requests_open", "agreement_id", unique=True,
              sqlite_where=_OPEN, postgresql_where=_OPEN),
 )

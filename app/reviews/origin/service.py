@@ -9,7 +9,7 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ... import workflow
+from ... import paging, workflow
 from ...auth.sessions import Identity
 from ...forms import FormError
 from ...notify import emails, notices
@@ -58,16 +58,20 @@ async def item(conn: AsyncConnection, ident: Identity, origin_id: int) -> sa.Row
     return (await conn.execute(_select().where(o.c.id == origin_id, scope(ident)))).first()
 
 
-async def queue(conn: AsyncConnection, ident: Identity, *, status: str = "", query: str = "",
-                limit: int = 200) -> list[sa.Row]:
-    where = [scope(ident)]
+async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
+                status: str = "") -> paging.Page:
+    """The reviewer's records, the longest waiting first; ?q= searches 学号 and 姓名."""
+    where = [scope(ident), paging.matches(wanted.q, sr.c.student_no, sr.c.name)]
     if status:
         where.append(o.c.status == status)
-    if query:
-        where.append(sa.or_(sr.c.student_no.like(f"%{query}%"), sr.c.name.like(f"%{query}%")))
-    return list(await conn.execute(_select().where(*where)
-                                   .order_by(o.c.submitted_at.is_(None), o.c.submitted_at,
-                                             sr.c.student_no).limit(limit)))
+    # only what the list shows: a school's whole list is sorted to cut a page, and the
+    # record's JSON columns would make every sorted row wide
+    listed = (sa.select(o.c.id, o.c.status, o.c.submitted_at, o.c.notified_at, sr.c.student_no,
+                        sr.c.name, colleges.c.name.label("college_name"))
+              .join(sr, sr.c.id == o.c.student_record_id)
+              .join(colleges, colleges.c.id == o.c.college_id))
+    return await paging.fetch(conn, listed.where(*where).order_by(
+        o.c.submitted_at.is_(None), o.c.submitted_at, sr.c.student_no, o.c.id), wanted)
 
 
 async def status_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:

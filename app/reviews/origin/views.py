@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ... import codes, workflow
+from ... import codes, paging, workflow
 from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...roles import Role, allow
@@ -108,11 +108,12 @@ async def queue(request: web.Request) -> dict[str, Any]:
     status = request.query.get("status", "submitted" if ident.role == Role.COUNSELOR else "")
     if status not in ORIGIN_FLOW.state_labels:
         status = ""
-    query = request.query.get("q", "").strip()[:40]
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows = await service.queue(conn, ident, status=status, query=query)
+        page = await service.queue(conn, ident, wanted, status=status)
         counts = await service.status_counts(conn, ident)
-    return {"rows": rows, "status": status, "q": query, "counts": counts, "flow": ORIGIN_FLOW,
+    return {"page": page, "rows": page.rows, "status": status, "q": wanted.q, "counts": counts,
+            "flow": ORIGIN_FLOW,
             "is_counselor": ident.role == Role.COUNSELOR,
             "message": request.query.get("msg", "")}
 

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ... import workflow
+from ... import paging, workflow
 from ...auth.sessions import Identity
 from ...forms import FormError
 from ...roles import Role
@@ -149,12 +149,15 @@ async def item(conn: AsyncConnection, ident: Identity, form_id: int | None = Non
     return (await conn.execute(stmt)).first()
 
 
-async def queue(conn: AsyncConnection, ident: Identity, *, status: str = "") -> list[sa.Row]:
-    stmt = _form_select().where(_scope(ident))
+async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
+                status: str = "") -> paging.Page:
+    """推荐表审核, the longest waiting first; ?q= searches 学号, 姓名 and 编号."""
+    stmt = _form_select().where(_scope(ident), paging.matches(wanted.q, sr.c.student_no, sr.c.name,
+                                                              rec.c.serial))
     if status:
         stmt = stmt.where(rec.c.status == status)
-    return list(await conn.execute(stmt.order_by(rec.c.submitted_at.is_(None), rec.c.submitted_at,
-                                                 sr.c.student_no).limit(500)))
+    return await paging.fetch(conn, stmt.order_by(rec.c.submitted_at.is_(None), rec.c.submitted_at,
+                                                  sr.c.student_no, rec.c.id), wanted)
 
 
 def _serial(row: sa.Row) -> Any:

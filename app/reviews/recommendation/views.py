@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ... import codes, images, workflow
+from ... import codes, images, paging, workflow
 from ...bodies import read_upload
 from ...forms import Form, FormError
 from ...middleware import require_identity
@@ -170,9 +170,10 @@ async def queue(request: web.Request) -> dict[str, Any]:
     status = request.query.get("status", "submitted")
     if status not in RECOMMENDATION_FLOW.state_labels:
         status = ""
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows = await service.queue(conn, require_identity(request), status=status)
-    return {"rows": rows, "status": status, "flow": RECOMMENDATION_FLOW}
+        page = await service.queue(conn, require_identity(request), wanted, status=status)
+    return {"page": page, "status": status, "q": wanted.q, "flow": RECOMMENDATION_FLOW}
 
 
 async def _review_context(request: web.Request, form_id: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
 
-from ... import workflow
+from ... import paging, workflow
 from ...clock import CHINA, china_date
 from ...forms import Form, FormError
 from ...middleware import require_identity
@@ -24,10 +24,11 @@ from .common import form_context, int_param, see_other, sheet_context
 @allow(Role.EMPLOYER)
 async def agreements(request: web.Request) -> web.Response:
     ident = require_identity(request)
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows = await review.for_employer(conn, ident)
+        page = await review.for_employer(conn, ident, wanted)
     return aiohttp_jinja2.render_template("signing/employer_list.html", request, {
-        "rows": rows, "labels": STATE_LABELS, "now": request.app[CLOCK].now(),
+        "page": page, "q": wanted.q, "labels": STATE_LABELS, "now": request.app[CLOCK].now(),
         "expired": online.expired, "done": request.query.get("done", "")})
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from ... import paging
 from ...forms import Form
 from ...middleware import require_identity
 from ...reviewing import submit_review
@@ -24,11 +25,12 @@ async def queue(request: web.Request) -> web.Response:
     ident = require_identity(request)
     status = request.query.get("status", "waiting")[:20]
     channel = request.query.get("channel", "")[:10]
-    query = request.query.get("q", "").strip()[:50]
+    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        rows = await review.queue(conn, ident, status=status, channel=channel, query=query)
+        page = await review.queue(conn, ident, wanted, status=status, channel=channel)
     return aiohttp_jinja2.render_template("signing/queue.html", request, {
-        "rows": rows, "status": status, "channel": channel, "q": query, "labels": STATE_LABELS,
+        "page": page, "rows": page.rows, "status": status, "channel": channel, "q": wanted.q,
+        "labels": STATE_LABELS,
         "statuses": [(s, STATE_LABELS[s]) for s in review.STAFF_VISIBLE],
         "can_batch": ident.role == Role.COUNSELOR, "done": request.query.get("done", ""),
         "problems": request.query.getall("problem", [])[:20]})

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from ... import paging
 from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...reviewing import submit_review
@@ -26,17 +27,17 @@ async def _queue_page(request: web.Request, window_form: Form | None = None,
                       status_code: int = 200) -> web.Response:
     ident = require_identity(request)
     status = request.query.get("status", "waiting")[:20]
-    query = request.query.get("q", "").strip()[:50]
+    wanted = paging.params(request.query)
     settings = None
     async with request.app[DB].read() as conn:
-        rows = await service.queue(conn, ident, status=status, query=query)
+        page = await service.queue(conn, ident, wanted, status=status)
         if ident.role == Role.SCHOOL_ADMIN:
             settings = await school_settings.load(conn, ident.school_id)
     if settings is not None and window_form is None:
         window_form = Form({k: v.isoformat() if v else "" for k, v in (
             ("opens", settings.termination_opens), ("closes", settings.termination_closes))})
     return aiohttp_jinja2.render_template(QUEUE_PAGE, request, {
-        "rows": rows, "status": status, "q": query, "flow": TERMINATION_FLOW,
+        "page": page, "rows": page.rows, "status": status, "q": wanted.q, "flow": TERMINATION_FLOW,
         "statuses": [(s.value, TERMINATION_FLOW.state_label(s)) for s in TermState if s != TermState.DRAFT],
         "reasons": codes.REASONS, "employer_label": service.employer_label, "settings": settings,
         "window_form": window_form, "done": request.query.get("done", ""),
