@@ -6,7 +6,7 @@ Revises: 0109o
 from alembic import op
 
 revision = '0110todo'
-down_revision = '0109o'
+down_revision = '0110settings'
 branch_labels = None
 depends_on = None
 
