@@ -187,7 +187,7 @@ async def test_fifty_rows_a_page_and_the_links_keep_the_filters(logged, world, s
         await db.dispose()
     admin = logged["school_admin0"]
     first = await (await admin.get("/audit?action=hall.notice")).text()
-    assert len(listed_ids(first)) == 50 and "共 120 条，第 1 / 3 页" in first
+    assert len(listed_ids(first)) == 50 and "第 1 / 3 页，共 120 条" in first
     assert 'href="/audit?action=hall.notice&amp;page=2"' in first
     assert 'href="/audit?action=hall.notice&amp;page=3"' in first
     third = await (await admin.get("/audit?action=hall.notice&page=3")).text()

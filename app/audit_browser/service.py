@@ -17,6 +17,7 @@ from typing import Any, Collection, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import paging
 from ..auth.sessions import Identity
 from ..clock import CHINA
 from ..forms import Form
@@ -35,14 +36,11 @@ class Query:
     """The filters as typed (form, kept on the page and in the links) and as conditions."""
     form: Form
     conditions: list[Any] = field(default_factory=list)
-    page: int = 1
+    wanted: paging.Params = paging.Params()  # ?page= (the list is searched by the filters)
 
-    def params(self, page: int | None = None) -> dict[str, str]:
-        """The URL parameters of these filters (and a page): the page links keep them."""
-        out = {k: self.form.get(k).strip() for k in FILTERS if self.form.get(k).strip()}
-        if page is not None and page > 1:
-            out["page"] = str(page)
-        return out
+    def params(self) -> dict[str, str]:
+        """The URL parameters of these filters: the page links keep them."""
+        return {k: self.form.get(k).strip() for k in FILTERS if self.form.get(k).strip()}
 
 
 def read_filters(ident: Identity, query: Mapping[str, str],
@@ -99,8 +97,7 @@ def read_filters(ident: Identity, query: Mapping[str, str],
             q.conditions.append(a.c.at >= _china_midnight(days["from"]))
         if days.get("to"):
             q.conditions.append(a.c.at < _china_midnight(days["to"] + dt.timedelta(days=1)))
-    raw_page = query.get("page", "1")
-    q.page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) <= 6 and int(raw_page) > 0 else 1
+    q.wanted = paging.params(query)
     return q
 
 
@@ -108,30 +105,14 @@ def _china_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.timezone.utc)
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[sa.Row]
-    total: int
-    number: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PER_PAGE))
-
-
-async def page_of(conn: AsyncConnection, q: Query) -> Page:
+async def page_of(conn: AsyncConnection, q: Query) -> paging.Page:
     a, who = audit_log, accounts.alias("who")
-    where = sa.and_(sa.true(), *q.conditions)
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(a).where(where))).scalar_one()
-    number = min(q.page, max(1, -(-total // PER_PAGE)))
-    rows = list(await conn.execute(
-        sa.select(a, who.c.display_name.label("actor_name"), who.c.username.label("actor_username"),
-                  who.c.role.label("actor_role"), schools.c.name.label("school_name"))
+    return await paging.fetch(conn, sa.select(
+        a, who.c.display_name.label("actor_name"), who.c.username.label("actor_username"),
+        who.c.role.label("actor_role"), schools.c.name.label("school_name"))
         .outerjoin(who, who.c.id == a.c.actor_id)
         .outerjoin(schools, schools.c.id == a.c.school_id)
-        .where(where).order_by(a.c.at.desc(), a.c.id.desc())
-        .limit(PER_PAGE).offset((number - 1) * PER_PAGE)))
-    return Page(rows, total, number)
+        .where(*q.conditions).order_by(a.c.at.desc(), a.c.id.desc()), q.wanted, per_page=PER_PAGE)
 
 
 def describe(detail: Any) -> str:
@@ -140,15 +121,3 @@ def describe(detail: Any) -> str:
         return ""
     text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 300 else text[:300] + "…"
-
-
-def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
-    """The page links to show: first, last, and a few around the current one; None marks a
-    gap. (Kept small and separate: a shared pagination helper is due to replace it.)"""
-    keep = sorted({1, last, *range(max(1, current - around), min(last, current + around) + 1)})
-    shown: list[int | None] = []
-    for n in keep:
-        if shown and n - (shown[-1] or 0) > 1:
-            shown.append(None)
-        shown.append(n)
-    return shown
