@@ -31,7 +31,7 @@ OPEN_STATES = (TicketState.WAITING, TicketState.CALLED, TicketState.IN_CALL)
 
 @dataclass
 class Booth:
-    session: sa.Row
+    session: sa.Row | None  # None: loaded for the order only (_load_line)
     employer_name: str
     rows: list[sa.Row]                      # tickets joined with names and interview data
     tickets: list[Ticket]
@@ -76,12 +76,17 @@ async def load_booths(conn: AsyncConnection, session_ids: list[int]) -> dict[int
     booths = {}
     for s in sessions:
         mine = rows[s.id]
-        finished = [(r.finished_at - r.call_started_at).total_seconds() for r in mine
-                    if r.status == TicketState.DONE and r.finished_at and r.call_started_at]
         booths[s.id] = Booth(session=s, employer_name=s.employer_name, rows=mine,
-                             tickets=[_ticket(r) for r in mine], finished_seconds=finished,
+                             tickets=[_ticket(r) for r in mine],
+                             finished_seconds=_finished_seconds(mine),
                              slot_minutes=slots.get(s.id) or 20)
     return booths
+
+
+def _finished_seconds(rows: list[sa.Row]) -> list[float]:
+    """Lengths of the booth's finished interviews (their median is the typical one)."""
+    return [(r.finished_at - r.call_started_at).total_seconds() for r in rows
+            if r.status == TicketState.DONE and r.finished_at and r.call_started_at]
 
 
 def queue_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> dict[int, dict[str, Any]]:
@@ -193,15 +198,29 @@ async def _insert_once(conn: AsyncConnection, insert: Any, again: sa.Select) -> 
 
 
 async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
-                  waiter_grace: dt.timedelta) -> tuple[dict[str, Any], Booth | None]:
-    """The joining student's place and wait, and the booth as it now is; the first wait
-    shown is kept as the promise the monitor holds the booth to."""
-    booth = await load_booth(conn, ticket.session_id)
-    place = queue_view(booth, now, waiter_grace).get(ticket.id, {}) if booth else {}
+                  waiter_grace: dt.timedelta) -> dict[str, Any]:
+    """The joining student's place and wait; the first wait shown is kept as the promise
+    the monitor holds the booth to. Inside the join's write transaction, so it reads only
+    what the order needs (the booth's tickets, its slot length), not names or interviews."""
+    line = await _load_line(conn, ticket.session_id)
+    place = queue_view(line, now, waiter_grace).get(ticket.id, {})
     if "eta_seconds" in place and ticket.promised_eta_seconds is None:
         await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket.id)
                            .values(promised_eta_seconds=place["eta_seconds"]))
-    return place, booth
+    return place
+
+
+async def _load_line(conn: AsyncConnection, session_id: int) -> Booth:
+    """A booth with only what queue_view needs: its tickets and its slot length."""
+    t = hall_tickets
+    rows = list(await conn.execute(
+        sa.select(t.c.id, t.c.slot_at, t.c.arrived_at, t.c.status, t.c.connected,
+                  t.c.last_seen_at, t.c.called_at, t.c.call_started_at, t.c.finished_at)
+        .where(t.c.session_id == session_id).order_by(t.c.id)))
+    slot = (await conn.execute(sa.select(sa.func.min(interviews.c.minutes)).where(
+        interviews.c.session_id == session_id))).scalar()
+    return Booth(session=None, employer_name="", rows=rows, tickets=[_ticket(r) for r in rows],
+                 finished_seconds=_finished_seconds(rows), slot_minutes=slot or 20)
 
 
 async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
