@@ -1,5 +1,5 @@
 """Coalescing a booth's broadcasts: one booth load and one batch of emits per booth per
-short window, however many changes arrive in it, and never an older state after a newer one.
+short window, however many changes arrive in it, and the last state always delivered.
 
 Three small pure parts (no I/O, no clock of their own: a hypothesis test drives them in
 any interleaving, tests/test_hall_coalesce.py) and one asyncio driver:
@@ -12,7 +12,8 @@ any interleaving, tests/test_hall_coalesce.py) and one asyncio driver:
   loaded, with a number from one counter per booth (in the process, or Redis's INCR across
   processes). A higher stamp therefore means a load that saw every change whose broadcast
   got a lower one; a process delivers a batch only when its stamp is the highest it has
-  seen for that booth, so a slow load published late cannot overwrite a fresher one.
+  seen for that booth, so a slow load published late cannot be the last word: the batch
+  with the highest stamp saw every change and is delivered everywhere.
 - `LastSent`: what each room last received per booth; a payload equal to it is not sent
   again (a join at the back of a queue leaves the places of those ahead as they were).
   A socket entering a room clears the room's entry, so a newcomer always gets the state.
@@ -144,6 +145,21 @@ class Delivery:
     room: str
     data: Any
     tag: Hashable
+
+
+def to_deliver(latest: Latest, last_sent: LastSent, key: Hashable, stamp: int,
+               items: list[Delivery], present: Callable[[str], bool]) -> list[Delivery]:
+    """What one process sends of a batch: nothing when a fresher batch of `key` came first;
+    else the items for rooms with a member here that are not a repeat of their last."""
+    if not latest.accept(key, stamp):
+        return []
+    out = []
+    for d in items:
+        if not present(d.room):
+            last_sent.forget(d.room)
+        elif not last_sent.is_repeat(d.room, d.event, d.tag, d.data):
+            out.append(d)
+    return out
 
 
 class Coalescer:

@@ -31,7 +31,7 @@ from typing import Any, AsyncIterator
 import socketio
 from aiohttp import web
 
-from .coalesce import Delivery, LastSent, Latest
+from .coalesce import Delivery, LastSent, Latest, to_deliver
 
 log = logging.getLogger(__name__)
 NAMESPACES = ("/hall", "/monitor")
@@ -60,21 +60,14 @@ class _HallRooms:
                              items: list[Delivery]) -> int:
         """This process's sockets get the batch unless a fresher one of `key` came first;
         returns the emits made."""
-        if not self._latest.accept(key, stamp):
-            return 0
         rooms = self.rooms.get(namespace, {})  # type: ignore[attr-defined]
-        sent = 0
-        for d in items:
-            if not rooms.get(d.room):  # nobody of this room here
-                self._last_sent.forget(d.room)
-                continue
-            if self._last_sent.is_repeat(d.room, d.event, d.tag, d.data):
-                continue
+        fresh = to_deliver(self._latest, self._last_sent, key, stamp, items,
+                           present=lambda room: bool(rooms.get(room)))
+        for d in fresh:
             # the plain manager's emit: to this process's members only, never published
             await socketio.AsyncManager.emit(self, d.event, d.data,  # type: ignore[arg-type]
                                              namespace=namespace, room=d.room)
-            sent += 1
-        return sent
+        return len(fresh)
 
     async def emit_batch(self, namespace: str, key: str, stamp: int,
                          items: list[Delivery]) -> None:
