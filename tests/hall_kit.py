@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import socketio
+from aiortc import RTCSessionDescription
 
 from app.applications import service as applications
 from app.auth import service as accounts
@@ -16,6 +17,7 @@ from app.db import Database
 from app.interviews import service as interviews
 from app.uploads import FileStore
 from tests.factories import PASSWORD, PASSWORD_HASH
+from rtc.bot import media_peer
 from tests.helpers import published_job, saved_resume
 
 
@@ -140,3 +142,38 @@ async def with_everyone(data: dict[str, Any], make_client, sockets: list) -> dic
         return c
     data.update(http=http, sock=sock, base=base, app=http["employer"].app)
     return data
+
+
+async def exchange_media(student: HallClient, employer: HallClient, ticket: int) -> None:
+    """Two aiortc peers with synthetic cameras negotiate through the /hall `signal` relay
+    only (the employer offers, the student answers), then each decodes frames of the
+    other's video. The call must have started (both in the call's room)."""
+    employer_pc, _ = media_peer()
+    student_pc, _ = media_peer()
+    loop = asyncio.get_running_loop()
+    received = {"employer": loop.create_future(), "student": loop.create_future()}
+    employer_pc.on("track", lambda t: received["employer"].done() or received["employer"].set_result(t))
+    student_pc.on("track", lambda t: received["student"].done() or received["student"].set_result(t))
+    try:
+        # aiortc gathers before returning: the candidates ride in the SDP
+        await employer_pc.setLocalDescription(await employer_pc.createOffer())
+        offer = employer_pc.localDescription
+        assert (await employer.call("signal", {"ticket_id": ticket, "payload": {
+            "description": {"type": offer.type, "sdp": offer.sdp}}}))["ok"]
+        got = await student.events.wait("signal", lambda d: d["payload"].get("description"))
+        await student_pc.setRemoteDescription(RTCSessionDescription(**got["payload"]["description"]))
+        await student_pc.setLocalDescription(await student_pc.createAnswer())
+        answer = student_pc.localDescription
+        assert (await student.call("signal", {"ticket_id": ticket, "payload": {
+            "description": {"type": answer.type, "sdp": answer.sdp}}}))["ok"]
+        back = await employer.events.wait("signal", lambda d: d["payload"].get("description"))
+        await employer_pc.setRemoteDescription(RTCSessionDescription(**back["payload"]["description"]))
+        for side in ("student", "employer"):
+            track = await asyncio.wait_for(received[side], 15)
+            frames = [await asyncio.wait_for(track.recv(), 10) for _ in range(5)]
+            assert all(f.width > 0 and f.height > 0 for f in frames), side
+        assert student_pc.connectionState == "connected"
+        assert employer_pc.connectionState == "connected"
+    finally:
+        await employer_pc.close()
+        await student_pc.close()
