@@ -2,6 +2,14 @@
 
     python bench/hall_load.py [--clients 2000 --booths 100 --calls 200 --db sqlite|postgres]
                               [--monitors 1]
+    python bench/hall_load.py --clients 5000 --booths 250 --workers 3 [--db postgres]
+    python bench/hall_load.py --mode cluster --clients 1000 --booths 50 --workers 2
+
+--workers N puts the students in N client processes (bench/hall_spread.py, whose docstring
+says what it measures: the connect and join burst, then calls without and with 20 logins
+per second); without it everything below runs in this process. --mode cluster runs the
+--workers run twice in one go on fresh PostgreSQL databases: against one process, then
+against two processes behind nginx on Redis (tests/cluster_kit.py), and compares them.
 
 A fresh database (a SQLite file in a temp folder, or a fresh PostgreSQL database on
 127.0.0.1:5432 as user postgres) is migrated and seeded in bulk: employers with a job and

@@ -18,8 +18,10 @@ import bisect
 import contextlib
 import math
 import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import aiohttp
@@ -53,6 +55,7 @@ class Phase:
     position: list[float] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu: float = 0.0  # server CPU seconds during the phase
 
 
 class Workers:
@@ -92,6 +95,17 @@ class Workers:
             p.join(5)
             if p.is_alive():
                 p.kill()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the server processes used so far (/proc/<pid>/stat): on a
+    machine shared with other work, the cost of a phase that its wall time cannot show."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
 
 
 def pct(values: list[float], q: float) -> float:
@@ -189,8 +203,10 @@ async def login_loop(base: str, emails: list[str], rate: float, phase: Phase,
 
 async def run_phase(phase: Phase, rounds: list[list[tuple[Any, int]]], stagger: float,
                     workers: Workers, started: dict[int, asyncio.Future],
+                    server_pids: Callable[[], list[int]],
                     logins: Callable[[asyncio.Event], Any] | None) -> None:
     workers.tell("echo", phase.name)
+    cpu0 = cpu_seconds(server_pids())
     stop = asyncio.Event()
     login_task = asyncio.create_task(logins(stop)) if logins else None
     await asyncio.sleep(2)  # the echo (and the logins) reach their steady rate
@@ -206,6 +222,7 @@ async def run_phase(phase: Phase, rounds: list[list[tuple[Any, int]]], stagger: 
             if isinstance(r, BaseException):
                 phase.missing.append(f"call failed: {r!r}")
     phase.seconds = time.perf_counter() - t
+    phase.cpu = cpu_seconds(server_pids()) - cpu0
     stop.set()
     if login_task is not None:
         await login_task
@@ -251,8 +268,12 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
     students = sorted((s for b in booths for s in b.students),
                       key=lambda s: (s.turn, s.account_id))  # the last seats: never called
     t = time.perf_counter()
-    results = await asyncio.gather(*(open_employer(base, b, ssl_verify, started) for b in booths),
-                                   return_exceptions=True)
+    gate = asyncio.Semaphore(50)
+
+    async def employer(b: Any) -> None:
+        async with gate:
+            await open_employer(base, b, ssl_verify, started)
+    results = await asyncio.gather(*(employer(b) for b in booths), return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
         raise RuntimeError(f"{len(failed)} employers did not connect, first: {failed[0]!r}")
@@ -262,8 +283,10 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
     workers = Workers(args.workers, base, seats, args.concurrency, args.echo_clients, ssl_verify)
     try:
         await workers.hear("ready", 120)
+        cpu0 = cpu_seconds(server_pids())
         workers.tell("go")
         reports: list[Report] = await workers.hear("burst", args.timeout)
+        burst_cpu = cpu_seconds(server_pids()) - cpu0
         tickets = {a: t for r in reports for a, t in r.tickets.items()}
         for s in students:
             s.ticket_id = tickets.get(s.account_id)
@@ -279,6 +302,9 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
               f"client processes, {args.concurrency} in flight)", flush=True)
         print(label + line("connect (socket.io handshake)", connect_s))
         print(label + line("join ack (student)", join_s), flush=True)
+        print(f"{label}server CPU during the burst: {burst_cpu:.1f} s "
+              f"({burst_cpu / max(1, joined) * 1000:.2f} ms per student connected and joined)",
+              flush=True)
         if failures:
             raise RuntimeError(f"{len(failures)} students failed, first: {failures[0]}")
         mem_burst = sum(memory_of(pid).get("VmHWM", 0) for pid in server_pids())
@@ -296,11 +322,12 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
             return [by_turn[k] for k in sorted(by_turn)]
         quiet = Phase("calls")
         busy = Phase(f"calls + {LOGINS_PER_SECOND} logins/s")
-        await run_phase(quiet, rounds(order[:per_phase]), args.stagger, workers, started, None)
+        await run_phase(quiet, rounds(order[:per_phase]), args.stagger, workers, started,
+                        server_pids, None)
         emails = [f"s{s.account_id - len(booths) - 1}@bench.example.cn" for s in students[:500]]
         rate = 0 if args.no_logins else LOGINS_PER_SECOND
         await run_phase(busy, rounds(order[per_phase:2 * per_phase]), args.stagger, workers,
-                        started, (lambda stop: login_loop(base, emails, rate, busy, stop))
+                        started, server_pids, (lambda stop: login_loop(base, emails, rate, busy, stop))
                         if rate else None)
         workers.tell("logs")
         called_log: dict[int, list[float]] = {}
@@ -327,7 +354,8 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
         analyse(phase, called_log, queue_log)
         e50, e99 = pct(phase.echo, 50), pct(phase.echo, 99)
         print(f"{label}phase '{phase.name}': {len(phase.calls)} call_next in {phase.seconds:.1f} s "
-              f"(one every {args.stagger * 1000:.0f} ms), {len(phase.echo)} echo samples")
+              f"(one every {args.stagger * 1000:.0f} ms), {len(phase.echo)} echo samples, "
+              f"server CPU {phase.cpu:.1f} s")
         print(label + line("call-next -> called notified", phase.called))
         print(label + line("call-next -> position update", phase.position))
         print(label + line("call_next ack (employer)",

@@ -167,34 +167,38 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     existing = (await conn.execute(sa.select(t).where(
         t.c.session_id == iv.session_id, t.c.account_id == account_id))).first()
     if existing is None:
-        existing = await _insert_once(conn, t.insert().values(
+        inserted, existing = await _insert_once(conn, t.insert().values(
             session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
             slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
-            connected=True, process_id=process_id, probe=probe, created_at=now),
+            connected=True, process_id=process_id, probe=probe, created_at=now).returning(*t.c),
             sa.select(t).where(t.c.session_id == iv.session_id, t.c.account_id == account_id))
-    if existing is not None:
-        if existing.status in (TicketState.REMOVED, TicketState.CLOSED):
-            raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
-        values: dict[str, Any] = {"connected": True, "last_seen_at": now, "process_id": process_id}
-        if probe:
-            values["probe"] = probe
-        if existing.status == TicketState.LEFT:  # came back after the grace: queue again
-            values.update(status=TicketState.WAITING, arrived_at=now)
-        await conn.execute(t.update().where(t.c.id == existing.id).values(**values))
-    return (await conn.execute(sa.select(t).where(
-        t.c.session_id == iv.session_id, t.c.account_id == account_id))).one()
+        if inserted is not None:
+            return inserted
+    if existing.status in (TicketState.REMOVED, TicketState.CLOSED):
+        raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
+    values: dict[str, Any] = {"connected": True, "last_seen_at": now, "process_id": process_id}
+    if probe:
+        values["probe"] = probe
+    if existing.status == TicketState.LEFT:  # came back after the grace: queue again
+        values.update(status=TicketState.WAITING, arrived_at=now)
+    return (await conn.execute(t.update().where(t.c.id == existing.id).values(**values)
+                               .returning(*t.c))).one()
 
 
-async def _insert_once(conn: AsyncConnection, insert: Any, again: sa.Select) -> sa.Row | None:
-    """Insert a row guarded by a unique constraint; None when it went in, or the row another
-    transaction inserted first (two joins of one student at once, on PostgreSQL, where
-    both can see no row before either commits; SQLite's BEGIN IMMEDIATE serialises them)."""
+async def _insert_once(conn: AsyncConnection, insert: Any,
+                       again: sa.Select) -> tuple[sa.Row | None, sa.Row | None]:
+    """Insert a row guarded by a unique constraint (`insert` returns it): (the new row,
+    None), or (None, the row another transaction inserted first: two joins of one student
+    at once on PostgreSQL, where both can see no row before either commits). SQLite's
+    BEGIN IMMEDIATE serialises them, so there the savepoint's two extra statements are
+    saved: every statement inside the write lock keeps the other joins waiting."""
+    if conn.dialect.name == "sqlite":
+        return (await conn.execute(insert)).one(), None
     try:
         async with conn.begin_nested():
-            await conn.execute(insert)
+            return (await conn.execute(insert)).one(), None
     except sa.exc.IntegrityError:
-        return (await conn.execute(again)).one()
-    return None
+        return None, (await conn.execute(again)).one()
 
 
 async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
