@@ -216,7 +216,7 @@ def start_server(url: str, data_dir: Path, port: int, log_path: Path) -> subproc
         log.close()
 
 
-async def wait_listening(proc: subprocess.Popen, port: int, timeout: float = 60) -> None:
+async def wait_listening(proc: subprocess.Popen, port: int, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -340,7 +340,7 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
                 queue_log.setdefault(ticket, []).append((at, position, status))
             answer_failures += failed_answers
         for events in queue_log.values():
-            events.sort()
+            events.sort(key=lambda e: e[0])
         for times in called_log.values():
             times.sort()
         mem = [memory_of(pid) for pid in server_pids()]

@@ -4,10 +4,11 @@ short window, however many changes arrive in it, and the last state always deliv
 Three small pure parts (no I/O, no clock of their own: a hypothesis test drives them in
 any interleaving, tests/test_hall_coalesce.py) and one asyncio driver:
 
-- `Throttle`: when a booth's next broadcast may be built. The first change after a quiet
-  window goes out at once (an isolated call is not delayed); changes during a window, or
-  while a broadcast is being built, make exactly one more broadcast after it, built after
-  the last of them: the last state is never lost.
+- `Throttle`: when the next build may start and which booths it covers (all changed since
+  the last one: they are loaded together). The first change after a quiet window goes out
+  at once (an isolated call is not delayed); changes during a window, or while a build
+  runs, make exactly one more build after it, started after the last of them: the last
+  state is never lost.
 - `Latest`: every broadcast is stamped, after the change committed and before the booth is
   loaded, with a number from one counter per booth (in the process, or Redis's INCR across
   processes). A higher stamp therefore means a load that saw every change whose broadcast
@@ -17,7 +18,7 @@ any interleaving, tests/test_hall_coalesce.py) and one asyncio driver:
 - `LastSent`: what each room last received per booth; a payload equal to it is not sent
   again (a join at the back of a queue leaves the places of those ahead as they were).
   A socket entering a room clears the room's entry, so a newcomer always gets the state.
-- `Coalescer`: runs the builds as asyncio tasks, one at a time per booth.
+- `Coalescer`: runs the builds in one asyncio task, one at a time.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Hashable
+from typing import Any, Awaitable, Callable, Hashable, Iterable
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0  # after a failed build (a database hiccup): try again, not at once
@@ -38,71 +39,56 @@ class Phase(enum.Enum):
     RUNNING = "running"      # a build is loading and sending
 
 
-@dataclass
-class _Slot:
-    phase: Phase = Phase.IDLE
-    dirty: bool = False          # a change came after the running build loaded its state
-    last_start: float | None = None
-
-
 class Throttle:
-    """At most one build per key per `window` seconds, one at a time, the last change
-    always followed by a build that starts after it. Times are given by the caller."""
+    """At most one build per `window` seconds, one at a time, of every key changed since
+    the last build started; the last change is always followed by a build that starts
+    after it. Times are given by the caller.
+
+    One build covers all changed keys (booths): at 5,000 students over 250 booths a booth
+    changes only every few seconds, but the hall as a whole many times a second, so the
+    saving comes from loading the changed booths together (a fixed number of queries)."""
 
     def __init__(self, window: float) -> None:
         self.window = window
-        self._slots: dict[Hashable, _Slot] = {}
-
-    def phase(self, key: Hashable) -> Phase:
-        slot = self._slots.get(key)
-        return slot.phase if slot else Phase.IDLE
+        self.phase = Phase.IDLE
+        self.pending: set[Hashable] = set()  # changed since the running build loaded
+        self._last_start: float | None = None
 
     def changed(self, key: Hashable, now: float) -> float | None:
         """A change: the delay after which a build should start, or None when one is
         already scheduled or running (a running build is followed by another)."""
-        slot = self._slots.setdefault(key, _Slot())
-        slot.dirty = True
-        if slot.phase is not Phase.IDLE:
+        self.pending.add(key)
+        if self.phase is not Phase.IDLE:
             return None
-        slot.phase = Phase.SCHEDULED
-        return self._delay(slot, now)
+        self.phase = Phase.SCHEDULED
+        return self._delay(now)
 
-    def starting(self, key: Hashable, now: float) -> None:
-        """The scheduled build starts: what it loads includes every change so far."""
-        slot = self._slots[key]
-        if slot.phase is not Phase.SCHEDULED:
-            raise RuntimeError(f"build of {key!r} started while {slot.phase.value}")
-        slot.phase, slot.dirty, slot.last_start = Phase.RUNNING, False, now
+    def starting(self, now: float) -> frozenset[Hashable]:
+        """The scheduled build starts: the keys it must load, each with every change so far."""
+        if self.phase is not Phase.SCHEDULED:
+            raise RuntimeError(f"a build started while {self.phase.value}")
+        keys, self.pending = frozenset(self.pending), set()
+        self.phase, self._last_start = Phase.RUNNING, now
+        return keys
 
-    def finished(self, key: Hashable, now: float, failed: bool = False) -> float | None:
-        """The build is done: the delay of the next one when changes came meanwhile (or the
-        build failed), else None (the key is idle)."""
-        slot = self._slots[key]
-        if slot.phase is not Phase.RUNNING:
-            raise RuntimeError(f"build of {key!r} finished while {slot.phase.value}")
-        if failed:
-            slot.dirty = True
-        if not slot.dirty:
-            slot.phase = Phase.IDLE
-            self._forget_quiet(now)
+    def finished(self, now: float, failed: Iterable[Hashable] = ()) -> float | None:
+        """The build is done: the delay of the next one when changes came meanwhile (or
+        keys failed, which are tried again), else None (idle)."""
+        if self.phase is not Phase.RUNNING:
+            raise RuntimeError(f"a build finished while {self.phase.value}")
+        failed = set(failed)
+        self.pending |= failed
+        if not self.pending:
+            self.phase = Phase.IDLE
             return None
-        slot.phase = Phase.SCHEDULED
-        delay = self._delay(slot, now)
+        self.phase = Phase.SCHEDULED
+        delay = self._delay(now)
         return max(delay, RETRY_SECONDS) if failed else delay
 
-    def _delay(self, slot: _Slot, now: float) -> float:
-        if slot.last_start is None:
+    def _delay(self, now: float) -> float:
+        if self._last_start is None:
             return 0.0
-        return max(0.0, slot.last_start + self.window - now)
-
-    def _forget_quiet(self, now: float) -> None:
-        """Idle keys whose window has passed are the same as unknown ones: drop them (a
-        day's booths come and go)."""
-        if len(self._slots) < 1000:
-            return
-        self._slots = {k: s for k, s in self._slots.items()
-                       if s.phase is not Phase.IDLE or s.last_start is None
-                       or s.last_start + self.window > now}
+        return max(0.0, self._last_start + self.window - now)
 
 
 class Latest:
@@ -163,46 +149,42 @@ def to_deliver(latest: Latest, last_sent: LastSent, key: Hashable, stamp: int,
 
 
 class Coalescer:
-    """Calls `build(key)` for changed keys as the throttle allows, one at a time per key.
-    `changed` never waits: the caller's event answers before the booth is sent."""
+    """Calls `build(keys)` for the keys changed since the last build, as the throttle
+    allows, one build at a time. `changed` never waits: the caller's event answers first."""
 
-    def __init__(self, window: float, build: Callable[[Hashable], Awaitable[None]],
+    def __init__(self, window: float, build: Callable[[list[Hashable]], Awaitable[None]],
                  name: str = "coalesce") -> None:
         self.throttle = Throttle(window)
         self._build = build
         self._name = name
-        self._tasks: dict[Hashable, asyncio.Task] = {}
+        self._task: asyncio.Task | None = None
 
     def changed(self, key: Hashable) -> None:
         loop = asyncio.get_running_loop()
         delay = self.throttle.changed(key, loop.time())
         if delay is not None:
-            self._tasks[key] = loop.create_task(self._run(key, delay), name=f"{self._name}-{key}")
+            self._task = loop.create_task(self._run(delay), name=self._name)
 
-    async def _run(self, key: Hashable, delay: float | None) -> None:
+    async def _run(self, delay: float | None) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while delay is not None:
-                # even with no delay, yield once: changes made in the same tick join this build
-                await asyncio.sleep(delay)
-                self.throttle.starting(key, loop.time())
-                failed = False
-                try:
-                    await self._build(key)
-                except Exception:  # the next round (or change) tries again
-                    log.exception("%s: build of %r failed", self._name, key)
-                    failed = True
-                delay = self.throttle.finished(key, loop.time(), failed)
-        finally:
-            self._tasks.pop(key, None)
+        while delay is not None:
+            # even with no delay, yield once: changes made in the same tick join this build
+            await asyncio.sleep(delay)
+            keys = sorted(self.throttle.starting(loop.time()), key=repr)
+            failed: list[Hashable] = []
+            try:
+                await self._build(keys)
+            except Exception:  # tried again after RETRY_SECONDS
+                log.exception("%s: build of %d keys failed", self._name, len(keys))
+                failed = keys
+            delay = self.throttle.finished(loop.time(), failed)
 
     async def drain(self) -> None:
         """Wait until every pending build has gone out (tests; a clean shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        while self._task is not None and not self._task.done():
+            await asyncio.gather(self._task, return_exceptions=True)
 
     async def close(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

@@ -9,6 +9,7 @@ call:<ticket>. Limits on every event: rtc/guard.py, applied in AppNamespace.trig
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -56,8 +57,8 @@ class HallNamespace(AppNamespace):
         self.students: dict[str, int] = {}  # this process's student sockets → their account
         # this process in hall_processes: its tickets are released when its lease runs out
         self.process_id = uuid.uuid4().hex
-        self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booth,
-                                name="hall-booth")
+        self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booths,
+                                name="hall-booths")
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -68,30 +69,37 @@ class HallNamespace(AppNamespace):
             self.monitor.changed(session_id)
         self.booths.changed(session_id)
 
-    async def _send_booth(self, session_id: int) -> None:
-        """One load of the booth and one batch of emits (the employers' view, every
-        ticket's place), stamped before the load so that no process sends it after a
-        fresher one (rtc/sockets.py)."""
+    async def _send_booths(self, session_ids: list[int]) -> None:
+        """One load of the changed booths together (a fixed number of queries however many)
+        and one batch of emits per booth (the employers' view, every ticket's place),
+        stamped before the load so that no process sends it after a fresher one
+        (rtc/sockets.py)."""
         manager = self.server.manager
-        key = f"booth:{session_id}"
-        stamp = await manager.next_stamp(key)
+        keys = [f"booth:{i}" for i in session_ids]
+        stamps = await manager.next_stamps(keys)
         now = self.now
         async with self.app[DB].read() as conn:
-            booth = await tickets.load_booth(conn, session_id)
-            late = await tickets.late_interviews(conn, session_id, now) if booth else []
-        if booth is None:
-            return
+            booths = await tickets.load_booths(conn, session_ids)
+            late = await tickets.late_by_session(conn, list(booths), now) if booths else {}
+        for session_id, key, stamp in zip(session_ids, keys, stamps):
+            booth = booths.get(session_id)
+            if booth is not None:
+                await manager.emit_batch(self.namespace, key, stamp,
+                                         self._batch(booth, late.get(session_id, []), now))
+
+    def _batch(self, booth: tickets.Booth, late: list[Any], now: dt.datetime) -> list[Delivery]:
+        session_id = booth.session.id
         view = tickets.booth_view(booth, now, self.waiter_grace)
         view["late"] = [{"interview_id": r.id, "name": r.name,
                          "slot_at": r.starts_at.isoformat()} for r in late]
         queue = tickets.queue_view(booth, now, self.waiter_grace)
-        batch = [Delivery("booth", key, view, session_id)]
+        batch = [Delivery("booth", f"booth:{session_id}", view, session_id)]
         batch += [Delivery("queue", f"user:{row.account_id}",
                            {"ticket_id": row.id, "session_id": session_id, "status": row.status,
                             "employer": booth.employer_name, **queue.get(row.id, {})},
                            session_id)
                   for row in booth.rows]
-        await manager.emit_batch(self.namespace, key, stamp, batch)
+        return batch
 
     # ---- connection -----------------------------------------------------------------
 

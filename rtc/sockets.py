@@ -73,10 +73,11 @@ class _HallRooms:
                          items: list[Delivery]) -> None:
         await self._deliver_batch(namespace, key, stamp, items)
 
-    async def next_stamp(self, key: str) -> int:
-        """A number higher than any `key` had before, here and in every process."""
-        self._stamps[key] = stamp = self._stamps.get(key, 0) + 1
-        return stamp
+    async def next_stamps(self, keys: list[str]) -> list[int]:
+        """For each key a number higher than any it had before, here and in every process."""
+        for key in keys:
+            self._stamps[key] = self._stamps.get(key, 0) + 1
+        return [self._stamps[key] for key in keys]
 
     async def _disconnect_local(self, room: str, namespace: str) -> None:
         members = [sid for sid, _ in self.get_participants(namespace, room)]  # type: ignore[attr-defined]
@@ -126,14 +127,19 @@ class RedisManager(_HallRooms, socketio.AsyncRedisManager):
                              "stamp": stamp, "host_id": self.host_id,
                              "items": [[d.event, d.room, d.data, d.tag] for d in items]})
 
-    async def next_stamp(self, key: str) -> int:
-        """Redis's INCR: one counter per booth shared by every process (kept a day)."""
+    async def next_stamps(self, keys: list[str]) -> list[int]:
+        """Redis's INCR: one counter per booth shared by every process (kept a day), all
+        keys in one round trip."""
+        if not keys:
+            return []
         if self._counter is None:
             self._counter = self._get_redis_module().Redis.from_url(self.redis_url)
-        name = f"{self.channel}:stamp:{key}"
         async with self._counter.pipeline(transaction=True) as pipe:
-            stamp, _ = await pipe.incr(name).expire(name, 86400).execute()
-        return int(stamp)
+            for key in keys:
+                name = f"{self.channel}:stamp:{key}"
+                pipe.incr(name).expire(name, 86400)
+            done = await pipe.execute()
+        return [int(v) for v in done[0::2]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -27,9 +27,8 @@ WINDOW = 0.1
 
 @dataclass
 class Build:
-    booth: int
-    stamp: int | None = None
-    state: int | None = None   # the booth's version as loaded
+    stamps: dict[int, int]                # booth -> its stamp
+    states: dict[int, int] | None = None  # booth -> its version as loaded
 
 
 @dataclass
@@ -37,11 +36,11 @@ class Process:
     throttle: Throttle = field(default_factory=lambda: Throttle(WINDOW))
     latest: Latest = field(default_factory=Latest)
     last_sent: LastSent = field(default_factory=LastSent)
-    due: dict[int, float] = field(default_factory=dict)      # booth -> when its build may start
-    builds: dict[int, Build] = field(default_factory=dict)   # booth -> the running build
-    read: int = 0                                            # channel messages consumed
+    due: float | None = None      # when the scheduled build may start
+    build: Build | None = None    # the running one
+    read: int = 0                 # channel messages consumed
     clients: dict[str, list[int | None]] = field(default_factory=dict)  # room -> each client's state
-    starts: dict[int, list[float]] = field(default_factory=dict)
+    starts: list[float] = field(default_factory=list)
 
 
 class Hall:
@@ -62,7 +61,7 @@ class Hall:
         proc = self.procs[p]
         delay = proc.throttle.changed(b, self.now)
         if delay is not None:
-            proc.due[b] = self.now + delay
+            proc.due = self.now + delay
 
     # ---- the actions ------------------------------------------------------------------
 
@@ -77,28 +76,30 @@ class Hall:
         proc.last_sent.forget(self.room(b))
         self.changed(p, b)
 
-    def step(self, p: int, b: int) -> bool:
-        """One step of process p's build of booth b: start and stamp, load, publish."""
+    def step(self, p: int) -> bool:
+        """One step of process p's build: start and stamp, load, publish."""
         proc = self.procs[p]
-        build = proc.builds.get(b)
+        build = proc.build
         if build is None:
-            if b not in proc.due or proc.due[b] > self.now:
+            if proc.due is None or proc.due > self.now:
                 return False
-            del proc.due[b]
-            proc.throttle.starting(b, self.now)
-            proc.starts.setdefault(b, []).append(self.now)
-            self.counter[b] += 1  # next_stamp: Redis INCR
-            proc.builds[b] = Build(b, stamp=self.counter[b])
-        elif build.state is None:
-            build.state = self.db[b]  # load_booth
+            proc.due = None
+            keys = proc.throttle.starting(self.now)
+            proc.starts.append(self.now)
+            for b in keys:
+                self.counter[b] += 1  # next_stamps: Redis INCR
+            proc.build = Build({b: self.counter[b] for b in keys})
+        elif build.states is None:
+            build.states = {b: self.db[b] for b in build.stamps}  # load_booths
         else:
-            items = [Delivery("booth", self.room(b), {"version": build.state}, b)]
-            self.deliver(p, b, build.stamp, items)
-            self.channel.append((p, b, build.stamp, items))
-            del proc.builds[b]
-            delay = proc.throttle.finished(b, self.now)
+            for b in sorted(build.stamps):
+                items = [Delivery("booth", self.room(b), {"version": build.states[b]}, b)]
+                self.deliver(p, b, build.stamps[b], items)
+                self.channel.append((p, b, build.stamps[b], items))
+            proc.build = None
+            delay = proc.throttle.finished(self.now)
             if delay is not None:
-                proc.due[b] = self.now + delay
+                proc.due = self.now + delay
         return True
 
     def deliver(self, p: int, b: int, stamp: int, items: list[Delivery]) -> None:
@@ -123,11 +124,10 @@ class Hall:
         for _ in range(10_000):
             moved = False
             for p, proc in enumerate(self.procs):
-                for b in self.booths:
-                    moved |= self.step(p, b)
+                moved |= self.step(p)
                 moved |= self.receive(p)
             if not moved:
-                if not any(proc.due or proc.builds for proc in self.procs):
+                if not any(proc.due is not None or proc.build for proc in self.procs):
                     return
                 self.now += WINDOW
         raise AssertionError("the hall never settled")
@@ -171,32 +171,33 @@ def test_any_interleaving_ends_with_every_client_holding_the_final_state(drawn):
         elif action == "enter":
             hall.enter(a, b)
         elif action == "step":
-            hall.step(a, b)
+            hall.step(a)
         else:
             hall.receive(a)
     hall.settle()
     for proc in hall.procs:
         for b in hall.booths:
             assert proc.clients[hall.room(b)] == [hall.db[b]] * len(proc.clients[hall.room(b)])
-            assert proc.throttle.phase(b) is Phase.IDLE
-            # one build per window per process and booth, however many changes
-            starts = proc.starts.get(b, [])
-            assert all(later - earlier >= WINDOW - 1e-9
-                       for earlier, later in itertools.pairwise(starts))
+        assert proc.throttle.phase is Phase.IDLE
+        # one build per window per process, however many changes
+        assert all(later - earlier >= WINDOW - 1e-9
+                   for earlier, later in itertools.pairwise(proc.starts))
 
 
 def test_a_burst_is_one_build_and_a_change_during_a_build_makes_exactly_one_more():
     t = Throttle(WINDOW)
-    assert t.changed("b", 10.0) == 0.0  # quiet: at once
-    assert t.changed("b", 10.0) is None  # already scheduled
-    t.starting("b", 10.0)
-    assert t.changed("b", 10.01) is None  # running: noted
-    assert t.changed("b", 10.02) is None
-    assert t.finished("b", 10.03) == pytest.approx(WINDOW - 0.03)  # one more, a window after the first
-    t.starting("b", 10.1)
-    assert t.finished("b", 10.11) is None
-    assert t.phase("b") is Phase.IDLE
-    assert t.changed("b", 10.15) == pytest.approx(0.05)  # within the window of the last start: waits
+    assert t.changed("b1", 10.0) == 0.0  # quiet: at once
+    assert t.changed("b2", 10.0) is None  # already scheduled: the same build
+    assert t.starting(10.0) == {"b1", "b2"}
+    assert t.changed("b1", 10.01) is None  # running: noted
+    assert t.changed("b3", 10.02) is None
+    assert t.finished(10.03) == pytest.approx(WINDOW - 0.03)  # one more, a window after
+    assert t.starting(10.1) == {"b1", "b3"}
+    assert t.finished(10.11, failed=["b3"]) == coalesce.RETRY_SECONDS  # tried again, later
+    assert t.starting(11.2) == {"b3"}
+    assert t.finished(11.21) is None
+    assert t.phase is Phase.IDLE
+    assert t.changed("b1", 11.25) == pytest.approx(0.05)  # within the window of the last start
 
 
 def test_an_older_stamp_is_dropped_and_a_repeat_is_skipped_until_someone_enters():
@@ -217,15 +218,15 @@ def test_an_older_stamp_is_dropped_and_a_repeat_is_skipped_until_someone_enters(
 async def test_the_driver_coalesces_bursts_and_retries_a_failed_build(monkeypatch):
     monkeypatch.setattr(coalesce, "RETRY_SECONDS", 0.02)
     state = {"a": 0, "b": 0}
-    seen: list[tuple[str, int]] = []
+    seen: list[dict[str, int]] = []
     failures = iter([True])
 
-    async def build(key):  # noqa: ANN001
-        value = state[key]
+    async def build(keys):  # noqa: ANN001
+        values = {k: state[k] for k in keys}
         await asyncio.sleep(0.005)  # a load that takes a moment
-        if key == "b" and next(failures, False):
+        if "b" in keys and next(failures, False):
             raise RuntimeError("database hiccup")
-        seen.append((key, value))
+        seen.append(values)
 
     c = Coalescer(0.02, build)
     for _ in range(50):
@@ -234,9 +235,9 @@ async def test_the_driver_coalesces_bursts_and_retries_a_failed_build(monkeypatc
             c.changed(key)
         await asyncio.sleep(0.001)
     await c.drain()
-    assert [v for k, v in seen if k == "a"][-1] == 50
-    assert [v for k, v in seen if k == "b"][-1] == 50
-    assert len([k for k, _ in seen if k == "a"]) < 25  # far fewer builds than changes
+    assert [s["a"] for s in seen if "a" in s][-1] == 50
+    assert [s["b"] for s in seen if "b" in s][-1] == 50
+    assert len(seen) < 50  # far fewer builds than changes
     await c.close()
 
 
@@ -251,12 +252,12 @@ async def test_a_burst_of_joins_reaches_the_employer_as_its_final_queue(hall, cl
     hall_ns = hall["app"][HALL]
     builds = []
     release = asyncio.Event()
-    original = hall_ns._send_booth
+    original = hall_ns._send_booths
 
-    async def held(session_id):  # noqa: ANN001
-        builds.append(session_id)
+    async def held(session_ids):  # noqa: ANN001
+        builds.append(session_ids)
         await release.wait()  # the first build is slow: the other joins come during it
-        await original(session_id)
+        await original(session_ids)
     hall_ns.booths._build = held
     acks = await asyncio.gather(*(s.call("join", {"interview_id": i})
                                   for s, i in zip(students, hall["interview_ids"])))
