@@ -359,9 +359,14 @@ class SweepResult:
 
 async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timedelta,
                 waiter_grace: dt.timedelta) -> SweepResult:
-    """Mark unanswered calls 未到 and stale waiters gone."""
-    rows = list(await conn.execute(sa.select(hall_tickets).where(
-        hall_tickets.c.status.in_([TicketState.WAITING, TicketState.CALLED]))))
+    """Mark unanswered calls 未到 and stale waiters gone. The rules are rtc.queue's; the
+    query fetches only the tickets they could pick (not every waiter of the day, every
+    second, inside the write lock)."""
+    t = hall_tickets
+    rows = list(await conn.execute(sa.select(t).where(sa.or_(
+        sa.and_(t.c.status == TicketState.CALLED, t.c.called_at < now - answer_grace),
+        sa.and_(t.c.status == TicketState.WAITING, t.c.connected.is_(False),
+                t.c.last_seen_at < now - waiter_grace)))))
     tickets = [_ticket(r) for r in rows]
     by_id = {r.id: r for r in rows}
     result = SweepResult()
