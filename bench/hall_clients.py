@@ -154,6 +154,14 @@ class Worker:
         await asyncio.gather(*(one(c) for c in echo))
         return samples
 
+    async def quiet(self, still: float = 3.0, longest: float = 120.0) -> None:
+        """Wait until no `called` or `queue` has come for `still` seconds (at most `longest`)."""
+        deadline = time.perf_counter() + longest
+        seen = -1
+        while time.perf_counter() < deadline and seen != len(self.queue) + len(self.called):
+            seen = len(self.queue) + len(self.called)
+            await asyncio.sleep(still)
+
     async def close(self) -> None:
         # the engine.io client logs an error for every socket closed with nothing queued
         logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
@@ -176,7 +184,7 @@ async def _serve(worker: Worker, commands: Any, answers: Any) -> None:
             answers.put(("echo", await echo[1]))
             echo = None
         elif command[0] == "logs":
-            await asyncio.sleep(0.5)  # answers still in flight
+            await worker.quiet()  # updates still on their way (a loaded server is late)
             answers.put(("logs", (worker.called, worker.queue, worker.answer_failures)))
         elif command[0] == "quit":
             await worker.close()

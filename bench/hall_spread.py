@@ -333,7 +333,7 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
         called_log: dict[int, list[float]] = {}
         queue_log: dict[int, list[tuple[float, int | None, str]]] = {}
         answer_failures = []
-        for called, queue, failed_answers in await workers.hear("logs", 120):
+        for called, queue, failed_answers in await workers.hear("logs", 180):
             for ticket, at in called:
                 called_log.setdefault(ticket, []).append(at)
             for ticket, position, status, at in queue:
