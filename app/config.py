@@ -132,6 +132,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hall_process_lease_seconds", "HALL_PROCESS_LEASE_SECONDS", int, 15,
             "Lease of a server process on its sockets' hall tickets, refreshed every second; "
             "tickets of a process whose lease ran out (killed) count as disconnected since then."),
+    Setting("hall_broadcast_window_seconds", "HALL_BROADCAST_WINDOW_SECONDS", float, 0.1,
+            "A booth's state goes out at most once per this window (the first change after a "
+            "quiet window at once): a burst of joins is one load and one batch of emits."),
     Setting("redis_url", "REDIS_URL", str, "",
             "Redis for socket.io across several processes (redis://host:6379/0; add "
             "?channel=NAME to keep deployments on one Redis apart). Empty: one process."),
@@ -212,6 +215,7 @@ class Settings:
     hall_account_concurrency: int
     hall_session_check_seconds: float
     hall_process_lease_seconds: int
+    hall_broadcast_window_seconds: float
     redis_url: str
     cpu_workers: int
     loop_lag_probe_seconds: float

@@ -4,7 +4,7 @@ two processes on Redis, in the same run. A floor for the hall's figures behind n
 
     python bench/cluster_ping.py [--pings 500] [--db sqlite|postgres]
 
-Uses the test suite's cluster (tests/test_deploy_nginx.py: nginx -t, then nginx and two
+Uses the test suite's cluster (tests/cluster_kit.py: nginx -t, then nginx and two
 `python -m app serve` processes); needs nginx, Redis at 127.0.0.1:6379 and, for
 --db postgres, the server at 127.0.0.1:5432.
 """
@@ -28,7 +28,7 @@ from tests.conftest import _pg_admin, PG_ADMIN_URL  # noqa: E402
 from tests.factories import build_world  # noqa: E402
 from tests.hall_kit import connect  # noqa: E402
 from tests.test_cluster_hall import login  # noqa: E402
-from tests.test_deploy_nginx import cluster  # noqa: E402
+from tests.cluster_kit import cluster  # noqa: E402
 from app.clock import Clock  # noqa: E402
 
 

@@ -2,6 +2,14 @@
 
     python bench/hall_load.py [--clients 2000 --booths 100 --calls 200 --db sqlite|postgres]
                               [--monitors 1]
+    python bench/hall_load.py --clients 5000 --booths 250 --workers 3 [--db postgres]
+    python bench/hall_load.py --mode cluster --clients 1000 --booths 50 --workers 2
+
+--workers N puts the students in N client processes (bench/hall_spread.py, whose docstring
+says what it measures: the connect and join burst, then calls without and with 20 logins
+per second); without it everything below runs in this process. --mode cluster runs the
+--workers run twice in one go on fresh PostgreSQL databases: against one process, then
+against two processes behind nginx on Redis (tests/cluster_kit.py), and compares them.
 
 A fresh database (a SQLite file in a temp folder, or a fresh PostgreSQL database on
 127.0.0.1:5432 as user postgres) is migrated and seeded in bulk: employers with a job and
@@ -75,6 +83,10 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 SLOT_MINUTES = 5
 STEP_TIMEOUT = 30.0  # any single wait: an ack, an event, a connect
 MONITOR_BUDGET_MS = 2000  # the issue: the monitor "updates live (within 2 s of a change)"
+SERVER_ENV = {
+    # every student's slot is within the next hours: let all of them queue now
+    "HALL_OPEN_MINUTES": "1440",
+}
 
 
 class BenchFailure(Exception):
@@ -88,6 +100,7 @@ class Student:
     account_id: int
     interview_id: int
     name: str = ""  # display name: how the monitor's `waiting` list shows the student
+    turn: int = 0   # place in the booth's slot order
     cookie: str = ""
     ticket_id: int | None = None
     sio: socketio.AsyncClient | None = None
@@ -153,7 +166,7 @@ async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> tu
             id=i + 1, session_id=booth.session_id, application_id=i + 1, account_id=sid,
             starts_at=first + dt.timedelta(minutes=SLOT_MINUTES * slot), minutes=SLOT_MINUTES,
             status="accepted", created_at=now, updated_at=now))
-        booth.students.append(Student(account_id=sid, interview_id=i + 1, name=name))
+        booth.students.append(Student(account_id=sid, interview_id=i + 1, name=name, turn=slot))
     db = Database(url)
     try:
         async with db.write() as conn:
@@ -193,8 +206,7 @@ def free_port() -> int:
 def start_server(url: str, data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "SMTP_HOST": "", "REDIS_URL": "",
-           # every student's slot is within the next hours: let all of them queue now
-           "HALL_OPEN_MINUTES": "1440"}
+           **SERVER_ENV}
     log = open(log_path, "wb")
     try:
         return subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", "127.0.0.1",
@@ -204,7 +216,7 @@ def start_server(url: str, data_dir: Path, port: int, log_path: Path) -> subproc
         log.close()
 
 
-async def wait_listening(proc: subprocess.Popen, port: int, timeout: float = 60) -> None:
+async def wait_listening(proc: subprocess.Popen, port: int, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -479,29 +491,43 @@ async def drop_postgres(name: str) -> None:
         await conn.close()
 
 
-async def bench(args: argparse.Namespace, tmp: Path) -> int:
-    pg_name = None
+async def fresh_database(args: argparse.Namespace, tmp: Path) -> tuple[str, str | None]:
     if args.db == "postgres":
-        url, pg_name = await fresh_postgres()
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+        return await fresh_postgres()
+    return f"sqlite+aiosqlite:///{tmp / 'bench.db'}", None
+
+
+async def seeded(url: str, args: argparse.Namespace) -> tuple[list[Booth], str]:
+    t = time.perf_counter()
+    await asyncio.to_thread(upgrade, url)
+    booths, admin_cookie = await seed(url, args.clients, args.booths, dt.datetime.now(dt.timezone.utc))
+    print(f"database: {args.db}, migrated and seeded in {time.perf_counter() - t:.1f} s "
+          f"({args.clients} students, {args.booths} booths)", flush=True)
+    return booths, admin_cookie
+
+
+async def bench(args: argparse.Namespace, tmp: Path) -> int:
+    if args.mode == "cluster":
+        return await bench_cluster(args, tmp)
+    url, pg_name = await fresh_database(args, tmp)
     proc = None
     all_clients: list[socketio.AsyncClient] = []
     code = 1
     try:
-        t = time.perf_counter()
-        await asyncio.to_thread(upgrade, url)
-        booths, admin_cookie = await seed(url, args.clients, args.booths, dt.datetime.now(dt.timezone.utc))
-        print(f"database: {args.db}, migrated and seeded in {time.perf_counter() - t:.1f} s "
-              f"({args.clients} students, {args.booths} booths)", flush=True)
+        booths, admin_cookie = await seeded(url, args)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc = start_server(url, tmp / "data", port, tmp / "server.log")
         await wait_listening(proc, port)
         print(f"server: pid {proc.pid} on {base}", flush=True)
-        code = await drive(args, base, booths, admin_cookie, proc, all_clients)
+        if args.workers:
+            from hall_spread import drive_spread
+            await drive_spread(args, base, booths, lambda: [proc.pid], memory_of)
+            code = 0
+        else:
+            code = await drive(args, base, booths, admin_cookie, proc, all_clients)
         return code
-    except BenchFailure as exc:
+    except (BenchFailure, RuntimeError) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -515,6 +541,59 @@ async def bench(args: argparse.Namespace, tmp: Path) -> int:
                              return_exceptions=True)
         if pg_name:
             await drop_postgres(pg_name)
+
+
+async def bench_cluster(args: argparse.Namespace, tmp: Path) -> int:
+    """Issue 12: the same hall run against one process on PostgreSQL, then against two
+    processes behind nginx on PostgreSQL + Redis (tests/cluster_kit.py), one after the
+    other in this run; the figures side by side."""
+    from hall_spread import drive_spread
+    from app.config import Settings
+    from tests.cluster_kit import cluster
+    args.db = "postgres"
+    results = {}
+    for topology in ("one process", "two behind nginx"):
+        label = f"[{topology}] "
+        url, pg_name = await fresh_database(args, tmp)
+        where = tmp / topology.replace(" ", "-")
+        where.mkdir()
+        try:
+            booths, _ = await seeded(url, args)
+            if topology == "one process":
+                port = free_port()
+                proc = start_server(url, where / "data", port, where / "server.log")
+                try:
+                    await wait_listening(proc, port)
+                    results[topology] = await drive_spread(
+                        args, f"http://127.0.0.1:{port}", booths, lambda: [proc.pid], memory_of,
+                        label=label)
+                finally:
+                    stop_server(proc)
+            else:
+                settings = Settings.from_env({}, data_dir=where / "data", database_url=url,
+                                             secret_key="bench-secret")
+                async with cluster(where, settings, worker_connections=4 * args.clients + 1024,
+                                   **SERVER_ENV) as c:
+                    results[topology] = await drive_spread(
+                        args, c.base, booths, lambda: [p.pid for p in c.procs], memory_of,
+                        ssl_verify=False, label=label)
+        except (BenchFailure, RuntimeError) as exc:
+            print(f"FAILED ({topology}): {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await drop_postgres(pg_name)
+    one, two = results["one process"], results["two behind nginx"]
+    print("\nside by side (the phase without logins):")
+    for topology, r in results.items():
+        q = r["calls"]
+        print(f"  {topology:<17} waiters held {r['waiters']}, call-next -> called "
+              f"p50 {q['called_p50']:.2f} ms p99 {q['called_p99']:.2f} ms, echo p50 "
+              f"{q['echo_p50']:.2f} ms p99 {q['echo_p99']:.2f} ms, ratio p50 "
+              f"{q['called_p50'] / q['echo_p50']:.2f} p99 {q['called_p99'] / q['echo_p99']:.2f}")
+    print(f"cross-process delivery cost: call-next -> called p99 two/one = "
+          f"{two['calls']['called_p99'] / one['calls']['called_p99']:.2f}, position update p99 "
+          f"two/one = {two['calls']['position_p99'] / one['calls']['position_p99']:.2f}")
+    return 0
 
 
 async def drive(args: argparse.Namespace, base: str, booths: list[Booth], admin_cookie: str,
@@ -695,7 +774,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="platform admins watching /monitor (0: no monitor figures)")
     parser.add_argument("--timeout", type=float, default=1200, help="the whole run, seconds")
     parser.add_argument("--server-log", type=Path, help="keep the server's output in this file")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="client processes holding the students (bench/hall_spread.py): "
+                             "connect and join burst, calls without and with logins; 0: all "
+                             "clients in this process, with the monitor figures")
+    parser.add_argument("--no-logins", action="store_true",
+                        help="with --workers: no logins during the second phase of calls")
+    parser.add_argument("--mode", choices=["single", "cluster"], default="single",
+                        help="cluster: one process on PostgreSQL, then two behind nginx on "
+                             "PostgreSQL + Redis, in one run (needs --workers)")
     args = parser.parse_args(argv)
+    if args.mode == "cluster" and not args.workers:
+        parser.error("--mode cluster needs --workers")
     if args.clients < 2 * args.booths or args.booths < 1:
         parser.error("need at least two students per booth")
     if args.calls is None:

@@ -9,6 +9,7 @@ call:<ticket>. Limits on every event: rtc/guard.py, applied in AppNamespace.trig
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import uuid
@@ -22,6 +23,7 @@ from app.school_settings import service as school_settings
 from app.state import DB, SETTINGS
 
 from . import monitor, monitor_store, tickets
+from .coalesce import Coalescer, Delivery
 from .namespace import AppNamespace, identify
 
 if TYPE_CHECKING:
@@ -57,29 +59,49 @@ class HallNamespace(AppNamespace):
         self.students: dict[str, int] = {}  # this process's student sockets → their account
         # this process in hall_processes: its tickets are released when its lease runs out
         self.process_id = uuid.uuid4().hex
+        self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booths,
+                                name="hall-booths")
 
     # ---- helpers --------------------------------------------------------------------
 
-    async def broadcast(self, session_id: int, booth: tickets.Booth | None = None) -> None:
-        """Send the booth's state to its room and each waiter's place to the waiter.
-        `booth`: already loaded by the caller's write transaction (saves a reload)."""
-        async with self.app[DB].read() as conn:
-            if booth is None:
-                booth = await tickets.load_booth(conn, session_id)
-            late = await tickets.late_interviews(conn, session_id, self.now)
+    def broadcast(self, session_id: int) -> None:
+        """The booth changed: its state goes to its room and each waiter's place to the
+        waiter, coalesced (rtc/coalesce.py). Returns at once; the caller's ack goes first."""
         if self.monitor is not None:
             self.monitor.changed(session_id)
-        if booth is None:
-            return
-        view = tickets.booth_view(booth, self.now, self.waiter_grace)
+        self.booths.changed(session_id)
+
+    async def _send_booths(self, session_ids: list[int]) -> None:
+        """One load of the changed booths together (a fixed number of queries however many)
+        and one batch of emits per booth (the employers' view, every ticket's place),
+        stamped before the load so that no process sends it after a fresher one
+        (rtc/sockets.py)."""
+        manager = self.server.manager
+        keys = [f"booth:{i}" for i in session_ids]
+        stamps = await manager.next_stamps(keys)
+        now = self.now
+        async with self.app[DB].read() as conn:
+            booths = await tickets.load_booths(conn, session_ids)
+            late = await tickets.late_by_session(conn, list(booths), now) if booths else {}
+        for session_id, key, stamp in zip(session_ids, keys, stamps):
+            booth = booths.get(session_id)
+            if booth is not None:
+                await manager.emit_batch(self.namespace, key, stamp,
+                                         self._batch(booth, late.get(session_id, []), now))
+
+    def _batch(self, booth: tickets.Booth, late: list[Any], now: dt.datetime) -> list[Delivery]:
+        session_id = booth.session.id
+        view = tickets.booth_view(booth, now, self.waiter_grace)
         view["late"] = [{"interview_id": r.id, "name": r.name,
                          "slot_at": r.starts_at.isoformat()} for r in late]
-        await self.emit("booth", view, room=f"booth:{session_id}")
-        queue = tickets.queue_view(booth, self.now, self.waiter_grace)
-        for row in booth.rows:
-            payload = {"ticket_id": row.id, "session_id": session_id, "status": row.status,
-                       "employer": booth.employer_name, **queue.get(row.id, {})}
-            await self.emit("queue", payload, room=f"user:{row.account_id}")
+        queue = tickets.queue_view(booth, now, self.waiter_grace)
+        batch = [Delivery("booth", f"booth:{session_id}", view, session_id)]
+        batch += [Delivery("queue", f"user:{row.account_id}",
+                           {"ticket_id": row.id, "session_id": session_id, "status": row.status,
+                            "employer": booth.employer_name, **queue.get(row.id, {})},
+                           session_id)
+                  for row in booth.rows]
+        return batch
 
     # ---- connection -----------------------------------------------------------------
 
@@ -91,9 +113,13 @@ class HallNamespace(AppNamespace):
             await self._student_back(sid, ident.account_id)
 
     async def _student_back(self, sid: str, account_id: int) -> None:
-        """A student (re)connects: their places come back, a running call resumes."""
-        async with self.app[DB].write() as conn:
+        """A student (re)connects: their places come back, a running call resumes. A first
+        visit (no open ticket) costs one read and no write."""
+        async with self.app[DB].read() as conn:
             open_tickets = await tickets.open_tickets_of(conn, account_id)
+        if not open_tickets:
+            return
+        async with self.app[DB].write() as conn:
             for t in open_tickets:
                 await tickets.set_connected(conn, t.id, True, self.now, self.process_id)
         for t in open_tickets:
@@ -102,7 +128,7 @@ class HallNamespace(AppNamespace):
                 await self.emit("call_resumed", {"ticket_id": t.id}, room=f"call:{t.id}")
             if t.status == "called":  # reloaded while being called: the page rings again
                 await self.tell_called(t, to=sid)
-            await self.broadcast(t.session_id)
+            self.broadcast(t.session_id)
             await self._replay_notices(sid, account_id, t.session_id)
 
     async def _replay_notices(self, sid: str, account_id: int, session_id: int) -> None:
@@ -126,12 +152,15 @@ class HallNamespace(AppNamespace):
                   if s[0] != sid]
         if others:
             return
-        async with self.app[DB].write() as conn:
+        async with self.app[DB].read() as conn:
             open_tickets = await tickets.open_tickets_of(conn, who["account_id"])
+        if not open_tickets:
+            return
+        async with self.app[DB].write() as conn:
             for t in open_tickets:
                 await tickets.set_connected(conn, t.id, False, self.now)
         for t in open_tickets:
-            await self.broadcast(t.session_id)
+            self.broadcast(t.session_id)
 
     # ---- events (each returns the ack payload) --------------------------------------
 
@@ -165,8 +194,8 @@ class HallNamespace(AppNamespace):
             ticket = await take(conn, account_id=who["account_id"], now=self.now,
                                 open_minutes=times.open_minutes, probe=probe,
                                 process_id=self.process_id, **{key: target})
-            place, booth = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
-        await self.broadcast(ticket.session_id, booth)
+            place = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
+        self.broadcast(ticket.session_id)
         await self._replay_notices(sid, who["account_id"], ticket.session_id)
         return ticket, place
 
@@ -175,7 +204,7 @@ class HallNamespace(AppNamespace):
         allow = data.get("allow") is True
         async with self.app[DB].write() as conn:
             await tickets.set_walk_ins(conn, session_id, allow)
-        await self.broadcast(session_id)
+        self.broadcast(session_id)
         return {"ok": True, "allow": allow}
 
     async def _own_booth(self, sid: str, data: Any) -> tuple[dict[str, Any], int]:
@@ -193,7 +222,7 @@ class HallNamespace(AppNamespace):
         async with self.app[DB].write() as conn:
             left = await monitor_store.drop_watcher(conn, sid)
         for session_id in left:
-            await self.broadcast(session_id)
+            self.broadcast(session_id)
 
     async def on_watch(self, sid: str, data: Any = None) -> dict[str, Any]:
         who, session_id = await self._own_booth(sid, data)
@@ -210,7 +239,7 @@ class HallNamespace(AppNamespace):
         if current is not None and current.status == "in_call":
             await self.enter_room(sid, f"call:{current.id}")
             await self.emit("call_resumed", {"ticket_id": current.id}, room=f"call:{current.id}")
-        await self.broadcast(session_id)
+        self.broadcast(session_id)
         for notice in posted:
             await self.emit("hall_notice", notice, to=sid)
         return {"ok": True, "booth": tickets.booth_view(booth, self.now, self.waiter_grace)}
@@ -222,7 +251,7 @@ class HallNamespace(AppNamespace):
         if ticket is None:
             return {"ok": True, "ticket_id": None}
         await self.tell_called(ticket)
-        await self.broadcast(session_id)
+        self.broadcast(session_id)
         return {"ok": True, "ticket_id": ticket.id}
 
     async def on_recall(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -230,16 +259,14 @@ class HallNamespace(AppNamespace):
         async with self.app[DB].write() as conn:
             ticket = await tickets.recall(conn, _int(data, "ticket_id"), session_id, self.now)
         await self.tell_called(ticket)
-        await self.broadcast(session_id)
+        self.broadcast(session_id)
         return {"ok": True, "ticket_id": ticket.id}
 
     async def on_skip(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)
         async with self.app[DB].write() as conn:
             ticket = await tickets.skip(conn, _int(data, "ticket_id"), session_id, self.now)
-        await self.emit("queue", {"ticket_id": ticket.id, "session_id": session_id,
-                                  "status": ticket.status}, room=f"user:{ticket.account_id}")
-        await self.broadcast(session_id)
+        self.broadcast(session_id)  # the student's `queue` says 未到 (no_show)
         return {"ok": True}
 
     async def on_end_session(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -248,7 +275,7 @@ class HallNamespace(AppNamespace):
             told = await tickets.end_session(conn, session_id, self.now)
         for account_id in told:
             await self.emit("session_ended", {"session_id": session_id}, room=f"user:{account_id}")
-        await self.broadcast(session_id)
+        self.broadcast(session_id)
         return {"ok": True, "told": len(told)}
 
     async def tell_called(self, ticket: Any, to: str | None = None) -> None:
@@ -275,7 +302,7 @@ class HallNamespace(AppNamespace):
         await self.server.manager.merge_room(f"booth:{ticket.session_id}", room, self.namespace)
         # the student is the "polite" peer in perfect negotiation; the employer makes the offer
         await self.emit("call_started", {"ticket_id": ticket.id}, room=room)
-        await self.broadcast(ticket.session_id)
+        self.broadcast(ticket.session_id)
         return {"ok": True, "ticket_id": ticket.id}
 
     async def on_signal(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -305,7 +332,7 @@ class HallNamespace(AppNamespace):
                                  actor_id=who["account_id"], now=self.now)
         await self.emit("call_ended", {"ticket_id": ticket_id}, room=f"call:{ticket_id}")
         await self.close_room(f"call:{ticket_id}")
-        await self.broadcast(ticket.session_id)
+        self.broadcast(ticket.session_id)
         return {"ok": True}
 
     async def on_quality(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -351,9 +378,9 @@ class HallNamespace(AppNamespace):
                                 room=f"call:{r.id}")
                 await self.close_room(f"call:{r.id}")
         for session_id in sessions:
-            await self.broadcast(session_id)
+            self.broadcast(session_id)
 
     async def tell_closed(self, session_id: int, reason: str) -> None:
         await self.emit("booth_closed", {"session_id": session_id, "reason": reason},
                         room=f"booth:{session_id}")
-        await self.broadcast(session_id)
+        self.broadcast(session_id)

@@ -91,7 +91,7 @@ async def sweep_once(app: web.Application) -> tickets.SweepResult:
         if called is not None:
             await hall.tell_called(called)
     for session_id in result.changed_sessions | set(lost):
-        await hall.broadcast(session_id)
+        hall.broadcast(session_id)
     await _mail_absent_employers(app, now)
     return result
 
@@ -115,6 +115,7 @@ async def _mail_absent_employers(app: web.Application, now: dt.datetime) -> None
 
 async def _manager(app: web.Application) -> AsyncIterator[None]:
     yield
+    await app[HALL].booths.close()  # builds still waiting: the sockets are going anyway
     await app[SIO].manager.close()
 
 

@@ -14,6 +14,11 @@ be connected to others, and only each process can put its own sockets into the c
 room. `merge_room` puts every member of one room into another, here and (published on the
 channel, handled in order before any later message) everywhere else, so the `call_started`
 that follows reaches them on whatever process they are.
+
+A booth's state goes out as one batch (`emit_batch`, rtc/coalesce.py): the employers' view
+and every waiter's place in a single message on the channel instead of one per socket.
+Each process delivers a batch to its own sockets only if it is the freshest it has seen for
+that booth (its stamp), and skips the rooms that already have that payload.
 """
 
 from __future__ import annotations
@@ -26,15 +31,53 @@ from typing import Any, AsyncIterator
 import socketio
 from aiohttp import web
 
+from .coalesce import Delivery, LastSent, Latest, to_deliver
+
 log = logging.getLogger(__name__)
 NAMESPACES = ("/hall", "/monitor")
 SIO = web.AppKey("sio", socketio.AsyncServer)
 
 
-class _RoomDisconnects:
-    """Mixin for a socket.io client manager: disconnect every local member of a room."""
+class _HallRooms:
+    """Mixin for a socket.io client manager: disconnect every local member of a room, put
+    a room's members into another, deliver a booth's batch."""
 
     server: socketio.AsyncServer
+    _latest: Latest
+    _last_sent: LastSent
+
+    def _batch_state(self) -> None:
+        self._latest = Latest()
+        self._last_sent = LastSent()
+        self._stamps: dict[str, int] = {}
+
+    def basic_enter_room(self, sid: str, namespace: str, room: str,
+                         eio_sid: Any = None) -> None:
+        self._last_sent.forget(room)  # a newcomer gets the next payload even if unchanged
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)  # type: ignore[misc]
+
+    async def _deliver_batch(self, namespace: str, key: str, stamp: int,
+                             items: list[Delivery]) -> int:
+        """This process's sockets get the batch unless a fresher one of `key` came first;
+        returns the emits made."""
+        rooms = self.rooms.get(namespace, {})  # type: ignore[attr-defined]
+        fresh = to_deliver(self._latest, self._last_sent, key, stamp, items,
+                           present=lambda room: bool(rooms.get(room)))
+        for d in fresh:
+            # the plain manager's emit: to this process's members only, never published
+            await socketio.AsyncManager.emit(self, d.event, d.data,  # type: ignore[arg-type]
+                                             namespace=namespace, room=d.room)
+        return len(fresh)
+
+    async def emit_batch(self, namespace: str, key: str, stamp: int,
+                         items: list[Delivery]) -> None:
+        await self._deliver_batch(namespace, key, stamp, items)
+
+    async def next_stamps(self, keys: list[str]) -> list[int]:
+        """For each key a number higher than any it had before, here and in every process."""
+        for key in keys:
+            self._stamps[key] = self._stamps.get(key, 0) + 1
+        return [self._stamps[key] for key in keys]
 
     async def _disconnect_local(self, room: str, namespace: str) -> None:
         members = [sid for sid, _ in self.get_participants(namespace, room)]  # type: ignore[attr-defined]
@@ -53,14 +96,18 @@ class _RoomDisconnects:
         self._merge_local(source, target, namespace)
 
 
-class LocalManager(_RoomDisconnects, socketio.AsyncManager):
+class LocalManager(_HallRooms, socketio.AsyncManager):
     """One process: the room's members are all here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._batch_state()
 
     async def close(self) -> None:
         pass
 
 
-class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
+class RedisManager(_HallRooms, socketio.AsyncRedisManager):
     """Several processes: this one's members now, the others' through the channel."""
 
     async def disconnect_room(self, room: str, namespace: str) -> None:
@@ -73,9 +120,32 @@ class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
         await self._publish({"method": "merge_room", "source": source, "target": target,
                              "namespace": namespace, "host_id": self.host_id})
 
+    async def emit_batch(self, namespace: str, key: str, stamp: int,
+                         items: list[Delivery]) -> None:
+        await self._deliver_batch(namespace, key, stamp, items)
+        await self._publish({"method": "emit_batch", "namespace": namespace, "key": key,
+                             "stamp": stamp, "host_id": self.host_id,
+                             "items": [[d.event, d.room, d.data, d.tag] for d in items]})
+
+    async def next_stamps(self, keys: list[str]) -> list[int]:
+        """Redis's INCR: one counter per booth shared by every process (kept a day), all
+        keys in one round trip."""
+        if not keys:
+            return []
+        if self._counter is None:
+            self._counter = self._get_redis_module().Redis.from_url(self.redis_url)
+        async with self._counter.pipeline(transaction=True) as pipe:
+            for key in keys:
+                name = f"{self.channel}:stamp:{key}"
+                pipe.incr(name).expire(name, 86400)
+            done = await pipe.execute()
+        return [int(v) for v in done[0::2]]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._batch_state()
         self._tasks: set[asyncio.Task] = set()
+        self._counter: Any = None  # a Redis client of its own (the listener owns `redis`)
 
     async def _disconnect_from_channel(self, data: dict[str, Any]) -> None:
         try:
@@ -86,6 +156,8 @@ class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
     async def close(self) -> None:
         """Stop listening to the channel (app shutdown): python-socketio leaves its listener
         task running until the loop itself closes."""
+        if self._counter is not None:
+            await self._counter.aclose()
         listener = getattr(self, "thread", None)
         if listener is None or listener.done():
             return
@@ -102,6 +174,16 @@ class RedisManager(_RoomDisconnects, socketio.AsyncRedisManager):
                 if data.get("host_id") != self.host_id:
                     self._merge_local(str(data["source"]), str(data["target"]),
                                       str(data["namespace"]))
+                continue
+            if data is not None and data.get("method") == "emit_batch":
+                if data.get("host_id") != self.host_id:
+                    # in the listener, in channel order with the plain emits around it
+                    try:
+                        await self._deliver_batch(
+                            str(data["namespace"]), str(data["key"]), int(data["stamp"]),
+                            [Delivery(e, r, d, t) for e, r, d, t in data["items"]])
+                    except Exception:  # one bad message must not stop the listener
+                        log.exception("a booth batch from another process failed")
                 continue
             if data is not None and data.get("method") == "disconnect_room":
                 if data.get("host_id") != self.host_id:

@@ -32,7 +32,7 @@ OPEN_STATES = (TicketState.WAITING, TicketState.CALLED, TicketState.IN_CALL)
 
 @dataclass
 class Booth:
-    session: sa.Row
+    session: sa.Row | None  # None: loaded for the order only (_load_line)
     employer_name: str
     rows: list[sa.Row]                      # tickets joined with names and interview data
     tickets: list[Ticket]
@@ -93,12 +93,17 @@ async def load_booths(conn: AsyncConnection, session_ids: list[int]) -> dict[int
     booths = {}
     for s in sessions:
         mine = rows[s.id]
-        finished = [(r.finished_at - r.call_started_at).total_seconds() for r in mine
-                    if r.status == TicketState.DONE and r.finished_at and r.call_started_at]
         booths[s.id] = Booth(session=s, employer_name=s.employer_name, rows=mine,
-                             tickets=[_ticket(r) for r in mine], finished_seconds=finished,
+                             tickets=[_ticket(r) for r in mine],
+                             finished_seconds=_finished_seconds(mine),
                              slot_minutes=slots.get(s.id) or 20)
     return booths
+
+
+def _finished_seconds(rows: list[sa.Row]) -> list[float]:
+    """Lengths of the booth's finished interviews (their median is the typical one)."""
+    return [(r.finished_at - r.call_started_at).total_seconds() for r in rows
+            if r.status == TicketState.DONE and r.finished_at and r.call_started_at]
 
 
 def queue_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> dict[int, dict[str, Any]]:
@@ -179,46 +184,64 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     existing = (await conn.execute(sa.select(t).where(
         t.c.session_id == iv.session_id, t.c.account_id == account_id))).first()
     if existing is None:
-        existing = await _insert_once(conn, t.insert().values(
+        inserted, existing = await _insert_once(conn, t.insert().values(
             session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
             slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
-            connected=True, process_id=process_id, probe=probe, created_at=now),
+            connected=True, process_id=process_id, probe=probe, created_at=now).returning(*t.c),
             sa.select(t).where(t.c.session_id == iv.session_id, t.c.account_id == account_id))
-    if existing is not None:
-        if existing.status in (TicketState.REMOVED, TicketState.CLOSED):
-            raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
-        values: dict[str, Any] = {"connected": True, "last_seen_at": now, "process_id": process_id}
-        if probe:
-            values["probe"] = probe
-        if existing.status == TicketState.LEFT:  # came back after the grace: queue again
-            values.update(status=TicketState.WAITING, arrived_at=now)
-        await conn.execute(t.update().where(t.c.id == existing.id).values(**values))
-    return (await conn.execute(sa.select(t).where(
-        t.c.session_id == iv.session_id, t.c.account_id == account_id))).one()
+        if inserted is not None:
+            return inserted
+    if existing.status in (TicketState.REMOVED, TicketState.CLOSED):
+        raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
+    values: dict[str, Any] = {"connected": True, "last_seen_at": now, "process_id": process_id}
+    if probe:
+        values["probe"] = probe
+    if existing.status == TicketState.LEFT:  # came back after the grace: queue again
+        values.update(status=TicketState.WAITING, arrived_at=now)
+    return (await conn.execute(t.update().where(t.c.id == existing.id).values(**values)
+                               .returning(*t.c))).one()
 
 
-async def _insert_once(conn: AsyncConnection, insert: Any, again: sa.Select) -> sa.Row | None:
-    """Insert a row guarded by a unique constraint; None when it went in, or the row another
-    transaction inserted first (two joins of one student at once, on PostgreSQL, where
-    both can see no row before either commits; SQLite's BEGIN IMMEDIATE serialises them)."""
+async def _insert_once(conn: AsyncConnection, insert: Any,
+                       again: sa.Select) -> tuple[sa.Row | None, sa.Row | None]:
+    """Insert a row guarded by a unique constraint (`insert` returns it): (the new row,
+    None), or (None, the row another transaction inserted first: two joins of one student
+    at once on PostgreSQL, where both can see no row before either commits). SQLite's
+    BEGIN IMMEDIATE serialises them, so there the savepoint's two extra statements are
+    saved: every statement inside the write lock keeps the other joins waiting."""
+    if conn.dialect.name == "sqlite":
+        return (await conn.execute(insert)).one(), None
     try:
         async with conn.begin_nested():
-            await conn.execute(insert)
+            return (await conn.execute(insert)).one(), None
     except sa.exc.IntegrityError:
-        return (await conn.execute(again)).one()
-    return None
+        return None, (await conn.execute(again)).one()
 
 
 async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
-                  waiter_grace: dt.timedelta) -> tuple[dict[str, Any], Booth | None]:
-    """The joining student's place and wait, and the booth as it now is; the first wait
-    shown is kept as the promise the monitor holds the booth to."""
-    booth = await load_booth(conn, ticket.session_id)
-    place = queue_view(booth, now, waiter_grace).get(ticket.id, {}) if booth else {}
+                  waiter_grace: dt.timedelta) -> dict[str, Any]:
+    """The joining student's place and wait; the first wait shown is kept as the promise
+    the monitor holds the booth to. Inside the join's write transaction, so it reads only
+    what the order needs (the booth's tickets, its slot length), not names or interviews."""
+    line = await _load_line(conn, ticket.session_id)
+    place = queue_view(line, now, waiter_grace).get(ticket.id, {})
     if "eta_seconds" in place and ticket.promised_eta_seconds is None:
         await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket.id)
                            .values(promised_eta_seconds=place["eta_seconds"]))
-    return place, booth
+    return place
+
+
+async def _load_line(conn: AsyncConnection, session_id: int) -> Booth:
+    """A booth with only what queue_view needs: its tickets and its slot length."""
+    t = hall_tickets
+    rows = list(await conn.execute(
+        sa.select(t.c.id, t.c.slot_at, t.c.arrived_at, t.c.status, t.c.connected,
+                  t.c.last_seen_at, t.c.called_at, t.c.call_started_at, t.c.finished_at)
+        .where(t.c.session_id == session_id).order_by(t.c.id)))
+    slot = (await conn.execute(sa.select(sa.func.min(interviews.c.minutes)).where(
+        interviews.c.session_id == session_id))).scalar()
+    return Booth(session=None, employer_name="", rows=rows, tickets=[_ticket(r) for r in rows],
+                 finished_seconds=_finished_seconds(rows), slot_minutes=slot or 20)
 
 
 async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
@@ -353,10 +376,16 @@ class SweepResult:
 
 async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timedelta,
                 waiter_grace: dt.timedelta) -> SweepResult:
-    """Mark unanswered calls 未到 and stale waiters gone."""
+    """Mark unanswered calls 未到 and stale waiters gone. The rules are rtc.queue's, with
+    each student's school's graces; the query fetches only the tickets they could pick: calls
+    (one per booth at most) and waiters whose page is gone, not every connected waiter of
+    the day, every second, inside the write lock. (The graces differ by school, so the
+    time test stays with the rules instead of in engine-specific interval SQL.)"""
+    t = hall_tickets
     rows = list(await conn.execute(school_graces(
-        sa.select(hall_tickets).join(accounts, accounts.c.id == hall_tickets.c.account_id))
-        .where(hall_tickets.c.status.in_([TicketState.WAITING, TicketState.CALLED]))))
+        sa.select(t).join(accounts, accounts.c.id == t.c.account_id))
+        .where(sa.or_(t.c.status == TicketState.CALLED,
+                      sa.and_(t.c.status == TicketState.WAITING, t.c.connected.is_(False))))))
     tickets = [_ticket(r) for r in rows]
     by_id = {r.id: r for r in rows}
     result = SweepResult()

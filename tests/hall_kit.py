@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import socketio
+from aiortc import RTCSessionDescription
 
 from app.applications import service as applications
 from app.auth import service as accounts
 from app.db import Database
 from app.interviews import service as interviews
 from app.uploads import FileStore
+from rtc.bot import media_peer
 from tests.factories import PASSWORD, PASSWORD_HASH
 from tests.helpers import published_job, saved_resume
 
@@ -147,10 +149,6 @@ async def exchange_media(employer: HallClient, student: HallClient, ticket: int,
     """Two aiortc peers (rtc/bot.py) set up a call through the /hall signaling relay only:
     the employer offers, the student answers, and each side decodes `frames` video frames.
     Returns the decoded frame sizes, both sides; raises if media never flows."""
-    from aiortc import RTCSessionDescription
-
-    from rtc.bot import media_peer
-
     employer_pc, _ = media_peer()
     student_pc, _ = media_peer()
     loop = asyncio.get_running_loop()

@@ -16,7 +16,7 @@ from app.db import Database
 from app.tables import audit_log, email_outbox, hall_tickets
 from tests.factories import PASSWORD
 from tests.hall_kit import HallClient, build_hall, connect, exchange_media
-from tests.test_deploy_nginx import HAVE_NGINX, cluster
+from tests.cluster_kit import HAVE_NGINX, cluster
 
 pytestmark = pytest.mark.skipif(not HAVE_NGINX, reason="nginx missing: `make test` installs it")
 
