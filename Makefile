@@ -33,13 +33,19 @@ $(VENV)/.test-deps: pyproject.toml $(VENV)/.run-deps
 	touch $@
 
 # socket.io-client for the browser, copied from npm into static/vendor (not committed).
-$(VENDOR): package.json | system-deps
+$(VENDOR): package.json package-lock.json | system-deps
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/dist/socket.io.min.js.map static/vendor/
 	touch $@
 
 vendor: $(VENDOR)
+
+# axe-core for the browser tests' accessibility audit (a devDependency: not served).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json | system-deps
+	npm install --no-audit --no-fund --silent
+	touch $@
 
 # Debian's Chromium and CJK fonts for the browser tests (Playwright never downloads one).
 browser-deps:
@@ -62,7 +68,7 @@ run: system-libs $(VENV)/.run-deps $(VENDOR) demo
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when it answers (REQUIRE_PG=1: must).
-test: system-libs $(VENV)/.test-deps $(VENDOR) browser-deps deploy-deps
+test: system-libs $(VENV)/.test-deps $(VENDOR) $(AXE) browser-deps deploy-deps
 	timeout 2400 $(PY) -m pytest -q -p no:cacheprovider
 	@if $(PY) -m tests.pg_ready "$(PG_URL)"; then \
 	  echo "== PostgreSQL run =="; \

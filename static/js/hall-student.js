@@ -13,9 +13,14 @@
   let call = null;
 
   function show(section) {
+    const lost = root.contains(document.activeElement) && !$(section).contains(document.activeElement);
     ["stage-check", "stage-wait", "stage-called", "stage-call", "stage-ended"].forEach((id) => {
       $(id).hidden = id !== section;
     });
+    // focus in a stage just hidden would fall to <body>: a keyboard or screen-reader user
+    // continues from the new stage's heading instead of the top of the page
+    const heading = $(section).querySelector("h2");
+    if (lost && heading) { heading.tabIndex = -1; heading.focus(); }
   }
 
   function say(text) { status.textContent = text; }
