@@ -120,6 +120,22 @@
     e.currentTarget.setAttribute("aria-pressed", String(on));
     if (call) call.setCameraOff(on);
   });
+  // 切换摄像头: offered on a touch device or when there is more than one camera
+  (async () => {
+    const touch = window.matchMedia("(pointer: coarse)").matches;
+    const cameras = navigator.mediaDevices && navigator.mediaDevices.enumerateDevices
+      ? (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput").length : 0;
+    $("switch-camera").hidden = !(touch || cameras > 1);
+  })();
+  $("switch-camera").addEventListener("click", async () => {
+    if (!call) return;
+    try {
+      const facing = await call.switchCamera();
+      say(facing === "environment" ? "已切换到后置摄像头" : "已切换到前置摄像头");
+    } catch (e) {
+      say("无法切换摄像头，请检查摄像头权限");
+    }
+  });
   $("hangup-button").addEventListener("click", () => {
     if (call) call.close(true);
     call = null;
