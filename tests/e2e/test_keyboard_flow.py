@@ -7,6 +7,7 @@ employer's room with the applicant's resume), which a page walk cannot reach."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from playwright.async_api import expect
@@ -18,7 +19,7 @@ from app.resumes import service as resumes
 from app.tables import accounts, applications, jobs, student_records
 from app.uploads import FileStore
 from tests.e2e.axe import audit
-from tests.e2e.keyboard import focused, tab_to, type_into
+from tests.e2e.keyboard import focused, press_and_load, tab_to, type_into
 
 FRAMES = "() => window.hallCall && window.hallCall.lastStats && window.hallCall.lastStats.framesDecoded > 0"
 EMAIL = "keyboard@demo.example.cn"
@@ -88,7 +89,7 @@ async def test_activation_to_call_by_keyboard_alone(browser, live_server, settin
 
         # --- 学生激活, both steps
         await tab_to(student, "学生激活")
-        await student.keyboard.press("Enter")
+        await press_and_load(student)
         await expect(student.get_by_role("heading", name="学生激活")).to_be_visible()
         await tab_to(student, "学校", label=True)
         await student.keyboard.press("ArrowDown")  # the first school after 请选择
@@ -96,35 +97,35 @@ async def test_activation_to_call_by_keyboard_alone(browser, live_server, settin
         await type_into(student, "学号", fresh["student_no"])
         await type_into(student, "姓名", fresh["name"])
         await type_into(student, "身份证号", fresh["id_number"])
-        await student.keyboard.press("Enter")
-        await expect(student).to_have_url("**/activate/profile*")
+        await press_and_load(student)
+        await expect(student).to_have_url(re.compile(r".*/activate/profile\?.*"))
         await type_into(student, "邮箱", EMAIL)
         await type_into(student, "手机号", "13800009999")
         await type_into(student, "密码", "Keyboard123")
         await type_into(student, "确认密码", "Keyboard123")
-        await student.keyboard.press("Enter")
-        await expect(student).to_have_url("**/student")
+        await press_and_load(student)
+        await expect(student).to_have_url(re.compile(r".*/student$"))
 
         # --- 招聘岗位 → a job → 投递简历
         await save_resume(settings, clock, fresh["name"])
         await tab_to(student, "招聘岗位")
-        await student.keyboard.press("Enter")
-        await expect(student).to_have_url("**/jobs")
-        await tab_to(student, "后端开发工程师")
-        await student.keyboard.press("Enter")
+        await press_and_load(student)
+        await expect(student).to_have_url(re.compile(r".*/jobs$"))
+        await tab_to(student, "审计助理")  # demo_employer2: no interviews booked yet
+        await press_and_load(student)
         await tab_to(student, "投递简历")
-        await student.keyboard.press("Enter")
+        await press_and_load(student)
         await expect(student.get_by_text("已投递").first).to_be_visible()
 
         # --- the employer invites; the student finds the invitation and enters the hall
         await invite_to_interview(settings, clock, base)
         await student.goto("/student")
         await tab_to(student, "我的面试")
-        await student.keyboard.press("Enter")
+        await press_and_load(student)
         await tab_to(student, "查看面试邀请")
-        await student.keyboard.press("Enter")
+        await press_and_load(student)
         await tab_to(student, "洽谈面试大厅")
-        await student.keyboard.press("Enter")
+        await press_and_load(student)
         await tab_to(student, "开始检测")
         await student.keyboard.press("Space")
         join = student.get_by_role("button", name="开始排队")
@@ -136,10 +137,10 @@ async def test_activation_to_call_by_keyboard_alone(browser, live_server, settin
 
         # --- the employer calls (clicks); the student answers with the keyboard
         await employer.goto("/login/employer")
-        await employer.get_by_label("用户名/邮箱", exact=True).fill("demo_employer")
+        await employer.get_by_label("用户名/邮箱", exact=True).fill("demo_employer2")
         await employer.get_by_label("密码", exact=True).fill(demo.PASSWORD)
         await employer.get_by_role("button", name="登录").click()
-        await expect(employer).to_have_url("**/employer")
+        await expect(employer).to_have_url(re.compile(r".*/employer$"))
         await employer.goto("/employer/interviews")
         await employer.get_by_role("link", name="进入面试间").first.click()
         await expect(employer.locator("#booth-status")).to_have_text("已连接")
@@ -152,6 +153,8 @@ async def test_activation_to_call_by_keyboard_alone(browser, live_server, settin
         await student.wait_for_function(FRAMES)
         await employer.wait_for_function(FRAMES)
         await expect(employer.locator("#call-resume")).to_contain_text(fresh["name"])
+        # 接听 hid the stage that held the focus: it moved to the call's heading, not <body>
+        assert (await focused(student))["text"] == "视频面试"
         problems += await audit(student, "student hall: the call")
         problems += await audit(employer, "employer booth: the call with the resume")
 
@@ -165,7 +168,7 @@ async def test_activation_to_call_by_keyboard_alone(browser, live_server, settin
         await employer.get_by_role("button", name="结束面试").click()
         await expect(student.locator("#stage-ended")).to_be_visible()
         await tab_to(student, "查看面试邀请")
-        await student.keyboard.press("Enter")
+        await press_and_load(student)
         await expect(student.locator("#interview-outcome")).to_have_text("通过")
         assert errors == []
         assert problems == [], "axe (WCAG 2.1 AA), serious or critical:\n" + "\n".join(problems)
