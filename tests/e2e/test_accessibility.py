@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from playwright.async_api import Page
 from app import demo
 from app.auth import reset
 from app.db import Database
+from app.reviews.tables import origin_records
 from app.security import token_hash
 from app.signing import demo as signing_demo
 from app.signing.tables import agreements
@@ -129,14 +131,18 @@ async def seed_tokens(settings, now: dt.datetime) -> dict[str, str]:  # noqa: AN
                 .where(student_records.c.student_no == demo.demo_students()[0]["student_no"])
                 .order_by(interviews.c.id))).scalar()
             # 学生1 passes the 签约中心 phone gate, so the offline pages open; 学生2 meets it
-            await signing_demo._approve_origin(conn, demo.demo_students()[1]["student_no"], now)
+            second = demo.demo_students()[1]["student_no"]
+            await signing_demo._approve_origin(conn, second, now)
+            mobile = (await conn.execute(sa.select(origin_records.c.data).join(
+                student_records, student_records.c.id == origin_records.c.student_record_id)
+                .where(student_records.c.student_no == second))).scalar_one()["mobile"]
             await signing_demo._phone_confirmed(conn, demo.demo_students()[0]["student_no"], now)
     finally:
         await db.dispose()
     seeds = {"forgot_verify": f"/password/forgot/{fresh}/verify",
              "forgot_new": f"/password/forgot/{verified}/new",
              "agreement_confirm": f"/agreements/confirm/{confirm}",
-             "hall_student": f"/hall/interviews/{interview_id}"}
+             "hall_student": f"/hall/interviews/{interview_id}", "mobile2": mobile}
     if verify:
         seeds["agreement_verify"] = f"/verify/agreement/{verify}"
     return seeds
@@ -207,7 +213,7 @@ async def test_every_page_of_every_role_passes_axe(browser, live_server, setting
                 "/student/registration/choose", "/student/registration/report"],
                then=choose_registration_branch),
         Person("学生2", "/login/student", "student2@demo.example.cn", "学号/邮箱/手机号",
-               ["/student/signing"], then=ask_for_sms_code),
+               ["/student/signing"], then=partial(ask_for_sms_code, mobile=tokens["mobile2"])),
         Person("学生3", "/login/student", "student3@demo.example.cn", "学号/邮箱/手机号",
                ["/student", "/student/signing", "/student/termination"], then=apply_termination),
         Person("学生4", "/login/student", "student4@demo.example.cn", "学号/邮箱/手机号",
@@ -282,13 +288,13 @@ async def choose_registration_branch(page: Page) -> list[str]:
     return [page.url]
 
 
-async def ask_for_sms_code(page: Page) -> list[str]:
+async def ask_for_sms_code(page: Page, mobile: str) -> list[str]:
     """手机认证's 获取验证码: the SMS it queues is what 短信发件箱's message page shows."""
     await page.goto("/student/signing/phone")
+    await page.get_by_label("手机").fill(mobile)
     async with page.expect_navigation():
         await page.get_by_role("button", name="获取验证码").click()
-    assert urlsplit(page.url).path == "/student/signing/phone", page.url
-    print("sms:", await page.locator("main").inner_text(), flush=True)
+    assert await page.locator("#code-sent").count() == 1, await page.locator("main").inner_text()
     return []
 
 
