@@ -69,6 +69,7 @@ NOT_REACHED = {
     "signing_offline_preview": "needs a 线下签约 draft",
 }
 ERROR_PAGES = {"/no-such-page": 404}
+ENDED = ("done", "failed", "cancelled")  # an import job's last states (static/js/import-progress.js)
 
 
 @dataclass
@@ -323,5 +324,9 @@ async def import_both(page: Page) -> list[str]:
         async with page.expect_navigation():
             await page.get_by_role("button", name="开始导入").click()
         assert re.search(r"/imports?/\d+$", page.url), page.url
+        # the job page reloads itself when the import ends: let it, so no navigation of
+        # ours is cut short, and the audit sees the final report
+        await page.wait_for_selector(", ".join(f'[data-status="{s}"]' for s in ENDED), timeout=60_000)
+        await page.wait_for_load_state()
         jobs.append(page.url)
     return jobs
