@@ -33,13 +33,19 @@ $(VENV)/.test-deps: pyproject.toml $(VENV)/.run-deps
 	touch $@
 
 # socket.io-client for the browser, copied from npm into static/vendor (not committed).
-$(VENDOR): package.json | system-deps
+$(VENDOR): package.json package-lock.json | system-deps
 	npm install --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/socket.io-client/dist/socket.io.min.js.map static/vendor/
 	touch $@
 
 vendor: $(VENDOR)
+
+# axe-core for the browser tests' accessibility audit (a devDependency: not served).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json | system-deps
+	npm install --no-audit --no-fund --silent
+	touch $@
 
 # Debian's Chromium and CJK fonts for the browser tests (Playwright never downloads one).
 browser-deps:
@@ -66,7 +72,7 @@ run: system-libs $(VENV)/.run-deps $(VENDOR) demo
 # ports) and spend much of their time waiting on browsers and sockets, so running them side
 # by side nearly halves the wall time. The PostgreSQL run's output is shown when both end.
 PG_LOG := .pytest-postgres.log
-test: system-libs $(VENV)/.test-deps $(VENDOR) browser-deps deploy-deps
+test: system-libs $(VENV)/.test-deps $(VENDOR) $(AXE) browser-deps deploy-deps
 	@if $(PY) -m tests.pg_ready "$(PG_URL)"; then pg=1; \
 	elif [ "$${REQUIRE_PG:-0}" = 1 ]; then \
 	  echo "PostgreSQL at $(PG_URL) is not reachable and REQUIRE_PG=1" >&2; exit 1; \

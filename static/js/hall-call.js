@@ -261,6 +261,26 @@
       this.socket.emit("quality", sample);
     }
 
+    // 切换摄像头 on a phone: front ↔ back. The old camera is released first (many phones
+    // cannot open both at once); the new track replaces the old one in the call without a
+    // renegotiation.
+    async switchCamera() {
+      if (!this.stream) return null;
+      const old = this.stream.getVideoTracks()[0];
+      const enabled = old ? old.enabled : true;
+      const sender = this.pc && this.pc.getSenders().find((s) => s.track && s.track.kind === "video");
+      const facing = this.facing === "environment" ? "user" : "environment";
+      if (old) { old.stop(); this.stream.removeTrack(old); }
+      const fresh = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: facing } } });
+      const track = fresh.getVideoTracks()[0];
+      track.enabled = enabled;
+      this.stream.addTrack(track);
+      if (sender) await sender.replaceTrack(track);
+      this.localVideo.srcObject = this.stream;
+      this.facing = facing;
+      return facing;
+    }
+
     setMuted(muted) { this.stream && this.stream.getAudioTracks().forEach((t) => { t.enabled = !muted; }); }
     setCameraOff(off) { this.stream && this.stream.getVideoTracks().forEach((t) => { t.enabled = !off; }); }
 

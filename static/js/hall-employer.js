@@ -202,4 +202,13 @@
     });
     if (ack.ok) { endCall(); say("面试已结束，可以呼叫下一位"); }
   });
+
+  // On a tablet the resume folds away (the video keeps the width) behind one toggle.
+  function setSide(open) {
+    $("call-layout").classList.toggle("side-collapsed", !open);
+    $("side-toggle").setAttribute("aria-expanded", String(open));
+    $("side-toggle").textContent = open ? "收起简历" : "显示简历";
+  }
+  setSide(!window.matchMedia("(max-width: 1024px)").matches);
+  $("side-toggle").addEventListener("click", () => setSide($("side-toggle").getAttribute("aria-expanded") !== "true"));
 })();

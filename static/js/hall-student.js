@@ -17,9 +17,14 @@
   });
 
   function show(section) {
+    const lost = root.contains(document.activeElement) && !$(section).contains(document.activeElement);
     ["stage-check", "stage-wait", "stage-called", "stage-call", "stage-ended"].forEach((id) => {
       $(id).hidden = id !== section;
     });
+    // focus in a stage just hidden would fall to <body>: a keyboard or screen-reader user
+    // continues from the new stage's heading instead of the top of the page
+    const heading = $(section).querySelector("h2");
+    if (lost && heading) { heading.tabIndex = -1; heading.focus(); }
   }
 
   // a polite live region: writing the same text again would announce it again
@@ -145,6 +150,22 @@
     const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
     e.currentTarget.setAttribute("aria-pressed", String(on));
     if (call) call.setCameraOff(on);
+  });
+  // 切换摄像头: offered on a touch device or when there is more than one camera
+  (async () => {
+    const touch = window.matchMedia("(pointer: coarse)").matches;
+    const cameras = navigator.mediaDevices && navigator.mediaDevices.enumerateDevices
+      ? (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput").length : 0;
+    $("switch-camera").hidden = !(touch || cameras > 1);
+  })();
+  $("switch-camera").addEventListener("click", async () => {
+    if (!call) return;
+    try {
+      const facing = await call.switchCamera();
+      say(facing === "environment" ? "已切换到后置摄像头" : "已切换到前置摄像头");
+    } catch (e) {
+      say("无法切换摄像头，请检查摄像头权限");
+    }
   });
   $("hangup-button").addEventListener("click", () => {
     if (call) call.close(true);
