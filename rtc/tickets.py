@@ -232,11 +232,13 @@ async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
 
 
 async def _load_line(conn: AsyncConnection, session_id: int) -> Booth:
-    """A booth with only what queue_view needs: its tickets and its slot length."""
+    """A booth with only what queue_view needs: its tickets (with each student's school's
+    graces, which decide whether a gone waiter still holds a place) and its slot length."""
     t = hall_tickets
-    rows = list(await conn.execute(
+    rows = list(await conn.execute(school_graces(
         sa.select(t.c.id, t.c.slot_at, t.c.arrived_at, t.c.status, t.c.connected,
                   t.c.last_seen_at, t.c.called_at, t.c.call_started_at, t.c.finished_at)
+        .join(accounts, accounts.c.id == t.c.account_id))
         .where(t.c.session_id == session_id).order_by(t.c.id)))
     slot = (await conn.execute(sa.select(sa.func.min(interviews.c.minutes)).where(
         interviews.c.session_id == session_id))).scalar()
