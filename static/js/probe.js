@@ -112,6 +112,9 @@
       const level = Math.min(1, Math.sqrt(sum / data.length) * 4);
       meter.value = level;
       mic.peak = Math.max(mic.peak, level);
+      // a first sound after the check ended (the network part can finish within a second)
+      // still turns the line into 正常
+      if (mic.shown && !mic.heard && mic.peak >= HEARD_LEVEL) showMicrophone(mic);
       run.frame = requestAnimationFrame(tick);
     };
     audio.resume().then(tick);
@@ -122,7 +125,9 @@
   // Once the check is over, the microphone line is a result like the camera's and network's.
   function showMicrophone(mic) {
     if (!mic.ok) return; // already says what is missing
-    setText("check-mic-status", mic.peak >= HEARD_LEVEL ? "正常（检测到声音）"
+    mic.shown = true;
+    mic.heard = mic.peak >= HEARD_LEVEL;
+    setText("check-mic-status", mic.heard ? "正常（检测到声音）"
       : "已开启，但没有检测到声音：请检查麦克风是否静音，然后点击“重新检测”");
   }
 
