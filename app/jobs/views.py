@@ -14,6 +14,7 @@ from ..clock import china_date
 from ..workflow import TransitionError
 from ..forms import Form
 from ..middleware import identity, require_identity
+from ..pagecache import cached_for_visitors
 from ..reviewing import submit_review
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB
@@ -73,13 +74,28 @@ def parse_job(form: Form, today: dt.date) -> JobInput | None:
 
 def _page_number(request: web.Request) -> int:
     raw = request.query.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
+    return int(raw) if raw.isdigit() and len(raw) <= 6 else 1
+
+
+def _board_query(request: web.Request) -> dict[str, str]:
+    return {k: request.query.get(k, "").strip()[:50] for k in ("q", "city", "kind", "education")}
+
+
+def _board_key(request: web.Request) -> tuple:
+    """What the board's page depends on besides the jobs: the filters as read, the page."""
+    return (*_board_query(request).values(), _page_number(request))
+
+
+def _detail_key(request: web.Request) -> tuple | None:
+    # ?error= comes only to a student after a refused 投递: never cached
+    return None if request.query else (request.match_info["job_id"],)
 
 
 @public
+@cached_for_visitors(_board_key)
 @aiohttp_jinja2.template("jobs/list.html")
 async def board(request: web.Request) -> dict[str, Any]:
-    q = {k: request.query.get(k, "").strip()[:50] for k in ("q", "city", "kind", "education")}
+    q = _board_query(request)
     ident = identity(request)
     async with request.app[DB].read() as conn:
         result = await service.search(conn, today=_today(request), page=_page_number(request), **q)
@@ -91,6 +107,7 @@ async def board(request: web.Request) -> dict[str, Any]:
 
 
 @public
+@cached_for_visitors(_detail_key)
 @aiohttp_jinja2.template("jobs/detail.html")
 async def detail(request: web.Request) -> dict[str, Any]:
     job_id = int(request.match_info["job_id"])
