@@ -76,12 +76,12 @@ def request_id_for(request: web.Request) -> str:
 
 @web.middleware
 async def request_id_middleware(request: web.Request, handler):  # noqa: ANN001
-    request_id = request[REQUEST_ID] = request_id_for(request)
-    token = _current_id.set(request_id)
-    try:
-        return await handler(request)
-    finally:
-        _current_id.reset(token)
+    # Not reset on the way out: aiohttp logs a handler's unhandled error after the
+    # middlewares have returned, in the same task, and that line needs the id most.
+    # Each request sets its own before anything of it is logged.
+    request[REQUEST_ID] = request_id_for(request)
+    _current_id.set(request[REQUEST_ID])
+    return await handler(request)
 
 
 async def send_request_id(request: web.Request, response: web.StreamResponse) -> None:
