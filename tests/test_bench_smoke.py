@@ -50,3 +50,19 @@ def test_statistics_benchmark_runs_and_prints_its_ratio_lines():
     assert re.search(r"export of 300 graduates: [\d.]+ s", out), out
     for ratio in ("school p99 / 300 ms", "platform p99 / 1 s", "export s / 30 s", "RSS growth / 100 MB"):
         assert re.search(rf"^ratio {re.escape(ratio)}: -?\d+\.\d\d$", out, re.M), out
+
+
+def test_pages_benchmark_runs_and_prints_its_figures_and_ratios():
+    args = [sys.executable, str(ROOT / "bench" / "pages.py"), "--jobs", "30", "--seconds", "1",
+            "--connections", "4"]
+    if os.environ.get("TEST_DB") == "postgres":
+        args += ["--db", "postgres"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for name in ("hello", "job board", "job page", "学生中心", "我的投递"):
+        found = re.search(rf"^{re.escape(name)}\s+req/s=\s*([\d.]+) p99=\s*([\d.]+) ms$", out, re.M)
+        assert found and float(found[1]) > 0 and float(found[2]) > 0, out
+    for name in ("job board", "job page", "学生中心", "我的投递"):
+        assert re.search(rf"^ratio {re.escape(name)} req/s / hello req/s: \d+\.\d\d \(goal", out, re.M), out
+        assert re.search(rf"^ratio {re.escape(name)} p99 / hello p99: \d+\.\d\d$", out, re.M), out
