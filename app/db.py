@@ -88,14 +88,13 @@ class Database:
         async with self.engine.connect() as conn:
             if self.is_sqlite:
                 await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-            # info lives with the pooled connection: start clean, whatever its last user left
+            # info lives with the pooled connection: start clean, whatever its last user
+            # left (a rolled-back change). It is not touched when the transaction fails: on
+            # a connection invalidated meanwhile (a cancelled commit), reading it would
+            # reconnect outside SQLAlchemy's greenlet.
             conn.info.pop(CHANGED, None)
-            try:
-                async with conn.begin():
-                    yield conn
-            except BaseException:
-                conn.info.pop(CHANGED, None)
-                raise
+            async with conn.begin():
+                yield conn
             changed = conn.info.pop(CHANGED, None)
         if changed:
             await self._committed(changed)
