@@ -39,10 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from aiohttp import web
 
+        from .logs import access_log_options
         from .web import create_app
         app = create_app(settings)
         app.on_startup.append(_tune_gc)
-        web.run_app(app, host=args.host, port=args.port,
+        web.run_app(app, host=args.host, port=args.port, **access_log_options(settings),
                     print=lambda _: print(f"服务已启动：http://{args.host}:{args.port}/", flush=True))
         _exit_past_busy_threads()
         return 0

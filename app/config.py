@@ -26,6 +26,13 @@ def _bool(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError("expected text or json")
+    return value
+
+
 def _list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -165,7 +172,20 @@ SETTINGS: tuple[Setting, ...] = (
             "client address is the connection's peer."),
     Setting("metrics_allow", "METRICS_ALLOW", _list, ("127.0.0.1", "::1"),
             "Comma-separated client addresses or networks that may read /metrics; others get 404."),
+    Setting("page_cache_entries", "PAGE_CACHE_ENTRIES", int, 2000,
+            "Rendered public pages (招聘岗位 with its filters and pages, a job's page, the home "
+            "page) kept per process for visitors not logged in; 0: no cache. A change to a job "
+            "or an employer invalidates them at once (across processes through REDIS_URL)."),
+    Setting("page_cache_bytes", "PAGE_CACHE_BYTES", int, 64 * 1024 * 1024,
+            "Most bytes of rendered pages the cache keeps per process."),
+    Setting("page_cache_seconds", "PAGE_CACHE_SECONDS", float, 300.0,
+            "Longest a cached page is served; only matters for changes made outside the app "
+            "(by hand in the database), which the cache cannot see."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
+    Setting("log_format", "LOG_FORMAT", _log_format, "text",
+            "text: plain lines. json: one JSON object per line (time, level, logger, message, "
+            "and for requests request_id, method, path, status, duration_ms); every response "
+            "carries X-Request-ID (taken from a TRUSTED_PROXIES proxy, else made)."),
 )
 
 
@@ -228,7 +248,11 @@ class Settings:
     mail_retention_days: int
     trusted_proxies: tuple[str, ...]
     metrics_allow: tuple[str, ...]
+    page_cache_entries: int
+    page_cache_bytes: int
+    page_cache_seconds: float
     log_level: str
+    log_format: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -10,13 +10,16 @@ event (SQLAlchemy's documented SQLite recipe).
 from __future__ import annotations
 
 import contextlib
+import logging
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Awaitable, Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 BEGIN_OPTION = "sqlite_begin"
+CHANGED = "changed_tables"  # key in a connection's info: tables written in this transaction
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -47,6 +50,18 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _install_change_hook(engine: AsyncEngine) -> None:
+    @sa.event.listens_for(engine.sync_engine, "before_execute")
+    def on_execute(conn, clause, *_args):  # noqa: ANN001
+        if isinstance(clause, sa.sql.dml.UpdateBase):
+            table = getattr(clause, "table", None)
+            if table is not None and getattr(table, "name", None):
+                conn.info.setdefault(CHANGED, set()).add(table.name)
+
+
+Watcher = tuple[frozenset[str], Callable[[], Awaitable[None]]]
+
+
 class Database:
     """The app's one engine, with read and write transactions."""
 
@@ -54,6 +69,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
+        self._watchers: list[Watcher] = []
+        _install_change_hook(self.engine)
+
+    def on_commit(self, tables: Iterable[str], callback: Callable[[], Awaitable[None]]) -> None:
+        """After a committed write to any of `tables`, await `callback()` (before write()
+        returns, so the change's own response comes after it)."""
+        self._watchers.append((frozenset(tables), callback))
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -66,8 +88,24 @@ class Database:
         async with self.engine.connect() as conn:
             if self.is_sqlite:
                 await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            # info lives with the pooled connection: start clean, whatever its last user
+            # left (a rolled-back change). It is not touched when the transaction fails: on
+            # a connection invalidated meanwhile (a cancelled commit), reading it would
+            # reconnect outside SQLAlchemy's greenlet.
+            conn.info.pop(CHANGED, None)
             async with conn.begin():
                 yield conn
+            changed = conn.info.pop(CHANGED, None)
+        if changed:
+            await self._committed(changed)
+
+    async def _committed(self, changed: set[str]) -> None:
+        for tables, callback in self._watchers:
+            if tables & changed:
+                try:
+                    await callback()
+                except Exception:  # the change is committed; its caller must not see a failure
+                    log.exception("after-commit callback for %s failed", sorted(tables))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

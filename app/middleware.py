@@ -23,6 +23,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SOCKETIO_PATH = "/socket.io/"
 
 IDENTITY = web.RequestKey("identity", Identity)  # None when anonymous
+UNREAD_NOTICES = web.RequestKey("unread_notices", int)  # read with the session, for the header
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
 _NEW_CSRF = web.RequestKey("csrf_new", bool)
 
@@ -38,17 +39,27 @@ def require_identity(request: web.Request) -> Identity:
     return ident
 
 
+def _needs_session(request: web.Request) -> bool:
+    """Static files are the same for everyone; socket.io checks the session itself in its
+    connect handler (rtc/namespace.py), and its polling requests must not pay for it."""
+    if request.path.startswith(SOCKETIO_PATH):
+        return False
+    route = request.match_info.route
+    return not isinstance(getattr(route, "resource", None), web.StaticResource)
+
+
 @web.middleware
 async def session_middleware(request: web.Request, handler):  # noqa: ANN001
     request[IDENTITY] = None
+    request[UNREAD_NOTICES] = 0
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
+    if token and _needs_session(request):
         app = request.app
         now = app[CLOCK].now()
         async with app[DB].read() as conn:
-            found = await sessions.load(conn, token, now)
+            found = await sessions.load_for_page(conn, token, now)
         if found:
-            ident, due = found
+            ident, due, request[UNREAD_NOTICES] = found
             request[IDENTITY] = ident
             if due:
                 async with app[DB].write() as conn:

@@ -26,11 +26,13 @@ from .employers.routes import setup_employer_routes
 from .hall.routes import setup_hall_routes
 from .interviews.routes import setup_interview_routes
 from .jobs.routes import setup_job_routes
+from .logs import configure_logging, request_id_middleware, send_request_id
 from .looplag import LoopLagProbe
 from .middleware import access_middleware, csrf_middleware, session_middleware, set_security_headers
 from .monitor.routes import setup_monitor_routes
 from .notify.outbox import OutboxWorker
 from .outbox_claim import wind_down
+from .pagecache import page_cache_ctx
 from .offload import CpuPool
 from .ops.metrics import request_timing
 from .ops.routes import setup_ops
@@ -104,25 +106,32 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
-    logging.basicConfig(level=settings.log_level)
-    app = web.Application(
-        # forwarded_middleware first: every later part sees the client behind the proxy
-        middlewares=[forwarded_middleware, request_timing, error_pages, session_middleware, bounded_bodies, csrf_middleware,
-                     access_middleware],
-        client_max_size=settings.upload_max_bytes + 1024 * 1024,
-    )
+    configure_logging(settings)
+    # forwarded_middleware early: every later part sees the client behind the proxy (the
+    # request id before it, to tell whether the peer is a proxy whose id to keep)
+    middlewares = [forwarded_middleware, request_timing, error_pages, session_middleware,
+                   bounded_bodies, csrf_middleware, access_middleware]
+    if settings.log_format == "json":  # no per-request work for a log that cannot show it
+        middlewares.insert(0, request_id_middleware)
+    app = web.Application(middlewares=middlewares,
+                          client_max_size=settings.upload_max_bytes + 1024 * 1024)
     app[SETTINGS] = settings
     setup_proxy(app)
     app[CLOCK] = clock or Clock()
     app[FILES] = FileStore(settings.data_dir, settings.storage_quota_bytes)
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True,
+        # templates change with a deployment, not while serving: no stat() per render
+        auto_reload=False,
         undefined=jinja2.StrictUndefined, context_processors=[aiohttp_jinja2.request_processor, pages.template_context],
         filters=FILTERS)
     app[aiohttp_jinja2.static_root_key] = "/static"
     app.on_response_prepare.append(set_security_headers)
+    if settings.log_format == "json":
+        app.on_response_prepare.append(send_request_id)
     app.cleanup_ctx.append(_cpu_and_probe)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(page_cache_ctx)
     app.cleanup_ctx.append(_workers)
     app.cleanup_ctx.append(probe_registry_ctx)
     setup_routes(app)

@@ -61,6 +61,11 @@ def redis_connection_url(url: str) -> str:
     return _split_redis_url(url)[0]
 
 
+def redis_channel(url: str) -> str:
+    """REDIS_URL's `channel` (default "cqbys"): the prefix of every key a deployment keeps."""
+    return _split_redis_url(url)[1]
+
+
 def _redis_manager(url: str) -> RedisManager:
     """socket.io rooms across processes. `?channel=NAME` on the URL keeps two deployments
     (or two test runs) on one Redis apart; the default channel is "cqbys"."""

@@ -68,3 +68,19 @@ def test_call_setup_benchmark_runs_one_call_and_prints_its_figures():
                         ("student", "ICE connected"), ("employer", "first frame")):
         assert re.search(rf"^  {side}\s+{phase}\s+-?\d+ ms\s+\(n=1\)$", out, re.M), out
     assert re.search(r"^ratio median / 1000 ms goal: \d+\.\d\d$", out, re.M), out
+
+
+def test_pages_benchmark_runs_and_prints_its_figures_and_ratios():
+    args = [sys.executable, str(ROOT / "bench" / "pages.py"), "--jobs", "30", "--seconds", "1",
+            "--connections", "4"]
+    if os.environ.get("TEST_DB") == "postgres":
+        args += ["--db", "postgres"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for name in ("hello", "job board", "job page", "学生中心", "我的投递"):
+        found = re.search(rf"^{re.escape(name)}\s+req/s=\s*([\d.]+) p99=\s*([\d.]+) ms$", out, re.M)
+        assert found and float(found[1]) > 0 and float(found[2]) > 0, out
+    for name in ("job board", "job page", "学生中心", "我的投递"):
+        assert re.search(rf"^ratio {re.escape(name)} req/s / hello req/s: \d+\.\d\d \(goal", out, re.M), out
+        assert re.search(rf"^ratio {re.escape(name)} p99 / hello p99: \d+\.\d\d$", out, re.M), out

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..roles import Role
 from ..security import new_token, token_hash
+from ..notify import notices
 from ..tables import accounts, sessions
 
 # Refresh last_seen/expiry at most this often, so every page view is not a write.
@@ -36,19 +37,36 @@ async def start(conn: AsyncConnection, *, account_id: int, now: dt.datetime, day
     return token
 
 
+def _by_token(token: str, now: dt.datetime, *extra: sa.ColumnElement) -> sa.Select:
+    return (sa.select(sessions.c.token_hash, sessions.c.last_seen_at, accounts, *extra)
+            .join(accounts, accounts.c.id == sessions.c.account_id)
+            .where(sessions.c.token_hash == token_hash(token), sessions.c.expires_at > now,
+                   accounts.c.is_active.is_(True)))
+
+
+def _identity(row: sa.Row) -> Identity:
+    return Identity(account_id=row.id, role=Role(row.role), display_name=row.display_name,
+                    school_id=row.school_id, college_id=row.college_id,
+                    employer_id=row.employer_id, session_hash=row.token_hash)
+
+
 async def load(conn: AsyncConnection, token: str, now: dt.datetime) -> tuple[Identity, bool] | None:
     """The identity behind a cookie token, and whether the session is due a touch."""
-    row = (await conn.execute(
-        sa.select(sessions.c.token_hash, sessions.c.last_seen_at, accounts)
-        .join(accounts, accounts.c.id == sessions.c.account_id)
-        .where(sessions.c.token_hash == token_hash(token), sessions.c.expires_at > now,
-               accounts.c.is_active.is_(True)))).first()
+    row = (await conn.execute(_by_token(token, now))).first()
     if row is None:
         return None
-    identity = Identity(account_id=row.id, role=Role(row.role), display_name=row.display_name,
-                        school_id=row.school_id, college_id=row.college_id,
-                        employer_id=row.employer_id, session_hash=row.token_hash)
-    return identity, now - row.last_seen_at > TOUCH_EVERY
+    return _identity(row), now - row.last_seen_at > TOUCH_EVERY
+
+
+async def load_for_page(conn: AsyncConnection, token: str,
+                        now: dt.datetime) -> tuple[Identity, bool, int] | None:
+    """load(), and the account's unread 站内通知 count every page's header shows, in the
+    same query (a page view is then one query before the page's own)."""
+    unread = notices.unread_of(sessions.c.account_id).label("unread_notices")
+    row = (await conn.execute(_by_token(token, now, unread))).first()
+    if row is None:
+        return None
+    return _identity(row), now - row.last_seen_at > TOUCH_EVERY, row.unread_notices
 
 
 async def touch(conn: AsyncConnection, session_hash: str, now: dt.datetime, days: int) -> None:

@@ -14,6 +14,7 @@ from ..clock import china_date
 from ..workflow import TransitionError
 from ..forms import Form
 from ..middleware import identity, require_identity
+from ..pagecache import cached_for_visitors
 from ..reviewing import submit_review
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB
@@ -71,11 +72,27 @@ def parse_job(form: Form, today: dt.date) -> JobInput | None:
                     headcount=headcount or 1, description=description, closing_date=closing)
 
 
+def _board_query(request: web.Request) -> dict[str, str]:
+    return {k: request.query.get(k, "").strip()[:50] for k in ("city", "kind", "education")}
+
+
+def _board_key(request: web.Request) -> tuple:
+    """What the board's page depends on besides the jobs: the filters, the search, the page."""
+    wanted = paging.params(request.query)
+    return (*_board_query(request).values(), wanted.q, wanted.page)
+
+
+def _detail_key(request: web.Request) -> tuple | None:
+    # ?error= comes only to a student after a refused 投递: never cached
+    return None if request.query else (request.match_info["job_id"],)
+
+
 @public
+@cached_for_visitors(_board_key)
 @aiohttp_jinja2.template("jobs/list.html")
 async def board(request: web.Request) -> dict[str, Any]:
     wanted = paging.params(request.query)
-    q = {k: request.query.get(k, "").strip()[:50] for k in ("city", "kind", "education")}
+    q = _board_query(request)
     ident = identity(request)
     async with request.app[DB].read() as conn:
         result = await service.search(conn, today=_today(request), wanted=wanted, **q)
@@ -87,6 +104,7 @@ async def board(request: web.Request) -> dict[str, Any]:
 
 
 @public
+@cached_for_visitors(_detail_key)
 @aiohttp_jinja2.template("jobs/detail.html")
 async def detail(request: web.Request) -> dict[str, Any]:
     job_id = int(request.match_info["job_id"])

@@ -17,10 +17,16 @@ async def add(conn: AsyncConnection, *, account_id: int, title: str, at: dt.date
         account_id=account_id, title=title, body=body, link=link, created_at=at))
 
 
+def unread_of(account_id: sa.ColumnElement | int) -> sa.ScalarSelect:
+    """The count of unread notices, as an expression (a column of another query may be the
+    account: the session's query counts them in passing, app/auth/sessions.py)."""
+    return (sa.select(sa.func.count()).select_from(notices)
+            .where(notices.c.account_id == account_id, notices.c.read_at.is_(None))
+            .scalar_subquery())
+
+
 async def unread_count(conn: AsyncConnection, account_id: int) -> int:
-    return (await conn.execute(
-        sa.select(sa.func.count()).select_from(notices)
-        .where(notices.c.account_id == account_id, notices.c.read_at.is_(None)))).scalar_one()
+    return (await conn.execute(sa.select(unread_of(account_id)))).scalar_one()
 
 
 async def latest(conn: AsyncConnection, account_id: int, limit: int = 20) -> list[sa.Row]:

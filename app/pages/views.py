@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import paging
 from ..auth.sessions import Identity
-from ..middleware import CSRF_TOKEN, identity, require_identity
+from ..middleware import CSRF_TOKEN, UNREAD_NOTICES, identity, require_identity
 from ..notify import notices
+from ..pagecache import cached_for_visitors
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB
 from . import centres, todo
@@ -31,20 +32,18 @@ def centre_url(request: web.Request, role: Role) -> str:
 
 
 async def template_context(request: web.Request) -> dict[str, Any]:
+    """What base.html needs; no query of its own (the session's query counted the notices)."""
     ident = identity(request)
-    unread = 0
-    if ident is not None:
-        async with request.app[DB].read() as conn:
-            unread = await notices.unread_count(conn, ident.account_id)
     return {
         "identity": ident,
         "csrf_token": request.get(CSRF_TOKEN, ""),
-        "unread_notices": unread,
+        "unread_notices": request.get(UNREAD_NOTICES, 0),
         "centre_url": centre_url(request, ident.role) if ident else None,
     }
 
 
 @public
+@cached_for_visitors(lambda request: ())
 @aiohttp_jinja2.template("home.html")
 async def home(request: web.Request) -> dict[str, Any]:
     return {}
