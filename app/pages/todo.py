@@ -68,9 +68,20 @@ def statement(items: list[_Item]) -> sa.Select:
     return sa.select(*(i.count.label(i.key) for i in items))
 
 
-async def _counted(conn: AsyncConnection, items: list[_Item]) -> list[Todo]:
-    row = (await conn.execute(statement(items))).one()
+def with_counts(select: sa.Select, items: list[_Item]) -> sa.Select:
+    """`select` with the items' counts as extra columns: a centre that reads its own row
+    anyway gets its to-do list in the same statement (the counts may refer to that row's
+    table, which they then correlate to)."""
+    return select.add_columns(*(i.count.label(i.key) for i in items))
+
+
+def read(row: sa.Row, items: list[_Item]) -> list[Todo]:
+    """The Todo list from a row of statement() or with_counts()."""
     return [Todo(i.key, i.label, row._mapping[i.key], i.route, i.query) for i in items]
+
+
+async def _counted(conn: AsyncConnection, items: list[_Item]) -> list[Todo]:
+    return read((await conn.execute(statement(items))).one(), items)
 
 
 def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -81,7 +92,9 @@ def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 # --- the items of each role --------------------------------------------------------------------
 
-def student_items(account_id: int, record_id: int, now: dt.datetime) -> list[_Item]:
+def student_items(account_id: int, record_id: Any, now: dt.datetime) -> list[_Item]:
+    """`record_id`: the student's record id, or student_records.c.id when the counts ride
+    on the query that reads the record (学生中心)."""
     day_start, day_end = _day_bounds(now)
     mine = ag.c.student_record_id == record_id
     return [

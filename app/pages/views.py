@@ -71,7 +71,9 @@ async def _centre(request: web.Request, build: CentreData) -> dict[str, Any]:
 @allow(Role.STUDENT)
 @aiohttp_jinja2.template("centres/student.html")
 async def student_centre(request: web.Request) -> dict[str, Any]:
-    return await _centre(request, centres.student)
+    # its to-do counts come with the record (centres.student): one statement fewer
+    async with request.app[DB].read() as conn:
+        return await centres.student(conn, require_identity(request), request.app[CLOCK].now())
 
 
 @allow(Role.EMPLOYER)
