@@ -5,7 +5,7 @@ the call is announced once, and an unchanged place is not announced again."""
 
 from playwright.async_api import expect
 
-from tests.e2e.test_hall_flow import login
+from tests.e2e.test_hall_flow import booth_and_student
 from tests.hall_kit import build_hall
 
 FLASH = "【请入场】"
@@ -82,22 +82,12 @@ async def same_state_again(context, page, hall_url: str) -> None:  # noqa: ANN00
 async def test_hidden_student_page_is_alerted_when_called(browser, live_server, world, settings, clock):
     hall = await build_hall(world, settings, clock, students=1)
     base = str(live_server.make_url("/"))
-    contexts = [await browser.new_context(base_url=base, locale="zh-CN") for _ in range(2)]
-    for c in contexts:
-        c.set_default_timeout(20_000)
-    await contexts[0].grant_permissions(["notifications"], origin=base.rstrip("/"))
-    await contexts[0].add_init_script(STUDENT_PAGE)
-    student, employer = [await c.new_page() for c in contexts]
-    errors = []
-    for p in (student, employer):
-        p.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    await login(employer, "/login/employer", "我是单位", "employer", "用户名/邮箱")
-    await employer.goto(f"/hall/booths/{hall['session_id']}")
-    await expect(employer.locator("#booth-status")).to_have_text("已连接")
-
-    s = hall["students"][0]
-    await login(student, "/login/student", "我是学生", s.email, "学号/邮箱/手机号")
+    async def watched(context) -> None:  # noqa: ANN001
+        await context.grant_permissions(["notifications"], origin=base.rstrip("/"))
+        await context.add_init_script(STUDENT_PAGE)
+    contexts, student, employer, errors = await booth_and_student(browser, live_server, hall,
+                                                                  watched)
     hall_url = f"/hall/interviews/{hall['interview_ids'][0]}"
     await student.goto(hall_url)
     normal_title = await student.title()

@@ -18,12 +18,17 @@ async def login(page, path, link, account, label):
     await page.get_by_role("button", name="登录").click()
 
 
-async def test_queue_call_reload_and_outcome(browser, live_server, world, settings, clock):
-    hall = await build_hall(world, settings, clock, students=1)
+async def booth_and_student(browser, live_server, hall, prepare_student=None):  # noqa: ANN001, ANN201
+    """Two contexts: the employer in its booth (connected) and the hall's first student
+    logged in. `prepare_student(context)` runs before the student's page opens (init
+    scripts, permissions). Returns (contexts, student, employer, errors): `errors` collects
+    both pages' script errors."""
     base = str(live_server.make_url("/"))
     contexts = [await browser.new_context(base_url=base, locale="zh-CN") for _ in range(2)]
     for c in contexts:
         c.set_default_timeout(20_000)
+    if prepare_student is not None:
+        await prepare_student(contexts[0])
     student, employer = [await c.new_page() for c in contexts]
     errors = []
     for p in (student, employer):
@@ -32,9 +37,14 @@ async def test_queue_call_reload_and_outcome(browser, live_server, world, settin
     await login(employer, "/login/employer", "我是单位", "employer", "用户名/邮箱")
     await employer.goto(f"/hall/booths/{hall['session_id']}")
     await expect(employer.locator("#booth-status")).to_have_text("已连接")
+    await login(student, "/login/student", "我是学生", hall["students"][0].email, "学号/邮箱/手机号")
+    return contexts, student, employer, errors
 
+
+async def test_queue_call_reload_and_outcome(browser, live_server, world, settings, clock):
+    hall = await build_hall(world, settings, clock, students=1)
+    contexts, student, employer, errors = await booth_and_student(browser, live_server, hall)
     s = hall["students"][0]
-    await login(student, "/login/student", "我是学生", s.email, "学号/邮箱/手机号")
     await student.get_by_role("link", name="我的面试").first.click()
     await student.get_by_role("link", name="查看面试邀请").first.click()
     await student.get_by_role("link", name="洽谈面试大厅").click()
