@@ -19,6 +19,7 @@ from functools import partial
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from PIL import Image
 from playwright.async_api import Page
@@ -210,6 +211,8 @@ async def walk(page, person: Person, matchers, audited: dict, problems: list[str
         queue.extend((h.split("#")[0], False) for h in hrefs)
 
 
+# ~100 pages in one walk: 2–4 minutes on a busy 2-core machine, over the suite's 300 s default
+@pytest.mark.timeout(900)
 async def test_every_page_of_every_role_passes_axe(browser, live_server, settings, clock):
     base = str(live_server.make_url("/")).rstrip("/")
     db = Database(settings.database_url)
