@@ -78,9 +78,9 @@ test: system-libs $(VENV)/.test-deps $(VENDOR) $(AXE) browser-deps deploy-deps
 	  echo "PostgreSQL at $(PG_URL) is not reachable and REQUIRE_PG=1" >&2; exit 1; \
 	else pg=0; echo "PostgreSQL not reachable: skipped the PostgreSQL run (set REQUIRE_PG=1 to fail instead)"; fi; \
 	if [ $$pg = 1 ]; then \
-	  TEST_DB=postgres PG_URL="$(PG_URL)" timeout 2400 $(PY) -m pytest -q -p no:cacheprovider > $(PG_LOG) 2>&1 & pg_pid=$$!; fi; \
+	  TEST_DB=postgres PG_URL="$(PG_URL)" timeout 2400 $(PY) -m pytest -q -p no:cacheprovider --durations=15 > $(PG_LOG) 2>&1 & pg_pid=$$!; fi; \
 	echo "== SQLite run =="; \
-	timeout 2400 $(PY) -m pytest -q -p no:cacheprovider; sqlite_rc=$$?; pg_rc=0; \
+	timeout 2400 $(PY) -m pytest -q -p no:cacheprovider --durations=15; sqlite_rc=$$?; pg_rc=0; \
 	if [ $$pg = 1 ]; then wait $$pg_pid; pg_rc=$$?; echo "== PostgreSQL run =="; cat $(PG_LOG); fi; \
 	echo "SQLite run exit $$sqlite_rc, PostgreSQL run exit $$pg_rc"; \
 	[ $$sqlite_rc = 0 ] && [ $$pg_rc = 0 ]

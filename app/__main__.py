@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    from .security import configure_passwords
+    configure_passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
 
     if args.command == "serve":
         from aiohttp import web

@@ -147,6 +147,15 @@ SETTINGS: tuple[Setting, ...] = (
             "?channel=NAME to keep deployments on one Redis apart). Empty: one process."),
     Setting("cpu_workers", "CPU_WORKERS", int, 2,
             "Threads for CPU-heavy work (password hashing, images, PDF, xlsx) off the event loop."),
+    Setting("cpu_queue_limit", "CPU_QUEUE_LIMIT", int, 200,
+            "Most password checks waiting for a CPU worker; past it a login, activation or "
+            "password change is answered at once with 系统繁忙 instead of queueing for seconds."),
+    Setting("argon2_time_cost", "ARGON2_TIME_COST", int, 2,
+            "argon2id passes per password hash (one lane each; a hash made with other costs is "
+            "re-hashed at its next login)."),
+    Setting("argon2_memory_kib", "ARGON2_MEMORY_KIB", int, 19 * 1024,
+            "argon2id memory per password hash, KiB (OWASP's 19 MiB with 2 passes: ~40 ms of "
+            "one core; raise both on larger servers)."),
     Setting("loop_lag_probe_seconds", "LOOP_LAG_PROBE_SECONDS", float, 0.0,
             "How often the event-loop lag probe wakes (0: off); it records the worst stall."),
     Setting("import_max_rows", "IMPORT_MAX_ROWS", int, 50_000,
@@ -238,6 +247,9 @@ class Settings:
     hall_broadcast_window_seconds: float
     redis_url: str
     cpu_workers: int
+    cpu_queue_limit: int
+    argon2_time_cost: int
+    argon2_memory_kib: int
     loop_lag_probe_seconds: float
     import_max_rows: int
     import_max_columns: int

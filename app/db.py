@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as postgresql_dialect, sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 BEGIN_OPTION = "sqlite_begin"
@@ -109,6 +110,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def insert_or_nothing(conn: AsyncConnection | bool, table: sa.Table) -> sa.Insert:
+    """The dialect's INSERT, which has `.on_conflict_do_nothing()`: on both engines a race
+    on a unique key then ends in no row instead of an IntegrityError (which would abort the
+    whole transaction on PostgreSQL). `conn` may be the connection or `db.is_sqlite`."""
+    is_sqlite = conn if isinstance(conn, bool) else conn.dialect.name == "sqlite"
+    return (sqlite_dialect.insert if is_sqlite else postgresql_dialect.insert)(table)
 
 
 def lock_for_update(stmt: sa.Select, db_is_sqlite: bool) -> sa.Select:

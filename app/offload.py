@@ -19,9 +19,15 @@ from typing import Any, Callable, TypeVar
 T = TypeVar("T")
 
 
+class CpuBusy(Exception):
+    """More work waits for the pool than CPU_QUEUE_LIMIT: answer now, not in seconds."""
+
+
 class CpuPool:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, queue_limit: int = 0) -> None:
         self.workers = max(1, workers)
+        self.queue_limit = queue_limit  # 0: no limit
+        self.pending = 0  # submitted and not finished (on this loop: no lock needed)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=self.workers, thread_name_prefix="cpu")
         self._shares: dict[str, asyncio.Semaphore] = {}
@@ -37,7 +43,19 @@ class CpuPool:
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-        return await loop.run_in_executor(self._executor, call)
+        self.pending += 1
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        finally:
+            self.pending -= 1
+
+    async def run_or_refuse(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`run`, unless the queue is full (CpuBusy). For work a crowd sends at once
+        (logins): each waiter past the limit would only wait longer, and every one of them
+        holds a request and its memory meanwhile."""
+        if self.queue_limit and self.pending >= self.queue_limit:
+            raise CpuBusy
+        return await self.run(fn, *args, **kwargs)
 
     def close(self) -> None:
         # Queued work is dropped: at shutdown nobody waits for its answer.

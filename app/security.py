@@ -13,10 +13,33 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-# A valid hash of a random password: verifying against it when an account does not
-# exist costs the same time as a real check, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# OWASP's first argon2id configuration (19 MiB, 2 passes, 1 lane): about 40 ms of one core
+# here. argon2-cffi's own default (64 MiB, 3 passes, 4 lanes) costs 250 ms of CPU spread
+# over four threads per check: twenty logins a second would need five cores, and its
+# lanes escape the CPU pool's bound. One lane keeps a check on one pool thread. Operators
+# with more cores raise the cost (ARGON2_MEMORY_KIB, ARGON2_TIME_COST); old hashes keep
+# verifying and are re-hashed at the next login (needs_rehash).
+DEFAULT_TIME_COST = 2
+DEFAULT_MEMORY_KIB = 19 * 1024
+
+
+class _Passwords:
+    def __init__(self, time_cost: int, memory_kib: int) -> None:
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+        # A valid hash of a random password: verifying against it when an account does not
+        # exist costs the same time as a real check, so timing does not reveal accounts.
+        self.dummy = self.hasher.hash(secrets.token_hex(16))
+
+
+_passwords = _Passwords(DEFAULT_TIME_COST, DEFAULT_MEMORY_KIB)
+
+
+def configure_passwords(time_cost: int, memory_kib: int) -> None:
+    """The process's argon2 cost, from the settings (create_app and the command line)."""
+    global _passwords
+    h = _passwords.hasher
+    if (h.time_cost, h.memory_cost) != (time_cost, memory_kib):
+        _passwords = _Passwords(time_cost, memory_kib)
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -43,14 +66,23 @@ SECURITY_HEADERS = {
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _passwords.hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (_passwords.hasher.verify(password_hash or _passwords.dummy, password)
+                and password_hash is not None)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """The hash was made with other argon2 costs than the current settings'."""
+    try:
+        return _passwords.hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 def new_token() -> str:

@@ -41,6 +41,7 @@ from .pages.routes import setup_page_routes
 from .phone.routes import setup_phone_routes
 from .proxy import forwarded_middleware, setup_proxy
 from .registration.routes import setup_registration_routes
+from .security import configure_passwords
 from .resumes.routes import setup_resume_routes
 from .school_settings.routes import setup_school_settings_routes
 from .reviews.routes import setup_review_routes
@@ -107,6 +108,7 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     configure_logging(settings)
+    configure_passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
     # forwarded_middleware early: every later part sees the client behind the proxy (the
     # request id before it, to tell whether the peer is a proxy whose id to keep)
     middlewares = [forwarded_middleware, request_timing, error_pages, session_middleware,
@@ -142,7 +144,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
 
 async def _cpu_and_probe(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[CPU] = CpuPool(settings.cpu_workers)
+    app[CPU] = CpuPool(settings.cpu_workers, settings.cpu_queue_limit)
     probe = None
     if settings.loop_lag_probe_seconds > 0:
         probe = app[LOOP_LAG] = LoopLagProbe(settings.loop_lag_probe_seconds)

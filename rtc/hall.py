@@ -16,7 +16,9 @@ import uuid
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth.sessions import Identity
 from app.workflow import NotAllowed
 from app.roles import Role
 from app.school_settings import service as school_settings
@@ -49,6 +51,10 @@ def _probe(data: Any) -> dict[str, Any] | None:
     if not isinstance(probe, dict) or len(str(probe)) > 2000:
         raise NotAllowed("检测结果格式不正确")
     return probe
+
+
+async def _open_tickets_of_student(conn: AsyncConnection, ident: Identity) -> list[Any]:
+    return await tickets.open_tickets_of(conn, ident.account_id) if ident.role == Role.STUDENT else []
 
 
 class HallNamespace(AppNamespace):
@@ -106,17 +112,16 @@ class HallNamespace(AppNamespace):
     # ---- connection -----------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        ident = await identify(self.app, environ, (Role.STUDENT, Role.EMPLOYER), "无权进入面试大厅")
+        ident, open_tickets = await identify(self.app, environ, (Role.STUDENT, Role.EMPLOYER),
+                                             "无权进入面试大厅", then=_open_tickets_of_student)
         await self.admit(sid, ident, employer_id=ident.employer_id, name=ident.display_name)
         if ident.role == Role.STUDENT:
             self.students[sid] = ident.account_id
-            await self._student_back(sid, ident.account_id)
+            await self._student_back(sid, ident.account_id, open_tickets or [])
 
-    async def _student_back(self, sid: str, account_id: int) -> None:
+    async def _student_back(self, sid: str, account_id: int, open_tickets: list[Any]) -> None:
         """A student (re)connects: their places come back, a running call resumes. A first
-        visit (no open ticket) costs one read and no write."""
-        async with self.app[DB].read() as conn:
-            open_tickets = await tickets.open_tickets_of(conn, account_id)
+        visit (no open ticket) costs nothing past the session look-up it shares a read with."""
         if not open_tickets:
             return
         async with self.app[DB].write() as conn:
@@ -135,6 +140,9 @@ class HallNamespace(AppNamespace):
         """Today's hall notices again after a reload or a reconnect (shown once per page)."""
         async with self.app[DB].read() as conn:
             posted = await monitor_store.notices_for_student(conn, account_id, session_id, self.now)
+        await self._send_notices(sid, posted)
+
+    async def _send_notices(self, sid: str, posted: list[dict[str, Any]]) -> None:
         for notice in posted:
             await self.emit("hall_notice", notice, to=sid)
 
@@ -182,21 +190,22 @@ class HallNamespace(AppNamespace):
     async def _take_place(self, sid: str, data: Any, key: str,
                           take: Callable[..., Awaitable[Any]]) -> tuple[Any, dict[str, Any]]:
         """A student queues (join: by invitation; walk_in: at a booth): the place is taken,
-        its first estimate kept as the promise, the booth told, today's notices shown."""
+        its first estimate kept as the promise, the booth told, today's notices shown. One
+        write transaction, notices included: a join burst is thousands of these at once."""
         who = await self.who(sid)
         if who["role"] != Role.STUDENT:
             raise NotAllowed("只有学生可以排队")
         target = _int(data, key)
         probe = _probe(data)
         async with self.app[DB].write() as conn:
-            times = await school_settings.hall_times_of_account(conn, who["account_id"],
-                                                                self.app[SETTINGS])
             ticket = await take(conn, account_id=who["account_id"], now=self.now,
-                                open_minutes=times.open_minutes, probe=probe,
+                                open_minutes=self.app[SETTINGS].hall_open_minutes, probe=probe,
                                 process_id=self.process_id, **{key: target})
             place = await tickets.promise(conn, ticket, self.now, self.waiter_grace)
+            posted = await monitor_store.notices_for_student(conn, who["account_id"],
+                                                             ticket.session_id, self.now)
         self.broadcast(ticket.session_id)
-        await self._replay_notices(sid, who["account_id"], ticket.session_id)
+        await self._send_notices(sid, posted)
         return ticket, place
 
     async def on_set_walk_ins(self, sid: str, data: Any = None) -> dict[str, Any]:

@@ -53,7 +53,7 @@ class MonitorNamespace(AppNamespace):
     # ---- connection ---------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        ident = await identify(self.app, environ, ADMIN_ROLES, "无权查看大厅监控")
+        ident, _ = await identify(self.app, environ, ADMIN_ROLES, "无权查看大厅监控")
         if ident.role == Role.SCHOOL_ADMIN and not ident.school_id:
             raise socketio.exceptions.ConnectionRefusedError("无权查看大厅监控")
         scope = Scope(None if ident.role == Role.PLATFORM_ADMIN else ident.school_id)

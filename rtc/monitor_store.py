@@ -214,8 +214,7 @@ def _notice(row: sa.Row) -> dict[str, Any]:
 async def notices_for_student(conn: AsyncConnection, account_id: int, session_id: int,
                               now: dt.datetime) -> list[dict[str, Any]]:
     """Today's notices that reach a student in this booth (shown again after a reload)."""
-    school_id = (await conn.execute(sa.select(accounts.c.school_id).where(
-        accounts.c.id == account_id))).scalar()
+    school_id = sa.select(accounts.c.school_id).where(accounts.c.id == account_id).scalar_subquery()
     n = hall_notices
     rows = await conn.execute(sa.select(n).where(
         n.c.day == china_date(now), sa.or_(n.c.session_id.is_(None), n.c.session_id == session_id),

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db import insert_or_nothing
 from app.workflow import Actor, NotAllowed, transition
 from app.interviews import rules
 from app.interviews.service import ACTIVE, INTERVIEW_FLOW
@@ -164,33 +165,43 @@ async def late_by_session(conn: AsyncConnection, session_ids: list[int],
 async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now: dt.datetime,
                open_minutes: int, probe: dict[str, Any] | None, process_id: str | None = None) -> sa.Row:
     """Take (or take back) a place in the booth's queue for an invited interview.
-    process_id: the server process holding the student's socket (rtc/leases.py)."""
+    open_minutes: the default of how early the hall opens (the student's school may set
+    its own, read here). process_id: the server process holding the student's socket
+    (rtc/leases.py). A first join is two statements: on a 双选会 morning thousands arrive
+    at once, and on SQLite each statement is spent inside the one write lock."""
     iv = (await conn.execute(
         sa.select(interviews, interview_sessions.c.ends_at.label("session_ends_at"),
                   interview_sessions.c.status.label("session_status"),
-                  interview_sessions.c.closed_reason)
+                  interview_sessions.c.closed_reason,
+                  ss.c.hall_open_minutes.label("school_open_minutes"))
         .join(interview_sessions, interview_sessions.c.id == interviews.c.session_id)
+        .join(accounts, accounts.c.id == interviews.c.account_id)
+        .outerjoin(ss, ss.c.school_id == accounts.c.school_id)
         .where(interviews.c.id == interview_id, interviews.c.account_id == account_id))).first()
     if iv is None:
         raise NotAllowed("面试邀请不存在")
     if iv.status not in ACTIVE:
         raise NotAllowed(f"该面试{INTERVIEW_FLOW.state_labels.get(iv.status, iv.status)}，不能排队")
     still_open(iv.session_status, iv.closed_reason, ended="单位已结束今天的视频面试")
+    if iv.school_open_minutes is not None:
+        open_minutes = iv.school_open_minutes
     if not rules.hall_is_open(now, starts_at=iv.starts_at, session_ends_at=iv.session_ends_at,
                               session_status=iv.session_status, open_minutes=open_minutes):
         opens = rules.hall_opens_at(iv.starts_at, open_minutes).astimezone(rules.CHINA)
         raise NotAllowed(f"面试大厅将于 {opens:%m月%d日 %H:%M} 开放")
     t = hall_tickets
+    # Insert first: a first join (the common case) needs no look-up. A place already held
+    # (a reload, a second tab, two joins at once on PostgreSQL) is a conflict, not an error.
+    inserted = (await conn.execute(insert_or_nothing(conn, t).values(
+        session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
+        slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
+        connected=True, process_id=process_id, probe=probe, created_at=now)
+        .on_conflict_do_nothing(index_elements=[t.c.session_id, t.c.account_id])
+        .returning(*t.c))).first()
+    if inserted is not None:
+        return inserted
     existing = (await conn.execute(sa.select(t).where(
-        t.c.session_id == iv.session_id, t.c.account_id == account_id))).first()
-    if existing is None:
-        inserted, existing = await _insert_once(conn, t.insert().values(
-            session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
-            slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
-            connected=True, process_id=process_id, probe=probe, created_at=now).returning(*t.c),
-            sa.select(t).where(t.c.session_id == iv.session_id, t.c.account_id == account_id))
-        if inserted is not None:
-            return inserted
+        t.c.session_id == iv.session_id, t.c.account_id == account_id))).one()
     if existing.status in (TicketState.REMOVED, TicketState.CLOSED):
         raise NotAllowed(f"你已被管理员移出该面试间：{existing.closed_reason}")
     values: dict[str, Any] = {"connected": True, "last_seen_at": now, "process_id": process_id}
@@ -200,22 +211,6 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
         values.update(status=TicketState.WAITING, arrived_at=now)
     return (await conn.execute(t.update().where(t.c.id == existing.id).values(**values)
                                .returning(*t.c))).one()
-
-
-async def _insert_once(conn: AsyncConnection, insert: Any,
-                       again: sa.Select) -> tuple[sa.Row | None, sa.Row | None]:
-    """Insert a row guarded by a unique constraint (`insert` returns it): (the new row,
-    None), or (None, the row another transaction inserted first: two joins of one student
-    at once on PostgreSQL, where both can see no row before either commits). SQLite's
-    BEGIN IMMEDIATE serialises them, so there the savepoint's two extra statements are
-    saved: every statement inside the write lock keeps the other joins waiting."""
-    if conn.dialect.name == "sqlite":
-        return (await conn.execute(insert)).one(), None
-    try:
-        async with conn.begin_nested():
-            return (await conn.execute(insert)).one(), None
-    except sa.exc.IntegrityError:
-        return None, (await conn.execute(again)).one()
 
 
 async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
@@ -235,15 +230,17 @@ async def _load_line(conn: AsyncConnection, session_id: int) -> Booth:
     """A booth with only what queue_view needs: its tickets (with each student's school's
     graces, which decide whether a gone waiter still holds a place) and its slot length."""
     t = hall_tickets
+    slot = (sa.select(sa.func.min(interviews.c.minutes))
+            .where(interviews.c.session_id == session_id).scalar_subquery())
     rows = list(await conn.execute(school_graces(
         sa.select(t.c.id, t.c.slot_at, t.c.arrived_at, t.c.status, t.c.connected,
-                  t.c.last_seen_at, t.c.called_at, t.c.call_started_at, t.c.finished_at)
+                  t.c.last_seen_at, t.c.called_at, t.c.call_started_at, t.c.finished_at,
+                  slot.label("slot_minutes"))
         .join(accounts, accounts.c.id == t.c.account_id))
         .where(t.c.session_id == session_id).order_by(t.c.id)))
-    slot = (await conn.execute(sa.select(sa.func.min(interviews.c.minutes)).where(
-        interviews.c.session_id == session_id))).scalar()
     return Booth(session=None, employer_name="", rows=rows, tickets=[_ticket(r) for r in rows],
-                 finished_seconds=_finished_seconds(rows), slot_minutes=slot or 20)
+                 finished_seconds=_finished_seconds(rows),
+                 slot_minutes=(rows[0].slot_minutes if rows else None) or 20)
 
 
 async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
@@ -496,6 +493,7 @@ async def walk_in(conn: AsyncConnection, *, account_id: int, session_id: int, no
                   open_minutes: int, probe: dict[str, Any] | None,
                   process_id: str | None = None) -> sa.Row:
     """随到随面: a student who applied to one of the employer's jobs queues without a slot.
+    open_minutes: the default, as in join.
 
     An interview row is made for the visit (accepted, starting now), so the outcome lands on
     the application and in the student's 我的面试 like any other interview.
@@ -504,6 +502,11 @@ async def walk_in(conn: AsyncConnection, *, account_id: int, session_id: int, no
         interview_sessions.c.id == session_id))).first()
     if session is None or not session.allow_walk_ins or session.status in ("ended", "closed"):
         raise NotAllowed("该面试间目前不接受随到随面")
+    school_open = (await conn.execute(
+        sa.select(ss.c.hall_open_minutes).join(accounts, accounts.c.school_id == ss.c.school_id)
+        .where(accounts.c.id == account_id))).scalar()
+    if school_open is not None:  # the student's school's own opening time
+        open_minutes = school_open
     if not rules.hall_is_open(now, starts_at=session.starts_at, session_ends_at=session.ends_at,
                               session_status=session.status, open_minutes=open_minutes):
         raise NotAllowed("该面试间还未开放")

@@ -35,6 +35,34 @@ def using_postgres() -> bool:
     return os.environ.get("TEST_DB", "sqlite") == "postgres"
 
 
+ENGINE_INDEPENDENT = "engine_independent"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run deselects the tests marked engine_independent (the axe walk, the
+    keyboard flow, the phone layout …): they drive a browser for minutes to check what the
+    engine cannot change, and the SQLite run of the same commit runs them. Deselected, not
+    skipped: the summary says how many and why (pytest_terminal_summary)."""
+    if not using_postgres():
+        return
+    once = [item for item in items if item.get_closest_marker(ENGINE_INDEPENDENT)]
+    if once:
+        items[:] = [item for item in items if not item.get_closest_marker(ENGINE_INDEPENDENT)]
+        config.hook.pytest_deselected(items=once)
+        config.stash[_LEFT_TO_SQLITE] = [item.nodeid for item in once]
+
+
+_LEFT_TO_SQLITE = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    left = config.stash.get(_LEFT_TO_SQLITE, [])
+    if left:
+        terminalreporter.write_line(
+            f"{len(left)} engine-independent test(s) left to the SQLite run (markup, layout, "
+            f"keyboard, browser media; no database engine changes them): " + ", ".join(left))
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrate once per run: a template SQLite file, or a fresh PostgreSQL database."""

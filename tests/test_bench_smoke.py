@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,6 +54,7 @@ def test_statistics_benchmark_runs_and_prints_its_ratio_lines():
         assert re.search(rf"^ratio {re.escape(ratio)}: -?\d+\.\d\d$", out, re.M), out
 
 
+@pytest.mark.engine_independent  # two browsers and their WebRTC: the SQLite run covers it
 def test_call_setup_benchmark_runs_one_call_and_prints_its_figures():
     args = [sys.executable, str(ROOT / "bench" / "call_setup.py"), "--calls", "1", "--timeout", "240"]
     if os.environ.get("TEST_DB") == "postgres":

@@ -188,3 +188,67 @@ async def test_password_checks_run_off_the_event_loop(aiohttp_client, settings, 
     # 20 checks (2.9 s measured). Off it, what is left is scheduling on a busy machine;
     # the floor is the length of one check, a twentieth of that stall.
     assert under_load < max(one_check, 5 * at_rest), (under_load, at_rest, one_check)
+
+
+async def test_a_hash_made_with_other_argon2_costs_is_replaced_at_login(client, world, settings):
+    """An account hashed with argon2-cffi's default costs (64 MiB, 3 passes, 4 lanes, what
+    earlier releases stored) logs in as before, and its hash is re-made with the settings'
+    costs; a wrong password changes nothing."""
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+
+    from app.db import Database
+    from app.security import needs_rehash, verify_password
+    from app.tables import accounts
+    old = PasswordHasher().hash(PASSWORD)
+    assert needs_rehash(old)
+    db = Database(settings.database_url)
+    try:
+        async with db.write() as conn:
+            await conn.execute(accounts.update().where(accounts.c.username == "platform")
+                               .values(password_hash=old))
+        resp = await client.post("/login/staff", {"account": "platform", "password": "wrong1234"})
+        assert resp.status == 400
+        async with db.read() as conn:
+            stored = (await conn.execute(sa.select(accounts.c.password_hash).where(
+                accounts.c.username == "platform"))).scalar_one()
+        assert stored == old
+        await client.login("staff", "platform", PASSWORD)
+        async with db.read() as conn:
+            stored = (await conn.execute(sa.select(accounts.c.password_hash).where(
+                accounts.c.username == "platform"))).scalar_one()
+    finally:
+        await db.dispose()
+    assert stored != old and not needs_rehash(stored) and verify_password(stored, PASSWORD)
+    assert f"m={settings.argon2_memory_kib},t={settings.argon2_time_cost},p=1" in stored
+
+
+async def test_a_login_crowd_past_the_queue_limit_is_told_to_retry_at_once(
+        aiohttp_client, settings, clock, world):
+    """With the CPU pool's one worker busy and CPU_QUEUE_LIMIT checks waiting, the next
+    login is answered 503 with a message and the typed account kept, without a check, an
+    audit row or a count against the rate limits; once the pool drains, it logs in."""
+    import threading
+
+    from app.audit import audit_log
+    from app.state import CPU
+    from app.web import create_app
+    from tests.conftest import FormClient
+    app = create_app(dataclasses.replace(settings, cpu_workers=1, cpu_queue_limit=1, login_limit=1),
+                     clock=clock)
+    client = FormClient(await aiohttp_client(app))
+    await client.get("/login/staff")
+    release = threading.Event()
+    held = asyncio.ensure_future(app[CPU].run(release.wait, 30))  # the one worker, busy
+    await asyncio.sleep(0.05)
+    before = await count(settings.database_url, audit_log)
+    for _ in range(3):  # more than LOGIN_LIMIT: none of them counted
+        resp = await client.post("/login/staff", {"account": "platform", "password": PASSWORD})
+        assert resp.status == 503
+        html = await resp.text()
+        assert form_error(html) == "当前登录人数较多，请稍候几秒再试"
+        assert 'value="platform"' in html and resp.headers["Retry-After"] == "3"
+    assert await count(settings.database_url, audit_log) == before
+    release.set()
+    await held
+    await client.login("staff", "platform", PASSWORD)

@@ -13,7 +13,7 @@ from .. import audit
 from ..forms import FormError
 from ..offload import CpuPool
 from ..roles import STAFF_ROLES, Role
-from ..security import hash_password, verify_password
+from ..security import hash_password, needs_rehash, verify_password
 from ..tables import accounts, schools, student_records
 
 NOT_IMPORTED = "未找到你的学籍信息：学校就业部门需要先导入你的学生信息，请联系学校就业指导中心。"
@@ -136,9 +136,24 @@ async def password_of(conn: AsyncConnection, account_id: int | None) -> sa.Row |
 
 async def check_password(cpu: CpuPool, row: sa.Row | None, password: str) -> bool:
     """Verify a password in the CPU pool; runs a full argon2 check even for a missing
-    account (against a dummy hash), so the time taken does not reveal which accounts exist."""
-    ok = await cpu.run(verify_password, row.password_hash if row else None, password)
+    account (against a dummy hash), so the time taken does not reveal which accounts exist.
+    CpuBusy when too many checks already wait (a login crowd): nothing was checked."""
+    ok = await cpu.run_or_refuse(verify_password, row.password_hash if row else None, password)
     return ok and row is not None and row.is_active
+
+
+async def rehash_if_outdated(cpu: CpuPool, stored_hash: str, password: str) -> str | None:
+    """After a right password: a new hash when the stored one was made with other argon2
+    costs than the settings' (raised or lowered by the operator), so the costs reach every
+    account at its next login. Computed before any write transaction is opened."""
+    return await cpu.run(hash_password, password) if needs_rehash(stored_hash) else None
+
+
+async def replace_hash(conn: AsyncConnection, account_id: int, stored_hash: str, fresh: str) -> None:
+    # only if unchanged meanwhile: a password reset in between wins
+    await conn.execute(accounts.update().where(accounts.c.id == account_id,
+                                               accounts.c.password_hash == stored_hash)
+                       .values(password_hash=fresh))
 
 
 async def hash_in_pool(cpu: CpuPool, password: str) -> str:

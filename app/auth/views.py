@@ -11,6 +11,7 @@ from rtc.sockets import end_sockets
 
 from ..forms import Form, FormError
 from ..middleware import SESSION_COOKIE, identity, rotate_csrf
+from ..offload import CpuBusy
 from ..pages.views import centre_url
 from ..ratelimit import Limit, RateLimiter
 from ..roles import Role, public
@@ -22,6 +23,7 @@ from . import reset, service, sessions
 ACTIVATION_TTL = 1800
 RATE_LIMITED = "尝试次数过多，请稍后再试"
 LOGIN_LIMITED = "登录失败次数过多，请15分钟后再试或使用【忘记密码】"
+LOGIN_BUSY = "当前登录人数较多，请稍候几秒再试"
 
 # The three login pages: title, the roles each admits, the label of its account field.
 LOGIN_KINDS: dict[str, dict[str, Any]] = {
@@ -234,7 +236,15 @@ async def login_submit(request: web.Request) -> web.Response:
             form.error("_form", LOGIN_LIMITED)
             return await _login_page(request, form, 429)
         slots.append(by_account)
-    ok = await service.check_password(app[CPU], stored, password)
+    try:
+        ok = await service.check_password(app[CPU], stored, password)
+    except CpuBusy:  # nothing was checked: the attempt does not count
+        for taken in slots:
+            await limiter.give_back(taken)
+        form.error("_form", LOGIN_BUSY)
+        busy = await _login_page(request, form, 503)
+        busy.headers["Retry-After"] = "3"
+        return busy
     if not ok or account_id is None:
         async with app[DB].write() as conn:
             await service.record_login(conn, account_id=account_id, ok=False, portal=kind,
@@ -243,7 +253,10 @@ async def login_submit(request: web.Request) -> web.Response:
         return await _login_page(request, form, 400)
     for taken in slots:
         await limiter.give_back(taken)
+    fresh = await service.rehash_if_outdated(app[CPU], stored.password_hash, password)
     async with app[DB].write() as conn:
+        if fresh is not None:
+            await service.replace_hash(conn, account_id, stored.password_hash, fresh)
         old = identity(request)
         if old is not None:
             await sessions.end(conn, old.session_hash)

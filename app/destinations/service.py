@@ -13,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..db import insert_or_nothing
 from ..workflow import TransitionError
 from .codes import UNPLACED, blocks, label
 from .tables import graduate_destinations as gd
@@ -65,10 +65,9 @@ async def claim(conn: AsyncConnection, *, student_record_id: int, school_id: int
     values = dict(student_record_id=student_record_id, school_id=school_id,
                   college_id=college_id, code=code, sub_code=sub_code, source=source,
                   source_id=source_id, effective_at=at)
-    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
     # ON CONFLICT DO NOTHING: a race with another claim never aborts the transaction
     # (a bare IntegrityError would, on PostgreSQL); we read what won instead.
-    done = await conn.execute(insert(gd).values(**values)
+    done = await conn.execute(insert_or_nothing(conn, gd).values(**values)
                               .on_conflict_do_nothing(index_elements=[gd.c.student_record_id])
                               .returning(gd.c.id))
     if done.first() is not None:

@@ -23,11 +23,10 @@ from typing import AsyncIterator
 
 import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import Clock
 from ..config import Settings
-from ..db import Database
+from ..db import Database, insert_or_nothing
 from ..reviews.tables import origin_import_jobs
 from ..state import CLOCK, DB, SETTINGS
 from ..tables import (email_outbox, import_jobs, password_resets, rate_hits, sessions,
@@ -56,10 +55,9 @@ def process_name() -> str:
 async def claim(db: Database, name: str, owner: str, now: dt.datetime,
                 period: dt.timedelta) -> bool:
     """Take this period's lease on `name`; False when another process holds it."""
-    insert = sqlite.insert if db.is_sqlite else postgresql.insert
     t = periodic_leases
     async with db.write() as conn:
-        await conn.execute(insert(t).values(name=name).on_conflict_do_nothing(
+        await conn.execute(insert_or_nothing(db.is_sqlite, t).values(name=name).on_conflict_do_nothing(
             index_elements=[t.c.name]))
         won = await conn.execute(t.update().where(
             t.c.name == name, sa.or_(t.c.lease_until.is_(None), t.c.lease_until <= now))

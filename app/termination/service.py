@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import files, paging, workflow
+from ..db import insert_or_nothing
 from ..files import Upload
 from ..auth.sessions import Identity
 from ..clock import china_date
@@ -205,9 +205,8 @@ async def apply(conn: AsyncConnection, ident: Identity, agreement_id: int, *, re
         await conn.execute(tr.update().where(tr.c.id == request_id,
                                              tr.c.status == TermState.RETURNED.value).values(**values))
     else:
-        insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
         # The partial unique index is the last word: a second open request is never stored.
-        request_id = (await conn.execute(insert(tr).values(
+        request_id = (await conn.execute(insert_or_nothing(conn, tr).values(
             agreement_id=agreement_id, student_record_id=row.student_record_id,
             school_id=row.school_id, college_id=row.college_id, applicant_role=ident.role.value,
             applicant_id=ident.account_id, status=TermState.DRAFT.value, created_at=now, **values)

@@ -40,6 +40,9 @@ from tests.e2e.axe import audit
 from tests.registration_helpers import png_bytes
 from tests.signing_kit import AGREEMENT
 
+# browser-side behaviour: the SQLite run covers it (tests/conftest.py)
+pytestmark = pytest.mark.engine_independent
+
 # a complete 推荐表 (tests/test_recommendation.py's)
 RECOMMENDATION = {
     "resume_0_period": "2022.09-2026.06", "resume_0_place": "第一测试大学",

@@ -3,11 +3,15 @@ the server's aiortc peer over loopback."""
 
 import asyncio
 
+import pytest
 from playwright.async_api import expect
 
 from rtc.probe import PROBES
 from rtc.quality import verdict
 from tests.factories import PASSWORD
+
+# browser-side behaviour: the SQLite run covers it (tests/conftest.py)
+pytestmark = pytest.mark.engine_independent
 
 WAIT_FOR_DONE = """() => new Promise(resolve => document.addEventListener(
     "probe-done", e => resolve(e.detail), {once: true}))"""

@@ -3,10 +3,14 @@ Chromium student page, hidden (Page Visibility emulated), is called by the emplo
 and shows a desktop notification, flashes its title, rings and counts the answer time down;
 the call is announced once, and an unchanged place is not announced again."""
 
+import pytest
 from playwright.async_api import expect
 
 from tests.e2e.test_hall_flow import booth_and_student
 from tests.hall_kit import build_hall
+
+# browser-side behaviour: the SQLite run covers it (tests/conftest.py)
+pytestmark = pytest.mark.engine_independent
 
 FLASH = "【请入场】"
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import expect
 
 from tests.factories import PASSWORD
 from tests.hall_kit import build_hall
+
+# browser-side behaviour: the SQLite run covers it (tests/conftest.py)
+pytestmark = pytest.mark.engine_independent
 
 FRAMES = "() => window.hallCall && window.hallCall.lastStats && window.hallCall.lastStats.framesDecoded > 0"
 # Playwright's 'iPhone 12' descriptor less what only WebKit has (its Safari user agent):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 import sqlalchemy as sa
 from playwright.async_api import expect
 
@@ -20,6 +21,9 @@ from app.tables import accounts, applications, jobs, student_records
 from app.uploads import FileStore
 from tests.e2e.axe import audit
 from tests.e2e.keyboard import focused, press_and_load, tab_to, type_into
+
+# browser-side behaviour: the SQLite run covers it (tests/conftest.py)
+pytestmark = pytest.mark.engine_independent
 
 FRAMES = "() => window.hallCall && window.hallCall.lastStats && window.hallCall.lastStats.framesDecoded > 0"
 EMAIL = "keyboard@demo.example.cn"
