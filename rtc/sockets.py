@@ -50,11 +50,44 @@ class _HallRooms:
         self._latest = Latest()
         self._last_sent = LastSent()
         self._stamps: dict[str, int] = {}
+        # Each socket's rooms, kept beside python-socketio's room → members map: its own
+        # disconnect and get_rooms scan every room of the namespace (about four per socket),
+        # so 5,000 students leaving the hall cost 5,000 × 20,000 membership tests, minutes
+        # of the loop (measured: bench/hall_load.py's server at shutdown).
+        self._rooms_of: dict[tuple[str, str], set[str | None]] = {}
 
-    def basic_enter_room(self, sid: str, namespace: str, room: str,
+    def basic_enter_room(self, sid: str, namespace: str, room: str | None,
                          eio_sid: Any = None) -> None:
         self._last_sent.forget(room)  # a newcomer gets the next payload even if unchanged
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)  # type: ignore[misc]
+        self._rooms_of.setdefault((namespace, sid), set()).add(room)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: str | None) -> None:
+        super().basic_leave_room(sid, namespace, room)  # type: ignore[misc]
+        mine = self._rooms_of.get((namespace, sid))
+        if mine is not None:
+            mine.discard(room)
+            if not mine:
+                del self._rooms_of[(namespace, sid)]
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        """The library's disconnect (python-socketio 5.x base_manager) with its scan of every
+        room replaced by the socket's own rooms; the rest of what it clears (the socket's
+        ack callbacks, its pending connect or disconnect) is cleared as it does.
+        tests/test_socket_rooms.py holds both to the same rooms after any sequence."""
+        for room in list(self._rooms_of.pop((namespace, sid), ())):
+            super().basic_leave_room(sid, namespace, room)  # type: ignore[misc]
+        callbacks = self.callbacks  # type: ignore[attr-defined]
+        callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):  # type: ignore[attr-defined]
+            waiting = pending.get(namespace)
+            if waiting is not None and sid in waiting:
+                waiting.remove(sid)
+                if not waiting:
+                    del pending[namespace]
+
+    def get_rooms(self, sid: str, namespace: str) -> list[str]:
+        return [room for room in self._rooms_of.get((namespace, sid), ()) if room is not None]
 
     async def _deliver_batch(self, namespace: str, key: str, stamp: int,
                              items: list[Delivery]) -> int:
