@@ -252,3 +252,21 @@ async def test_a_login_crowd_past_the_queue_limit_is_told_to_retry_at_once(
     release.set()
     await held
     await client.login("staff", "platform", PASSWORD)
+
+
+async def test_cpu_pool_threads_yield_the_cpu_to_the_event_loop():
+    """The pool's threads run at a lower priority than the loop's thread (Linux niceness
+    per thread), so hashing on a saturated machine cannot starve the sockets."""
+    import os
+    import threading
+
+    from app.offload import POOL_NICENESS, CpuPool
+    pool = CpuPool(2)
+    try:
+        def niceness() -> int:
+            return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        loop_nice = niceness()
+        in_pool = await asyncio.gather(*(pool.run(niceness) for _ in range(4)))
+    finally:
+        pool.close()
+    assert in_pool == [min(loop_nice + POOL_NICENESS, 19)] * 4, (loop_nice, in_pool)
