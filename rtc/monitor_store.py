@@ -214,12 +214,23 @@ def _notice(row: sa.Row) -> dict[str, Any]:
 async def notices_for_student(conn: AsyncConnection, account_id: int, session_id: int,
                               now: dt.datetime) -> list[dict[str, Any]]:
     """Today's notices that reach a student in this booth (shown again after a reload)."""
-    school_id = sa.select(accounts.c.school_id).where(accounts.c.id == account_id).scalar_subquery()
-    n = hall_notices
-    rows = await conn.execute(sa.select(n).where(
-        n.c.day == china_date(now), sa.or_(n.c.session_id.is_(None), n.c.session_id == session_id),
-        sa.or_(n.c.school_id.is_(None), n.c.school_id == school_id)).order_by(n.c.id))
+    rows = await conn.execute(_STUDENT_NOTICES, {"day": china_date(now), "session_id": session_id,
+                                                 "account_id": account_id})
     return [_notice(r) for r in rows]
+
+
+def _student_notices() -> sa.Select:
+    """Built once: every join asks it."""
+    n = hall_notices
+    school_id = (sa.select(accounts.c.school_id).where(accounts.c.id == sa.bindparam("account_id"))
+                 .scalar_subquery())
+    return sa.select(n).where(
+        n.c.day == sa.bindparam("day"),
+        sa.or_(n.c.session_id.is_(None), n.c.session_id == sa.bindparam("session_id")),
+        sa.or_(n.c.school_id.is_(None), n.c.school_id == school_id)).order_by(n.c.id)
+
+
+_STUDENT_NOTICES = _student_notices()
 
 
 async def notices_for_booth(conn: AsyncConnection, session_id: int,

@@ -71,34 +71,44 @@ async def load_booth(conn: AsyncConnection, session_id: int) -> Booth | None:
 
 
 async def load_booths(conn: AsyncConnection, session_ids: list[int]) -> dict[int, Booth]:
-    """Several booths in four queries (the monitor loads a whole hall at once)."""
+    """Several booths in two queries (the monitor loads a whole hall at once)."""
     if not session_ids:
         return {}
-    sessions = list(await conn.execute(
-        sa.select(interview_sessions, employers.c.name.label("employer_name"))
-        .join(employers, employers.c.id == interview_sessions.c.employer_id)
-        .where(interview_sessions.c.id.in_(session_ids))))
+    sessions = list(await conn.execute(_BOOTHS, {"ids": session_ids}))
     rows: dict[int, list[sa.Row]] = {s.id: [] for s in sessions}
-    for r in await conn.execute(
-            school_graces(
-                sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
-                          accounts.c.school_id, interviews.c.application_id, interviews.c.minutes,
-                          interviews.c.outcome)
-                .join(accounts, accounts.c.id == hall_tickets.c.account_id))
-            .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
-            .where(hall_tickets.c.session_id.in_(list(rows))).order_by(hall_tickets.c.id)):
+    for r in await conn.execute(_BOOTH_TICKETS, {"ids": list(rows)}):
         rows[r.session_id].append(r)
-    slots = dict((await conn.execute(
-        sa.select(interviews.c.session_id, sa.func.min(interviews.c.minutes))
-        .where(interviews.c.session_id.in_(list(rows))).group_by(interviews.c.session_id))).all())
     booths = {}
     for s in sessions:
         mine = rows[s.id]
         booths[s.id] = Booth(session=s, employer_name=s.employer_name, rows=mine,
                              tickets=[_ticket(r) for r in mine],
                              finished_seconds=_finished_seconds(mine),
-                             slot_minutes=slots.get(s.id) or 20)
+                             slot_minutes=s.slot_minutes or 20)
     return booths
+
+
+def _booth_statements() -> tuple[sa.Select, sa.Select]:
+    """Built once (each booth change loads its booth): the booths with their employer and
+    slot length, and their tickets with names and each student's school's graces."""
+    ids = sa.bindparam("ids", expanding=True)
+    slot = (sa.select(sa.func.min(interviews.c.minutes))
+            .where(interviews.c.session_id == interview_sessions.c.id).scalar_subquery())
+    booths = (sa.select(interview_sessions, employers.c.name.label("employer_name"),
+                        slot.label("slot_minutes"))
+              .join(employers, employers.c.id == interview_sessions.c.employer_id)
+              .where(interview_sessions.c.id.in_(ids)))
+    booth_tickets = (school_graces(
+        sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
+                  accounts.c.school_id, interviews.c.application_id, interviews.c.minutes,
+                  interviews.c.outcome)
+        .join(accounts, accounts.c.id == hall_tickets.c.account_id))
+        .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
+        .where(hall_tickets.c.session_id.in_(ids)).order_by(hall_tickets.c.id))
+    return booths, booth_tickets
+
+
+_BOOTHS, _BOOTH_TICKETS = _booth_statements()
 
 
 def _finished_seconds(rows: list[sa.Row]) -> list[float]:
@@ -148,18 +158,51 @@ async def late_interviews(conn: AsyncConnection, session_id: int, now: dt.dateti
 async def late_by_session(conn: AsyncConnection, session_ids: list[int],
                           now: dt.datetime) -> dict[int, list[sa.Row]]:
     """Invited students whose slot has come but who are not in the hall."""
-    present = sa.select(hall_tickets.c.interview_id).where(
-        hall_tickets.c.session_id.in_(session_ids), hall_tickets.c.interview_id.is_not(None))
     found: dict[int, list[sa.Row]] = {}
-    for r in await conn.execute(
-            sa.select(interviews.c.id, interviews.c.session_id, interviews.c.starts_at,
-                      accounts.c.display_name.label("name"), accounts.c.school_id)
-            .join(accounts, accounts.c.id == interviews.c.account_id)
-            .where(interviews.c.session_id.in_(session_ids), interviews.c.status.in_(ACTIVE),
-                   interviews.c.starts_at <= now, interviews.c.id.not_in(present))
-            .order_by(interviews.c.starts_at)):
+    for r in await conn.execute(_LATE, {"ids": session_ids, "now": now}):
         found.setdefault(r.session_id, []).append(r)
     return found
+
+
+def _late_statement() -> sa.Select:
+    ids = sa.bindparam("ids", expanding=True)
+    present = sa.select(hall_tickets.c.interview_id).where(
+        hall_tickets.c.session_id.in_(ids), hall_tickets.c.interview_id.is_not(None))
+    return (sa.select(interviews.c.id, interviews.c.session_id, interviews.c.starts_at,
+                      accounts.c.display_name.label("name"), accounts.c.school_id)
+            .join(accounts, accounts.c.id == interviews.c.account_id)
+            .where(interviews.c.session_id.in_(ids), interviews.c.status.in_(ACTIVE),
+                   interviews.c.starts_at <= sa.bindparam("now"), interviews.c.id.not_in(present))
+            .order_by(interviews.c.starts_at))
+
+
+_LATE = _late_statement()
+
+
+# The join path's statements, built once: on a 双选会 morning thousands of students join at
+# once, and building a select costs more than SQLite takes to run it (bench/hall_load.py).
+_INVITATION = (
+    sa.select(interviews, interview_sessions.c.ends_at.label("session_ends_at"),
+              interview_sessions.c.status.label("session_status"),
+              interview_sessions.c.closed_reason,
+              ss.c.hall_open_minutes.label("school_open_minutes"))
+    .join(interview_sessions, interview_sessions.c.id == interviews.c.session_id)
+    .join(accounts, accounts.c.id == interviews.c.account_id)
+    .outerjoin(ss, ss.c.school_id == accounts.c.school_id)
+    .where(interviews.c.id == sa.bindparam("interview_id"),
+           interviews.c.account_id == sa.bindparam("account_id")))
+_FIRST_PLACE: dict[bool, sa.Insert] = {}
+
+
+def _first_place(is_sqlite: bool) -> sa.Insert:
+    """INSERT … ON CONFLICT (session, account) DO NOTHING RETURNING the ticket; the values
+    come with each execution."""
+    if is_sqlite not in _FIRST_PLACE:
+        t = hall_tickets
+        _FIRST_PLACE[is_sqlite] = (insert_or_nothing(is_sqlite, t)
+                                   .on_conflict_do_nothing(index_elements=[t.c.session_id, t.c.account_id])
+                                   .returning(*t.c))
+    return _FIRST_PLACE[is_sqlite]
 
 
 async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now: dt.datetime,
@@ -169,15 +212,8 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     its own, read here). process_id: the server process holding the student's socket
     (rtc/leases.py). A first join is two statements: on a 双选会 morning thousands arrive
     at once, and on SQLite each statement is spent inside the one write lock."""
-    iv = (await conn.execute(
-        sa.select(interviews, interview_sessions.c.ends_at.label("session_ends_at"),
-                  interview_sessions.c.status.label("session_status"),
-                  interview_sessions.c.closed_reason,
-                  ss.c.hall_open_minutes.label("school_open_minutes"))
-        .join(interview_sessions, interview_sessions.c.id == interviews.c.session_id)
-        .join(accounts, accounts.c.id == interviews.c.account_id)
-        .outerjoin(ss, ss.c.school_id == accounts.c.school_id)
-        .where(interviews.c.id == interview_id, interviews.c.account_id == account_id))).first()
+    iv = (await conn.execute(_INVITATION, {"interview_id": interview_id,
+                                           "account_id": account_id})).first()
     if iv is None:
         raise NotAllowed("面试邀请不存在")
     if iv.status not in ACTIVE:
@@ -192,12 +228,10 @@ async def join(conn: AsyncConnection, *, account_id: int, interview_id: int, now
     t = hall_tickets
     # Insert first: a first join (the common case) needs no look-up. A place already held
     # (a reload, a second tab, two joins at once on PostgreSQL) is a conflict, not an error.
-    inserted = (await conn.execute(insert_or_nothing(conn, t).values(
+    inserted = (await conn.execute(_first_place(conn.dialect.name == "sqlite"), dict(
         session_id=iv.session_id, account_id=account_id, interview_id=interview_id,
         slot_at=iv.starts_at, status=TicketState.WAITING, arrived_at=now, last_seen_at=now,
-        connected=True, process_id=process_id, probe=probe, created_at=now)
-        .on_conflict_do_nothing(index_elements=[t.c.session_id, t.c.account_id])
-        .returning(*t.c))).first()
+        connected=True, process_id=process_id, probe=probe, created_at=now))).first()
     if inserted is not None:
         return inserted
     existing = (await conn.execute(sa.select(t).where(
@@ -221,26 +255,36 @@ async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
     line = await _load_line(conn, ticket.session_id)
     place = queue_view(line, now, waiter_grace).get(ticket.id, {})
     if "eta_seconds" in place and ticket.promised_eta_seconds is None:
-        await conn.execute(hall_tickets.update().where(hall_tickets.c.id == ticket.id)
-                           .values(promised_eta_seconds=place["eta_seconds"]))
+        await conn.execute(_PROMISE, {"ticket_id": ticket.id, "eta": place["eta_seconds"]})
     return place
+
+
+_PROMISE = (hall_tickets.update().where(hall_tickets.c.id == sa.bindparam("ticket_id"))
+            .values(promised_eta_seconds=sa.bindparam("eta")))
 
 
 async def _load_line(conn: AsyncConnection, session_id: int) -> Booth:
     """A booth with only what queue_view needs: its tickets (with each student's school's
     graces, which decide whether a gone waiter still holds a place) and its slot length."""
+    rows = list(await conn.execute(_LINE, {"session_id": session_id}))
+    return Booth(session=None, employer_name="", rows=rows, tickets=[_ticket(r) for r in rows],
+                 finished_seconds=_finished_seconds(rows),
+                 slot_minutes=(rows[0].slot_minutes if rows else None) or 20)
+
+
+def _line_statement() -> sa.Select:
     t = hall_tickets
     slot = (sa.select(sa.func.min(interviews.c.minutes))
-            .where(interviews.c.session_id == session_id).scalar_subquery())
-    rows = list(await conn.execute(school_graces(
+            .where(interviews.c.session_id == sa.bindparam("session_id")).scalar_subquery())
+    return (school_graces(
         sa.select(t.c.id, t.c.slot_at, t.c.arrived_at, t.c.status, t.c.connected,
                   t.c.last_seen_at, t.c.called_at, t.c.call_started_at, t.c.finished_at,
                   slot.label("slot_minutes"))
         .join(accounts, accounts.c.id == t.c.account_id))
-        .where(t.c.session_id == session_id).order_by(t.c.id)))
-    return Booth(session=None, employer_name="", rows=rows, tickets=[_ticket(r) for r in rows],
-                 finished_seconds=_finished_seconds(rows),
-                 slot_minutes=(rows[0].slot_minutes if rows else None) or 20)
+        .where(t.c.session_id == sa.bindparam("session_id")).order_by(t.c.id))
+
+
+_LINE = _line_statement()
 
 
 async def set_connected(conn: AsyncConnection, ticket_id: int, connected: bool,
@@ -406,9 +450,12 @@ async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timede
     return result
 
 
+_OPEN_TICKETS = sa.select(hall_tickets).where(  # asked at every connect: built once
+    hall_tickets.c.account_id == sa.bindparam("account_id"), hall_tickets.c.status.in_(OPEN_STATES))
+
+
 async def open_tickets_of(conn: AsyncConnection, account_id: int) -> list[sa.Row]:
-    return list(await conn.execute(sa.select(hall_tickets).where(
-        hall_tickets.c.account_id == account_id, hall_tickets.c.status.in_(OPEN_STATES))))
+    return list(await conn.execute(_OPEN_TICKETS, {"account_id": account_id}))
 
 
 async def skip(conn: AsyncConnection, ticket_id: int, session_id: int, now: dt.datetime) -> sa.Row:

@@ -37,11 +37,18 @@ async def start(conn: AsyncConnection, *, account_id: int, now: dt.datetime, day
     return token
 
 
-def _by_token(token: str, now: dt.datetime, *extra: sa.ColumnElement) -> sa.Select:
+def _by_token(*extra: sa.ColumnElement) -> sa.Select:
+    """Built once (below) with bind parameters `token_hash` and `now`: every page and every
+    socket connect asks it, and building a select costs more than running this one."""
     return (sa.select(sessions.c.token_hash, sessions.c.last_seen_at, accounts, *extra)
             .join(accounts, accounts.c.id == sessions.c.account_id)
-            .where(sessions.c.token_hash == token_hash(token), sessions.c.expires_at > now,
+            .where(sessions.c.token_hash == sa.bindparam("token_hash"),
+                   sessions.c.expires_at > sa.bindparam("now"),
                    accounts.c.is_active.is_(True)))
+
+
+_BY_TOKEN = _by_token()
+_BY_TOKEN_FOR_PAGE = _by_token(notices.unread_of(sessions.c.account_id).label("unread_notices"))
 
 
 def _identity(row: sa.Row) -> Identity:
@@ -52,7 +59,7 @@ def _identity(row: sa.Row) -> Identity:
 
 async def load(conn: AsyncConnection, token: str, now: dt.datetime) -> tuple[Identity, bool] | None:
     """The identity behind a cookie token, and whether the session is due a touch."""
-    row = (await conn.execute(_by_token(token, now))).first()
+    row = (await conn.execute(_BY_TOKEN, {"token_hash": token_hash(token), "now": now})).first()
     if row is None:
         return None
     return _identity(row), now - row.last_seen_at > TOUCH_EVERY
@@ -62,8 +69,8 @@ async def load_for_page(conn: AsyncConnection, token: str,
                         now: dt.datetime) -> tuple[Identity, bool, int] | None:
     """load(), and the account's unread 站内通知 count every page's header shows, in the
     same query (a page view is then one query before the page's own)."""
-    unread = notices.unread_of(sessions.c.account_id).label("unread_notices")
-    row = (await conn.execute(_by_token(token, now, unread))).first()
+    row = (await conn.execute(_BY_TOKEN_FOR_PAGE, {"token_hash": token_hash(token),
+                                                   "now": now})).first()
     if row is None:
         return None
     return _identity(row), now - row.last_seen_at > TOUCH_EVERY, row.unread_notices
