@@ -9,6 +9,7 @@ event (SQLAlchemy's documented SQLite recipe).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.dialects import postgresql as postgresql_dialect, sqlite as sqli
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 BEGIN_OPTION = "sqlite_begin"
+SQLITE_BUSY_SECONDS = 30
 CHANGED = "changed_tables"  # key in a connection's info: tables written in this transaction
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def make_engine(url: str) -> AsyncEngine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         _install_sqlite_hooks(engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -40,7 +42,7 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -71,6 +73,13 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
         self._watchers: list[Watcher] = []
+        # SQLite has one writer at a time. Left to itself, a BEGIN IMMEDIATE that finds the
+        # lock taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) while later ones
+        # may get in first: in a burst of 5,000 joins some waited seconds. Queued here
+        # instead, this process's writers take turns in arrival order and none sleeps;
+        # busy_timeout still covers another process (the command line).
+        self._writers = asyncio.Lock() if self.is_sqlite else None
+        self._writing: asyncio.Task | None = None  # the task holding self._writers
         _install_change_hook(self.engine)
 
     def on_commit(self, tables: Iterable[str], callback: Callable[[], Awaitable[None]]) -> None:
@@ -86,19 +95,37 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-            # info lives with the pooled connection: start clean, whatever its last user
-            # left (a rolled-back change). It is not touched when the transaction fails: on
-            # a connection invalidated meanwhile (a cancelled commit), reading it would
-            # reconnect outside SQLAlchemy's greenlet.
-            conn.info.pop(CHANGED, None)
-            async with conn.begin():
-                yield conn
-            changed = conn.info.pop(CHANGED, None)
+        async with self._turn_to_write():
+            async with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+                # info lives with the pooled connection: start clean, whatever its last user
+                # left (a rolled-back change). It is not touched when the transaction fails:
+                # on a connection invalidated meanwhile (a cancelled commit), reading it
+                # would reconnect outside SQLAlchemy's greenlet.
+                conn.info.pop(CHANGED, None)
+                async with conn.begin():
+                    yield conn
+                changed = conn.info.pop(CHANGED, None)
         if changed:
             await self._committed(changed)
+
+    @contextlib.asynccontextmanager
+    async def _turn_to_write(self) -> AsyncIterator[None]:
+        if self._writers is None:
+            yield
+            return
+        if self._writing is not None and self._writing is asyncio.current_task():
+            raise RuntimeError("a write transaction inside another of the same task")
+        # as long as SQLite's own busy_timeout: a writer that never ends fails the others
+        # the same way as before, instead of hanging them
+        await asyncio.wait_for(self._writers.acquire(), SQLITE_BUSY_SECONDS)
+        self._writing = asyncio.current_task()
+        try:
+            yield
+        finally:
+            self._writing = None
+            self._writers.release()
 
     async def _committed(self, changed: set[str]) -> None:
         for tables, callback in self._watchers:
