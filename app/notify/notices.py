@@ -29,10 +29,13 @@ async def unread_count(conn: AsyncConnection, account_id: int) -> int:
     return (await conn.execute(sa.select(unread_of(account_id)))).scalar_one()
 
 
+_LATEST = (sa.select(notices).where(notices.c.account_id == sa.bindparam("account_id"))
+           .order_by(notices.c.created_at.desc(), notices.c.id.desc())
+           .limit(sa.bindparam("limit", type_=sa.Integer)))  # built once: every centre asks
+
+
 async def latest(conn: AsyncConnection, account_id: int, limit: int = 20) -> list[sa.Row]:
-    return list(await conn.execute(
-        sa.select(notices).where(notices.c.account_id == account_id)
-        .order_by(notices.c.created_at.desc(), notices.c.id.desc()).limit(limit)))
+    return list(await conn.execute(_LATEST, {"account_id": account_id, "limit": limit}))
 
 
 async def page_of(conn: AsyncConnection, account_id: int, wanted: paging.Params) -> paging.Page:

@@ -84,7 +84,7 @@ async def _counted(conn: AsyncConnection, items: list[_Item]) -> list[Todo]:
     return read((await conn.execute(statement(items))).one(), items)
 
 
-def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+def day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """Today in China, as an instant range."""
     start = dt.datetime.combine(china_date(now), dt.time(0), tzinfo=CHINA)
     return start, start + dt.timedelta(days=1)
@@ -92,10 +92,12 @@ def _day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 # --- the items of each role --------------------------------------------------------------------
 
-def student_items(account_id: int, record_id: Any, now: dt.datetime) -> list[_Item]:
+def student_items(account_id: Any, record_id: Any, now: Any,
+                  today: tuple[Any, Any] | None = None) -> list[_Item]:
     """`record_id`: the student's record id, or student_records.c.id when the counts ride
-    on the query that reads the record (学生中心)."""
-    day_start, day_end = _day_bounds(now)
+    on the query that reads the record (学生中心). The values may be bind parameters
+    (`today` then too: the day's bounds as two), for a statement built once."""
+    day_start, day_end = today if today is not None else day_bounds(now)
     mine = ag.c.student_record_id == record_id
     return [
         _item("interview_invitations", "视频面试邀请待回复", "my_interviews", interviews,
