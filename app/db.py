@@ -121,10 +121,11 @@ class Database:
         await self.engine.dispose()
 
 
-def insert_or_nothing(conn: AsyncConnection | bool, table: sa.Table) -> sa.Insert:
-    """The dialect's INSERT, which has `.on_conflict_do_nothing()`: on both engines a race
-    on a unique key then ends in no row instead of an IntegrityError (which would abort the
-    whole transaction on PostgreSQL). `conn` may be the connection or `db.is_sqlite`."""
+def dialect_insert(conn: AsyncConnection | bool, table: sa.Table) -> sa.Insert:
+    """The dialect's INSERT, which has `.on_conflict_do_nothing()` and `.on_conflict_do_update()`:
+    on both engines a race on a unique key then ends in no row (or the update) instead of an
+    IntegrityError, which would abort the whole transaction on PostgreSQL. `conn` may be
+    the connection or `db.is_sqlite`."""
     is_sqlite = conn if isinstance(conn, bool) else conn.dialect.name == "sqlite"
     return (sqlite_dialect.insert if is_sqlite else postgresql_dialect.insert)(table)
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .clock import Clock
-from .db import Database
+from .db import Database, dialect_insert
 from .tables import rate_hits
 
 
@@ -68,7 +67,6 @@ class RateLimiter:
         current, elapsed = self._window(window_seconds)
         previous = current - dt.timedelta(seconds=window_seconds)
         ordered = tuple(sorted(limits))  # one lock order: two takers never deadlock
-        insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
         opened_a_window = False
         try:
             async with self.db.write() as conn:
@@ -79,7 +77,7 @@ class RateLimiter:
                     room = math.floor(limits[key] - before.get(key, 0) * (1.0 - elapsed) + 1e-9)
                     if room < 1:
                         raise _NoRoom
-                    stmt = insert(rate_hits).values(key=key, window_start=current, count=1)
+                    stmt = dialect_insert(self.db.is_sqlite, rate_hits).values(key=key, window_start=current, count=1)
                     taken = (await conn.execute(stmt.on_conflict_do_update(
                         index_elements=[rate_hits.c.key, rate_hits.c.window_start],
                         set_={"count": rate_hits.c.count + 1},

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db import insert_or_nothing
+from app.db import dialect_insert
 from app.workflow import Actor, NotAllowed, transition
 from app.interviews import rules
 from app.interviews.service import ACTIVE, INTERVIEW_FLOW
@@ -199,7 +199,7 @@ def _first_place(is_sqlite: bool) -> sa.Insert:
     come with each execution."""
     if is_sqlite not in _FIRST_PLACE:
         t = hall_tickets
-        _FIRST_PLACE[is_sqlite] = (insert_or_nothing(is_sqlite, t)
+        _FIRST_PLACE[is_sqlite] = (dialect_insert(is_sqlite, t)
                                    .on_conflict_do_nothing(index_elements=[t.c.session_id, t.c.account_id])
                                    .returning(*t.c))
     return _FIRST_PLACE[is_sqlite]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..db import insert_or_nothing
+from ..db import dialect_insert
 from ..workflow import TransitionError
 from .codes import UNPLACED, blocks, label
 from .tables import graduate_destinations as gd
@@ -67,7 +67,7 @@ async def claim(conn: AsyncConnection, *, student_record_id: int, school_id: int
                   source_id=source_id, effective_at=at)
     # ON CONFLICT DO NOTHING: a race with another claim never aborts the transaction
     # (a bare IntegrityError would, on PostgreSQL); we read what won instead.
-    done = await conn.execute(insert_or_nothing(conn, gd).values(**values)
+    done = await conn.execute(dialect_insert(conn, gd).values(**values)
                               .on_conflict_do_nothing(index_elements=[gd.c.student_record_id])
                               .returning(gd.c.id))
     if done.first() is not None:

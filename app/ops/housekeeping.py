@@ -26,7 +26,7 @@ from aiohttp import web
 
 from ..clock import Clock
 from ..config import Settings
-from ..db import Database, insert_or_nothing
+from ..db import Database, dialect_insert
 from ..reviews.tables import origin_import_jobs
 from ..state import CLOCK, DB, SETTINGS
 from ..tables import (email_outbox, import_jobs, password_resets, rate_hits, sessions,
@@ -57,7 +57,7 @@ async def claim(db: Database, name: str, owner: str, now: dt.datetime,
     """Take this period's lease on `name`; False when another process holds it."""
     t = periodic_leases
     async with db.write() as conn:
-        await conn.execute(insert_or_nothing(db.is_sqlite, t).values(name=name).on_conflict_do_nothing(
+        await conn.execute(dialect_insert(db.is_sqlite, t).values(name=name).on_conflict_do_nothing(
             index_elements=[t.c.name]))
         won = await conn.execute(t.update().where(
             t.c.name == name, sa.or_(t.c.lease_until.is_(None), t.c.lease_until <= now))

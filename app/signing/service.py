@@ -12,10 +12,10 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import workflow
+from ..db import dialect_insert
 from ..auth.sessions import Identity
 from ..destinations import service as destinations
 from ..destinations.codes import SIGNED
@@ -114,9 +114,8 @@ async def allocate_number(conn: AsyncConnection, *, graduation_year: int, school
                           education: str) -> str:
     """The next number for this prefix, taken atomically: unique, never handed out twice."""
     prefix = f"{graduation_year}{school_code}{EDUCATION_DIGITS.get(education, '9')}"
-    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
     taken = await conn.execute(
-        insert(agreement_numbers).values(prefix=prefix, last=1)
+        dialect_insert(conn, agreement_numbers).values(prefix=prefix, last=1)
         .on_conflict_do_update(index_elements=[agreement_numbers.c.prefix],
                                set_={"last": agreement_numbers.c.last + 1})
         .returning(agreement_numbers.c.last))

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import files, paging, workflow
-from ..db import insert_or_nothing
+from ..db import dialect_insert
 from ..files import Upload
 from ..auth.sessions import Identity
 from ..clock import china_date
@@ -206,7 +206,7 @@ async def apply(conn: AsyncConnection, ident: Identity, agreement_id: int, *, re
                                              tr.c.status == TermState.RETURNED.value).values(**values))
     else:
         # The partial unique index is the last word: a second open request is never stored.
-        request_id = (await conn.execute(insert_or_nothing(conn, tr).values(
+        request_id = (await conn.execute(dialect_insert(conn, tr).values(
             agreement_id=agreement_id, student_record_id=row.student_record_id,
             school_id=row.school_id, college_id=row.college_id, applicant_role=ident.role.value,
             applicant_id=ident.account_id, status=TermState.DRAFT.value, created_at=now, **values)
