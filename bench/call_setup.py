@@ -150,10 +150,19 @@ async def new_page(browser, base: str, cookie: str, scripts: list[str]):  # noqa
     for script in scripts:
         await context.add_init_script(script)
     page = await context.new_page()
-    page.on("pageerror", lambda exc: print(f"page error: {exc}", file=sys.stderr))
-    page.on("console", lambda msg: msg.type in ("error", "warning")
-            and print(f"console {msg.type}: {msg.text}", file=sys.stderr))
+    page.on("pageerror", lambda exc: _problem(f"page error: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and _problem(f"console error: {msg.text}"))
+    page.on("console", lambda msg: msg.type == "warning"
+            and print(f"console warning: {msg.text}", file=sys.stderr))
     return context, page
+
+
+PAGE_PROBLEMS: list[str] = []  # a page error or a failed request fails the run (a 500 did)
+
+
+def _problem(text: str) -> None:
+    PAGE_PROBLEMS.append(text)
+    print(text, file=sys.stderr)
 
 
 async def one_call(browser, base: str, employer, student_cookie: str, interview_id: int):  # noqa: ANN001
@@ -234,6 +243,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> int:
             finally:
                 await browser.close()
         report(calls)
+        if PAGE_PROBLEMS:
+            raise BenchFailure(f"{len(PAGE_PROBLEMS)} page or console errors, first: {PAGE_PROBLEMS[0]}")
         code = 0
         return code
     except (BenchFailure, AssertionError) as exc:

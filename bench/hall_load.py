@@ -123,6 +123,18 @@ def _batches(rows: list[dict[str, Any]], size: int = 500):
         yield rows[i:i + size]
 
 
+def _snapshot(name: str, i: int, now: dt.datetime) -> dict[str, Any]:
+    """What app/applications/service.apply keeps: the student's card and the resume sent
+    (the employer's room shows it during the call)."""
+    return {"student": {"name": name, "student_no": f"B{i:08d}", "education": "本科",
+                        "graduation_year": now.year, "school": "压测大学", "college": "计算机学院",
+                        "major": "计算机科学与技术", "email": f"s{i}@bench.example.cn",
+                        "phone": f"139{i:08d}"},
+            "resume": {"kind": "zh", "title": "中文简历", "data": {
+                "self_evaluation": {"text": "认真负责，乐于学习。"}}},
+            "sent_at": now.isoformat()}
+
+
 async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> tuple[list[Booth], str]:
     """Bulk inserts with explicit ids (the database is fresh), then a session per account.
     Returns the booths and the session cookie of a platform admin (for /monitor)."""
@@ -161,7 +173,7 @@ async def seed(url: str, n_students: int, n_booths: int, now: dt.datetime) -> tu
             account_id=sid, imported_at=now, updated_at=now))
         rows[applications].append(dict(
             id=i + 1, job_id=booth.employer_id, account_id=sid, status="invited",
-            snapshot={"student": {"name": name}}, created_at=now, updated_at=now))
+            snapshot=_snapshot(name, i, now), created_at=now, updated_at=now))
         rows[interviews].append(dict(
             id=i + 1, session_id=booth.session_id, application_id=i + 1, account_id=sid,
             starts_at=first + dt.timedelta(minutes=SLOT_MINUTES * slot), minutes=SLOT_MINUTES,
