@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .clock import Clock
 from .db import Database, dialect_insert
@@ -95,9 +96,16 @@ class RateLimiter:
                     rate_hits.c.window_start < current - dt.timedelta(days=1)))
         return Slot(ordered, current)
 
-    async def give_back(self, slot: Slot) -> None:
-        """Return a slot whose attempt turned out not to count (a right password)."""
+    async def give_back(self, *slots: Slot) -> None:
+        """Return slots whose attempt turned out not to count (a right password)."""
         async with self.db.write() as conn:
+            await self.give_back_in(conn, *slots)
+
+    @staticmethod
+    async def give_back_in(conn: AsyncConnection, *slots: Slot) -> None:
+        """give_back inside the caller's write transaction (a login's, which writes its
+        session anyway: one write fewer per login, on SQLite's single writer)."""
+        for slot in slots:
             await conn.execute(rate_hits.update().where(
                 rate_hits.c.key.in_(slot.keys), rate_hits.c.window_start == slot.window_start,
                 rate_hits.c.count > 0).values(count=rate_hits.c.count - 1))
