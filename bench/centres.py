@@ -29,7 +29,6 @@ import random  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
@@ -45,6 +44,7 @@ from app.signing.tables import agreements  # noqa: E402
 from app.tables import student_records  # noqa: E402
 from app.termination.tables import termination_requests  # noqa: E402
 from app.web import create_app  # noqa: E402
+from bench.hall_load import drop_postgres, fresh_postgres  # noqa: E402
 from tests.statistics_kit import make_schools, populate  # noqa: E402
 
 # login, timing and percentiles as the statistics benchmark does them
@@ -103,9 +103,7 @@ async def run(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-centres-"))
     pg_name = None
     if args.db == "postgres":
-        pg_name = f"bench_centres_{uuid.uuid4().hex[:8]}"
-        await stats_bench._pg(f'CREATE DATABASE "{pg_name}"')
-        url = stats_bench.PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
+        url, pg_name = await fresh_postgres("bench_centres")
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'app.db'}"
     try:
@@ -144,7 +142,7 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if pg_name:
-            await stats_bench._pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            await drop_postgres(pg_name)
 
 
 def main() -> None:

@@ -483,9 +483,10 @@ def line95(name: str, values: list[float]) -> str:
 
 # ---- the run ------------------------------------------------------------------------------
 
-async def fresh_postgres() -> tuple[str, str]:
+async def fresh_postgres(prefix: str = "bench_hall") -> tuple[str, str]:
+    """A new, empty database on the local server (the benchmarks' own): its URL and name."""
     import asyncpg
-    name = f"bench_hall_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')

@@ -40,7 +40,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 GOALS = {"job board": 0.25, "job page": 0.25, "学生中心": 0.10, "我的投递": 0.10}
 
 
@@ -52,14 +51,6 @@ def hello_server(port: int) -> None:
     app = web.Application()
     app.router.add_get("/", hello)
     web.run_app(app, host="127.0.0.1", port=port, print=None)
-
-
-async def _pg(sql: str) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-    engine = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.exec_driver_sql(sql)
-    await engine.dispose()
 
 
 async def seed(url: str, data_dir: Path, n_jobs: int) -> dict:
@@ -218,9 +209,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     pg_name = None
     if args.db == "postgres":
-        pg_name = f"bench_pages_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg(f'CREATE DATABASE "{pg_name}"'))
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
+        from bench.hall_load import fresh_postgres
+        url, pg_name = asyncio.run(fresh_postgres("bench_pages"))
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'app.db'}"
     procs: list[subprocess.Popen] = []
@@ -276,7 +266,8 @@ def main() -> None:
                 proc.kill()
         shutil.rmtree(tmp, ignore_errors=True)
         if pg_name:
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            from bench.hall_load import drop_postgres
+            asyncio.run(drop_postgres(pg_name))
 
 
 if __name__ == "__main__":

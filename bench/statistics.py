@@ -33,7 +33,6 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,9 +48,9 @@ from app.migrate import upgrade  # noqa: E402
 from app.roles import Role  # noqa: E402
 from app.security import hash_password  # noqa: E402
 from app.web import create_app  # noqa: E402
+from bench.hall_load import drop_postgres, fresh_postgres  # noqa: E402
 from tests.statistics_kit import make_schools, populate  # noqa: E402
 
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "Bench12345!"
 
 
@@ -61,14 +60,6 @@ def _status(field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-async def _pg(sql: str) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-    engine = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.exec_driver_sql(sql)
-    await engine.dispose()
 
 
 async def seed(url: str, n_schools: int, n_graduates: int) -> None:
@@ -129,9 +120,7 @@ async def run(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-stats-"))
     pg_name = None
     if args.db == "postgres":
-        pg_name = f"bench_stats_{uuid.uuid4().hex[:8]}"
-        await _pg(f'CREATE DATABASE "{pg_name}"')
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
+        url, pg_name = await fresh_postgres("bench_stats")
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'app.db'}"
     try:
@@ -182,7 +171,7 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if pg_name:
-            await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            await drop_postgres(pg_name)
 
 
 def main() -> None:

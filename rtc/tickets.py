@@ -151,10 +151,6 @@ def booth_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> di
                      and r.id not in queue]}
 
 
-async def late_interviews(conn: AsyncConnection, session_id: int, now: dt.datetime) -> list[sa.Row]:
-    return (await late_by_session(conn, [session_id], now)).get(session_id, [])
-
-
 async def late_by_session(conn: AsyncConnection, session_ids: list[int],
                           now: dt.datetime) -> dict[int, list[sa.Row]]:
     """Invited students whose slot has come but who are not in the hall."""

@@ -25,10 +25,6 @@ def unread_of(account_id: sa.ColumnElement | int) -> sa.ScalarSelect:
             .scalar_subquery())
 
 
-async def unread_count(conn: AsyncConnection, account_id: int) -> int:
-    return (await conn.execute(sa.select(unread_of(account_id)))).scalar_one()
-
-
 _LATEST = (sa.select(notices).where(notices.c.account_id == sa.bindparam("account_id"))
            .order_by(notices.c.created_at.desc(), notices.c.id.desc())
            .limit(sa.bindparam("limit", type_=sa.Integer)))  # built once: every centre asks
