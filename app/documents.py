@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import segno
 
 ROOT = Path(__file__).resolve().parents[1]
 PRINT_CSS = ROOT / "static" / "css" / "print.css"
@@ -22,6 +21,7 @@ PNG_SCALE = 2.0   # 144 dpi: the stamped-paper look stays readable when zoomed o
 
 def qr_data_uri(url: str) -> str:
     # PNG, not SVG: the same image works in browsers and in WeasyPrint, and decodes back.
+    import segno  # loaded by the first document, not by every process at start (10 MB)
     return segno.make(url, error="m").png_data_uri(scale=6, border=2)
 
 

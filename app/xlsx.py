@@ -8,11 +8,13 @@ and the write-only exports go through here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+# openpyxl (about 20 MB resident) is loaded by the first workbook written or read, not by
+# every server process at start (tests/test_dependencies.py)
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -29,6 +31,7 @@ def keep_as_text(cell: Cell) -> None:
 
 def write_only_row(sheet: WriteOnlyWorksheet, values: list[Any]) -> list[Any]:
     """A row for `sheet.append` in write-only mode, formula-looking text as text cells."""
+    from openpyxl.cell import WriteOnlyCell
     out = []
     for value in values:
         if looks_like_formula(value):

@@ -143,14 +143,15 @@ async def one_call(record: CallRecord, started: dict[int, asyncio.Future]) -> No
     """call_next; the student (a worker) answers by itself; finish once the call started."""
     b = record.booth
     loop = asyncio.get_running_loop()
+    expected = b.students[record.turn].ticket_id
+    # before the call: the student may answer, and `call_started` arrive, before the ack
+    fut = started.setdefault(expected, loop.create_future())
     ack = await b.sio.call("call_next", {"session_id": b.session_id}, namespace="/hall",
                            timeout=30)
     record.ack_s = time.perf_counter() - record.t0
-    expected = b.students[record.turn].ticket_id
     if not ack.get("ok") or ack.get("ticket_id") != expected:
         record.error = f"booth {b.session_id} turn {record.turn}: call_next {ack}"
         return
-    fut = started.setdefault(expected, loop.create_future())
     try:
         await asyncio.wait_for(fut, 30)
     except asyncio.TimeoutError:
@@ -236,13 +237,14 @@ def analyse(phase: Phase, called_log: dict[int, list[float]],
     """Each call: the head's first `called` after the emit; every later student of the
     booth: the first `queue` after it showing their new place."""
     for c in phase.calls:
-        if c.error:
-            phase.missing.append(c.error)
-            continue
         b = c.booth
         head = b.students[c.turn].ticket_id
         times = called_log.get(head, [])
         at = next((t for t in times if t >= c.t0), None)
+        if c.error:  # which side lost it: the student's `called`, or what came after
+            phase.missing.append(f"{c.error} (the student got `called`: "
+                                 f"{'no' if at is None else f'after {(at - c.t0) * 1000:.0f} ms'})")
+            continue
         if at is None:
             phase.missing.append(f"booth {b.session_id} turn {c.turn}: no `called`")
         else:

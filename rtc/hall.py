@@ -9,6 +9,7 @@ call:<ticket>. Limits on every event: rtc/guard.py, applied in AppNamespace.trig
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import math
@@ -67,6 +68,7 @@ class HallNamespace(AppNamespace):
         self.process_id = uuid.uuid4().hex
         self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booths,
                                 name="hall-booths")
+        self._sending: set[asyncio.Task] = set()  # places going out after a call (make_call)
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -100,14 +102,56 @@ class HallNamespace(AppNamespace):
         view = tickets.booth_view(booth, now, self.waiter_grace)
         view["late"] = [{"interview_id": r.id, "name": r.name,
                          "slot_at": r.starts_at.isoformat()} for r in late]
+        return [Delivery("booth", f"booth:{session_id}", view, session_id),
+                *self._places(booth, now)]
+
+    def _places(self, booth: tickets.Booth, now: dt.datetime) -> list[Delivery]:
+        """Each ticket's own state and place, to its student."""
+        session_id = booth.session.id
         queue = tickets.queue_view(booth, now, self.waiter_grace)
-        batch = [Delivery("booth", f"booth:{session_id}", view, session_id)]
-        batch += [Delivery("queue", f"user:{row.account_id}",
-                           {"ticket_id": row.id, "session_id": session_id, "status": row.status,
-                            "employer": booth.employer_name, **queue.get(row.id, {})},
-                           session_id)
-                  for row in booth.rows]
-        return batch
+        return [Delivery("queue", f"user:{row.account_id}",
+                         {"ticket_id": row.id, "session_id": session_id, "status": row.status,
+                          "employer": booth.employer_name, **queue.get(row.id, {})},
+                         session_id)
+                for row in booth.rows]
+
+    async def make_call(self, session_id: int,
+                    make: Callable[[AsyncConnection], Awaitable[tickets.Called | None]]
+                    ) -> tickets.Called | None:
+        """A call (叫号, 重新呼叫, or the sweep's next after a 未到): the student is told first;
+        the employer's answer follows at once, while a task sends the other waiters their
+        new places, from the booth the call was decided on (no second load); the booth's
+        coalesced broadcast comes after with the rest (the employers' view with its late
+        list). The places' stamp is taken inside the transaction before the booth is
+        loaded, as _send_booths takes its own before its load: a later change's batch,
+        stamped after this one, then always wins."""
+        key = f"booth:{session_id}"
+        async with self.app[DB].write() as conn:
+            stamp, = await self.server.manager.next_stamps([key])
+            called = await make(conn)
+        if called is not None:
+            own = called.answer_grace  # the school's, else the hall's default
+            await self.tell_called(called.ticket, answer_seconds=own.total_seconds() if own is not None
+                                   else self.app[SETTINGS].hall_answer_grace_seconds)
+            places = self._places(called.booth, self.now)
+            task = asyncio.create_task(self._send_places(key, stamp, places), name="hall-places")
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        self.broadcast(session_id)
+        return called
+
+    async def _send_places(self, key: str, stamp: int, places: list[Delivery]) -> None:
+        try:
+            await self.server.manager.emit_batch(self.namespace, key, stamp, places)
+        except Exception:  # the coalesced broadcast that follows sends them too
+            log.exception("sending the places after a call at %s failed", key)
+
+    async def close(self) -> None:
+        """At shutdown: builds and sends still waiting are dropped (the sockets are going)."""
+        await self.booths.close()
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
 
     # ---- connection -----------------------------------------------------------------
 
@@ -221,6 +265,8 @@ class HallNamespace(AppNamespace):
         session_id = _int(data, "session_id")
         if who["role"] != Role.EMPLOYER:
             raise NotAllowed("只有单位可以操作面试间")
+        if self.watching.get(sid) == session_id:
+            return who, session_id  # checked at 【进入面试间】 (on_watch); a booth never changes hands
         async with self.app[DB].read() as conn:
             if not await tickets.employer_session(conn, session_id, who["employer_id"] or 0):
                 raise NotAllowed("无权操作该面试间")
@@ -255,21 +301,16 @@ class HallNamespace(AppNamespace):
 
     async def on_call_next(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)
-        async with self.app[DB].write() as conn:
-            ticket = await tickets.call_next(conn, session_id, self.now, self.waiter_grace)
-        if ticket is None:
-            return {"ok": True, "ticket_id": None}
-        await self.tell_called(ticket)
-        self.broadcast(session_id)
-        return {"ok": True, "ticket_id": ticket.id}
+        called = await self.make_call(session_id, lambda conn: tickets.call_next(
+            conn, session_id, self.now, self.waiter_grace))
+        return {"ok": True, "ticket_id": called.ticket.id if called else None}
 
     async def on_recall(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)
-        async with self.app[DB].write() as conn:
-            ticket = await tickets.recall(conn, _int(data, "ticket_id"), session_id, self.now)
-        await self.tell_called(ticket)
-        self.broadcast(session_id)
-        return {"ok": True, "ticket_id": ticket.id}
+        ticket_id = _int(data, "ticket_id")
+        called = await self.make_call(session_id, lambda conn: tickets.recall(
+            conn, ticket_id, session_id, self.now))
+        return {"ok": True, "ticket_id": called.ticket.id if called else None}
 
     async def on_skip(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)
@@ -287,17 +328,19 @@ class HallNamespace(AppNamespace):
         self.broadcast(session_id)
         return {"ok": True, "told": len(told)}
 
-    async def tell_called(self, ticket: Any, to: str | None = None) -> None:
+    async def tell_called(self, ticket: Any, to: str | None = None,
+                          answer_seconds: float | None = None) -> None:
         """The student's pages (or the one socket `to`) learn of the call and the answer
         time left, which their countdown shows: their school's answer time (the sweep holds
-        them to the same)."""
-        async with self.app[DB].read() as conn:
-            times = await school_settings.hall_times_of_account(conn, ticket.account_id,
-                                                                self.app[SETTINGS])
-        grace = times.answer_grace_seconds
+        them to the same), read here unless the caller has it at hand."""
+        if answer_seconds is None:
+            async with self.app[DB].read() as conn:
+                times = await school_settings.hall_times_of_account(conn, ticket.account_id,
+                                                                    self.app[SETTINGS])
+            answer_seconds = times.answer_grace_seconds
         waited = (self.now - ticket.called_at).total_seconds() if ticket.called_at else 0.0
         await self.emit("called", {"ticket_id": ticket.id, "session_id": ticket.session_id,
-                                   "answer_seconds": max(0, math.ceil(grace - waited))},
+                                   "answer_seconds": max(0, math.ceil(answer_seconds - waited))},
                         to=to or f"user:{ticket.account_id}")
 
     async def on_answer(self, sid: str, data: Any = None) -> dict[str, Any]:

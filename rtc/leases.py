@@ -13,6 +13,7 @@ then applies as to any dropped connection, and the sweeper lets them go.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -49,29 +50,43 @@ async def refresh(conn: AsyncConnection, process_id: str, now: dt.datetime, leas
                            .values(connected=True, last_seen_at=now, process_id=process_id))
 
 
-async def release_dead(conn: AsyncConnection, now: dt.datetime) -> set[int]:
-    """Tickets still marked connected by a process whose lease ran out (or by an unknown
-    one) become disconnected since the lease ran out; the dead processes' rows go.
-    Returns the sessions whose tickets changed."""
+@dataclass(frozen=True)
+class Dead:
+    """Tickets held by processes whose lease ran out, read outside the write lock."""
+    leases: dict[str, dt.datetime]  # every process's lease
+    tickets: list[sa.Row]           # id, session_id, process_id
+
+
+async def find_dead(conn: AsyncConnection, now: dt.datetime, own: str) -> Dead:
+    """`own`: this process, alive whatever its row says: the same write that releases the
+    dead's tickets extends its lease first (refresh)."""
     p, t = hall_processes, hall_tickets
     leases = dict((await conn.execute(sa.select(p.c.id, p.c.lease_until))).all())
-    alive = {pid for pid, until in leases.items() if until >= now}
+    leases.pop(own, None)
+    alive = {pid for pid, until in leases.items() if until >= now} | {own}
     rows = list(await conn.execute(sa.select(t.c.id, t.c.session_id, t.c.process_id).where(
         t.c.connected.is_(True), t.c.status.in_(OPEN_STATES),
         sa.or_(t.c.process_id.is_(None), t.c.process_id.not_in(alive) if alive else sa.true()))))
+    return Dead(leases, rows)
+
+
+async def release_dead(conn: AsyncConnection, dead: Dead, now: dt.datetime) -> set[int]:
+    """The dead processes' tickets become disconnected since their lease ran out, and their
+    rows go. Returns the sessions whose tickets changed."""
+    p, t = hall_processes, hall_tickets
     changed = set()
-    for r in rows:
+    for r in dead.tickets:
         # conditional on the same holder: a live process may have taken the ticket back
         # (the student reconnected there) since the select
         same = t.c.process_id.is_(None) if r.process_id is None else t.c.process_id == r.process_id
         done = await conn.execute(t.update().where(t.c.id == r.id, t.c.connected.is_(True), same)
                                   .values(connected=False,
-                                          last_seen_at=leases.get(r.process_id) or now))
+                                          last_seen_at=dead.leases.get(r.process_id) or now))
         if done.rowcount:
             changed.add(r.session_id)
-    dead = [pid for pid in leases if pid not in alive]
-    if dead:
-        await conn.execute(p.delete().where(p.c.id.in_(dead), p.c.lease_until < now))
+    gone = [pid for pid, until in dead.leases.items() if until < now]
+    if gone:
+        await conn.execute(p.delete().where(p.c.id.in_(gone), p.c.lease_until < now))
     return changed
 
 

@@ -135,15 +135,26 @@ async def drop_watcher(conn: AsyncConnection, sid: str) -> list[int]:
     return sessions
 
 
-async def touch_watchers(conn: AsyncConnection, sids: list[str], now: dt.datetime) -> list[int]:
-    """Refresh this process's watchers and drop those nobody refreshed (a dead process).
-    Returns the sessions that lost a watcher."""
+async def stale_watchers(conn: AsyncConnection, now: dt.datetime) -> list[int]:
+    """Sessions with a watcher nobody refreshed (its process is dead); read outside the
+    write lock, and dropped by touch_watchers only when there are any."""
+    cutoff = now - dt.timedelta(seconds=WATCHER_STALE_SECONDS)
+    return list((await conn.execute(sa.select(hall_watchers.c.session_id).where(
+        hall_watchers.c.seen_at < cutoff))).scalars())
+
+
+async def touch_watchers(conn: AsyncConnection, sids: list[str], now: dt.datetime,
+                         stale: list[int]) -> list[int]:
+    """Refresh this process's watchers and, when `stale` (stale_watchers) names any, drop
+    those nobody refreshed. Returns the sessions that lost a watcher."""
     if sids:
         await conn.execute(hall_watchers.update().where(hall_watchers.c.sid.in_(sids))
                            .values(seen_at=now))
+    if not stale:
+        return []
     cutoff = now - dt.timedelta(seconds=WATCHER_STALE_SECONDS)
     stale = list((await conn.execute(sa.select(hall_watchers.c.session_id).where(
-        hall_watchers.c.seen_at < cutoff))).scalars())
+        hall_watchers.c.seen_at < cutoff))).scalars())  # again: within the lock, exactly
     if stale:
         await conn.execute(hall_watchers.delete().where(hall_watchers.c.seen_at < cutoff))
         await _update_presence(conn, stale)

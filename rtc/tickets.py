@@ -7,7 +7,9 @@ or duplicate a place. The order itself comes from rtc.queue (pure functions).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,7 +300,7 @@ async def employer_session(conn: AsyncConnection, session_id: int, employer_id: 
 
 
 async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
-                    waiter_grace: dt.timedelta) -> sa.Row | None:
+                    waiter_grace: dt.timedelta) -> Called | None:
     booth = await load_booth(conn, session_id)
     if booth is None:
         return None
@@ -310,7 +312,7 @@ async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
     line = [t for t in order(booth.tickets, now, waiter_grace) if t.connected]
     if not line:
         return None
-    return await _call(conn, line[0].id, TicketState.WAITING, now)
+    return _called(booth, await _call(conn, line[0].id, TicketState.WAITING, now))
 
 
 def still_open(status: str, closed_reason: str | None, *, ended: str) -> None:
@@ -323,14 +325,15 @@ def still_open(status: str, closed_reason: str | None, *, ended: str) -> None:
 
 
 async def recall(conn: AsyncConnection, ticket_id: int, session_id: int,
-                 now: dt.datetime) -> sa.Row:
+                 now: dt.datetime) -> Called:
     """Call a student marked 未到 again (an explicit act of the employer, never automatic)."""
     booth = await load_booth(conn, session_id)
-    if booth is not None:
-        still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
-    if booth is not None and booth.current_call() is not None:
+    if booth is None:
+        raise NotAllowed("该学生状态已变化，请刷新")
+    still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
+    if booth.current_call() is not None:
         raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
-    return await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id)
+    return _called(booth, await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id))
 
 
 async def _call(conn: AsyncConnection, ticket_id: int, expected: TicketState, now: dt.datetime,
@@ -339,9 +342,31 @@ async def _call(conn: AsyncConnection, ticket_id: int, expected: TicketState, no
     stmt = t.update().where(t.c.id == ticket_id, t.c.status == expected)
     if session_id is not None:
         stmt = stmt.where(t.c.session_id == session_id)
-    if (await conn.execute(stmt.values(status=TicketState.CALLED, called_at=now))).rowcount != 1:
+    row = (await conn.execute(stmt.values(status=TicketState.CALLED, called_at=now)
+                              .returning(*t.c))).first()
+    if row is None:
         raise NotAllowed("该学生状态已变化，请刷新")
-    return (await conn.execute(sa.select(t).where(t.c.id == ticket_id))).one()
+    return row
+
+
+@dataclass(frozen=True)
+class Called:
+    """A call just made: the ticket, and its booth as the call left it. The booth comes from
+    the load the call was decided on, in the same write transaction, so the other waiters'
+    new places can go out at once, before (and without waiting for) the coalesced reload."""
+    ticket: sa.Row
+    booth: Booth
+    answer_grace: dt.timedelta | None  # the student's school's own answer time, if it has one
+
+
+def _called(booth: Booth, ticket: sa.Row) -> Called:
+    old = next(r for r in booth.rows if r.id == ticket.id)
+    # the joined columns (name, school graces, interview) are the old row's; the ticket's own
+    # columns are as the UPDATE left them
+    row = types.SimpleNamespace(**{**old._mapping, **ticket._mapping})
+    rows = [row if r.id == ticket.id else r for r in booth.rows]
+    after = dataclasses.replace(booth, rows=rows, tickets=[_ticket(r) for r in rows])
+    return Called(ticket, after, _seconds(old.answer_grace_seconds))
 
 
 async def answer(conn: AsyncConnection, ticket_id: int, account_id: int, now: dt.datetime,
@@ -413,37 +438,58 @@ class SweepResult:
     changed_sessions: set[int] = field(default_factory=set)
 
 
-async def sweep(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timedelta,
-                waiter_grace: dt.timedelta) -> SweepResult:
-    """Mark unanswered calls 未到 and stale waiters gone. The rules are rtc.queue's, with
-    each student's school's graces; the query fetches only the tickets they could pick: calls
-    (one per booth at most) and waiters whose page is gone, not every connected waiter of
-    the day, every second, inside the write lock. (The graces differ by school, so the
-    time test stays with the rules instead of in engine-specific interval SQL.)"""
-    t = hall_tickets
-    rows = list(await conn.execute(school_graces(
-        sa.select(t).join(accounts, accounts.c.id == t.c.account_id))
-        .where(sa.or_(t.c.status == TicketState.CALLED,
-                      sa.and_(t.c.status == TicketState.WAITING, t.c.connected.is_(False))))))
+@dataclass(frozen=True)
+class SweepDue:
+    """What the sweep found, read outside the write lock; applied by apply_sweep."""
+    no_shows: list[sa.Row]  # unanswered calls
+    gone: list[sa.Row]      # waiters away longer than their grace
+
+
+async def sweep_due(conn: AsyncConnection, now: dt.datetime, answer_grace: dt.timedelta,
+                    waiter_grace: dt.timedelta) -> SweepDue:
+    """Unanswered calls to mark 未到 and stale waiters to mark gone. The rules are rtc.queue's,
+    with each student's school's graces; the query fetches only the tickets they could pick:
+    calls (one per booth at most) and waiters whose page is gone, not every connected waiter
+    of the day. (The graces differ by school, so the time test stays with the rules instead
+    of in engine-specific interval SQL.)"""
+    rows = list(await conn.execute(_SWEEP_CANDIDATES))
     tickets = [_ticket(r) for r in rows]
     by_id = {r.id: r for r in rows}
+    return SweepDue([by_id[i] for i in unanswered_calls(tickets, now, answer_grace)],
+                    [by_id[i] for i in stale_waiters(tickets, now, waiter_grace)])
+
+
+_SWEEP_CANDIDATES = school_graces(
+    sa.select(hall_tickets).join(accounts, accounts.c.id == hall_tickets.c.account_id)
+).where(sa.or_(hall_tickets.c.status == TicketState.CALLED,
+               sa.and_(hall_tickets.c.status == TicketState.WAITING,
+                       hall_tickets.c.connected.is_(False))))
+
+
+async def apply_sweep(conn: AsyncConnection, due: SweepDue, now: dt.datetime) -> SweepResult:
+    """Each change only if the ticket is still as it was read: a call made again (重新呼叫)
+    or a student back meanwhile is left alone."""
+    t = hall_tickets
     result = SweepResult()
-    for ticket_id in unanswered_calls(tickets, now, answer_grace):
-        r = by_id[ticket_id]
-        done = await conn.execute(hall_tickets.update().where(
-            hall_tickets.c.id == ticket_id, hall_tickets.c.status == TicketState.CALLED)
+    for r in due.no_shows:
+        done = await conn.execute(t.update().where(
+            t.c.id == r.id, t.c.status == TicketState.CALLED, t.c.called_at == r.called_at)
             .values(status=TicketState.NO_SHOW))
         if done.rowcount:
             result.no_show_sessions.add(r.session_id)
             result.changed_sessions.add(r.session_id)
             await _interview_no_show(conn, r.interview_id, now)
-    for ticket_id in stale_waiters(tickets, now, waiter_grace):
-        done = await conn.execute(hall_tickets.update().where(
-            hall_tickets.c.id == ticket_id, hall_tickets.c.status == TicketState.WAITING,
-            hall_tickets.c.connected.is_(False)).values(status=TicketState.LEFT))
+    for r in due.gone:
+        done = await conn.execute(t.update().where(
+            t.c.id == r.id, t.c.status == TicketState.WAITING, t.c.connected.is_(False),
+            _same_or_null(t.c.last_seen_at, r.last_seen_at)).values(status=TicketState.LEFT))
         if done.rowcount:
-            result.changed_sessions.add(by_id[ticket_id].session_id)
+            result.changed_sessions.add(r.session_id)
     return result
+
+
+def _same_or_null(column: Any, value: Any) -> Any:
+    return column.is_(None) if value is None else column == value
 
 
 _OPEN_TICKETS = sa.select(hall_tickets).where(  # asked at every connect: built once
@@ -501,21 +547,29 @@ async def end_session(conn: AsyncConnection, session_id: int, now: dt.datetime) 
 async def absent_employers(conn: AsyncConnection, now: dt.datetime,
                            after: dt.timedelta) -> list[sa.Row]:
     """Booths whose first slot is `after` past, with students waiting and nobody of the
-    employer in the room, not yet told. Each is marked told in the same transaction."""
+    employer in the room, not yet told (a read: tell_absent marks them)."""
     s = interview_sessions
     waiting = sa.select(hall_tickets.c.id).where(
         hall_tickets.c.session_id == s.c.id, hall_tickets.c.status == TicketState.WAITING).exists()
-    rows = list(await conn.execute(
+    return list(await conn.execute(
         sa.select(s.c.id, s.c.starts_at, s.c.employer_id, employers.c.name,
                   employers.c.contact_email)
         .join(employers, employers.c.id == s.c.employer_id)
         .where(s.c.starts_at <= now - after, s.c.employer_present.is_(False),
                s.c.absence_mailed_at.is_(None), s.c.status.not_in(["ended", "closed"]), waiting)))
+
+
+async def mark_absence_told(conn: AsyncConnection, rows: list[sa.Row],
+                            now: dt.datetime) -> list[sa.Row]:
+    """The booths of `rows` (absent_employers) this call marks told; another process may
+    have got there first, and an employer come in meanwhile is not told."""
+    s = interview_sessions
     told = []
     for row in rows:
-        done = await conn.execute(s.update().where(s.c.id == row.id, s.c.absence_mailed_at.is_(None))
-                                  .values(absence_mailed_at=now))
-        if done.rowcount == 1:  # another process did not get there first
+        done = await conn.execute(s.update().where(
+            s.c.id == row.id, s.c.absence_mailed_at.is_(None), s.c.employer_present.is_(False))
+            .values(absence_mailed_at=now))
+        if done.rowcount == 1:
             told.append(row)
     return told
 

@@ -40,3 +40,19 @@ def test_every_runtime_dependency_is_used_and_no_test_package_is_imported():
     assert used & test_only == set(), "the app imports a test-only package"
     assert "python-stdnum" in used  # 身份证号 goes through stdnum.cn.ric
     assert "aiosmtpd" in test_only and "aiosmtpd" not in runtime
+
+
+def test_a_server_process_loads_the_workbook_and_qr_libraries_only_when_used():
+    """openpyxl (about 20 MB resident) and segno (10 MB) serve a few admin exports and the
+    printed documents; a hall process holding thousands of sockets must not carry them
+    from its start (issue 13's RSS figure)."""
+    import subprocess
+    import sys
+    probe = ("import sys; from app.config import Settings; from app.web import create_app; "
+             "create_app(Settings.from_env()); "
+             "print(sorted(m for m in ('openpyxl', 'segno', 'weasyprint', 'pypdfium2') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

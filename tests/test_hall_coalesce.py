@@ -285,3 +285,47 @@ async def test_a_second_tab_gets_its_place_though_nothing_changed(hall):  # noqa
     seen = await again.events.wait("queue", lambda d: d["ticket_id"] == ticket)
     assert (seen["status"], seen["position"]) == ("waiting", 1)
 
+
+
+async def test_after_a_call_the_others_get_their_places_without_waiting_for_the_reload(hall, clock):  # noqa: F811
+    """叫号: the other waiters' new places come from the booth the call was decided on, in
+    the same transaction, not from the coalesced reload that follows; held here, the
+    reload is not needed for the places, and once let go it changes nothing they show."""
+    clock.advance(seconds=90)  # all three slots' hall is open
+    emp = await employer_socket(hall)
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    students = [await student_socket(hall, i) for i in range(3)]
+    tickets = [(await s.call("join", {"interview_id": i}))["ticket_id"]
+               for s, i in zip(students, hall["interview_ids"])]
+    for place, s in enumerate(students, start=1):
+        await s.events.wait("queue", lambda d, p=place: d.get("position") == p)
+    hall_ns = hall["app"][HALL]
+    await hall_ns.booths.drain()
+    release = asyncio.Event()
+    original = hall_ns._send_booths
+    reloaded = []
+
+    async def held(session_ids):  # noqa: ANN001
+        await release.wait()
+        await original(session_ids)
+        reloaded.append(session_ids)
+    hall_ns.booths._build = held
+    ack = await emp.call("call_next", {"session_id": hall["session_id"]})
+    assert ack == {"ok": True, "ticket_id": tickets[0]}
+    await students[0].events.wait("called", lambda d: d["ticket_id"] == tickets[0])
+    for place, s in enumerate(students[1:], start=1):
+        got = await s.events.wait("queue", lambda d, p=place: d.get("position") == p
+                                  and d["status"] == "waiting")
+        assert got["ticket_id"] == tickets[place]
+    head = await students[0].events.wait("queue", lambda d: d["status"] == "called")
+    assert head["ticket_id"] == tickets[0] and "position" not in head
+    assert reloaded == []  # the places did not wait for it
+    before = {id(s): len(s.events.seen) for s in students[1:]}
+    release.set()
+    await hall_ns.booths.drain()
+    assert reloaded == [[hall["session_id"]]]
+    booth = await emp.events.wait("booth", lambda d: d["current"] is not None)
+    assert booth["current"]["ticket_id"] == tickets[0]
+    assert [w["ticket_id"] for w in booth["waiting"]] == tickets[1:]
+    for s in students[1:]:  # the reload repeated their places: nothing more was sent
+        assert [n for n, _ in s.events.seen[before[id(s)]:] if n == "queue"] == []

@@ -6,6 +6,7 @@ import socketio
 import sqlalchemy as sa
 
 from app.db import Database
+from app.state import DB
 from app.tables import hall_tickets, interviews
 from app.web import create_app
 from rtc.setup import sweep_once
@@ -92,6 +93,37 @@ async def test_unanswered_call_becomes_no_show_and_the_next_is_called(hall, cloc
     await db.dispose()
     assert status == "no_show"
     for c in (s0, s1, emp):
+        await c.sio.disconnect()
+
+
+async def test_the_sweep_leaves_a_call_made_again_between_its_look_and_its_write(hall, clock, settings):
+    """The sweep looks for unanswered calls outside the write lock and writes after: a call
+    made again meanwhile (重新呼叫, a new called_at) is not marked 未到 by the old look."""
+    import datetime as dt
+    from rtc import tickets
+    s0 = await student_socket(hall, 0)
+    emp = await employer_socket(hall)
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    t0 = (await s0.call("join", {"interview_id": hall["interview_ids"][0]}))["ticket_id"]
+    await emp.call("call_next", {"session_id": hall["session_id"]})
+    await s0.events.wait("called")
+    clock.advance(seconds=settings.hall_answer_grace_seconds + 1)
+    grace = dt.timedelta(seconds=settings.hall_answer_grace_seconds)
+    db = hall["app"][DB]
+    async with db.read() as conn:
+        due = await tickets.sweep_due(conn, clock.now(), grace, grace)
+    assert [r.id for r in due.no_shows] == [t0]
+    async with db.write() as conn:  # meanwhile: called again
+        await conn.execute(hall_tickets.update().where(hall_tickets.c.id == t0)
+                           .values(called_at=clock.now()))
+    async with db.write() as conn:
+        result = await tickets.apply_sweep(conn, due, clock.now())
+    assert result.no_show_sessions == set()
+    async with db.read() as conn:
+        status = (await conn.execute(sa.select(hall_tickets.c.status)
+                                     .where(hall_tickets.c.id == t0))).scalar_one()
+    assert status == "called"
+    for c in (s0, emp):
         await c.sio.disconnect()
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rtc import monitor
@@ -173,6 +171,8 @@ def _round_minutes(seconds: float | None) -> float | None:
 
 def xlsx(report: Report) -> bytes:
     """概况, 面试明细 and 通话质量 sheets: what the page shows, for the office's own records."""
+    from openpyxl import Workbook  # loaded by the first report (app/xlsx.py says why)
+    from openpyxl.styles import Font
     book = Workbook()
     summary = book.active
     summary.title = "概况"

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import codes
@@ -190,6 +189,7 @@ class Book:
     """A write-only workbook; every method runs in the CPU pool, one call at a time."""
 
     def __init__(self) -> None:
+        from openpyxl import Workbook  # loaded by the first export (app/xlsx.py says why)
         self.workbook = Workbook(write_only=True)
 
     def sheet(self, title: str, header: list[str]) -> Any:
