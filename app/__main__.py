@@ -87,7 +87,7 @@ def _tune_malloc() -> None:
       would otherwise get one of its own, up to eight per core, each keeping what it freed;
     - blocks of 256 KiB and more always mmap'd, so given back when freed. By default the
       threshold rises to the largest block ever freed: after the first login, every
-      argon2 check's 19 MiB came from an arena and stayed in the process
+      argon2 check's memory (9 to 19 MiB) came from an arena and stayed in the process
       (bench/hall_load.py's RSS with 20 logins a second)."""
     import ctypes
     try:

@@ -150,11 +150,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cpu_queue_limit", "CPU_QUEUE_LIMIT", int, 200,
             "Most password checks waiting for a CPU worker; past it a login, activation or "
             "password change is answered at once with 系统繁忙 instead of queueing for seconds."),
-    Setting("argon2_time_cost", "ARGON2_TIME_COST", int, 2,
+    Setting("argon2_time_cost", "ARGON2_TIME_COST", int, 4,
             "argon2id passes per password hash (one lane each; a hash made with other costs is "
             "re-hashed at its next login)."),
-    Setting("argon2_memory_kib", "ARGON2_MEMORY_KIB", int, 19 * 1024,
-            "argon2id memory per password hash, KiB (OWASP's 19 MiB with 2 passes: ~40 ms of "
+    Setting("argon2_memory_kib", "ARGON2_MEMORY_KIB", int, 9 * 1024,
+            "argon2id memory per password hash, KiB (OWASP's 9 MiB with 4 passes: ~15 ms of "
             "one core; raise both on larger servers)."),
     Setting("loop_lag_probe_seconds", "LOOP_LAG_PROBE_SECONDS", float, 0.0,
             "How often the event-loop lag probe wakes (0: off); it records the worst stall."),

@@ -13,14 +13,17 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# OWASP's first argon2id configuration (19 MiB, 2 passes, 1 lane): about 40 ms of one core
-# here. argon2-cffi's own default (64 MiB, 3 passes, 4 lanes) costs 250 ms of CPU spread
-# over four threads per check: twenty logins a second would need five cores, and its
-# lanes escape the CPU pool's bound. One lane keeps a check on one pool thread. Operators
-# with more cores raise the cost (ARGON2_MEMORY_KIB, ARGON2_TIME_COST); old hashes keep
-# verifying and are re-hashed at the next login (needs_rehash).
-DEFAULT_TIME_COST = 2
-DEFAULT_MEMORY_KIB = 19 * 1024
+# OWASP lists five argon2id configurations of equal strength, from 46 MiB × 1 pass to
+# 7 MiB × 5; this is the 9 MiB × 4 passes one, with 1 lane: about 15 ms of one core here,
+# and each check being made holds 9 MiB, not 19 (a hall process checks passwords beside
+# 5,000 sockets: bench/hall_load.py's peak RSS with 20 logins a second). argon2-cffi's own
+# default (64 MiB, 3 passes, 4 lanes) costs 250 ms of CPU spread over four threads per
+# check: twenty logins a second would need five cores, and its lanes escape the CPU
+# pool's bound. One lane keeps a check on one pool thread. Operators with more cores and
+# memory raise the cost (ARGON2_MEMORY_KIB, ARGON2_TIME_COST); old hashes keep verifying
+# and are re-hashed at the next login (needs_rehash).
+DEFAULT_TIME_COST = 4
+DEFAULT_MEMORY_KIB = 9 * 1024
 
 
 class _Passwords:

@@ -9,7 +9,6 @@ call:<ticket>. Limits on every event: rtc/guard.py, applied in AppNamespace.trig
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import math
@@ -68,7 +67,6 @@ class HallNamespace(AppNamespace):
         self.process_id = uuid.uuid4().hex
         self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booths,
                                 name="hall-booths")
-        self._sending: set[asyncio.Task] = set()  # places going out after a call (make_call)
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -118,13 +116,14 @@ class HallNamespace(AppNamespace):
     async def make_call(self, session_id: int,
                     make: Callable[[AsyncConnection], Awaitable[tickets.Called | None]]
                     ) -> tickets.Called | None:
-        """A call (叫号, 重新呼叫, or the sweep's next after a 未到): the student is told first;
-        the employer's answer follows at once, while a task sends the other waiters their
-        new places, from the booth the call was decided on (no second load); the booth's
-        coalesced broadcast comes after with the rest (the employers' view with its late
-        list). The places' stamp is taken inside the transaction before the booth is
-        loaded, as _send_booths takes its own before its load: a later change's batch,
-        stamped after this one, then always wins."""
+        """A call (叫号, 重新呼叫, or the sweep's next after a 未到): the student is told first,
+        then the other waiters get their new places at once, from the booth the call was
+        decided on (no second load), and only then does the employer's answer go (the
+        employer's page starts the call on `call_started`, not on the answer); the booth's
+        coalesced broadcast follows with the rest (the employers' view with its late list).
+        The places' stamp is taken inside the transaction before the booth is loaded, as
+        _send_booths takes its own before its load: a later change's batch, stamped after
+        this one, then always wins."""
         key = f"booth:{session_id}"
         async with self.app[DB].write() as conn:
             stamp, = await self.server.manager.next_stamps([key])
@@ -133,25 +132,10 @@ class HallNamespace(AppNamespace):
             own = called.answer_grace  # the school's, else the hall's default
             await self.tell_called(called.ticket, answer_seconds=own.total_seconds() if own is not None
                                    else self.app[SETTINGS].hall_answer_grace_seconds)
-            places = self._places(called.booth, self.now)
-            task = asyncio.create_task(self._send_places(key, stamp, places), name="hall-places")
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            await self.server.manager.emit_batch(self.namespace, key, stamp,
+                                                 self._places(called.booth, self.now))
         self.broadcast(session_id)
         return called
-
-    async def _send_places(self, key: str, stamp: int, places: list[Delivery]) -> None:
-        try:
-            await self.server.manager.emit_batch(self.namespace, key, stamp, places)
-        except Exception:  # the coalesced broadcast that follows sends them too
-            log.exception("sending the places after a call at %s failed", key)
-
-    async def close(self) -> None:
-        """At shutdown: builds and sends still waiting are dropped (the sockets are going)."""
-        await self.booths.close()
-        for task in list(self._sending):
-            task.cancel()
-        await asyncio.gather(*self._sending, return_exceptions=True)
 
     # ---- connection -----------------------------------------------------------------
 

@@ -130,7 +130,7 @@ async def _mail_absent_employers(app: web.Application, now: dt.datetime) -> None
 
 async def _manager(app: web.Application) -> AsyncIterator[None]:
     yield
-    await app[HALL].close()  # builds and sends still waiting: the sockets are going anyway
+    await app[HALL].booths.close()  # builds still waiting: the sockets are going anyway
     await app[SIO].manager.close()
 
 
