@@ -96,10 +96,12 @@ class _HallRooms:
         rooms = self.rooms.get(namespace, {})  # type: ignore[attr-defined]
         fresh = to_deliver(self._latest, self._last_sent, key, stamp, items,
                            present=lambda room: bool(rooms.get(room)))
-        for d in fresh:
-            # the plain manager's emit: to this process's members only, never published
-            await socketio.AsyncManager.emit(self, d.event, d.data,  # type: ignore[arg-type]
-                                             namespace=namespace, room=d.room)
+        # All at once: each emit waits for its own sends, which lets the loop run other
+        # work between one room and the next; started together, the batch's last waiter
+        # is not served twenty loop turns after its first (issue 13's position update).
+        # The plain manager's emit: to this process's members only, never published.
+        await asyncio.gather(*(socketio.AsyncManager.emit(  # type: ignore[arg-type]
+            self, d.event, d.data, namespace=namespace, room=d.room) for d in fresh))
         return len(fresh)
 
     async def emit_batch(self, namespace: str, key: str, stamp: int,

@@ -1,6 +1,8 @@
 """The /hall namespace with real socket.io clients over a real server: joining, places,
 calls, no-shows, reconnects, a restart, refusals, the signaling relay and the outcome."""
 
+import datetime as dt
+
 import pytest
 import socketio
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ from app.db import Database
 from app.state import DB
 from app.tables import hall_tickets, interviews
 from app.web import create_app
+from rtc import tickets
 from rtc.setup import sweep_once
 from tests.factories import PASSWORD
 from tests.hall_kit import build_hall, connect, cookie_of
@@ -42,6 +45,17 @@ async def student_socket(hall, i):
 
 async def employer_socket(hall):
     return await opened(hall, await connect(hall["base"], cookie_of(hall["employer_http"])))
+
+
+async def first_student_called(hall):
+    """The employer watching, the first student queued and called: (student, employer, ticket)."""
+    s0 = await student_socket(hall, 0)
+    emp = await employer_socket(hall)
+    await emp.call("watch", {"session_id": hall["session_id"]})
+    t0 = (await s0.call("join", {"interview_id": hall["interview_ids"][0]}))["ticket_id"]
+    await emp.call("call_next", {"session_id": hall["session_id"]})
+    await s0.events.wait("called")
+    return s0, emp, t0
 
 
 async def test_join_places_call_next_and_the_rest_move_up(hall):
@@ -99,14 +113,7 @@ async def test_unanswered_call_becomes_no_show_and_the_next_is_called(hall, cloc
 async def test_the_sweep_leaves_a_call_made_again_between_its_look_and_its_write(hall, clock, settings):
     """The sweep looks for unanswered calls outside the write lock and writes after: a call
     made again meanwhile (重新呼叫, a new called_at) is not marked 未到 by the old look."""
-    import datetime as dt
-    from rtc import tickets
-    s0 = await student_socket(hall, 0)
-    emp = await employer_socket(hall)
-    await emp.call("watch", {"session_id": hall["session_id"]})
-    t0 = (await s0.call("join", {"interview_id": hall["interview_ids"][0]}))["ticket_id"]
-    await emp.call("call_next", {"session_id": hall["session_id"]})
-    await s0.events.wait("called")
+    s0, emp, t0 = await first_student_called(hall)
     clock.advance(seconds=settings.hall_answer_grace_seconds + 1)
     grace = dt.timedelta(seconds=settings.hall_answer_grace_seconds)
     db = hall["app"][DB]
@@ -309,12 +316,7 @@ async def test_an_employer_in_the_room_gets_no_absence_email(hall, clock, settin
 
 
 async def test_outcome_kept_back_then_released(hall, settings):
-    s0 = await student_socket(hall, 0)
-    emp = await employer_socket(hall)
-    await emp.call("watch", {"session_id": hall["session_id"]})
-    t0 = (await s0.call("join", {"interview_id": hall["interview_ids"][0]}))["ticket_id"]
-    await emp.call("call_next", {"session_id": hall["session_id"]})
-    await s0.events.wait("called")
+    s0, emp, t0 = await first_student_called(hall)
     await s0.call("answer", {"ticket_id": t0})
     assert (await emp.call("finish", {"ticket_id": t0, "outcome": "待定", "release": False}))["ok"]
     student_page = f"/student/interviews/{hall['interview_ids'][0]}"
