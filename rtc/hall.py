@@ -130,8 +130,9 @@ class HallNamespace(AppNamespace):
             called = await make(conn)
         if called is not None:
             own = called.answer_grace  # the school's, else the hall's default
-            await self.tell_called(called.ticket, answer_seconds=own.total_seconds() if own is not None
-                                   else self.app[SETTINGS].hall_answer_grace_seconds)
+            seconds = (own.total_seconds() if own is not None
+                       else self.app[SETTINGS].hall_answer_grace_seconds)
+            await self.tell_called(called.ticket, answer_seconds=seconds)
             await self.server.manager.emit_batch(self.namespace, key, stamp,
                                                  self._places(called.booth, self.now))
         self.broadcast(session_id)

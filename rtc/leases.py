@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.tables import hall_processes, hall_tickets
 
-from .tickets import OPEN_STATES
+from .tickets import OPEN_STATES, same_or_null
 
 
 async def start(conn: AsyncConnection, process_id: str, now: dt.datetime,
@@ -78,8 +78,8 @@ async def release_dead(conn: AsyncConnection, dead: Dead, now: dt.datetime) -> s
     for r in dead.tickets:
         # conditional on the same holder: a live process may have taken the ticket back
         # (the student reconnected there) since the select
-        same = t.c.process_id.is_(None) if r.process_id is None else t.c.process_id == r.process_id
-        done = await conn.execute(t.update().where(t.c.id == r.id, t.c.connected.is_(True), same)
+        done = await conn.execute(t.update().where(t.c.id == r.id, t.c.connected.is_(True),
+                                                   same_or_null(t.c.process_id, r.process_id))
                                   .values(connected=False,
                                           last_seen_at=dead.leases.get(r.process_id) or now))
         if done.rowcount:

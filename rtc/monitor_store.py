@@ -135,28 +135,29 @@ async def drop_watcher(conn: AsyncConnection, sid: str) -> list[int]:
     return sessions
 
 
-async def stale_watchers(conn: AsyncConnection, now: dt.datetime) -> list[int]:
-    """Sessions with a watcher nobody refreshed (its process is dead); read outside the
-    write lock, and dropped by touch_watchers only when there are any."""
-    cutoff = now - dt.timedelta(seconds=WATCHER_STALE_SECONDS)
-    return list((await conn.execute(sa.select(hall_watchers.c.session_id).where(
-        hall_watchers.c.seen_at < cutoff))).scalars())
+def _stale(now: dt.datetime) -> sa.ColumnElement[bool]:
+    return hall_watchers.c.seen_at < now - dt.timedelta(seconds=WATCHER_STALE_SECONDS)
+
+
+async def any_stale_watchers(conn: AsyncConnection, now: dt.datetime) -> bool:
+    """A watcher nobody refreshed (its process is dead)? Read outside the write lock:
+    touch_watchers drops them only when there are any."""
+    return (await conn.execute(sa.select(hall_watchers.c.sid).where(_stale(now))
+                               .limit(1))).first() is not None
 
 
 async def touch_watchers(conn: AsyncConnection, sids: list[str], now: dt.datetime,
-                         stale: list[int]) -> list[int]:
-    """Refresh this process's watchers and, when `stale` (stale_watchers) names any, drop
+                         drop_stale: bool) -> list[int]:
+    """Refresh this process's watchers and, with `drop_stale` (any_stale_watchers), drop
     those nobody refreshed. Returns the sessions that lost a watcher."""
     if sids:
         await conn.execute(hall_watchers.update().where(hall_watchers.c.sid.in_(sids))
                            .values(seen_at=now))
-    if not stale:
+    if not drop_stale:
         return []
-    cutoff = now - dt.timedelta(seconds=WATCHER_STALE_SECONDS)
-    stale = list((await conn.execute(sa.select(hall_watchers.c.session_id).where(
-        hall_watchers.c.seen_at < cutoff))).scalars())  # again: within the lock, exactly
+    stale = list((await conn.execute(hall_watchers.delete().where(_stale(now))
+                                      .returning(hall_watchers.c.session_id))).scalars())
     if stale:
-        await conn.execute(hall_watchers.delete().where(hall_watchers.c.seen_at < cutoff))
         await _update_presence(conn, stale)
     return sorted(set(stale))
 

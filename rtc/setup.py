@@ -87,7 +87,7 @@ async def sweep_once(app: web.Application) -> tickets.SweepResult:
         dead = await leases.find_dead(conn, now, hall.process_id)
         due = await tickets.sweep_due(conn, now, dt.timedelta(seconds=s.hall_answer_grace_seconds),
                                       dt.timedelta(seconds=s.hall_waiter_grace_seconds))
-        stale = await monitor_store.stale_watchers(conn, now)
+        stale = await monitor_store.any_stale_watchers(conn, now)
     async with app[DB].write() as conn:
         await leases.refresh(conn, hall.process_id, now, _lease(app), hall.students.values())
         released = await leases.release_dead(conn, dead, now)

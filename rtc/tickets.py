@@ -304,9 +304,7 @@ async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
     booth = await load_booth(conn, session_id)
     if booth is None:
         return None
-    still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
-    if booth.current_call() is not None:
-        raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
+    _free_for_a_call(booth)
     # a waiter whose connection dropped keeps the place for the grace time but is not called
     # while away: the employer would only wait out the answer time of someone who cannot answer
     line = [t for t in order(booth.tickets, now, waiter_grace) if t.connected]
@@ -324,15 +322,20 @@ def still_open(status: str, closed_reason: str | None, *, ended: str) -> None:
         raise NotAllowed(ended)
 
 
+def _free_for_a_call(booth: Booth) -> None:
+    """Refuse a call at a closed or ended booth, or while someone is called or in a call."""
+    still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
+    if booth.current_call() is not None:
+        raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
+
+
 async def recall(conn: AsyncConnection, ticket_id: int, session_id: int,
                  now: dt.datetime) -> Called:
     """Call a student marked 未到 again (an explicit act of the employer, never automatic)."""
     booth = await load_booth(conn, session_id)
     if booth is None:
         raise NotAllowed("该学生状态已变化，请刷新")
-    still_open(booth.session.status, booth.session.closed_reason, ended="今天的面试已结束")
-    if booth.current_call() is not None:
-        raise NotAllowed("当前还有学生在面试或被呼叫中，请先结束")
+    _free_for_a_call(booth)
     return _called(booth, await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id))
 
 
@@ -482,13 +485,15 @@ async def apply_sweep(conn: AsyncConnection, due: SweepDue, now: dt.datetime) ->
     for r in due.gone:
         done = await conn.execute(t.update().where(
             t.c.id == r.id, t.c.status == TicketState.WAITING, t.c.connected.is_(False),
-            _same_or_null(t.c.last_seen_at, r.last_seen_at)).values(status=TicketState.LEFT))
+            same_or_null(t.c.last_seen_at, r.last_seen_at)).values(status=TicketState.LEFT))
         if done.rowcount:
             result.changed_sessions.add(r.session_id)
     return result
 
 
-def _same_or_null(column: Any, value: Any) -> Any:
+def same_or_null(column: Any, value: Any) -> Any:
+    """`column` still holds `value` as read (NULL included): the condition of a write
+    decided on an earlier read."""
     return column.is_(None) if value is None else column == value
 
 
