@@ -188,8 +188,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_cache_bytes", "PAGE_CACHE_BYTES", int, 64 * 1024 * 1024,
             "Most bytes of rendered pages the cache keeps per process."),
     Setting("page_cache_seconds", "PAGE_CACHE_SECONDS", float, 300.0,
-            "Longest a cached page is served; only matters for changes made outside the app "
-            "(by hand in the database), which the cache cannot see."),
+            "Longest a cached page or session is served; only matters for changes made outside "
+            "the app (by hand in the database), which the caches cannot see."),
+    Setting("session_cache_entries", "SESSION_CACHE_ENTRIES", int, 20000,
+            "Logged-in sessions kept per process, so a page view does not read its session "
+            "from the database; 0: no cache (nor of the pages below). A logout, a password "
+            "change or a new 站内通知 drops the account's entries at once (across processes "
+            "through REDIS_URL)."),
+    Setting("account_page_cache_entries", "ACCOUNT_PAGE_CACHE_ENTRIES", int, 5000,
+            "A student's own pages (学生中心, 我的投递) kept per process; 0: no cache. Any change "
+            "to what such a page shows drops it at once (across processes through REDIS_URL)."),
+    Setting("account_page_cache_bytes", "ACCOUNT_PAGE_CACHE_BYTES", int, 32 * 1024 * 1024,
+            "Most bytes of those pages kept per process."),
     Setting("log_level", "LOG_LEVEL", str, "INFO", "Python logging level."),
     Setting("log_format", "LOG_FORMAT", _log_format, "text",
             "text: plain lines. json: one JSON object per line (time, level, logger, message, "
@@ -263,6 +273,9 @@ class Settings:
     page_cache_entries: int
     page_cache_bytes: int
     page_cache_seconds: float
+    session_cache_entries: int
+    account_page_cache_entries: int
+    account_page_cache_bytes: int
     log_level: str
     log_format: str
 

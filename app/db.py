@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as postgresql_dialect, sqlite as sqlite_dialect
@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 BEGIN_OPTION = "sqlite_begin"
 SQLITE_BUSY_SECONDS = 30
-CHANGED = "changed_tables"  # key in a connection's info: tables written in this transaction
+CHANGED = "changed_tables"  # key in a connection's info: what this transaction wrote
+ACCOUNTS_OPTION = "written_accounts"  # a DML statement's option: whose rows it writes
 log = logging.getLogger(__name__)
 
 
@@ -55,16 +56,41 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def for_accounts(stmt: sa.sql.dml.UpdateBase, *account_ids: int | None) -> Any:
+    """`stmt` marked as writing only rows of these accounts (their `account_id`, or their
+    own id in `accounts`), so a commit drops only those accounts' cached pages (app/
+    accountcache.py). A write not marked this way is taken to touch every account's rows.
+    A None (a row of nobody's yet) is left out: no account's page shows it."""
+    return stmt.execution_options(**{ACCOUNTS_OPTION: frozenset(a for a in account_ids
+                                                                if a is not None)})
+
+
 def _install_change_hook(engine: AsyncEngine) -> None:
-    @sa.event.listens_for(engine.sync_engine, "before_execute")
-    def on_execute(conn, clause, *_args):  # noqa: ANN001
-        if isinstance(clause, sa.sql.dml.UpdateBase):
-            table = getattr(clause, "table", None)
-            if table is not None and getattr(table, "name", None):
-                conn.info.setdefault(CHANGED, set()).add(table.name)
+    """Note in the connection's info each table a statement wrote and whose rows: a set of
+    account ids (the statement's for_accounts), or None for "any account's"."""
+    @sa.event.listens_for(engine.sync_engine, "after_execute")
+    def on_execute(conn, clause, _multiparams, _params, _options, result):  # noqa: ANN001
+        if not isinstance(clause, sa.sql.dml.UpdateBase):
+            return
+        table = getattr(clause, "table", None)
+        name = getattr(table, "name", None)
+        if not name:
+            return
+        # An UPDATE or DELETE that matched nothing changed nothing (the sweeps' conditional
+        # writes). Not judged for a RETURNING statement: pysqlite counts its rows only as
+        # they are fetched.
+        if not isinstance(clause, sa.Insert) and not clause._returning and result.rowcount == 0:
+            return
+        changed = conn.info.setdefault(CHANGED, {})
+        accounts = clause.get_execution_options().get(ACCOUNTS_OPTION)
+        if accounts is None or changed.get(name, set()) is None:
+            changed[name] = None
+        else:
+            changed[name] = changed.get(name, set()) | accounts
 
 
 Watcher = tuple[frozenset[str], Callable[[], Awaitable[None]]]
+AccountWatcher = Callable[[frozenset[int] | None], Awaitable[None]]
 
 
 class Database:
@@ -75,6 +101,7 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
         self._watchers: list[Watcher] = []
+        self._account_watchers: list[tuple[frozenset[str], AccountWatcher]] = []
         # Reads on SQLite send no BEGIN: each statement is then its own snapshot, as every
         # statement is on PostgreSQL under READ COMMITTED (what the code already allows
         # for), and a page or a socket connect saves a statement (about a quarter of a
@@ -94,6 +121,11 @@ class Database:
         """After a committed write to any of `tables`, await `callback()` (before write()
         returns, so the change's own response comes after it)."""
         self._watchers.append((frozenset(tables), callback))
+
+    def on_commit_accounts(self, tables: Iterable[str], callback: AccountWatcher) -> None:
+        """After a committed write to any of `tables`, await `callback(accounts)`: the
+        accounts whose rows it wrote (for_accounts), or None when any account's may be."""
+        self._account_watchers.append((frozenset(tables), callback))
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -138,13 +170,22 @@ class Database:
             self._writing = None
             self._writers.release()
 
-    async def _committed(self, changed: set[str]) -> None:
+    async def _committed(self, changed: dict[str, frozenset[int] | None]) -> None:
         for tables, callback in self._watchers:
-            if tables & changed:
-                try:
-                    await callback()
-                except Exception:  # the change is committed; its caller must not see a failure
-                    log.exception("after-commit callback for %s failed", sorted(tables))
+            if tables & changed.keys():
+                await self._call_back(tables, callback())
+        for tables, account_callback in self._account_watchers:
+            written = [changed[t] for t in tables & changed.keys()]
+            if written:
+                accounts = None if None in written else frozenset().union(*written)
+                await self._call_back(tables, account_callback(accounts))
+
+    @staticmethod
+    async def _call_back(tables: frozenset[str], call: Awaitable[None]) -> None:
+        try:
+            await call
+        except Exception:  # the change is committed; its caller must not see a failure
+            log.exception("after-commit callback for %s failed", sorted(tables))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -13,7 +13,7 @@ from .auth import sessions
 from .auth.sessions import Identity
 from .roles import ACCESS_ATTR, PUBLIC, Role
 from .security import SECURITY_HEADERS
-from .state import CLOCK, DB, SETTINGS
+from .state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
 
 SESSION_COOKIE = "sid"
 CSRF_COOKIE = "csrftoken"
@@ -25,6 +25,8 @@ SOCKETIO_PATH = "/socket.io/"
 IDENTITY = web.RequestKey("identity", Identity)  # None when anonymous
 UNREAD_NOTICES = web.RequestKey("unread_notices", int)  # read with the session, for the header
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
+# the (all accounts, this account) generation the session was read under (app/accountcache.py)
+ACCOUNT_EPOCH = web.RequestKey("account_epoch", tuple)
 _NEW_CSRF = web.RequestKey("csrf_new", bool)
 
 
@@ -56,14 +58,19 @@ async def session_middleware(request: web.Request, handler):  # noqa: ANN001
     if token and _needs_session(request):
         app = request.app
         now = app[CLOCK].now()
-        async with app[DB].read() as conn:
-            found = await sessions.load_for_page(conn, token, now)
+
+        async def load() -> sessions.Loaded | None:
+            async with app[DB].read() as conn:
+                return await sessions.load_for_page(conn, token, now)
+        found = await app[ACCOUNT_CACHE].session(token, now, load)
         if found:
-            ident, due, request[UNREAD_NOTICES] = found
-            request[IDENTITY] = ident
-            if due:
+            request[IDENTITY] = found.identity
+            request[UNREAD_NOTICES] = found.unread_notices
+            if found.touch_due:  # a write to the session: what was read is then older than it
                 async with app[DB].write() as conn:
-                    await sessions.touch(conn, ident.session_hash, now, app[SETTINGS].session_days)
+                    await sessions.touch(conn, found.identity, now, app[SETTINGS].session_days)
+            elif found.epoch is not None:
+                request[ACCOUNT_EPOCH] = found.epoch
     return await handler(request)
 
 

@@ -31,6 +31,7 @@ from aiohttp import web
 from rtc.setup import redis_channel, redis_connection_url
 
 from .clock import china_date
+from .lru import Lru
 from .middleware import CSRF_TOKEN, identity
 from .state import CLOCK, DB, SETTINGS
 
@@ -86,7 +87,6 @@ class RedisGeneration:
 class Entry:
     body: bytes  # with PLACEHOLDER where the visitor's CSRF token goes
     digest: bytes
-    stored: float  # time.monotonic()
 
 
 class PageCache:
@@ -95,16 +95,20 @@ class PageCache:
     def __init__(self, generation: LocalGeneration | RedisGeneration, *, max_entries: int,
                  max_bytes: int, max_age: float) -> None:
         self.source = generation
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.max_age = max_age
-        self.entries: collections.OrderedDict[Hashable, Entry] = collections.OrderedDict()
-        self.bytes = 0
+        self.kept: Lru[Entry] = Lru(max_entries=max_entries, max_bytes=max_bytes, max_age=max_age)
         self.epoch: tuple[str, str] | None = None
 
     @property
     def enabled(self) -> bool:
-        return self.max_entries > 0 and self.max_bytes > 0
+        return self.kept.enabled
+
+    @property
+    def entries(self) -> collections.OrderedDict:
+        return self.kept.entries
+
+    @property
+    def bytes(self) -> int:
+        return self.kept.bytes
 
     async def current_epoch(self, today: str) -> tuple[str, str] | None:
         """(generation, date) now; entries of an older one can never be read again, so
@@ -115,37 +119,17 @@ class PageCache:
         epoch = (generation, today)
         if epoch != self.epoch:
             self.epoch = epoch
-            self.entries.clear()
-            self.bytes = 0
+            self.kept.clear()
         return epoch
 
     def get(self, epoch: tuple[str, str], name: Hashable) -> Entry | None:
-        key = (epoch, name)
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        if time.monotonic() - entry.stored > self.max_age:
-            self._drop(key)
-            return None
-        self.entries.move_to_end(key)
-        return entry
+        return self.kept.get((epoch, name))
 
     def put(self, epoch: tuple[str, str], name: Hashable, body: bytes) -> Entry:
-        entry = Entry(body, hashlib.blake2b(body, digest_size=16).digest(), time.monotonic())
-        if len(body) > self.max_bytes or epoch != self.epoch:
-            return entry  # too big, or rendered for an epoch already gone: serve, don't keep
-        key = (epoch, name)
-        self._drop(key)
-        self.entries[key] = entry
-        self.bytes += len(body)
-        while len(self.entries) > self.max_entries or self.bytes > self.max_bytes:
-            self._drop(next(iter(self.entries)))
+        entry = Entry(body, hashlib.blake2b(body, digest_size=16).digest())
+        if epoch == self.epoch:  # else rendered for an epoch already gone: serve, don't keep
+            self.kept.put((epoch, name), entry, len(body))
         return entry
-
-    def _drop(self, key: Hashable) -> None:
-        entry = self.entries.pop(key, None)
-        if entry is not None:
-            self.bytes -= len(entry.body)
 
     async def bump(self) -> None:
         await self.source.bump()

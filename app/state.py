@@ -14,6 +14,7 @@ from .offload import CpuPool
 from .uploads import FileStore
 
 if TYPE_CHECKING:
+    from .accountcache import AccountCache
     from .notify.outbox import OutboxWorker
     from .students.imports import ImportRunner
 
@@ -24,4 +25,5 @@ FILES = web.AppKey("files", FileStore)
 OUTBOX = web.AppKey("outbox", "OutboxWorker")  # string types: see the TYPE_CHECKING import
 IMPORTS = web.AppKey("imports", "ImportRunner")
 CPU = web.AppKey("cpu", CpuPool)
+ACCOUNT_CACHE = web.AppKey("account_cache", "AccountCache")
 LOOP_LAG = web.AppKey("loop_lag", LoopLagProbe)  # present only when LOOP_LAG_PROBE_SECONDS > 0

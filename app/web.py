@@ -32,6 +32,7 @@ from .middleware import access_middleware, csrf_middleware, session_middleware, 
 from .monitor.routes import setup_monitor_routes
 from .notify.outbox import OutboxWorker
 from .outbox_claim import wind_down
+from .accountcache import account_cache_ctx
 from .pagecache import page_cache_ctx
 from .offload import CpuPool
 from .ops.metrics import request_timing
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_cpu_and_probe)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(page_cache_ctx)
+    app.cleanup_ctx.append(account_cache_ctx)
     app.cleanup_ctx.append(_workers)
     app.cleanup_ctx.append(probe_registry_ctx)
     setup_routes(app)

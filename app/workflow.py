@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import audit
+from .db import for_accounts
 from .notify import emails, notices
 from .roles import Role
 from .tables import accounts
@@ -131,6 +132,20 @@ async def current_state(conn: AsyncConnection, flow: Flow, item_id: int) -> str 
     return (await conn.execute(sa.select(col).where(flow.table.c.id == item_id))).scalar()
 
 
+_NO_OWNER = object()
+
+
+async def _state_and_owner(conn: AsyncConnection, flow: Flow, item_id: int) -> tuple[str | None, Any]:
+    """The item's state, and the account whose row it is when its table has one (else
+    _NO_OWNER), in one read."""
+    col = flow.table.c[flow.state_column]
+    if "account_id" not in flow.table.c:
+        return await current_state(conn, flow, item_id), _NO_OWNER
+    row = (await conn.execute(sa.select(col, flow.table.c.account_id)
+                              .where(flow.table.c.id == item_id))).first()
+    return (row[0], row[1]) if row is not None else (None, _NO_OWNER)
+
+
 async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: str, *,
                      actor: Actor, at: dt.datetime, reason: str | None = None,
                      values: Mapping[str, Any] | None = None,
@@ -142,7 +157,7 @@ async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: st
     computes more of them from the id (e.g. a serial number); `detail` goes into the audit
     row beside the actor's role (e.g. a forced termination's proof file).
     """
-    state = await current_state(conn, flow, item_id)
+    state, owner = await _state_and_owner(conn, flow, item_id)
     if state is None:
         raise NotAllowed(f"{flow.label}不存在")
     step = flow.step(state, action)
@@ -159,8 +174,11 @@ async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: st
         extra.update(values_from(item_id))
     col = flow.table.c[flow.state_column]
     # The WHERE on the old state is the guard: a concurrent winner leaves us 0 rows.
+    update = flow.table.update()
+    if owner is not _NO_OWNER:  # an account's own row (投递, 面试): only its cached pages go
+        update = for_accounts(update, owner)
     result = await conn.execute(
-        flow.table.update().where(flow.table.c.id == item_id, col == state)
+        update.where(flow.table.c.id == item_id, col == state)
         .values({flow.state_column: step.target.value, **extra}))
     if result.rowcount != 1:
         now_state = await current_state(conn, flow, item_id)

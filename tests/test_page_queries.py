@@ -80,6 +80,16 @@ async def test_my_applications_in_three_queries(app, applied):
     assert "查询计数岗位" in page and n <= 3, f"{n} queries"
 
 
+async def test_a_students_own_pages_seen_again_read_nothing(app, applied):
+    """The session and the page are kept in memory (app/accountcache.py) until a write
+    changes what they show: the second view of each asks the database nothing."""
+    student, _, _ = applied
+    for path, shown in (("/student", "学生中心"), ("/student/applications", "查询计数岗位")):
+        first, _ = await _count(app, student, path)
+        again, page = await _count(app, student, path)
+        assert shown in page and first >= 1 and again == 0, (path, first, again)
+
+
 async def test_applicant_list_in_three_queries(app, applied, world):
     _, employer, job_id = applied
     n, page = await _count(app, employer, f"/employer/jobs/{job_id}/applicants")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import files
 from ..clock import china_date
+from ..db import for_accounts
 from ..workflow import Actor, Flow, NotAllowed, Step, transition
 from ..notify import notices
 from ..resumes import service as resumes
@@ -92,7 +93,7 @@ async def apply(conn: AsyncConnection, store: FileStore, *, job_id: int, account
                          at=now, values=values)
         app_id = existing.id
     else:
-        app_id = (await conn.execute(applications.insert().values(
+        app_id = (await conn.execute(for_accounts(applications.insert(), account_id).values(
             job_id=job_id, account_id=account_id, status=ApplicationState.NEW, created_at=now,
             **values).returning(applications.c.id))).scalar_one()
     for employer_account in (await conn.execute(sa.select(accounts.c.id).where(

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .. import files
 from ..workflow import TransitionError
+from ..accountcache import cached_for_account, plain_page
 from ..forms import Form
 from ..jobs import service as jobs
 from ..middleware import require_identity
@@ -38,6 +39,7 @@ async def apply(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
+@cached_for_account(plain_page)  # with ?sent= or ?error= (after a change) it is rendered
 @aiohttp_jinja2.template("applications/mine.html")
 async def my_applications(request: web.Request) -> dict[str, Any]:
     async with request.app[DB].read() as conn:

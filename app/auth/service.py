@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import audit
+from ..db import for_accounts
 from ..forms import FormError
 from ..offload import CpuPool
 from ..roles import STAFF_ROLES, Role
@@ -151,8 +152,8 @@ async def rehash_if_outdated(cpu: CpuPool, stored_hash: str, password: str) -> s
 
 async def replace_hash(conn: AsyncConnection, account_id: int, stored_hash: str, fresh: str) -> None:
     # only if unchanged meanwhile: a password reset in between wins
-    await conn.execute(accounts.update().where(accounts.c.id == account_id,
-                                               accounts.c.password_hash == stored_hash)
+    await conn.execute(for_accounts(accounts.update(), account_id)
+                       .where(accounts.c.id == account_id, accounts.c.password_hash == stored_hash)
                        .values(password_hash=fresh))
 
 
@@ -209,8 +210,8 @@ async def record_login(conn: AsyncConnection, *, account_id: int | None, ok: boo
 
 
 async def set_password(conn: AsyncConnection, account_id: int, password_hash: str) -> None:
-    await conn.execute(accounts.update().where(accounts.c.id == account_id)
-                       .values(password_hash=password_hash))
+    await conn.execute(for_accounts(accounts.update(), account_id)
+                       .where(accounts.c.id == account_id).values(password_hash=password_hash))
 
 
 async def role_of(conn: AsyncConnection, account_id: int) -> Role:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..db import for_accounts
 from ..roles import Role
 from ..security import new_token, token_hash
 from ..notify import notices
@@ -31,7 +32,7 @@ class Identity:
 async def start(conn: AsyncConnection, *, account_id: int, now: dt.datetime, days: int,
                 user_agent: str = "") -> str:
     token = new_token()
-    await conn.execute(sessions.insert().values(
+    await conn.execute(for_accounts(sessions.insert(), account_id).values(
         token_hash=token_hash(token), account_id=account_id, created_at=now, last_seen_at=now,
         expires_at=now + dt.timedelta(days=days), user_agent=user_agent[:300]))
     return token
@@ -40,7 +41,8 @@ async def start(conn: AsyncConnection, *, account_id: int, now: dt.datetime, day
 def _by_token(*extra: sa.ColumnElement) -> sa.Select:
     """Built once (below) with bind parameters `token_hash` and `now`: every page and every
     socket connect asks it, and building a select costs more than running this one."""
-    return (sa.select(sessions.c.token_hash, sessions.c.last_seen_at, accounts, *extra)
+    return (sa.select(sessions.c.token_hash, sessions.c.last_seen_at, sessions.c.expires_at,
+                      accounts, *extra)
             .join(accounts, accounts.c.id == sessions.c.account_id)
             .where(sessions.c.token_hash == sa.bindparam("token_hash"),
                    sessions.c.expires_at > sa.bindparam("now"),
@@ -65,28 +67,38 @@ async def load(conn: AsyncConnection, token: str, now: dt.datetime) -> tuple[Ide
     return _identity(row), now - row.last_seen_at > TOUCH_EVERY
 
 
-async def load_for_page(conn: AsyncConnection, token: str,
-                        now: dt.datetime) -> tuple[Identity, bool, int] | None:
-    """load(), and the account's unread 站内通知 count every page's header shows, in the
-    same query (a page view is then one query before the page's own)."""
+@dataclass(frozen=True)
+class Loaded:
+    identity: Identity
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+    unread_notices: int
+
+
+async def load_for_page(conn: AsyncConnection, token: str, now: dt.datetime) -> Loaded | None:
+    """The session behind a cookie token as a page needs it: with the account's unread 站内通知
+    count every page's header shows, in the same query (a page view is then one query
+    before the page's own, and none while app/accountcache.py holds it)."""
     row = (await conn.execute(_BY_TOKEN_FOR_PAGE, {"token_hash": token_hash(token),
                                                    "now": now})).first()
     if row is None:
         return None
-    return _identity(row), now - row.last_seen_at > TOUCH_EVERY, row.unread_notices
+    return Loaded(_identity(row), row.last_seen_at, row.expires_at, row.unread_notices)
 
 
-async def touch(conn: AsyncConnection, session_hash: str, now: dt.datetime, days: int) -> None:
-    await conn.execute(sessions.update().where(sessions.c.token_hash == session_hash)
+async def touch(conn: AsyncConnection, ident: Identity, now: dt.datetime, days: int) -> None:
+    await conn.execute(for_accounts(sessions.update(), ident.account_id)
+                       .where(sessions.c.token_hash == ident.session_hash)
                        .values(last_seen_at=now, expires_at=now + dt.timedelta(days=days)))
 
 
-async def end(conn: AsyncConnection, session_hash: str) -> None:
-    await conn.execute(sessions.delete().where(sessions.c.token_hash == session_hash))
+async def end(conn: AsyncConnection, ident: Identity) -> None:
+    await conn.execute(for_accounts(sessions.delete(), ident.account_id)
+                       .where(sessions.c.token_hash == ident.session_hash))
 
 
 async def end_all(conn: AsyncConnection, account_id: int, keep_hash: str | None = None) -> int:
-    stmt = sessions.delete().where(sessions.c.account_id == account_id)
+    stmt = for_accounts(sessions.delete(), account_id).where(sessions.c.account_id == account_id)
     if keep_hash:
         stmt = stmt.where(sessions.c.token_hash != keep_hash)
     return (await conn.execute(stmt)).rowcount

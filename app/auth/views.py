@@ -16,7 +16,7 @@ from ..pages.views import centre_url
 from ..ratelimit import Limit, RateLimiter
 from ..roles import Role, public
 from ..security import sign, unsign
-from ..state import CLOCK, CPU, DB, OUTBOX, SETTINGS
+from ..state import ACCOUNT_CACHE, CLOCK, CPU, DB, OUTBOX, SETTINGS
 from ..validators import check_password, normalize_email, normalize_id_number, normalize_phone
 from . import reset, service, sessions
 
@@ -56,9 +56,11 @@ def _ip(request: web.Request) -> str:
 
 async def open_session(conn, request: web.Request, account_id: int) -> str:  # noqa: ANN001
     """A new server-side session for this browser, inside the caller's transaction."""
-    return await sessions.start(conn, account_id=account_id, now=request.app[CLOCK].now(),
-                                days=request.app[SETTINGS].session_days,
-                                user_agent=request.headers.get("User-Agent", ""))
+    token = await sessions.start(conn, account_id=account_id, now=request.app[CLOCK].now(),
+                                 days=request.app[SETTINGS].session_days,
+                                 user_agent=request.headers.get("User-Agent", ""))
+    request.app[ACCOUNT_CACHE].learn(token, account_id)
+    return token
 
 
 def start_session_response(request: web.Request, response: web.HTTPException,
@@ -252,7 +254,7 @@ async def login_submit(request: web.Request) -> web.Response:
             await service.replace_hash(conn, account_id, stored.password_hash, fresh)
         old = identity(request)
         if old is not None:
-            await sessions.end(conn, old.session_hash)
+            await sessions.end(conn, old)
         sid = await open_session(conn, request, account_id)
         role = await service.role_of(conn, account_id)
         await service.record_login(conn, account_id=account_id, ok=True, portal=kind,
@@ -268,7 +270,7 @@ async def logout(request: web.Request) -> web.Response:
     ident = identity(request)
     if ident is not None:
         async with request.app[DB].write() as conn:
-            await sessions.end(conn, ident.session_hash)
+            await sessions.end(conn, ident)
         await end_sockets(request.app, session_hash=ident.session_hash)
     response = web.HTTPSeeOther(str(request.app.router["home"].url_for()))
     response.del_cookie(SESSION_COOKIE, path="/")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..applications.service import APPLICATION_FLOW, ApplicationState
+from ..db import for_accounts
 from ..workflow import Actor, Flow, NotAllowed, Step, transition
 from ..notify import emails, notices
 from ..notify.emails import Attachment
@@ -120,7 +121,7 @@ async def invite(conn: AsyncConnection, *, employer_id: int, application_ids: li
     created = []
     for app_id, slot in zip(application_ids, slots):
         app = rows[app_id]
-        interview_id = (await conn.execute(interviews.insert().values(
+        interview_id = (await conn.execute(for_accounts(interviews.insert(), app.account_id).values(
             session_id=session_id, application_id=app_id, account_id=app.account_id,
             starts_at=slot.starts_at, minutes=minutes, note=note, status=InterviewState.INVITED,
             created_at=now, updated_at=now).returning(interviews.c.id))).scalar_one()

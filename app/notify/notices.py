@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import paging
+from ..db import for_accounts
 from ..tables import notices
 
 
 async def add(conn: AsyncConnection, *, account_id: int, title: str, at: dt.datetime,
               body: str = "", link: str | None = None) -> None:
-    await conn.execute(notices.insert().values(
+    await conn.execute(for_accounts(notices.insert(), account_id).values(
         account_id=account_id, title=title, body=body, link=link, created_at=at))
 
 
@@ -42,6 +43,6 @@ async def page_of(conn: AsyncConnection, account_id: int, wanted: paging.Params)
 
 
 async def mark_all_read(conn: AsyncConnection, account_id: int, at: dt.datetime) -> None:
-    await conn.execute(notices.update()
+    await conn.execute(for_accounts(notices.update(), account_id)
                        .where(notices.c.account_id == account_id, notices.c.read_at.is_(None))
                        .values(read_at=at))

@@ -23,7 +23,8 @@ async def student(conn: AsyncConnection, ident: Identity, now: dt.datetime) -> d
         "account_id": ident.account_id, "now": now, "day_start": day_start,
         "day_end": day_end})).first()
     return {"record": record, "todos": todo.read(record, _STUDENT_ITEMS) if record else [],
-            "notices": await notices.latest(conn, ident.account_id, 5)}
+            "notices": await notices.latest(conn, ident.account_id, 5),
+            "changes_at": todo.next_change(record, _STUDENT_ITEMS) if record else None}
 
 
 # Built once with bind parameters: eleven counting subqueries cost more to build than the

@@ -55,12 +55,16 @@ class _Item:
     route: str
     query: dict[str, str]
     count: Any        # a scalar subquery
+    until: Any = None  # for a count that drops with time alone: the first instant it does
 
 
 def _item(key: str, label: str, route: str, table: Any, *where: Any,
-          query: dict[str, str] | None = None) -> _Item:
-    counted = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
-    return _Item(key, label, route, query or {}, counted)
+          query: dict[str, str] | None = None, until: Any = None) -> _Item:
+    """`until`: the column whose passing (by the clock) takes a row out of the count."""
+    def counted(value: Any) -> sa.ScalarSelect:
+        return sa.select(value).select_from(table).where(*where).scalar_subquery()
+    return _Item(key, label, route, query or {}, counted(sa.func.count()),
+                 counted(sa.func.min(until)) if until is not None else None)
 
 
 def statement(items: list[_Item]) -> sa.Select:
@@ -71,8 +75,18 @@ def statement(items: list[_Item]) -> sa.Select:
 def with_counts(select: sa.Select, items: list[_Item]) -> sa.Select:
     """`select` with the items' counts as extra columns: a centre that reads its own row
     anyway gets its to-do list in the same statement (the counts may refer to that row's
-    table, which they then correlate to)."""
-    return select.add_columns(*(i.count.label(i.key) for i in items))
+    table, which they then correlate to). With them, when each would drop with time alone
+    (next_change)."""
+    return select.add_columns(*(i.count.label(i.key) for i in items),
+                              *(i.until.label(f"{i.key}__until") for i in items if i.until is not None))
+
+
+def next_change(row: sa.Row, items: list[_Item]) -> dt.datetime | None:
+    """The first instant at which a count of with_counts() drops with no write at all (an
+    invitation's start passing): what was read stays true until then (app/accountcache.py).
+    Counts of "today" change at midnight, which the caller knows without asking."""
+    instants = [row._mapping[f"{i.key}__until"] for i in items if i.until is not None]
+    return min((t for t in instants if t is not None), default=None)
 
 
 def read(row: sa.Row, items: list[_Item]) -> list[Todo]:
@@ -102,13 +116,13 @@ def student_items(account_id: Any, record_id: Any, now: Any,
     return [
         _item("interview_invitations", "视频面试邀请待回复", "my_interviews", interviews,
               interviews.c.account_id == account_id, interviews.c.status == InterviewState.INVITED,
-              interviews.c.starts_at >= now),
+              interviews.c.starts_at >= now, until=interviews.c.starts_at),
         _item("interviews_today", "今天的视频面试", "my_interviews", interviews,
               interviews.c.account_id == account_id, interviews.c.status == InterviewState.ACCEPTED,
               interviews.c.starts_at >= day_start, interviews.c.starts_at < day_end),
         _item("signing_invitations", "签约邀请待应约", "signing_centre", ag,
               mine, ag.c.status == Ag.INVITED,
-              sa.or_(ag.c.valid_until.is_(None), ag.c.valid_until > now)),
+              sa.or_(ag.c.valid_until.is_(None), ag.c.valid_until > now), until=ag.c.valid_until),
         _item("agreements_to_generate", "单位已确认，待生成协议书", "signing_offline", ag,
               mine, ag.c.status == Ag.CONFIRMED),
         _item("scans_to_upload", "待上传盖章协议书", "signing_offline", ag,

@@ -12,6 +12,7 @@ from .. import paging
 from ..auth.sessions import Identity
 from ..middleware import CSRF_TOKEN, UNREAD_NOTICES, identity, require_identity
 from ..notify import notices
+from ..accountcache import VALID_UNTIL, cached_for_account, plain_page
 from ..pagecache import cached_for_visitors
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB
@@ -69,11 +70,15 @@ async def _centre(request: web.Request, build: CentreData) -> dict[str, Any]:
 
 
 @allow(Role.STUDENT)
+@cached_for_account(plain_page)
 @aiohttp_jinja2.template("centres/student.html")
 async def student_centre(request: web.Request) -> dict[str, Any]:
     # its to-do counts come with the record (centres.student): one statement fewer
     async with request.app[DB].read() as conn:
-        return await centres.student(conn, require_identity(request), request.app[CLOCK].now())
+        data = await centres.student(conn, require_identity(request), request.app[CLOCK].now())
+    if data["changes_at"] is not None:
+        request[VALID_UNTIL] = data["changes_at"]
+    return data
 
 
 @allow(Role.EMPLOYER)

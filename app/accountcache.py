@@ -1,0 +1,249 @@
+"""A logged-in user's session and own pages (学生中心, 我的投递) served from memory, so a page
+view asks the database nothing while nothing it shows has changed.
+
+What "changed" means is decided by the writes themselves, not by a timer. Every committed
+write to a table these pages read (WATCHED_TABLES) bumps a generation: the generations of
+the accounts whose rows it wrote, when the statement says which (db.for_accounts: a login,
+an application, a notice, an interview), or the generation of all accounts when it does
+not (a counselor's review, a job's edit). So a forgotten for_accounts costs hits, never
+correctness. A cached session or page is kept with the (all, account) generation read
+before its database reads, and served only while both are unchanged.
+
+With REDIS_URL the generations are Redis counters: INCR after the commit and before the
+change's own response, one MGET at the start of every logged-in request; so a request that
+starts after a change was answered, on any process, never gets what was read before it.
+Without Redis (one process) they are in memory.
+
+Only pages that show nothing but the viewer's own rows (their account_id) and shared tables
+may be cached here: a page showing another account's rows (an employer's applicant list)
+would not be dropped by that account's writes. A page that changes with the clock alone
+sets VALID_UNTIL (an invitation's start leaves 学生中心's 待办事项 then); the date in China
+is part of every key, for what counts "today".
+
+The visitor's CSRF token is put back into each response as in app/pagecache.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from typing import AsyncIterator, Awaitable, Callable, Hashable
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from rtc.setup import redis_channel, redis_connection_url
+
+from .auth import sessions
+from .auth.sessions import Identity, TOUCH_EVERY
+from .clock import china_date
+from .lru import Lru
+from .middleware import ACCOUNT_EPOCH, CSRF_TOKEN, require_identity
+from .pagecache import PLACEHOLDER, Handler
+from .security import token_hash
+from .state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
+
+log = logging.getLogger(__name__)
+
+# What a session (with its unread-notice count) and the cached pages read.
+WATCHED_TABLES = (
+    "sessions", "accounts", "notices", "student_records", "schools", "colleges", "majors",
+    "interviews", "agreements", "origin_records", "recommendations", "registrations",
+    "termination_requests", "applications", "jobs", "employers")
+VALID_UNTIL = web.RequestKey("account_page_valid_until", dt.datetime)
+Epoch = tuple[bytes | int | None, bytes | int | None]
+SESSION_SIZE = 1  # sessions are bounded by count; the bytes bound is for pages
+
+
+class LocalGenerations:
+    """One process: counters in memory. Past MAX_ACCOUNTS counted accounts, all of them
+    start again under a new all-accounts generation (a counter is never forgotten while an
+    entry could still match it)."""
+
+    MAX_ACCOUNTS = 100_000
+
+    def __init__(self) -> None:
+        self.every = 0
+        self.each: dict[int, int] = {}
+
+    async def current(self, account_id: int) -> Epoch | None:
+        return self.every, self.each.get(account_id, 0)
+
+    async def bump(self, accounts: frozenset[int] | None) -> None:
+        if accounts is None or len(self.each) + len(accounts) > self.MAX_ACCOUNTS:
+            self.every += 1
+            self.each.clear()
+            return
+        for account_id in accounts:
+            self.each[account_id] = self.each.get(account_id, 0) + 1
+
+    async def close(self) -> None:
+        pass
+
+
+class RedisGenerations:
+    """Several processes: counters in Redis. A missing all-accounts counter (a new or
+    flushed Redis) starts from the clock in nanoseconds, never from a value an old entry
+    could hold; an account's counter only ever grows from nothing."""
+
+    def __init__(self, url: str) -> None:
+        self.client = aioredis.from_url(redis_connection_url(url))
+        self.prefix = f"{redis_channel(url)}:accounts"
+        self.every_key = f"{self.prefix}:all"
+
+    async def current(self, account_id: int) -> Epoch | None:
+        try:
+            every, each = await self.client.mget(self.every_key, f"{self.prefix}:{account_id}")
+            if every is None:
+                await self.client.set(self.every_key, time.time_ns(), nx=True)
+                every = await self.client.get(self.every_key)
+        except Exception as exc:  # no generation, no cache: read afresh
+            log.warning("account cache: Redis unavailable (%r); reading uncached", exc)
+            return None
+        return every, each
+
+    async def bump(self, accounts: frozenset[int] | None) -> None:
+        if accounts is None:
+            await self.client.incr(self.every_key)
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for account_id in accounts:
+                pipe.incr(f"{self.prefix}:{account_id}")
+            await pipe.execute()
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session as its last database read found it; identity None until it has been read
+    under a known generation (the first read only learns whose token it is)."""
+    account_id: int
+    epoch: Epoch | None
+    identity: Identity | None = None
+    last_seen_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    unread_notices: int = 0
+
+
+@dataclass(frozen=True)
+class Page:
+    body: bytes  # with PLACEHOLDER where the visitor's CSRF token goes
+    epoch: Epoch
+    valid_until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Found:
+    identity: Identity
+    touch_due: bool
+    unread_notices: int
+    epoch: Epoch | None  # None: nothing read for this request may be kept
+
+
+SessionLoad = Callable[[], Awaitable["sessions.Loaded | None"]]
+
+
+class AccountCache:
+    def __init__(self, generations: LocalGenerations | RedisGenerations, *, sessions: int,
+                 pages: int, page_bytes: int, max_age: float) -> None:
+        self.source = generations
+        self.sessions: Lru[Session] = Lru(max_entries=sessions, max_bytes=sessions * SESSION_SIZE,
+                                          max_age=max_age)
+        self.pages: Lru[Page] = Lru(max_entries=pages, max_bytes=page_bytes, max_age=max_age)
+
+    async def session(self, token: str, now: dt.datetime, load: SessionLoad) -> Found | None:
+        """The session behind a cookie token: from memory while its account's generation is
+        the one it was read under, else from `load()` (identity, last seen, expiry, unread
+        notices), with the generation read before it."""
+        key = token_hash(token)
+        kept = self.sessions.get(key)
+        epoch = await self.source.current(kept.account_id) if kept is not None else None
+        if kept is not None and kept.identity is not None and epoch is not None \
+                and kept.epoch == epoch and now < kept.expires_at:
+            return Found(kept.identity, now - kept.last_seen_at > TOUCH_EVERY,
+                         kept.unread_notices, epoch)
+        loaded = await load()
+        if loaded is None:
+            self.sessions.drop(key)
+            return None
+        ident, last_seen_at, expires_at, unread = (loaded.identity, loaded.last_seen_at,
+                                                    loaded.expires_at, loaded.unread_notices)
+        if kept is None or kept.account_id != ident.account_id or epoch is None:
+            # whose token this is, for the next request to read its generation first
+            self.sessions.put(key, Session(ident.account_id, None), SESSION_SIZE)
+            return Found(ident, now - last_seen_at > TOUCH_EVERY, unread, None)
+        self.sessions.put(key, Session(ident.account_id, epoch, ident, last_seen_at, expires_at,
+                                       unread), SESSION_SIZE)
+        return Found(ident, now - last_seen_at > TOUCH_EVERY, unread, epoch)
+
+    def learn(self, token: str, account_id: int) -> None:
+        """A new session's owner, known at login: its first page then reads the session
+        under the account's generation and keeps it."""
+        self.sessions.put(token_hash(token), Session(account_id, None), SESSION_SIZE)
+
+    def page(self, name: Hashable, epoch: Epoch, now: dt.datetime) -> Page | None:
+        kept = self.pages.get(name)
+        if kept is None or kept.epoch != epoch \
+                or (kept.valid_until is not None and now >= kept.valid_until):
+            return None
+        return kept
+
+    def keep_page(self, name: Hashable, page: Page) -> None:
+        self.pages.put(name, page, len(page.body))
+
+    async def changed(self, accounts: frozenset[int] | None) -> None:
+        await self.source.bump(accounts)
+
+
+async def account_cache_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Made after the database (_database in app/web.py), whose commits it watches."""
+    settings = app[SETTINGS]
+    source = RedisGenerations(settings.redis_url) if settings.redis_url else LocalGenerations()
+    cache = app[ACCOUNT_CACHE] = AccountCache(
+        source, sessions=settings.session_cache_entries,
+        pages=settings.account_page_cache_entries,
+        page_bytes=settings.account_page_cache_bytes, max_age=settings.page_cache_seconds)
+    app[DB].on_commit_accounts(WATCHED_TABLES, cache.changed)
+    yield
+    await source.close()
+
+
+def plain_page(request: web.Request) -> tuple | None:
+    """The key of a page cached only when asked without a query (a message after a change,
+    ?sent= or ?error=, is shown once and rendered for it)."""
+    return () if not request.query_string else None
+
+
+def cached_for_account(key: Callable[[web.Request], tuple | None]) -> Callable[[Handler], Handler]:
+    """Serve the handler's page to its logged-in viewer from memory (see the module's rules
+    for what may be cached). `key` names what the page depends on besides the viewer's data
+    (normalized query values), or None for a request not to cache."""
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def serve(request: web.Request) -> web.StreamResponse:
+            cache = request.app[ACCOUNT_CACHE]
+            epoch = request.get(ACCOUNT_EPOCH)
+            parts = key(request) if epoch is not None and cache.pages.enabled else None
+            if parts is None:
+                return await handler(request)
+            now = request.app[CLOCK].now()
+            name = (require_identity(request).account_id, request.match_info.route.name,
+                    china_date(now), *parts)
+            token = request[CSRF_TOKEN].encode()
+            page = cache.page(name, epoch, now)
+            if page is None:
+                response = await handler(request)
+                if response.status == 200 and isinstance(response, web.Response) \
+                        and isinstance(response.body, bytes):
+                    cache.keep_page(name, Page(response.body.replace(token, PLACEHOLDER), epoch,
+                                               request.get(VALID_UNTIL)))
+                return response
+            return web.Response(body=page.body.replace(PLACEHOLDER, token),
+                                content_type="text/html", charset="utf-8")
+        return serve
+    return wrap
