@@ -112,6 +112,7 @@ async def _tune_gc(_app) -> None:  # noqa: ANN001
 
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.database_url)
+    generations = _tell_caches(db, settings)
     try:
         if args.command == "demo":
             return await _demo(db, settings, args.if_empty)
@@ -121,7 +122,23 @@ async def _run_async(args: argparse.Namespace, settings: Settings) -> int:
             return await _import(db, settings, args)
     finally:
         await db.dispose()
+        for generation in generations:
+            await generation.close()
     return 2
+
+
+def _tell_caches(db: Database, settings: Settings) -> list:
+    """With REDIS_URL, a command's writes (an import, a new admin) drop the serving
+    processes' cached pages and sessions as their own writes do. Without it the caches
+    cannot hear of them; PAGE_CACHE_SECONDS bounds how long they are not seen."""
+    if not settings.redis_url:
+        return []
+    from .accountcache import WATCHED_TABLES as ACCOUNT_TABLES, RedisGenerations
+    from .pagecache import WATCHED_TABLES as PUBLIC_TABLES, RedisGeneration
+    public, accounts = RedisGeneration(settings.redis_url), RedisGenerations(settings.redis_url)
+    db.on_commit(PUBLIC_TABLES, public.bump)
+    db.on_commit_accounts(ACCOUNT_TABLES, accounts.bump)
+    return [public, accounts]
 
 
 async def _demo(db: Database, settings: Settings, if_empty: bool) -> int:

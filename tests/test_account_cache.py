@@ -11,7 +11,9 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.sql import visitors
 
+from app.accountcache import WATCHED_TABLES
 from app.auth import sessions
 from app.clock import CHINA, china_date
 from app.db import Database, for_accounts
@@ -148,6 +150,24 @@ async def test_a_session_past_its_expiry_is_not_served_from_memory(student, sett
     await _cached(student, "/student")
     clock.advance(days=settings.session_days, minutes=1)
     assert (await student.get("/student")).status == 303
+
+
+async def test_every_table_a_cached_page_reads_is_watched(app, student, world, settings, clock):
+    """A table read by a kept session or page but not in WATCHED_TABLES would let its
+    changes go unseen: every statement made while they are first read is checked."""
+    await _applied(world, settings, clock, student)
+    read: set[str] = set()
+
+    def on_execute(_conn, clause, *_args):  # noqa: ANN001
+        read.update(e.name for e in visitors.iterate(clause) if isinstance(e, sa.Table))
+    sa.event.listen(app[DB].engine.sync_engine, "before_execute", on_execute)
+    try:
+        for path in ("/student", "/student/applications"):
+            await _cached(student, path)
+    finally:
+        sa.event.remove(app[DB].engine.sync_engine, "before_execute", on_execute)
+    assert {"sessions", "notices", "student_records", "applications", "jobs"} <= read
+    assert read <= set(WATCHED_TABLES), read - set(WATCHED_TABLES)
 
 
 async def test_writes_name_their_accounts_or_all_of_them(settings, world):  # noqa: ARG001

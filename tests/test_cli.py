@@ -86,3 +86,26 @@ def test_serve_answers_on_the_given_port(database_url, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+async def test_a_command_tells_the_serving_processes_caches_through_redis(database_url, tmp_path):
+    """create-admin writes an account: with REDIS_URL the serving processes' logged-in
+    caches (app/accountcache.py) hear of it as of their own writes."""
+    import uuid
+
+    import pytest
+
+    from app.accountcache import RedisGenerations
+    url = f"redis://127.0.0.1:6379/0?channel=t{uuid.uuid4().hex[:8]}"
+    generations = RedisGenerations(url)
+    try:
+        before = await generations.current(1)
+        if before is None:
+            pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
+        env = cli_env(database_url, tmp_path, REDIS_URL=url, ADMIN_PASSWORD="Strong12345")
+        run(["migrate"], env)
+        assert await generations.current(1) == before
+        run(["create-admin", "--username", "ops"], env)
+        assert (await generations.current(1))[0] != before[0]
+    finally:
+        await generations.close()
