@@ -65,6 +65,7 @@ class HallNamespace(AppNamespace):
         self.students: dict[str, int] = {}  # this process's student sockets → their account
         # this process in hall_processes: its tickets are released when its lease runs out
         self.process_id = uuid.uuid4().hex
+        self.renewed_at: dt.datetime | None = None  # the lease and watchers, by the sweep
         self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booths,
                                 name="hall-booths")
 

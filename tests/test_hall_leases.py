@@ -87,3 +87,28 @@ async def _employer_on(second, aiohttp_client):  # noqa: ANN001, ANN202
     c = FormClient(await aiohttp_client(second.client.server))
     await c.login("employer", "employer", PASSWORD)
     return c
+
+
+async def test_a_quiet_second_writes_nothing_and_the_lease_is_renewed_in_time(
+        world, settings, clock, aiohttp_client):
+    """The sweep runs every second but renews the lease (and the watchers' presence) every
+    fifth of the lease: a second with nothing due writes nothing, so no call waits behind it."""
+    from app.state import DB
+    from app.web import create_app
+    app = (await aiohttp_client(create_app(settings, clock=clock))).app
+    await sweep_once(app)
+    written: list[str] = []
+
+    def on_execute(_conn, clause, *_args):  # noqa: ANN001
+        if isinstance(clause, sa.sql.dml.UpdateBase):
+            written.append(clause.table.name)
+    sa.event.listen(app[DB].engine.sync_engine, "before_execute", on_execute)
+    try:
+        clock.advance(seconds=settings.hall_process_lease_seconds / 5 - 1)
+        await sweep_once(app)
+        assert written == []
+        clock.advance(seconds=1)
+        await sweep_once(app)
+        assert "hall_processes" in written
+    finally:
+        sa.event.remove(app[DB].engine.sync_engine, "before_execute", on_execute)
