@@ -17,7 +17,10 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as postgresql_dialect, sqlite as sqlite_dialect
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from .sqlite_onehop import OneHopConnection
 
 BEGIN_OPTION = "sqlite_begin"
 SQLITE_BUSY_SECONDS = 30
@@ -40,6 +43,8 @@ def make_engine(url: str) -> AsyncEngine:
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     @sa.event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection, _record):  # noqa: ANN001
+        if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+            dbapi_connection.__class__ = OneHopConnection  # app/sqlite_onehop.py
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -15,8 +15,13 @@ second process serves a bare aiohttp "hello". Each page is loaded by `wrk` (one 
 equivalent Python loader of two processes. The anonymous pages are asked for as a
 returning visitor (with its CSRF cookie); 学生中心 and 我的投递 with a student's session.
 
+A third process serves the same database with SESSION_CACHE_ENTRIES=0 and
+ACCOUNT_PAGE_CACHE_ENTRIES=0: its 学生中心 and 我的投递 ("uncached") are what a view costs
+when a change has just dropped the student's cached session and pages.
+
 Figures: req/s and p99 of each; ratio lines: each page's req/s / hello's req/s (goal:
-board ≥ 0.25, the logged-in pages ≥ 0.10) and each p99 / hello's p99.
+board ≥ 0.25, the logged-in pages ≥ 0.10; none for the uncached ones) and each p99 /
+hello's p99.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GOALS = {"job board": 0.25, "job page": 0.25, "学生中心": 0.10, "我的投递": 0.10}
+UNCACHED = ("学生中心 uncached", "我的投递 uncached")  # every view after a change: no goal
 
 
 def hello_server(port: int) -> None:
@@ -227,9 +233,17 @@ def main() -> None:
                                       cwd=ROOT, env=env, stdout=subprocess.DEVNULL))
         procs.append(subprocess.Popen([sys.executable, __file__, "--hello", str(hello_port)],
                                       cwd=ROOT, stdout=subprocess.DEVNULL))
+        # the same pages with no logged-in cache: what a view costs after each change
+        uncached_port = free_port()
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(uncached_port)], cwd=ROOT,
+            env={**env, "SESSION_CACHE_ENTRIES": "0", "ACCOUNT_PAGE_CACHE_ENTRIES": "0"},
+            stdout=subprocess.DEVNULL))
         base = f"http://127.0.0.1:{app_port}"
+        uncached = f"http://127.0.0.1:{uncached_port}"
         wait_for(base + "/healthz", procs[0])
         wait_for(f"http://127.0.0.1:{hello_port}/", procs[1])
+        wait_for(uncached + "/healthz", procs[2])
         visitor, logged_in = cookies_of(base, student)
         targets = [
             ("hello", f"http://127.0.0.1:{hello_port}/", "", "hello"),
@@ -237,6 +251,8 @@ def main() -> None:
             ("job page", f"{base}/jobs/{student['job_id']}", visitor, "岗位描述"),
             ("学生中心", base + "/student", logged_in, "学生中心"),
             ("我的投递", base + "/student/applications", logged_in, "岗位0000"),
+            ("学生中心 uncached", uncached + "/student", logged_in, "学生中心"),
+            ("我的投递 uncached", uncached + "/student/applications", logged_in, "岗位0000"),
         ]
         use_wrk = shutil.which("wrk") is not None and not args.python_loader
         print(f"pages on {args.db}{' + Redis' if args.redis else ''}: {args.jobs} jobs, "
@@ -248,12 +264,14 @@ def main() -> None:
             load = wrk if use_wrk else python_load
             rps, p99 = load(target, cookie, args.seconds, args.connections)
             figures[name] = (rps, p99)
-            print(f"{_padded(name)} req/s={rps:9.1f} p99={p99:8.2f} ms")
+            print(f"{_padded(name, 18)} req/s={rps:9.1f} p99={p99:8.2f} ms")
         hello_rps, hello_p99 = figures["hello"]
         for name, goal in GOALS.items():
             rps, p99 = figures[name]
             print(f"ratio {name} req/s / hello req/s: {rps / hello_rps:.2f} (goal >= {goal:.2f})")
-        for name in GOALS:
+        for name in UNCACHED:
+            print(f"ratio {name} req/s / hello req/s: {figures[name][0] / hello_rps:.2f}")
+        for name in (*GOALS, *UNCACHED):
             print(f"ratio {name} p99 / hello p99: {figures[name][1] / hello_p99:.2f}")
     finally:
         for proc in procs:

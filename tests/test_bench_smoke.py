@@ -81,9 +81,12 @@ def test_pages_benchmark_runs_and_prints_its_figures_and_ratios():
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    for name in ("hello", "job board", "job page", "学生中心", "我的投递"):
+    for name in ("hello", "job board", "job page", "学生中心", "我的投递", "学生中心 uncached",
+                 "我的投递 uncached"):
         found = re.search(rf"^{re.escape(name)}\s+req/s=\s*([\d.]+) p99=\s*([\d.]+) ms$", out, re.M)
         assert found and float(found[1]) > 0 and float(found[2]) > 0, out
     for name in ("job board", "job page", "学生中心", "我的投递"):
         assert re.search(rf"^ratio {re.escape(name)} req/s / hello req/s: \d+\.\d\d \(goal", out, re.M), out
         assert re.search(rf"^ratio {re.escape(name)} p99 / hello p99: \d+\.\d\d$", out, re.M), out
+    for name in ("学生中心 uncached", "我的投递 uncached"):
+        assert re.search(rf"^ratio {re.escape(name)} req/s / hello req/s: \d+\.\d\d$", out, re.M), out
