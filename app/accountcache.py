@@ -42,7 +42,7 @@ from .auth.sessions import Identity, TOUCH_EVERY
 from .clock import china_date
 from .lru import Lru
 from .middleware import ACCOUNT_EPOCH, CSRF_TOKEN, require_identity
-from .pagecache import PLACEHOLDER, Handler
+from .pagecache import Body, Handler
 from .security import token_hash
 from .state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
 
@@ -132,7 +132,7 @@ class Session:
 
 @dataclass(frozen=True)
 class Page:
-    body: bytes  # with PLACEHOLDER where the visitor's CSRF token goes
+    body: Body
     epoch: Epoch
     valid_until: dt.datetime | None
 
@@ -194,7 +194,7 @@ class AccountCache:
         return kept
 
     def keep_page(self, name: Hashable, page: Page) -> None:
-        self.pages.put(name, page, len(page.body))
+        self.pages.put(name, page, page.body.size)
 
     async def changed(self, accounts: frozenset[int] | None) -> None:
         await self.source.bump(accounts)
@@ -240,10 +240,10 @@ def cached_for_account(key: Callable[[web.Request], tuple | None]) -> Callable[[
                 response = await handler(request)
                 if response.status == 200 and isinstance(response, web.Response) \
                         and isinstance(response.body, bytes):
-                    cache.keep_page(name, Page(response.body.replace(token, PLACEHOLDER), epoch,
+                    cache.keep_page(name, Page(Body.without(response.body, token), epoch,
                                                request.get(VALID_UNTIL)))
                 return response
-            return web.Response(body=page.body.replace(PLACEHOLDER, token),
+            return web.Response(body=page.body.with_token(token),
                                 content_type="text/html", charset="utf-8")
         return serve
     return wrap

@@ -11,8 +11,8 @@ change was answered, on any process, never gets a body rendered before it. Witho
 (one process) the counter is in memory. PAGE_CACHE_SECONDS bounds an entry's age as a net
 for writes made outside the app (by hand in the database, a CLI without REDIS_URL).
 
-The visitor's CSRF token (in every page's <meta>) is not shared: a body is kept with a
-placeholder where the token was, and each response gets its own token put back.
+The visitor's CSRF token (in every page's <meta>) is not shared: a body is kept as the
+parts around each place the token was (Body), and each response joins them with its own.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from .state import CLOCK, DB, SETTINGS
 
 log = logging.getLogger(__name__)
 WATCHED_TABLES = ("jobs", "employers")  # what the board, a job's page and the home page show
-PLACEHOLDER = b"csrf-placeholder-3c1f9a7e5d2b"
 CACHE_CONTROL = "private, no-cache"  # a browser asks again each time (a 304 is cheap)
 
 
@@ -84,8 +83,23 @@ class RedisGeneration:
 
 
 @dataclass(frozen=True)
+class Body:
+    """A rendered page without its visitor's CSRF token: the parts around each place it was
+    (a join per response is cheaper than a search and replace)."""
+    parts: tuple[bytes, ...]
+    size: int
+
+    @classmethod
+    def without(cls, body: bytes, token: bytes | None) -> "Body":
+        return cls(tuple(body.split(token)) if token else (body,), len(body))
+
+    def with_token(self, token: bytes) -> bytes:
+        return token.join(self.parts)
+
+
+@dataclass(frozen=True)
 class Entry:
-    body: bytes  # with PLACEHOLDER where the visitor's CSRF token goes
+    body: Body
     digest: bytes
 
 
@@ -125,10 +139,12 @@ class PageCache:
     def get(self, epoch: tuple[str, str], name: Hashable) -> Entry | None:
         return self.kept.get((epoch, name))
 
-    def put(self, epoch: tuple[str, str], name: Hashable, body: bytes) -> Entry:
-        entry = Entry(body, hashlib.blake2b(body, digest_size=16).digest())
+    def put(self, epoch: tuple[str, str], name: Hashable, body: bytes,
+            token: bytes | None = None) -> Entry:
+        kept = Body.without(body, token)
+        entry = Entry(kept, hashlib.blake2b(b"\0".join(kept.parts), digest_size=16).digest())
         if epoch == self.epoch:  # else rendered for an epoch already gone: serve, don't keep
-            self.kept.put((epoch, name), entry, len(body))
+            self.kept.put((epoch, name), entry, kept.size)
         return entry
 
     async def bump(self) -> None:
@@ -176,7 +192,7 @@ def cached_for_visitors(key: Callable[[web.Request], tuple | None]) -> Callable[
                         or not isinstance(response.body, bytes):
                     return response
                 token = request[CSRF_TOKEN].encode()
-                entry = cache.put(epoch, name, response.body.replace(token, PLACEHOLDER))
+                entry = cache.put(epoch, name, response.body, token)
             return _respond(request, entry)
         return serve
     return wrap
@@ -189,7 +205,7 @@ def _respond(request: web.Request, entry: Entry) -> web.Response:
     if any(sent.value in (etag, "*") for sent in request.if_none_match or ()):
         response = web.Response(status=304, headers=headers)
     else:
-        response = web.Response(body=entry.body.replace(PLACEHOLDER, token),
+        response = web.Response(body=entry.body.with_token(token),
                                 content_type="text/html", charset="utf-8", headers=headers)
     response.etag = etag
     return response
