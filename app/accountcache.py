@@ -10,7 +10,8 @@ correctness. A cached session or page is kept with the (all, account) generation
 before its database reads, and served only while both are unchanged.
 
 With REDIS_URL the generations are Redis counters: INCR after the commit and before the
-change's own response, one MGET at the start of every logged-in request; so a request that
+change's own response, read at the start of every logged-in request (one MGET for the
+requests of a loop turn, sent after they asked: app/redisbatch.py); so a request that
 starts after a change was answered, on any process, never gets what was read before it.
 Without Redis (one process) they are in memory.
 
@@ -41,6 +42,7 @@ from .auth import sessions
 from .auth.sessions import Identity, TOUCH_EVERY
 from .clock import china_date
 from .lru import Lru
+from .redisbatch import BatchedReads
 from .middleware import ACCOUNT_EPOCH, CSRF_TOKEN, require_identity
 from .pagecache import Body, Handler
 from .security import token_hash
@@ -91,12 +93,13 @@ class RedisGenerations:
 
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(redis_connection_url(url))
+        self.reads = BatchedReads(self.client)
         self.prefix = f"{redis_channel(url)}:accounts"
         self.every_key = f"{self.prefix}:all"
 
     async def current(self, account_id: int) -> Epoch | None:
         try:
-            every, each = await self.client.mget(self.every_key, f"{self.prefix}:{account_id}")
+            every, each = await self.reads.mget((self.every_key, f"{self.prefix}:{account_id}"))
             if every is None:
                 await self.client.set(self.every_key, time.time_ns(), nx=True)
                 every = await self.client.get(self.every_key)

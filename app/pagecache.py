@@ -5,8 +5,9 @@ who are not logged in, with ETag/304 for their browsers.
 that changes after every committed write to jobs or employers, wherever in the code it is
 made (Database.on_commit), and by today's date in China, so a job past its 截止日期 leaves
 the board at midnight with no write at all. With REDIS_URL the generation is a Redis
-counter: INCR after the commit and before the change's own response, GET at the start of
-every cached request and before the page's own reads; so a request that starts after a
+counter: INCR after the commit and before the change's own response, read at the start of
+every cached request and before the page's own reads (requests asking in the same loop
+turn share one read, sent after they asked: app/redisbatch.py); so a request that starts after a
 change was answered, on any process, never gets a body rendered before it. Without Redis
 (one process) the counter is in memory. PAGE_CACHE_SECONDS bounds an entry's age as a net
 for writes made outside the app (by hand in the database, a CLI without REDIS_URL).
@@ -32,6 +33,7 @@ from rtc.setup import redis_channel, redis_connection_url
 
 from .clock import china_date
 from .lru import Lru
+from .redisbatch import BatchedReads
 from .middleware import CSRF_TOKEN, identity
 from .state import CLOCK, DB, SETTINGS
 
@@ -62,11 +64,12 @@ class RedisGeneration:
 
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(redis_connection_url(url))
+        self.reads = BatchedReads(self.client)
         self.key = f"{redis_channel(url)}:pages:generation"
 
     async def current(self) -> str | None:
         try:
-            value = await self.client.get(self.key)
+            value, = await self.reads.mget((self.key,))
             if value is None:
                 await self.client.set(self.key, time.time_ns(), nx=True)
                 value = await self.client.get(self.key)
