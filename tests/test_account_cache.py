@@ -5,9 +5,7 @@ the database and Redis; nor an invitation after its start, nor a session after i
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +23,7 @@ from app.web import create_app
 from tests.conftest import FormClient
 from tests.factories import PASSWORD
 from tests.helpers import published_job, saved_resume
-from tests.test_page_cache import REDIS
+from tests.test_page_cache import redis_settings
 
 STATE_NEW, STATE_REJECTED = "新投递", "不合适"
 
@@ -205,15 +203,7 @@ async def test_two_processes_sharing_redis_never_show_a_changed_page(
         aiohttp_client, world, settings, clock):
     """Process A keeps the student's 我的投递 and session; the employer's 不合适 and then the
     student's logout go through process B: A's next answers show both."""
-    import redis.asyncio as aioredis
-    probe = aioredis.from_url(REDIS)
-    try:
-        await probe.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis at {REDIS} is not reachable: {exc}")
-    finally:
-        await probe.aclose()
-    shared = dataclasses.replace(settings, redis_url=f"{REDIS}?channel=t{uuid.uuid4().hex[:8]}")
+    shared = await redis_settings(settings)
     a = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
     b_server = await aiohttp_client(create_app(shared, clock=clock))
     b_employer = FormClient(b_server)

@@ -24,6 +24,20 @@ from tests.test_jobs import FORM, titles
 REDIS = "redis://127.0.0.1:6379/0"
 
 
+async def redis_settings(settings):  # noqa: ANN001, ANN201
+    """`settings` with a Redis channel of their own, as the processes of one deployment
+    share; skips the test when Redis is not reachable."""
+    import redis.asyncio as aioredis
+    probe = aioredis.from_url(REDIS)
+    try:
+        await probe.ping()
+    except OSError as exc:
+        pytest.skip(f"Redis at {REDIS} is not reachable: {exc}")
+    finally:
+        await probe.aclose()
+    return dataclasses.replace(settings, redis_url=f"{REDIS}?channel=t{uuid.uuid4().hex[:8]}")
+
+
 def meta_token(html: str) -> str:
     return re.search(r'<meta name="csrf-token" content="([^"]*)">', html)[1]
 
@@ -160,15 +174,7 @@ async def test_two_processes_sharing_redis_never_show_a_closed_job(
         aiohttp_client, world, settings, clock):
     """Process A caches the board; the job is closed through process B: A's next answer is
     without it. Both apps share the database and one Redis, as two `serve` processes do."""
-    import redis.asyncio as aioredis
-    probe = aioredis.from_url(REDIS)
-    try:
-        await probe.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis at {REDIS} is not reachable: {exc}")
-    finally:
-        await probe.aclose()
-    shared = dataclasses.replace(settings, redis_url=f"{REDIS}?channel=t{uuid.uuid4().hex[:8]}")
+    shared = await redis_settings(settings)
     job_id = await _job(world, settings, clock, title="跨进程岗位")
     a = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
     b = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
