@@ -174,15 +174,17 @@ class AccountCache:
         if loaded is None:
             self.sessions.drop(key)
             return None
-        ident, last_seen_at, expires_at, unread = (loaded.identity, loaded.last_seen_at,
-                                                    loaded.expires_at, loaded.unread_notices)
+        ident = loaded.identity
         if kept is None or kept.account_id != ident.account_id or epoch is None:
             # whose token this is, for the next request to read its generation first
             self.sessions.put(key, Session(ident.account_id, None), SESSION_SIZE)
-            return Found(ident, now - last_seen_at > TOUCH_EVERY, unread, None)
-        self.sessions.put(key, Session(ident.account_id, epoch, ident, last_seen_at, expires_at,
-                                       unread), SESSION_SIZE)
-        return Found(ident, now - last_seen_at > TOUCH_EVERY, unread, epoch)
+            epoch = None
+        else:
+            self.sessions.put(key, Session(ident.account_id, epoch, ident, loaded.last_seen_at,
+                                           loaded.expires_at, loaded.unread_notices),
+                              SESSION_SIZE)
+        return Found(ident, now - loaded.last_seen_at > TOUCH_EVERY, loaded.unread_notices,
+                     epoch)
 
     def learn(self, token: str, account_id: int) -> None:
         """A new session's owner, known at login: its first page then reads the session
