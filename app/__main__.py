@@ -133,11 +133,11 @@ def _tell_caches(db: Database, settings: Settings) -> list:
     cannot hear of them; PAGE_CACHE_SECONDS bounds how long they are not seen."""
     if not settings.redis_url:
         return []
-    from .accountcache import WATCHED_TABLES as ACCOUNT_TABLES, RedisGenerations
+    from .accountcache import RedisGenerations, watch
     from .pagecache import WATCHED_TABLES as PUBLIC_TABLES, RedisGeneration
     public, accounts = RedisGeneration(settings.redis_url), RedisGenerations(settings.redis_url)
     db.on_commit(PUBLIC_TABLES, public.bump)
-    db.on_commit_accounts(ACCOUNT_TABLES, accounts.bump)
+    watch(db, accounts)
     return [public, accounts]
 
 

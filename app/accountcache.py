@@ -1,13 +1,16 @@
 """A logged-in user's session and own pages (学生中心, 我的投递) served from memory, so a page
 view asks the database nothing while nothing it shows has changed.
 
-What "changed" means is decided by the writes themselves, not by a timer. Every committed
-write to a table these pages read (WATCHED_TABLES) bumps a generation: the generations of
-the accounts whose rows it wrote, when the statement says which (db.for_accounts: a login,
-an application, a notice, an interview), or the generation of all accounts when it does
-not (a counselor's review, a job's edit). So a forgotten for_accounts costs hits, never
-correctness. A cached session or page is kept with the (all, account) generation read
-before its database reads, and served only while both are unchanged.
+What "changed" means is decided by the writes themselves, not by a timer. Each kind of
+entry has its group of tables, the ones its queries read (GROUPS: the session with its
+unread-notice count; each page's own); every committed write to a group's table bumps that
+group's generation of the accounts whose rows it wrote, when the statement says which
+(db.for_accounts: a login, an application, a notice, an interview), or its generation of
+all accounts when it does not (a counselor's review, a job's edit). So a forgotten
+for_accounts costs hits, never correctness; and a review drops 学生中心 pages, not every
+session. A cached session or page is kept with the (all, account) generations of its
+groups read before its database reads (a page's groups include the session's: its header
+shows the viewer's name and unread count), and served only while they are unchanged.
 
 With REDIS_URL the generations are Redis counters: INCR after the commit and before the
 change's own response, read at the start of every logged-in request (one MGET for the
@@ -41,6 +44,7 @@ from rtc.setup import redis_channel, redis_connection_url
 from .auth import sessions
 from .auth.sessions import Identity, TOUCH_EVERY
 from .clock import china_date
+from .db import Database
 from .lru import Lru
 from .redisbatch import BatchedReads
 from .middleware import ACCOUNT_EPOCH, CSRF_TOKEN, require_identity
@@ -50,71 +54,90 @@ from .state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
 
 log = logging.getLogger(__name__)
 
-# What a session (with its unread-notice count) and the cached pages read.
-WATCHED_TABLES = (
-    "sessions", "accounts", "notices", "student_records", "schools", "colleges", "majors",
-    "interviews", "agreements", "origin_records", "recommendations", "registrations",
-    "termination_requests", "applications", "jobs", "employers")
+# What each kind of entry reads (tests/test_account_cache.py records every table its
+# queries touch): a session with its unread-notice count, and each cached page's own.
+SESSION = "session"
+GROUPS: dict[str, tuple[str, ...]] = {
+    SESSION: ("sessions", "accounts", "notices"),
+    "student_centre": ("accounts", "notices", "student_records", "schools", "colleges",
+                       "majors", "interviews", "agreements", "origin_records",
+                       "recommendations", "registrations", "termination_requests"),
+    "my_applications": ("applications", "jobs", "employers"),
+}
+WATCHED_TABLES = tuple(sorted(set().union(*GROUPS.values())))
 VALID_UNTIL = web.RequestKey("account_page_valid_until", dt.datetime)
-Epoch = tuple[bytes | int | None, bytes | int | None]
+Generation = tuple[bytes | int | None, bytes | int | None]  # (all accounts, this account)
+Epoch = dict[str, Generation]  # by group
 SESSION_SIZE = 1  # sessions are bounded by count; the bytes bound is for pages
 
 
+def _of(epoch: Epoch, *groups: str) -> tuple[Generation, ...]:
+    return tuple(epoch[g] for g in groups)
+
+
 class LocalGenerations:
-    """One process: counters in memory. Past MAX_ACCOUNTS counted accounts, all of them
-    start again under a new all-accounts generation (a counter is never forgotten while an
-    entry could still match it)."""
+    """One process: counters in memory, by group. Past MAX_ACCOUNTS counted accounts in a
+    group, all of them start again under a new all-accounts generation (a counter is never
+    forgotten while an entry could still match it)."""
 
     MAX_ACCOUNTS = 100_000
 
     def __init__(self) -> None:
-        self.every = 0
-        self.each: dict[int, int] = {}
+        self.every = dict.fromkeys(GROUPS, 0)
+        self.each: dict[str, dict[int, int]] = {g: {} for g in GROUPS}
 
     async def current(self, account_id: int) -> Epoch | None:
-        return self.every, self.each.get(account_id, 0)
+        return {g: (self.every[g], self.each[g].get(account_id, 0)) for g in GROUPS}
 
-    async def bump(self, accounts: frozenset[int] | None) -> None:
-        if accounts is None or len(self.each) + len(accounts) > self.MAX_ACCOUNTS:
-            self.every += 1
-            self.each.clear()
+    async def bump(self, group: str, accounts: frozenset[int] | None) -> None:
+        each = self.each[group]
+        if accounts is None or len(each) + len(accounts) > self.MAX_ACCOUNTS:
+            self.every[group] += 1
+            each.clear()
             return
         for account_id in accounts:
-            self.each[account_id] = self.each.get(account_id, 0) + 1
+            each[account_id] = each.get(account_id, 0) + 1
 
     async def close(self) -> None:
         pass
 
 
 class RedisGenerations:
-    """Several processes: counters in Redis. A missing all-accounts counter (a new or
-    flushed Redis) starts from the clock in nanoseconds, never from a value an old entry
+    """Several processes: counters in Redis, by group. A missing all-accounts counter (a new
+    or flushed Redis) starts from the clock in nanoseconds, never from a value an old entry
     could hold; an account's counter only ever grows from nothing."""
 
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(redis_connection_url(url))
         self.reads = BatchedReads(self.client)
         self.prefix = f"{redis_channel(url)}:accounts"
-        self.every_key = f"{self.prefix}:all"
+
+    def _every(self, group: str) -> str:
+        return f"{self.prefix}:{group}:all"
 
     async def current(self, account_id: int) -> Epoch | None:
+        keys = tuple(k for g in GROUPS for k in (self._every(g), f"{self.prefix}:{g}:{account_id}"))
         try:
-            every, each = await self.reads.mget((self.every_key, f"{self.prefix}:{account_id}"))
-            if every is None:
-                await self.client.set(self.every_key, time.time_ns(), nx=True)
-                every = await self.client.get(self.every_key)
+            values = await self.reads.mget(keys)
+            epoch = {}
+            for n, group in enumerate(GROUPS):
+                every, each = values[2 * n], values[2 * n + 1]
+                if every is None:
+                    await self.client.set(self._every(group), time.time_ns(), nx=True)
+                    every = await self.client.get(self._every(group))
+                epoch[group] = (every, each)
         except Exception as exc:  # no generation, no cache: read afresh
             log.warning("account cache: Redis unavailable (%r); reading uncached", exc)
             return None
-        return every, each
+        return epoch
 
-    async def bump(self, accounts: frozenset[int] | None) -> None:
+    async def bump(self, group: str, accounts: frozenset[int] | None) -> None:
         if accounts is None:
-            await self.client.incr(self.every_key)
+            await self.client.incr(self._every(group))
             return
         async with self.client.pipeline(transaction=False) as pipe:
             for account_id in accounts:
-                pipe.incr(f"{self.prefix}:{account_id}")
+                pipe.incr(f"{self.prefix}:{group}:{account_id}")
             await pipe.execute()
 
     async def close(self) -> None:
@@ -126,7 +149,7 @@ class Session:
     """A session as its last database read found it; identity None until it has been read
     under a known generation (the first read only learns whose token it is)."""
     account_id: int
-    epoch: Epoch | None
+    generation: tuple[Generation, ...] | None  # the session group's
     identity: Identity | None = None
     last_seen_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
@@ -136,7 +159,7 @@ class Session:
 @dataclass(frozen=True)
 class Page:
     body: Body
-    epoch: Epoch
+    generation: tuple[Generation, ...]  # the session group's and the page's own
     valid_until: dt.datetime | None
 
 
@@ -167,7 +190,7 @@ class AccountCache:
         kept = self.sessions.get(key)
         epoch = await self.source.current(kept.account_id) if kept is not None else None
         if kept is not None and kept.identity is not None and epoch is not None \
-                and kept.epoch == epoch and now < kept.expires_at:
+                and kept.generation == _of(epoch, SESSION) and now < kept.expires_at:
             return Found(kept.identity, now - kept.last_seen_at > TOUCH_EVERY,
                          kept.unread_notices, epoch)
         loaded = await load()
@@ -180,9 +203,9 @@ class AccountCache:
             self.sessions.put(key, Session(ident.account_id, None), SESSION_SIZE)
             epoch = None
         else:
-            self.sessions.put(key, Session(ident.account_id, epoch, ident, loaded.last_seen_at,
-                                           loaded.expires_at, loaded.unread_notices),
-                              SESSION_SIZE)
+            self.sessions.put(key, Session(ident.account_id, _of(epoch, SESSION), ident,
+                                           loaded.last_seen_at, loaded.expires_at,
+                                           loaded.unread_notices), SESSION_SIZE)
         return Found(ident, now - loaded.last_seen_at > TOUCH_EVERY, loaded.unread_notices,
                      epoch)
 
@@ -191,18 +214,16 @@ class AccountCache:
         under the account's generation and keeps it."""
         self.sessions.put(token_hash(token), Session(account_id, None), SESSION_SIZE)
 
-    def page(self, name: Hashable, epoch: Epoch, now: dt.datetime) -> Page | None:
+    def page(self, name: Hashable, generation: tuple[Generation, ...],
+             now: dt.datetime) -> Page | None:
         kept = self.pages.get(name)
-        if kept is None or kept.epoch != epoch \
+        if kept is None or kept.generation != generation \
                 or (kept.valid_until is not None and now >= kept.valid_until):
             return None
         return kept
 
     def keep_page(self, name: Hashable, page: Page) -> None:
         self.pages.put(name, page, page.body.size)
-
-    async def changed(self, accounts: frozenset[int] | None) -> None:
-        await self.source.bump(accounts)
 
 
 async def account_cache_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -213,9 +234,15 @@ async def account_cache_ctx(app: web.Application) -> AsyncIterator[None]:
         source, sessions=settings.session_cache_entries,
         pages=settings.account_page_cache_entries,
         page_bytes=settings.account_page_cache_bytes, max_age=settings.page_cache_seconds)
-    app[DB].on_commit_accounts(WATCHED_TABLES, cache.changed)
+    watch(app[DB], source)
     yield
     await source.close()
+
+
+def watch(db: Database, generations: LocalGenerations | RedisGenerations) -> None:
+    """Each group's generations bumped after every commit that wrote one of its tables."""
+    for group, tables in GROUPS.items():
+        db.on_commit_accounts(tables, functools.partial(generations.bump, group))
 
 
 def plain_page(request: web.Request) -> tuple | None:
@@ -224,10 +251,14 @@ def plain_page(request: web.Request) -> tuple | None:
     return () if not request.query_string else None
 
 
-def cached_for_account(key: Callable[[web.Request], tuple | None]) -> Callable[[Handler], Handler]:
+def cached_for_account(group: str, key: Callable[[web.Request], tuple | None]
+                       ) -> Callable[[Handler], Handler]:
     """Serve the handler's page to its logged-in viewer from memory (see the module's rules
-    for what may be cached). `key` names what the page depends on besides the viewer's data
-    (normalized query values), or None for a request not to cache."""
+    for what may be cached). `group` (in GROUPS) names the tables its queries read; `key`
+    what it depends on besides the viewer's data (normalized query values), or None for a
+    request not to cache."""
+    if group not in GROUPS or group == SESSION:
+        raise ValueError(f"no table group {group!r} for a page")
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def serve(request: web.Request) -> web.StreamResponse:
@@ -240,12 +271,13 @@ def cached_for_account(key: Callable[[web.Request], tuple | None]) -> Callable[[
             name = (require_identity(request).account_id, request.match_info.route.name,
                     china_date(now), *parts)
             token = request[CSRF_TOKEN].encode()
-            page = cache.page(name, epoch, now)
+            generation = _of(epoch, SESSION, group)
+            page = cache.page(name, generation, now)
             if page is None:
                 response = await handler(request)
                 if response.status == 200 and isinstance(response, web.Response) \
                         and isinstance(response.body, bytes):
-                    cache.keep_page(name, Page(Body.without(response.body, token), epoch,
+                    cache.keep_page(name, Page(Body.without(response.body, token), generation,
                                                request.get(VALID_UNTIL)))
                 return response
             return web.Response(body=page.body.with_token(token),

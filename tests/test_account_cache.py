@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.sql import visitors
 
-from app.accountcache import WATCHED_TABLES
+from app.accountcache import GROUPS, SESSION
 from app.auth import sessions
 from app.clock import CHINA, china_date
 from app.db import Database, for_accounts
@@ -24,6 +24,7 @@ from tests.conftest import FormClient
 from tests.factories import PASSWORD
 from tests.helpers import published_job, saved_resume
 from tests.test_page_cache import redis_settings
+from tests.test_page_queries import statements
 
 STATE_NEW, STATE_REJECTED = "新投递", "不合适"
 
@@ -53,6 +54,10 @@ async def _cached(c: FormClient, path: str) -> str:
     assert any(name[1] == c.app.router[_route(c, path)].name
                for name in c.app[ACCOUNT_CACHE].pages.entries), "the page was not kept"
     return await resp.text()
+
+
+def _token(c: FormClient) -> str:
+    return c.client.session.cookie_jar.filter_cookies(c.client.make_url("/"))[SESSION_COOKIE].value
 
 
 def _route(c: FormClient, path: str) -> str:
@@ -129,8 +134,7 @@ async def test_an_ended_session_is_never_served_from_memory(make_client, student
     """Logged out: the same cookie, sent again by anyone, is a visitor's. Ended by a password
     change elsewhere: the other browser is logged out at its next request."""
     await _cached(student, "/student")
-    token = student.client.session.cookie_jar.filter_cookies(
-        student.client.make_url("/"))[SESSION_COOKIE].value
+    token = _token(student)
     assert (await student.post("/logout")).status == 303
     replay = await make_client()
     replay.client.session.cookie_jar.update_cookies({SESSION_COOKIE: token})
@@ -150,22 +154,49 @@ async def test_a_session_past_its_expiry_is_not_served_from_memory(student, sett
     assert (await student.get("/student")).status == 303
 
 
-async def test_every_table_a_cached_page_reads_is_watched(app, student, world, settings, clock):
-    """A table read by a kept session or page but not in WATCHED_TABLES would let its
-    changes go unseen: every statement made while they are first read is checked."""
+async def test_every_table_a_kept_session_or_page_reads_is_in_its_group(
+        app, student, world, settings, clock):
+    """A table read by a kept session or page but missing from its group in GROUPS would let
+    its changes go unseen: every statement of each is recorded and checked, the session's
+    look-up on its own and each page's queries on their own (its group alone bumped)."""
     await _applied(world, settings, clock, student)
+    account = world.active_student().account_id
     read: set[str] = set()
 
     def on_execute(_conn, clause, *_args):  # noqa: ANN001
         read.update(e.name for e in visitors.iterate(clause) if isinstance(e, sa.Table))
-    sa.event.listen(app[DB].engine.sync_engine, "before_execute", on_execute)
+    engine = app[DB].engine.sync_engine
+    sa.event.listen(engine, "before_execute", on_execute)
     try:
-        for path in ("/student", "/student/applications"):
+        async with app[DB].read() as conn:
+            assert await sessions.load_for_page(conn, _token(student), clock.now()) is not None
+        assert {"sessions", "notices"} <= read <= set(GROUPS[SESSION]), read
+        for path, group, shown in (("/student", "student_centre", "student_records"),
+                                   ("/student/applications", "my_applications", "jobs")):
             await _cached(student, path)
+            await app[ACCOUNT_CACHE].source.bump(group, frozenset({account}))
+            read.clear()
+            assert (await student.get(path)).status == 200
+            assert shown in read and read <= set(GROUPS[group]), (group, read)
     finally:
-        sa.event.remove(app[DB].engine.sync_engine, "before_execute", on_execute)
-    assert {"sessions", "notices", "student_records", "applications", "jobs"} <= read
-    assert read <= set(WATCHED_TABLES), read - set(WATCHED_TABLES)
+        sa.event.remove(engine, "before_execute", on_execute)
+
+
+async def test_a_write_naming_no_account_drops_only_the_pages_that_read_its_table(
+        app, student, world, settings, clock):
+    """A counselor's change to student records names no account: it drops every 学生中心,
+    which shows the record, and neither the sessions nor 我的投递, which do not read it."""
+    await _applied(world, settings, clock, student)
+    for path in ("/student", "/student/applications"):
+        await _cached(student, path)
+    async with app[DB].write() as conn:
+        await conn.execute(student_records.update().values(name=student_records.c.name))
+    with statements(app) as seen:
+        assert (await student.get("/student/applications")).status == 200
+    assert seen == []
+    with statements(app) as seen:
+        assert (await student.get("/student")).status == 200
+    assert seen and not any("sessions" in q for q in seen), seen
 
 
 async def test_writes_name_their_accounts_or_all_of_them(settings, world):  # noqa: ARG001
@@ -216,7 +247,7 @@ async def test_two_processes_sharing_redis_never_show_a_changed_page(
 
     await _cached(a, "/student/applications")
     b_student = FormClient(await aiohttp_client(b_server.server))
-    token = a.client.session.cookie_jar.filter_cookies(a.client.make_url("/"))[SESSION_COOKIE].value
+    token = _token(a)
     b_student.client.session.cookie_jar.update_cookies({SESSION_COOKIE: token})
     await b_student.get("/")
     assert (await b_student.post("/logout")).status == 303

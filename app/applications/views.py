@@ -39,7 +39,7 @@ async def apply(request: web.Request) -> web.Response:
 
 
 @allow(Role.STUDENT)
-@cached_for_account(plain_page)  # with ?sent= or ?error= (after a change) it is rendered
+@cached_for_account("my_applications", plain_page)  # with ?sent= or ?error= (after a change) it is rendered
 @aiohttp_jinja2.template("applications/mine.html")
 async def my_applications(request: web.Request) -> dict[str, Any]:
     async with request.app[DB].read() as conn:

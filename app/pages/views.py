@@ -70,7 +70,7 @@ async def _centre(request: web.Request, build: CentreData) -> dict[str, Any]:
 
 
 @allow(Role.STUDENT)
-@cached_for_account(plain_page)
+@cached_for_account("student_centre", plain_page)
 @aiohttp_jinja2.template("centres/student.html")
 async def student_centre(request: web.Request) -> dict[str, Any]:
     # its to-do counts come with the record (centres.student): one statement fewer
