@@ -63,7 +63,7 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
 def for_accounts(stmt: sa.sql.dml.UpdateBase, *account_ids: int | None) -> Any:
     """`stmt` marked as writing only rows of these accounts (their `account_id`, or their
-    own id in `accounts`), so a commit drops only those accounts' cached pages (app/
+    own id in `accounts`), so a commit drops only those accounts' cached entries (app/
     accountcache.py). A write not marked this way is taken to touch every account's rows.
     A None (a row of nobody's yet) is left out: no account's page shows it."""
     return stmt.execution_options(**{ACCOUNTS_OPTION: frozenset(a for a in account_ids

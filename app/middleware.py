@@ -25,7 +25,7 @@ SOCKETIO_PATH = "/socket.io/"
 IDENTITY = web.RequestKey("identity", Identity)  # None when anonymous
 UNREAD_NOTICES = web.RequestKey("unread_notices", int)  # read with the session, for the header
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
-# the (all accounts, this account) generation the session was read under (app/accountcache.py)
+# the generations (by table group) the session was checked under (app/accountcache.py)
 ACCOUNT_EPOCH = web.RequestKey("account_epoch", dict)
 _NEW_CSRF = web.RequestKey("csrf_new", bool)
 
