@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import time
 from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Hashable
 
@@ -46,7 +45,7 @@ from .auth.sessions import Identity, TOUCH_EVERY
 from .clock import china_date
 from .db import Database
 from .lru import Lru
-from .redisbatch import BatchedReads
+from .redisbatch import BatchedReads, started
 from .middleware import ACCOUNT_EPOCH, CSRF_TOKEN, require_identity
 from .pagecache import Body, Handler
 from .security import token_hash
@@ -103,9 +102,8 @@ class LocalGenerations:
 
 
 class RedisGenerations:
-    """Several processes: counters in Redis, by group. A missing all-accounts counter (a new
-    or flushed Redis) starts from the clock in nanoseconds, never from a value an old entry
-    could hold; an account's counter only ever grows from nothing."""
+    """Several processes: counters in Redis, by group. A missing all-accounts counter starts
+    afresh (started()); an account's counter only ever grows from nothing."""
 
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(redis_connection_url(url))
@@ -123,8 +121,7 @@ class RedisGenerations:
             for n, group in enumerate(GROUPS):
                 every, each = values[2 * n], values[2 * n + 1]
                 if every is None:
-                    await self.client.set(self._every(group), time.time_ns(), nx=True)
-                    every = await self.client.get(self._every(group))
+                    every = await started(self.client, self._every(group))
                 epoch[group] = (every, each)
         except Exception as exc:  # no generation, no cache: read afresh
             log.warning("account cache: Redis unavailable (%r); reading uncached", exc)

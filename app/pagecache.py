@@ -22,7 +22,6 @@ import collections
 import functools
 import hashlib
 import logging
-import time
 from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Hashable
 
@@ -33,7 +32,7 @@ from rtc.setup import redis_channel, redis_connection_url
 
 from .clock import china_date
 from .lru import Lru
-from .redisbatch import BatchedReads
+from .redisbatch import BatchedReads, started
 from .middleware import CSRF_TOKEN, identity
 from .state import CLOCK, DB, SETTINGS
 
@@ -59,8 +58,7 @@ class LocalGeneration:
 
 
 class RedisGeneration:
-    """Several processes: one counter in Redis. A missing counter (a new or flushed Redis)
-    starts from the clock in nanoseconds, never from a value an old entry could carry."""
+    """Several processes: one counter in Redis (a missing one starts afresh: started())."""
 
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(redis_connection_url(url))
@@ -71,8 +69,7 @@ class RedisGeneration:
         try:
             value, = await self.reads.mget((self.key,))
             if value is None:
-                await self.client.set(self.key, time.time_ns(), nx=True)
-                value = await self.client.get(self.key)
+                value = await started(self.client, self.key)
         except Exception as exc:  # no generation, no cache: the page is rendered afresh
             log.warning("page cache: Redis unavailable (%r); serving uncached", exc)
             return None

@@ -11,8 +11,17 @@ after its request asked: what a change answered before the request started is al
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+
+async def started(client: Any, key: str) -> Any:
+    """A cache's counter that must exist, read again after a read found it missing (a new or
+    flushed Redis): it starts from the clock in nanoseconds, never from a value an entry
+    kept before could hold."""
+    await client.set(key, time.time_ns(), nx=True)
+    return await client.get(key)
 
 
 @dataclass

@@ -132,18 +132,14 @@ async def current_state(conn: AsyncConnection, flow: Flow, item_id: int) -> str 
     return (await conn.execute(sa.select(col).where(flow.table.c.id == item_id))).scalar()
 
 
-_NO_OWNER = object()
-
-
-async def _state_and_owner(conn: AsyncConnection, flow: Flow, item_id: int) -> tuple[str | None, Any]:
-    """The item's state, and the account whose row it is when its table has one (else
-    _NO_OWNER), in one read."""
-    col = flow.table.c[flow.state_column]
+async def _state_and_owner(conn: AsyncConnection, flow: Flow,
+                           item_id: int) -> tuple[str | None, int | None]:
+    """The item's state, and the account whose row it is when its table has one, in one read."""
     if "account_id" not in flow.table.c:
-        return await current_state(conn, flow, item_id), _NO_OWNER
-    row = (await conn.execute(sa.select(col, flow.table.c.account_id)
+        return await current_state(conn, flow, item_id), None
+    row = (await conn.execute(sa.select(flow.table.c[flow.state_column], flow.table.c.account_id)
                               .where(flow.table.c.id == item_id))).first()
-    return (row[0], row[1]) if row is not None else (None, _NO_OWNER)
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: str, *,
@@ -175,7 +171,7 @@ async def transition(conn: AsyncConnection, flow: Flow, item_id: int, action: st
     col = flow.table.c[flow.state_column]
     # The WHERE on the old state is the guard: a concurrent winner leaves us 0 rows.
     update = flow.table.update()
-    if owner is not _NO_OWNER:  # an account's own row (投递, 面试): only its cached pages go
+    if "account_id" in flow.table.c:  # an account's own row (投递, 面试): only its entries go
         update = for_accounts(update, owner)
     result = await conn.execute(
         update.where(flow.table.c.id == item_id, col == state)

@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import statistics
 import time
-import uuid
 
 import pytest
 import socketio
@@ -20,6 +19,7 @@ from rtc.namespace import SESSION_GONE
 from rtc.setup import HALL
 from tests.factories import PASSWORD
 from tests.hall_kit import build_hall, connect, cookie_of, with_everyone
+from tests.test_page_cache import redis_settings
 from tests.mailbox import code_in
 from tests.test_password_reset import request_code, start
 
@@ -190,19 +190,9 @@ async def test_a_socket_whose_session_died_elsewhere_is_refused_on_its_next_even
 async def test_logout_in_one_process_disconnects_the_socket_in_another(world, settings, clock,
                                                                        aiohttp_client):
     """With REDIS_URL the disconnect reaches the process holding the socket."""
-    import redis.asyncio as aioredis
-
     from app.web import create_app
     from tests.conftest import FormClient
-    url = "redis://127.0.0.1:6379/0"
-    probe = aioredis.from_url(url)
-    try:
-        await probe.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis at {url} is not reachable: {exc}")
-    finally:
-        await probe.aclose()
-    shared = dataclasses.replace(settings, redis_url=f"{url}?channel=t{uuid.uuid4().hex[:8]}")
+    shared = await redis_settings(settings)
     data = await build_hall(world, settings, clock)
     one = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
     two = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
@@ -222,19 +212,9 @@ async def test_logout_in_one_process_disconnects_the_socket_in_another(world, se
 async def test_a_call_spans_two_processes(world, settings, clock, aiohttp_client):
     """The student answers on one process, the interviewer watches on another (Redis): the
     interviewer joins the call there, and signals pass both ways."""
-    import redis.asyncio as aioredis
-
     from app.web import create_app
     from tests.conftest import FormClient
-    url = "redis://127.0.0.1:6379/0"
-    probe = aioredis.from_url(url)
-    try:
-        await probe.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis at {url} is not reachable: {exc}")
-    finally:
-        await probe.aclose()
-    shared = dataclasses.replace(settings, redis_url=f"{url}?channel=t{uuid.uuid4().hex[:8]}")
+    shared = await redis_settings(settings)
     data = await build_hall(world, settings, clock)
     one = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
     two = FormClient(await aiohttp_client(create_app(shared, clock=clock)))

@@ -14,6 +14,7 @@ from app.tables import audit_log, call_quality, hall_tickets
 from rtc.setup import MONITOR, sweep_once
 from tests.factories import PASSWORD
 from tests.hall_kit import build_hall, connect, cookie_of, with_everyone
+from tests.test_page_cache import redis_settings
 
 GOOD = {"rtt_ms": 40, "loss": 0.0, "out_kbps": 900, "in_kbps": 850, "fps": 30, "width": 640,
         "height": 480, "relay": False}
@@ -396,23 +397,9 @@ async def test_a_change_during_a_publish_is_not_left_behind(app):
 async def test_two_processes_share_the_monitor_through_redis(world, settings, clock, aiohttp_client):
     """With REDIS_URL, a change made in one process reaches an admin connected to another
     (two apps here, each with its own socket.io server and Redis manager)."""
-    import dataclasses
-    import uuid
-
-    import redis.asyncio as aioredis
-
     from app.web import create_app
     from tests.conftest import FormClient
-    url = "redis://127.0.0.1:6379/0"
-    probe = aioredis.from_url(url)
-    try:
-        await probe.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis at {url} is not reachable: {exc}")
-    finally:
-        await probe.aclose()
-    # a channel of its own, so runs on the same Redis never hear each other
-    shared = dataclasses.replace(settings, redis_url=f"{url}?channel=t{uuid.uuid4().hex[:8]}")
+    shared = await redis_settings(settings)  # a channel of its own: runs never hear each other
     data = await build_hall(world, settings, clock)
     one = FormClient(await aiohttp_client(create_app(shared, clock=clock)))
     second = create_app(shared, clock=clock)
