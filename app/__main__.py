@@ -99,15 +99,10 @@ def _tune_malloc() -> None:
     mallopt(m_mmap_threshold, 256 * 1024)
 
 
-async def _tune_gc(_app) -> None:  # noqa: ANN001
-    """A busy hall holds many long-lived connection objects. bench/hall_load.py showed full
-    garbage collections of them stalling the event loop for up to ~1.4 s. Objects made at
-    start-up are frozen out of collection, and the young generation is collected less often,
-    so full collections come far less often."""
-    import gc
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+async def _tune_gc(app) -> None:  # noqa: ANN001
+    from .gcpacing import tune
+    from .state import SETTINGS
+    tune(paced=app[SETTINGS].gc_young_seconds > 0)
 
 
 async def _run_async(args: argparse.Namespace, settings: Settings) -> int:

@@ -183,9 +183,16 @@ class AccountCache:
         """The session behind a cookie token: from memory while its account's generation is
         the one it was read under, else from `load()` (identity, last seen, expiry, unread
         notices), with the generation read before it."""
-        key = token_hash(token)
+        return await self.session_hashed(token_hash(token), now, load)
+
+    async def session_hashed(self, key: str, now: dt.datetime, load: SessionLoad,
+                             account_id: int | None = None) -> Found | None:
+        """session() by the token's hash: a hall socket's check that its login still stands
+        (rtc/namespace.py) shares the pages' entries. The socket knows whose session it is
+        (`account_id`), so its first read is already made under that account's generation."""
         kept = self.sessions.get(key)
-        epoch = await self.source.current(kept.account_id) if kept is not None else None
+        owner = kept.account_id if kept is not None else account_id
+        epoch = await self.source.current(owner) if owner is not None else None
         if kept is not None and kept.identity is not None and epoch is not None \
                 and kept.generation == _of(epoch, SESSION) and now < kept.expires_at:
             return Found(kept.identity, now - kept.last_seen_at > TOUCH_EVERY,
@@ -195,7 +202,7 @@ class AccountCache:
             self.sessions.drop(key)
             return None
         ident = loaded.identity
-        if kept is None or kept.account_id != ident.account_id or epoch is None:
+        if owner != ident.account_id or epoch is None:
             # whose token this is, for the next request to read its generation first
             self.sessions.put(key, Session(ident.account_id, None), SESSION_SIZE)
             epoch = None

@@ -158,6 +158,10 @@ SETTINGS: tuple[Setting, ...] = (
             "one core; raise both on larger servers)."),
     Setting("loop_lag_probe_seconds", "LOOP_LAG_PROBE_SECONDS", float, 0.0,
             "How often the event-loop lag probe wakes (0: off); it records the worst stall."),
+    Setting("gc_young_seconds", "GC_YOUNG_SECONDS", float, 0.25,
+            "The cycle collector's young generation is collected at least this often, the "
+            "older ones every 5 and 30 minutes (app/gcpacing.py), so a quiet hall's socket "
+            "churn never piles up into one long pause. 0: CPython's own counts decide."),
     Setting("import_max_rows", "IMPORT_MAX_ROWS", int, 50_000,
             "Most data rows one import file may have; a larger file is refused, nothing imported."),
     Setting("import_max_columns", "IMPORT_MAX_COLUMNS", int, 100,
@@ -261,6 +265,7 @@ class Settings:
     argon2_time_cost: int
     argon2_memory_kib: int
     loop_lag_probe_seconds: float
+    gc_young_seconds: float
     import_max_rows: int
     import_max_columns: int
     import_max_unzipped_bytes: int

@@ -793,6 +793,11 @@ def main(argv: list[str] | None = None) -> int:
                              "clients in this process, with the monitor figures")
     parser.add_argument("--no-logins", action="store_true",
                         help="with --workers: no logins during the second phase of calls")
+    parser.add_argument("--linger", type=float, default=0.0,
+                        help="with --workers: after the calls, keep every socket connected "
+                             "this many seconds and print the server's collector pauses "
+                             "meanwhile (its middle generation is collected every 5 minutes "
+                             "from its start: 330 shows one)")
     parser.add_argument("--mode", choices=["single", "cluster"], default="single",
                         help="cluster: one process on PostgreSQL, then two behind nginx on "
                              "PostgreSQL + Redis, in one run (needs --workers)")

@@ -9,6 +9,11 @@ logins over HTTP going on (argon2 in the server's CPU pool), each phase with the
 (`ping` RTT) sampled from the workers' echo clients. Called students answer at once; the
 employer finishes after `call_started`. Latencies are computed after the run from the
 workers' logs of `called` and `queue` (one monotonic clock for all processes).
+
+Each employer loads its booth's page before its socket connects, as the browser does. The
+server's cycle-collector pauses during the burst and each phase are read from its /metrics
+(`python_gc_pause_seconds`). The load generator's own collector is off after the burst
+(hall_clients.quiet_collector): its pauses would read as the server's.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import gc
 import math
 import multiprocessing
 import os
@@ -56,6 +62,57 @@ class Phase:
     missing: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu: float = 0.0  # server CPU seconds during the phase
+    gc: dict[str, dict[str, float]] | None = None  # the server's collector pauses meanwhile
+
+
+GENERATIONS = {"0": "young", "1": "middle", "2": "full"}
+
+
+async def gc_pauses(base: str, ssl_verify: bool) -> dict[str, dict[str, float]] | None:
+    """The server's `python_gc_pause_seconds` histogram, {generation: {"count", "sum",
+    bucket bound: cumulative count}}; None where /metrics is not ours to read (behind nginx)."""
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_verify)) as http:
+            async with http.get(f"{base}/metrics") as r:
+                if r.status != 200:
+                    return None
+                text = await r.text()
+    except aiohttp.ClientError:
+        return None
+    out: dict[str, dict[str, float]] = {}
+    for row in text.splitlines():
+        if not row.startswith("python_gc_pause_seconds_"):
+            continue
+        name, value = row.rsplit(" ", 1)
+        labels = dict(part.split("=", 1) for part in name[name.index("{") + 1:-1].split(","))
+        g = out.setdefault(labels["generation"].strip('"'), {})
+        key = labels["le"].strip('"') if "le" in labels else name[len("python_gc_pause_seconds_"):name.index("{")]
+        g[key] = float(value)
+    return out
+
+
+def gc_between(before: dict | None, after: dict | None) -> dict[str, dict[str, float]] | None:
+    if before is None or after is None:
+        return None
+    return {g: {k: v - before.get(g, {}).get(k, 0.0) for k, v in row.items()}
+            for g, row in after.items()}
+
+
+def gc_line(pauses: dict[str, dict[str, float]] | None) -> str:
+    """One line: how many collections of each generation, their total, how many were long."""
+    if pauses is None:
+        return "GC pauses: not readable (no /metrics)"
+    parts = []
+    for g, name in GENERATIONS.items():
+        row = pauses.get(g, {})
+        n = int(row.get("count", 0))
+        if not n:
+            parts.append(f"{name} 0")
+            continue
+        over = ", ".join(f"over {float(b) * 1000:g} ms: {int(n - row.get(b, 0))}"
+                         for b in ("0.005", "0.01", "0.025", "0.1"))
+        parts.append(f"{name} {n} ({row.get('sum', 0) * 1000:.0f} ms in all; {over})")
+    return "GC pauses: " + "; ".join(parts)
 
 
 class Workers:
@@ -123,6 +180,13 @@ def line(name: str, values: list[float]) -> str:
 
 async def open_employer(base: str, booth: Any, ssl_verify: bool,
                         started: dict[int, asyncio.Future]) -> None:
+    # as the browser: the booth's page first, whose script then opens the socket
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_verify)) as http:
+        async with http.get(f"{base}/hall/booths/{booth.session_id}",
+                            headers={"Cookie": booth.cookie}, allow_redirects=False) as r:
+            if r.status != 200:
+                raise RuntimeError(f"booth page {booth.session_id}: {r.status}")
+            await r.read()
     sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, ssl_verify=ssl_verify)
 
     @sio.on("call_started", namespace="/hall")
@@ -205,12 +269,14 @@ async def login_loop(base: str, emails: list[str], rate: float, phase: Phase,
 async def run_phase(phase: Phase, rounds: list[list[tuple[Any, int]]], stagger: float,
                     workers: Workers, started: dict[int, asyncio.Future],
                     server_pids: Callable[[], list[int]],
-                    logins: Callable[[asyncio.Event], Any] | None) -> None:
+                    logins: Callable[[asyncio.Event], Any] | None,
+                    pauses: Callable[[], Any]) -> None:
     workers.tell("echo", phase.name)
     cpu0 = cpu_seconds(server_pids())
     stop = asyncio.Event()
     login_task = asyncio.create_task(logins(stop)) if logins else None
     await asyncio.sleep(2)  # the echo (and the logins) reach their steady rate
+    gc0 = await pauses()
     t = time.perf_counter()
     for booths in rounds:
         tasks = []
@@ -224,6 +290,7 @@ async def run_phase(phase: Phase, rounds: list[list[tuple[Any, int]]], stagger: 
                 phase.missing.append(f"call failed: {r!r}")
     phase.seconds = time.perf_counter() - t
     phase.cpu = cpu_seconds(server_pids()) - cpu0
+    phase.gc = gc_between(gc0, await pauses())
     stop.set()
     if login_task is not None:
         await login_task
@@ -261,6 +328,7 @@ def analyse(phase: Phase, called_log: dict[int, list[float]],
                 phase.position.append(seen - c.t0)
 
 
+
 async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Callable[[], list[int]],
                        memory_of: Callable[[int], dict[str, float]], ssl_verify: bool = True,
                        label: str = "") -> dict[str, Any]:
@@ -285,10 +353,15 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
     workers = Workers(args.workers, base, seats, args.concurrency, args.echo_clients, ssl_verify)
     try:
         await workers.hear("ready", 120)
+
+        async def pauses() -> dict[str, dict[str, float]] | None:
+            return await gc_pauses(base, ssl_verify)
         cpu0 = cpu_seconds(server_pids())
+        gc0 = await pauses()
         workers.tell("go")
         reports: list[Report] = await workers.hear("burst", args.timeout)
         burst_cpu = cpu_seconds(server_pids()) - cpu0
+        burst_gc = gc_between(gc0, await pauses())
         tickets = {a: t for r in reports for a, t in r.tickets.items()}
         for s in students:
             s.ticket_id = tickets.get(s.account_id)
@@ -307,9 +380,11 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
         print(f"{label}server CPU during the burst: {burst_cpu:.1f} s "
               f"({burst_cpu / max(1, joined) * 1000:.2f} ms per student connected and joined)",
               flush=True)
+        print(f"{label}burst {gc_line(burst_gc)}", flush=True)
         if failures:
             raise RuntimeError(f"{len(failures)} students failed, first: {failures[0]}")
         mem_burst = sum(memory_of(pid).get("VmHWM", 0) for pid in server_pids())
+        hall_clients.quiet_collector()  # this process's employers and logins, as the workers
 
         per_phase = max(1, args.calls // 2)
         order = [(b, turn) for turn in range(max(len(b.students) for b in booths))
@@ -325,12 +400,17 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
         quiet = Phase("calls")
         busy = Phase(f"calls + {LOGINS_PER_SECOND} logins/s")
         await run_phase(quiet, rounds(order[:per_phase]), args.stagger, workers, started,
-                        server_pids, None)
+                        server_pids, None, pauses)
         emails = [f"s{s.account_id - len(booths) - 1}@bench.example.cn" for s in students[:500]]
         rate = 0 if args.no_logins else LOGINS_PER_SECOND
         await run_phase(busy, rounds(order[per_phase:2 * per_phase]), args.stagger, workers,
                         started, server_pids, (lambda stop: login_loop(base, emails, rate, busy, stop))
-                        if rate else None)
+                        if rate else None, pauses)
+        if getattr(args, "linger", 0) > 0:  # a quiet hall, only the heartbeats
+            before = await pauses()
+            await asyncio.sleep(args.linger)
+            print(f"{label}{args.linger:.0f} s of a quiet hall after the calls: "
+                  f"{gc_line(gc_between(before, await pauses()))}", flush=True)
         workers.tell("logs")
         called_log: dict[int, list[float]] = {}
         queue_log: dict[int, list[tuple[float, int | None, str]]] = {}
@@ -347,6 +427,7 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
             times.sort()
         mem = [memory_of(pid) for pid in server_pids()]
     finally:
+        gc.enable()
         await workers.close()
         await asyncio.gather(*(asyncio.wait_for(b.sio.disconnect(), 5) for b in booths
                                if b.sio is not None and b.sio.connected), return_exceptions=True)
@@ -363,6 +444,7 @@ async def drive_spread(args: Any, base: str, booths: list[Any], server_pids: Cal
         print(label + line("call_next ack (employer)",
                            [c.ack_s for c in phase.calls if c.ack_s is not None]))
         print(label + line("echo (ping ack RTT)", phase.echo))
+        print(f"{label}{gc_line(phase.gc)}")
         if phase.logins or phase.login_failures:
             print(label + line("login (POST, argon2 in the pool)", phase.logins)
                   + f"  failed={len(phase.login_failures)}")

@@ -15,7 +15,6 @@ import logging
 from typing import Any, Awaitable, Callable, TypeVar
 
 import socketio
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,8 +22,7 @@ from app.auth import sessions
 from app.auth.sessions import Identity
 from app.middleware import SESSION_COOKIE, allowed_origins
 from app.roles import Role
-from app.state import CLOCK, DB, SETTINGS
-from app.tables import accounts, sessions as session_rows
+from app.state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
 from app.workflow import TransitionError
 
 from .guard import FLOOD_WINDOW_SECONDS, EventGuard
@@ -47,25 +45,34 @@ async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise socketio.exceptions.ConnectionRefusedError("请先登录")
+    now = app[CLOCK].now()
     async with app[DB].read() as conn:
-        found = await sessions.load(conn, token, app[CLOCK].now())
+        async def load() -> sessions.Loaded | None:
+            return await sessions.load_for_page(conn, token, now)
+        # as a page view: from the logged-in cache while nothing it depends on was written
+        # (each hall page opens its socket, so a student moving between pages reconnects)
+        found = await app[ACCOUNT_CACHE].session(token, now, load)
         if found is None:
             raise socketio.exceptions.ConnectionRefusedError("请先登录")
-        ident, _ = found
+        ident = found.identity
         if ident.role not in roles:
             raise socketio.exceptions.ConnectionRefusedError(refused)
         return ident, (await then(conn, ident) if then is not None else None)
 
 
-async def session_alive(app: web.Application, session_hash: str) -> bool:
-    """The login session still exists, has not expired, and its account is active."""
-    async with app[DB].read() as conn:
-        return (await conn.execute(
-            sa.select(session_rows.c.token_hash)
-            .join(accounts, accounts.c.id == session_rows.c.account_id)
-            .where(session_rows.c.token_hash == session_hash,
-                   session_rows.c.expires_at > app[CLOCK].now(),
-                   accounts.c.is_active.is_(True)))).first() is not None
+async def session_alive(app: web.Application, session_hash: str, account_id: int) -> bool:
+    """The login session still exists, has not expired, and its account is active: from the
+    logged-in cache while nothing it depends on was written since it was read
+    (app/accountcache.py: a logout, a password change or a disabled account is such a write,
+    on any process), else one indexed lookup. Every socket checks every few seconds; at
+    5,000 in the hall the lookups were a read each, on the way of the calls."""
+    now = app[CLOCK].now()
+
+    async def load() -> sessions.Loaded | None:
+        async with app[DB].read() as conn:
+            return await sessions.load_hashed(conn, session_hash, now)
+    return await app[ACCOUNT_CACHE].session_hashed(session_hash, now, load,
+                                                   account_id) is not None
 
 
 class AppNamespace(socketio.AsyncNamespace):
@@ -142,7 +149,7 @@ class AppNamespace(socketio.AsyncNamespace):
         conn = self.guard.session_due(sid)
         if conn is None:
             return True
-        return await session_alive(self.app, conn.session_hash)
+        return await session_alive(self.app, conn.session_hash, conn.account_id)
 
     @property
     def now(self) -> dt.datetime:

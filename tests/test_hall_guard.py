@@ -11,8 +11,10 @@ import time
 
 import pytest
 import socketio
+import sqlalchemy as sa
 
 from app.db import Database
+from app.state import DB
 from app.tables import accounts
 from rtc.guard import TOO_FAST, TOO_MANY
 from rtc.namespace import SESSION_GONE
@@ -171,17 +173,30 @@ async def test_a_password_reset_disconnects_every_socket_of_the_account(hall, ma
 
 
 async def test_a_socket_whose_session_died_elsewhere_is_refused_on_its_next_event(hall, settings):
-    """The second net: an account disabled straight in the database (no hook ran) loses its
-    socket at its next event once the session check is due."""
+    """The second net: an account disabled by a plain update (no disconnect hook ran) loses
+    its socket at its next event once the session check is due. The check reads the session
+    from the logged-in cache while no write touched it: the first checks read and keep it
+    (the next ones make no query), and the update drops it."""
     student = await hall["sock"]("s0")
     gone = disconnected(student)
     hall["app"][HALL].guard.session_check_seconds = 0  # due at every event
-    assert await student.call("ping", {}) == {"ok": True}
-    db = Database(settings.database_url)
+    for _ in range(3):
+        assert await student.call("ping", {}) == {"ok": True}
+    db = hall["app"][DB]
+    seen: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, *_args):  # noqa: ANN001
+        if "FROM sessions" in statement:
+            seen.append(statement)
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", on_execute)
+    try:
+        assert await student.call("ping", {}) == {"ok": True}
+    finally:
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", on_execute)
+    assert seen == []
     async with db.write() as conn:
         await conn.execute(accounts.update().where(accounts.c.id == hall["students"][0].account_id)
                            .values(is_active=False))
-    await db.dispose()
     answer = await student.call("join", {"interview_id": hall["interview_ids"][0]})
     assert answer == {"ok": False, "error": SESSION_GONE}
     await asyncio.wait_for(gone.wait(), 10)

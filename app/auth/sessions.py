@@ -49,7 +49,6 @@ def _by_token(*extra: sa.ColumnElement) -> sa.Select:
                    accounts.c.is_active.is_(True)))
 
 
-_BY_TOKEN = _by_token()
 _BY_TOKEN_FOR_PAGE = _by_token(notices.unread_of(sessions.c.account_id).label("unread_notices"))
 
 
@@ -57,14 +56,6 @@ def _identity(row: sa.Row) -> Identity:
     return Identity(account_id=row.id, role=Role(row.role), display_name=row.display_name,
                     school_id=row.school_id, college_id=row.college_id,
                     employer_id=row.employer_id, session_hash=row.token_hash)
-
-
-async def load(conn: AsyncConnection, token: str, now: dt.datetime) -> tuple[Identity, bool] | None:
-    """The identity behind a cookie token, and whether the session is due a touch."""
-    row = (await conn.execute(_BY_TOKEN, {"token_hash": token_hash(token), "now": now})).first()
-    if row is None:
-        return None
-    return _identity(row), now - row.last_seen_at > TOUCH_EVERY
 
 
 @dataclass(frozen=True)
@@ -79,8 +70,12 @@ async def load_for_page(conn: AsyncConnection, token: str, now: dt.datetime) -> 
     """The session behind a cookie token as a page needs it: with the account's unread 站内通知
     count every page's header shows, in the same query (a page view is then one query
     before the page's own, and none while app/accountcache.py holds it)."""
-    row = (await conn.execute(_BY_TOKEN_FOR_PAGE, {"token_hash": token_hash(token),
-                                                   "now": now})).first()
+    return await load_hashed(conn, token_hash(token), now)
+
+
+async def load_hashed(conn: AsyncConnection, key: str, now: dt.datetime) -> Loaded | None:
+    """load_for_page by the token's hash, which is all a hall socket keeps of it."""
+    row = (await conn.execute(_BY_TOKEN_FOR_PAGE, {"token_hash": key, "now": now})).first()
     if row is None:
         return None
     return Loaded(_identity(row), row.last_seen_at, row.expires_at, row.unread_notices)

@@ -29,6 +29,9 @@ from ..tables import email_outbox, hall_tickets
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+# A collection's pause: the young generation's few milliseconds to a full one's second.
+GC_PAUSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -65,6 +68,13 @@ class Metrics:
         self.loop_lag_max = Gauge("event_loop_lag_max_seconds",
                                   "Worst lag the loop probe measured since it started or was reset.",
                                   registry=r)
+        gc_pause = Histogram("python_gc_pause_seconds", "Pauses of the cycle collector on "
+                             "the thread that ran it, by generation (0 young, 2 full).",
+                             ["generation"], buckets=GC_PAUSE_BUCKETS, registry=r)
+        self.gc_pause_children = [gc_pause.labels(str(g)) for g in range(3)]
+
+    def observe_gc_pause(self, generation: int, seconds: float) -> None:
+        self.gc_pause_children[generation].observe(seconds)
 
     async def refresh(self, app: web.Application) -> None:
         """Read the gauges that are states, not events, just before a scrape."""
