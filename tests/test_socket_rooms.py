@@ -5,6 +5,8 @@ python-socketio's own manager would hold."""
 
 from __future__ import annotations
 
+import engineio
+import pytest
 import socketio
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -109,3 +111,53 @@ def test_a_thousand_disconnects_look_only_at_their_own_rooms(monkeypatch):
         ours.basic_disconnect(f"s{i}", "/hall")
     assert ours.rooms == {} and ours._rooms_of == {}
     assert len(probes) <= 4 * n, len(probes)  # at most one look per room of the socket
+
+
+class _Recorder:
+    """What a manager's emit hands to the server: (engine.io sid, encoded packet)."""
+    packet_class = socketio.packet.Packet
+
+    def __init__(self, closed: frozenset[str] = frozenset()) -> None:
+        self.sent: list[tuple[str, object]] = []
+        self.closed = closed
+
+    async def _send_eio_packet(self, eio_sid: str, pkt: object) -> None:
+        if eio_sid in self.closed:
+            raise engineio.exceptions.SocketIsClosedError()
+        self.sent.append((eio_sid, pkt.encode()))
+
+
+def _members(manager: socketio.AsyncManager) -> None:
+    for i, sid in enumerate(SIDS):
+        manager.basic_enter_room(sid, "/hall", None, eio_sid=f"e-{sid}")
+        manager.basic_enter_room(sid, "/hall", "booth:7" if i % 2 else "user:1", eio_sid=f"e-{sid}")
+
+
+@pytest.mark.parametrize("room,skip,data", [
+    ("booth:7", None, {"position": 3}), ("user:1", "s2", {"a": [1, 2]}), (None, ["s1", "s4"], None),
+    ("booth:7", None, ("two", "args")), ("nobody", None, {"x": 1})])
+async def test_emit_here_sends_what_the_library_sends(room, skip, data):
+    """The hall's one-turn emit (no task per recipient) sends each recipient the packet
+    python-socketio's own emit sends, to the same recipients."""
+    ours, theirs = LocalManager(), socketio.AsyncManager()
+    sent = []
+    for manager in (ours, theirs):
+        server = _Recorder()
+        manager.set_server(server)
+        _members(manager)
+        await (socketio.AsyncManager.emit(manager, "queue", data, "/hall", room=room,
+                                          skip_sid=skip)
+               if manager is theirs else manager.emit("queue", data, "/hall", room=room,
+                                                      skip_sid=skip))
+        sent.append(sorted(server.sent))
+    assert sent[0] == sent[1]
+    assert sent[0] or room == "nobody"
+
+
+async def test_emit_here_goes_on_past_a_closed_socket():
+    manager = LocalManager()
+    server = _Recorder(closed=frozenset({"e-s1"}))
+    manager.set_server(server)
+    _members(manager)
+    await manager.emit("queue", {"position": 1}, "/hall", room="booth:7")
+    assert [eio for eio, _ in server.sent] == ["e-s3", "e-s5"]
