@@ -36,6 +36,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from .looptask import LoopTask
+
 # Young collections by count, besides the clock: a burst of connects.
 YOUNG_THRESHOLD = 50_000
 MIDDLE_SECONDS = 300.0
@@ -92,9 +94,11 @@ class GcPauses:
             gc.callbacks.remove(self)
 
 
-class GcPacer:
+class GcPacer(LoopTask):
     """Runs a collection when none has run for `interval` seconds: of the young generation,
     or of an older one when its own period is up."""
+
+    task_name = "gc-pacer"
 
     def __init__(self, pauses: GcPauses, interval: float, middle: float = MIDDLE_SECONDS,
                  full: float = FULL_SECONDS) -> None:
@@ -102,18 +106,10 @@ class GcPacer:
         self.interval = interval
         self.periods = (interval, middle, full)
         self.paced = [0, 0, 0]  # collections this pacer ran, by generation
-        self._task: asyncio.Task | None = None
 
     def start(self) -> None:
-        if self._task is None and self.interval > 0:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="gc-pacer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self.interval > 0:
+            super().start()
 
     def due(self, now: float) -> int | None:
         """The oldest generation whose period is up, or None while the young one's is not."""

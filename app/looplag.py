@@ -10,29 +10,20 @@ Enabled with `LOOP_LAG_PROBE_SECONDS` (0: off).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
+from .looptask import LoopTask
 
-class LoopLagProbe:
+
+class LoopLagProbe(LoopTask):
+    task_name = "loop-lag"
+
     def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
         self.max_lag = 0.0      # seconds, since the last reset()
         self.last_lag = 0.0
         self.samples = 0
         self.total_lag = 0.0
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="loop-lag")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     def reset(self) -> float:
         """The largest lag seen since the last reset; starts a new window."""
