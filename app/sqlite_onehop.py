@@ -6,7 +6,9 @@ when idle, more when the loop is busy, and a write transaction holds the writers
 (app/db.py) for all of them. Here a statement is one function on that thread (cursor,
 execute, fetch all, close), as SQLAlchemy's own adapter already does to set the isolation
 level (aiosqlite's queue and raw connection). Measured: a 20-row select 550 → 270 µs at
-rest; a hall call's transaction 16 trips → 5.
+rest; a hall call's transaction 16 trips → 5, and 3 since a write's BEGIN goes with its
+first statement and nothing is sent to end a transaction that never began (a read's
+commit, the pool's rollback on return).
 
 Installed on each new connection by app/db.py (its class is swapped for OneHopConnection,
 which only names the cursor class). tests/test_db_writes.py holds the cursor to the
@@ -24,8 +26,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (AsyncAdapt_aiosqlite_connectio
 from sqlalchemy.util.concurrency import await_
 
 
-def _run(raw: Any, many: bool, operation: str, parameters: Any) -> tuple:
-    """On the connection's thread: the whole statement, and what the cursor knew after it."""
+def _run(raw: Any, begin: str | None, many: bool, operation: str, parameters: Any) -> tuple:
+    """On the connection's thread: the transaction's BEGIN if it is still to be sent, the
+    whole statement, and what the cursor knew after it."""
+    if begin is not None:
+        raw.execute(begin)
     cursor = raw.cursor()
     try:
         if many:
@@ -74,6 +79,14 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
+        if not parameters and operation.startswith("BEGIN"):
+            # app/db.py's BEGIN IMMEDIATE: sent with the transaction's first statement, in
+            # its trip (a call's transaction: 5 trips → 4). A BEGIN that fails (busy) fails
+            # that statement instead, with the same error, before it ran.
+            self._connection.onehop_begin = operation
+            self._description, self._rowcount, self._lastrowid = None, -1, None
+            self._rows = collections.deque()
+            return
         self._trip(False, operation, parameters)
 
     def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> None:
@@ -90,9 +103,41 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _locked(self, many: bool, operation: Any, parameters: Any) -> tuple:
         async with self._adapt_connection._execute_mutex:
             aio = self._connection
-            return await aio._execute(_run, aio._conn, many, operation, parameters)
+            begin = _take_begin(aio)
+            return await aio._execute(_run, aio._conn, begin, many, operation, parameters)
+
+
+def _take_begin(aio: Any) -> str | None:
+    """The BEGIN still to be sent on this aiosqlite connection, now taken: from here on the
+    connection has a transaction open."""
+    begin = getattr(aio, "onehop_begin", None)
+    if begin is not None:
+        aio.onehop_begin = None
+        aio.onehop_open = True
+    return begin
+
+
+def _ends_a_transaction(aio: Any) -> bool:
+    """Whether COMMIT or ROLLBACK has anything to end. app/db.py turns pysqlite's implicit
+    BEGIN off, so only a BEGIN sent here opens a transaction; without one, the engine's
+    commit after every read and the pool's rollback on every return were two trips that
+    did nothing."""
+    if getattr(aio, "onehop_begin", None) is not None:  # never sent: nothing began
+        aio.onehop_begin = None
+        return False
+    was_open = getattr(aio, "onehop_open", False)
+    aio.onehop_open = False
+    return was_open
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor
+
+    def commit(self) -> None:
+        if _ends_a_transaction(self._connection):
+            super().commit()
+
+    def rollback(self) -> None:
+        if _ends_a_transaction(self._connection):
+            super().rollback()

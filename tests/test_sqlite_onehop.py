@@ -44,6 +44,35 @@ async def test_the_apps_connections_make_one_trip_per_statement(db, monkeypatch)
         assert trips == 1  # SQLAlchemy's own adapter makes four: cursor, execute, fetch, close
 
 
+async def test_a_writes_begin_goes_with_its_first_statement(db, monkeypatch):
+    """BEGIN IMMEDIATE, the insert and the COMMIT: two trips; a write that ran nothing
+    makes none, nor does ending a read (no transaction began). The lock is still taken: a
+    second connection cannot write meanwhile."""
+    sent: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # noqa: ANN001, ANN202
+        sent.append(next((a for a in args if isinstance(a, str)), fn.__name__))
+        return await execute(self, fn, *args, **kwargs)
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with db.write() as conn:
+        await conn.execute(T.insert().values(name="一次"))
+        assert sent == ["BEGIN IMMEDIATE"]  # the trip's first text: the BEGIN, then the insert
+        other = sa.create_engine(db.engine.url.set(drivername="sqlite"),
+                                 connect_args={"timeout": 0})
+        with pytest.raises(sa.exc.OperationalError, match="locked"), other.begin() as sync:
+            sync.execute(T.insert().values(name="另一个"))
+        other.dispose()
+    assert sent[1:] == ["commit"]  # and no rollback when the pool takes it back
+    sent.clear()
+    async with db.write():
+        pass
+    assert sent == []
+    async with db.read() as conn:
+        assert (await conn.execute(sa.select(T.c.name))).scalars().all() == ["一次"]
+    assert len(sent) == 1  # the select: no commit, no rollback
+
+
 async def test_the_cursor_behaves_as_the_engine_expects(db):
     async with db.write() as conn:
         first = await conn.execute(T.insert().values(name="甲"))
