@@ -77,13 +77,17 @@ class GcPauses:
             return
         seconds = time.perf_counter() - self._started
         generation = info["generation"]
-        now = time.monotonic()
-        for g in range(generation + 1):
-            self.ended[g] = now
+        self.mark_ended(generation)
         if seconds > self.worst.get(generation, 0.0):
             self.worst[generation] = seconds
         for listener in self.listeners:
             listener(generation, seconds)
+
+    def mark_ended(self, generation: int) -> None:
+        """A collection of `generation` (and so of every younger one) ended now."""
+        now = time.monotonic()
+        for g in range(generation + 1):
+            self.ended[g] = now
 
     def install(self) -> None:
         if self not in gc.callbacks:
@@ -127,9 +131,7 @@ class GcPacer(LoopTask):
                 continue
             gc.collect(generation)
             self.paced[generation] += 1
-            now = time.monotonic()  # as GcPauses records it, in case it is not installed
-            for g in range(generation + 1):
-                self.pauses.ended[g] = now
+            self.pauses.mark_ended(generation)  # as its callback does, were it not installed
 
 
 GC_PACER = web.AppKey("gc_pacer", GcPacer)

@@ -11,7 +11,7 @@ first statement and nothing is sent to end a transaction that never began (a rea
 commit, the pool's rollback on return).
 
 Installed on each new connection by app/db.py (its class is swapped for OneHopConnection,
-which only names the cursor class). tests/test_db_writes.py holds the cursor to the
+which names the cursor class and skips ending a transaction that never began). tests/test_db_writes.py holds the cursor to the
 DB-API's behaviour the engine relies on (rows, description, rowcount with RETURNING,
 lastrowid, errors).
 """

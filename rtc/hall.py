@@ -134,9 +134,9 @@ class HallNamespace(AppNamespace):
             own = called.answer_grace  # the school's, else the hall's default
             seconds = (own.total_seconds() if own is not None
                        else self.app[SETTINGS].hall_answer_grace_seconds)
-            # together: one after the other, the places waited for the call's own sends
-            # (two or three turns of a loop serving 5,000 sockets); started in this order,
-            # the student's `called` is still queued first
+            # together: in one process both only queue their packets (rtc/sockets.py,
+            # emit_here), and with Redis the places need not wait for the `called`'s
+            # publish; started in this order, the student's `called` is still queued first
             await asyncio.gather(
                 self.tell_called(called.ticket, answer_seconds=seconds),
                 self.server.manager.emit_batch(self.namespace, key, stamp,

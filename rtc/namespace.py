@@ -10,6 +10,7 @@ a session or an account's sessions closes its sockets in every process (rtc/sock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from typing import Any, Awaitable, Callable, TypeVar
@@ -37,7 +38,7 @@ async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
                    refused: str, then: Callable[[AsyncConnection, Identity], Awaitable[T]] | None = None,
                    ) -> tuple[Identity, T | None]:
     """The logged-in identity, or ConnectionRefusedError with a message in Chinese; and
-    what `then` reads for it on the same connection (one checkout per connect, which a
+    what `then` reads for it on the same connection (at most one checkout per connect, which a
     burst of thousands of connects pays thousands of times)."""
     request: web.Request = environ["aiohttp.request"]
     if request.headers.get("Origin") not in allowed_origins(request):
@@ -46,9 +47,18 @@ async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
     if not token:
         raise socketio.exceptions.ConnectionRefusedError("请先登录")
     now = app[CLOCK].now()
-    async with app[DB].read() as conn:
+    async with contextlib.AsyncExitStack() as stack:
+        opened: list[AsyncConnection] = []
+
+        async def connection() -> AsyncConnection:
+            """Opened on first need, then shared: none for a kept session without `then`,
+            and none held while the cache reads its generations."""
+            if not opened:
+                opened.append(await stack.enter_async_context(app[DB].read()))
+            return opened[0]
+
         async def load() -> sessions.Loaded | None:
-            return await sessions.load_for_page(conn, token, now)
+            return await sessions.load_for_page(await connection(), token, now)
         # as a page view: from the logged-in cache while nothing it depends on was written
         # (each hall page opens its socket, so a student moving between pages reconnects)
         found = await app[ACCOUNT_CACHE].session(token, now, load)
@@ -57,7 +67,7 @@ async def identify(app: web.Application, environ: dict, roles: tuple[Role, ...],
         ident = found.identity
         if ident.role not in roles:
             raise socketio.exceptions.ConnectionRefusedError(refused)
-        return ident, (await then(conn, ident) if then is not None else None)
+        return ident, (await then(await connection(), ident) if then is not None else None)
 
 
 async def session_alive(app: web.Application, session_hash: str, account_id: int) -> bool:
