@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import files
 from .applications import service as applications
+from .clock import china_date
 from .interviews import service as interviews
+from .interviews.rules import MIN_MINUTES, china_datetime
 from .auth import service as accounts_service
 from .db import Database
 from .resumes import service as resumes
@@ -204,6 +206,28 @@ async def _resumes_and_applications(conn: AsyncConnection, store: FileStore, job
                 await applications.apply(conn, store, job_id=job_id, account_id=account_id, now=now)
 
 
+DEMO_INTERVIEW_MINUTES = 15
+
+
+def demo_interview_times(now: dt.datetime, count: int) -> tuple[dt.datetime, int]:
+    """(first start, minutes each) of the demo's consecutive interviews. Normally 5 minutes
+    after loading, 15 minutes each: the hall opens (10 minutes before, by default) at once.
+
+    An interview must end on its own China day, so late in the evening the slots are
+    shortened to what is left of the day while each keeps the minimum length (loaded by
+    about 23:45): the hall can still be tried at once. Later than that they start at 00:00
+    the next day, whose hall opens at 23:50, a wait of minutes: better than putting them on
+    the next working day, when whoever loaded the demo would have to come back tomorrow."""
+    first = now + dt.timedelta(minutes=5)
+    midnight = china_datetime(china_date(first) + dt.timedelta(days=1), dt.time(0))
+    if first + dt.timedelta(minutes=DEMO_INTERVIEW_MINUTES * count) <= midnight:
+        return first, DEMO_INTERVIEW_MINUTES
+    fitting = int((midnight - first).total_seconds()) // 60 // count
+    if fitting >= MIN_MINUTES:
+        return first, fitting
+    return midnight, DEMO_INTERVIEW_MINUTES
+
+
 async def _interviews(conn: AsyncConnection, job_id: int, now: dt.datetime, base_url: str) -> None:
     """Two video interviews a few minutes after loading, so the hall can be tried at once."""
     employer_id, employer_account = (await conn.execute(
@@ -212,8 +236,9 @@ async def _interviews(conn: AsyncConnection, job_id: int, now: dt.datetime, base
         .where(jobs.c.id == job_id))).one()
     app_ids = list((await conn.execute(sa.select(applications_table.c.id).where(
         applications_table.c.job_id == job_id).order_by(applications_table.c.id))).scalars())
+    first, minutes = demo_interview_times(now, len(app_ids))
     await interviews.invite(conn, employer_id=employer_id, application_ids=app_ids,
-                            first=now + dt.timedelta(minutes=5), minutes=15,
+                            first=first, minutes=minutes,
                             note="请准备3分钟自我介绍。", actor_id=employer_account, now=now,
                             base_url=base_url)
 
@@ -231,7 +256,8 @@ def logins_text() -> str:
         "  辅导员    管理人员登录 demo_counselor",
         "  学校管理员 管理人员登录 demo_school",
         "  平台管理员 管理人员登录 demo_admin（邮件发件箱在平台管理中心）",
-        "视频面试：载入演示数据约5分钟后，学号 2022010001 和 2022020002 的两名学生各有一场面试。",
+        "视频面试：载入演示数据约5分钟后（近午夜载入则在次日 00:00），"
+        "学号 2022010001 和 2022020002 的两名学生各有一场面试。",
         "  学生：【我是学生】→【我的面试】→【查看面试邀请】→【洽谈面试大厅】（提前10分钟开放）",
         "  单位：demo_employer → 单位中心 → 面试日程 → 进入面试间（用两个浏览器窗口分别登录）",
         f"签约中心：学号 {students[0]['student_no']} 的生源信息已审核通过，【签约中心】先做手机认证"

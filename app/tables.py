@@ -354,6 +354,12 @@ hall_tickets = sa.Table(
     sa.Column("process_id", sa.String(32)),
     sa.UniqueConstraint("session_id", "account_id", name="uq_hall_tickets_session_account"),
     sa.Index("ix_hall_tickets_session", "session_id", "status"),
+    # a student's places at every booth (one wait across booths, who is busy elsewhere)
+    sa.Index("ix_hall_tickets_account", "account_id", "status"),
+    # one call at a time: at most one place of a student called or in a call (rtc/queue.py)
+    sa.Index("uq_hall_tickets_one_call", "account_id", unique=True,
+             sqlite_where=sa.text("status IN ('called', 'in_call')"),
+             postgresql_where=sa.text("status IN ('called', 'in_call')")),
 )
 
 # One row per call and side: the running figures of the getStats summaries the browser sends

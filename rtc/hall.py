@@ -44,6 +44,13 @@ def _int(data: Any, key: str) -> int:
     return value
 
 
+def _page_booth(auth: Any) -> int | None:
+    """The booth a student's hall page is for, as the page says on connecting (None: a
+    page that says none, which then resumes any running call, as before)."""
+    value = auth.get("session_id") if isinstance(auth, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID else None
+
+
 def _probe(data: Any) -> dict[str, Any] | None:
     """The device check's summary a student sends along when queueing (kept with the ticket)."""
     probe = data.get("probe") if isinstance(data, dict) else None
@@ -69,6 +76,9 @@ class HallNamespace(AppNamespace):
         self.renewed_at: dt.datetime | None = None  # the lease and watchers, by the sweep
         self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booths,
                                 name="hall-booths")
+        # the last state this process sent of each ticket whose student has places at other
+        # booths: when it changes, those booths are sent again (their waiter is busy or free)
+        self.states_sent: dict[int, str] = {}
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -96,6 +106,24 @@ class HallNamespace(AppNamespace):
             if booth is not None:
                 await manager.emit_batch(self.namespace, key, stamp,
                                          self._batch(booth, late.get(session_id, []), now))
+        for session_id in self._booths_elsewhere_changed(booths.values()):
+            self.broadcast(session_id)
+
+    def _booths_elsewhere_changed(self, booths: Any) -> set[int]:
+        """The other booths of students whose state here changed since this process last
+        sent it (called, in a call, finished, 未到, gone …): their wait and their 正在其他单位面试
+        there follow. A state seen again unchanged sends nothing, so two booths of one
+        student do not send each other back and forth."""
+        others: set[int] = set()
+        for booth in booths:
+            for row in booth.rows:
+                places = booth.elsewhere.get(row.id)
+                if not places:
+                    self.states_sent.pop(row.id, None)
+                elif self.states_sent.get(row.id) != row.status:
+                    self.states_sent[row.id] = row.status
+                    others.update(p.session_id for p in places)
+        return others
 
     def _batch(self, booth: tickets.Booth, late: list[Any], now: dt.datetime) -> list[Delivery]:
         session_id = booth.session.id
@@ -106,14 +134,20 @@ class HallNamespace(AppNamespace):
                 *self._places(booth, now)]
 
     def _places(self, booth: tickets.Booth, now: dt.datetime) -> list[Delivery]:
-        """Each ticket's own state and place, to its student."""
+        """Each ticket's own state and place, to its student; the student is also told where
+        else they are in a call now (their own booth's page says they are called when free)."""
         session_id = booth.session.id
         queue = tickets.queue_view(booth, now, self.waiter_grace)
-        return [Delivery("queue", f"user:{row.account_id}",
-                         {"ticket_id": row.id, "session_id": session_id, "status": row.status,
-                          "employer": booth.employer_name, **queue.get(row.id, {})},
-                         session_id)
-                for row in booth.rows]
+        deliveries = []
+        for row in booth.rows:
+            place = {"ticket_id": row.id, "session_id": session_id, "status": row.status,
+                     "employer": booth.employer_name, "job": row.job_title,
+                     "interview_id": row.interview_id, **queue.get(row.id, {})}
+            busy = booth.busy_elsewhere(row.id)
+            if busy is not None:
+                place["busy_at"] = busy.employer_name
+            deliveries.append(Delivery("queue", f"user:{row.account_id}", place, session_id))
+        return deliveries
 
     async def make_call(self, session_id: int,
                     make: Callable[[AsyncConnection], Awaitable[tickets.Called | None]]
@@ -130,7 +164,7 @@ class HallNamespace(AppNamespace):
         async with self.app[DB].write() as conn:
             stamp, = await self.server.manager.next_stamps([key])
             called = await make(conn)
-        if called is not None:
+        if called is not None and called.ticket is not None:
             own = called.answer_grace  # the school's, else the hall's default
             seconds = (own.total_seconds() if own is not None
                        else self.app[SETTINGS].hall_answer_grace_seconds)
@@ -138,9 +172,16 @@ class HallNamespace(AppNamespace):
             # emit_here), and with Redis the places need not wait for the `called`'s
             # publish; started in this order, the student's `called` is still queued first
             await asyncio.gather(
-                self.tell_called(called.ticket, answer_seconds=seconds),
+                self.tell_called(called.ticket, answer_seconds=seconds,
+                                 names=(called.booth.employer_name, called.row.job_title)),
                 self.server.manager.emit_batch(self.namespace, key, stamp,
                                                self._places(called.booth, self.now)))
+        if called is not None:
+            for row in called.passed_over:  # at another booth's call: told they come when free
+                await self.emit("passed_over", {
+                    "ticket_id": row.id, "session_id": session_id, "interview_id": row.interview_id,
+                    "employer": called.booth.employer_name, "job": row.job_title},
+                    room=f"user:{row.account_id}")
         self.broadcast(session_id)
         return called
 
@@ -152,20 +193,25 @@ class HallNamespace(AppNamespace):
         await self.admit(sid, ident, employer_id=ident.employer_id, name=ident.display_name)
         if ident.role == Role.STUDENT:
             self.students[sid] = ident.account_id
-            await self._student_back(sid, ident.account_id, open_tickets or [])
+            await self._student_back(sid, ident.account_id, open_tickets or [], _page_booth(auth))
 
-    async def _student_back(self, sid: str, account_id: int, open_tickets: list[Any]) -> None:
+    async def _student_back(self, sid: str, account_id: int, open_tickets: list[Any],
+                            page_booth: int | None) -> None:
         """A student (re)connects: their places come back, a running call resumes. A first
-        visit (no open ticket) costs nothing past the session look-up it shares a read with."""
+        visit (no open ticket) costs nothing past the session look-up it shares a read with.
+        Each hall page is one booth's (`page_booth`, sent by the page): only that booth's
+        running call resumes in it; a call ringing anywhere is told to every page (the
+        booth's page rings, the others show where it rings)."""
         if not open_tickets:
             return
         async with self.app[DB].write() as conn:
             for t in open_tickets:
                 await tickets.set_connected(conn, t.id, True, self.now, self.process_id)
         for t in open_tickets:
-            if t.status == "in_call":
+            if t.status == "in_call" and page_booth in (None, t.session_id):
                 await self.enter_room(sid, f"call:{t.id}")
-                await self.emit("call_resumed", {"ticket_id": t.id}, room=f"call:{t.id}")
+                await self.emit("call_resumed", {"ticket_id": t.id, "session_id": t.session_id},
+                                room=f"call:{t.id}")
             if t.status == "called":  # reloaded while being called: the page rings again
                 await self.tell_called(t, to=sid)
             self.broadcast(t.session_id)
@@ -294,13 +340,17 @@ class HallNamespace(AppNamespace):
         _, session_id = await self._own_booth(sid, data)
         called = await self.make_call(session_id, lambda conn: tickets.call_next(
             conn, session_id, self.now, self.waiter_grace))
-        return {"ok": True, "ticket_id": called.ticket.id if called else None}
+        ack: dict[str, Any] = {"ok": True,
+                               "ticket_id": called.ticket.id if called and called.ticket else None}
+        if called is not None and called.passed_over:  # the employer's page says why
+            ack["passed_over"] = len(called.passed_over)
+        return ack
 
     async def on_recall(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)
         ticket_id = _int(data, "ticket_id")
         called = await self.make_call(session_id, lambda conn: tickets.recall(
-            conn, ticket_id, session_id, self.now))
+            conn, ticket_id, session_id, self.now, self.waiter_grace))
         return {"ok": True, "ticket_id": called.ticket.id if called else None}
 
     async def on_skip(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -320,17 +370,22 @@ class HallNamespace(AppNamespace):
         return {"ok": True, "told": len(told)}
 
     async def tell_called(self, ticket: Any, to: str | None = None,
-                          answer_seconds: float | None = None) -> None:
-        """The student's pages (or the one socket `to`) learn of the call and the answer
-        time left, which their countdown shows: their school's answer time (the sweep holds
-        them to the same), read here unless the caller has it at hand."""
-        if answer_seconds is None:
+                          answer_seconds: float | None = None,
+                          names: tuple[str, str | None] | None = None) -> None:
+        """The student's pages (or the one socket `to`) learn of the call, who calls (the
+        employer and the job: `names`), and the answer time left, which their countdown
+        shows: their school's answer time (the sweep holds them to the same). What the
+        caller has not at hand is read here."""
+        if answer_seconds is None or names is None:
             async with self.app[DB].read() as conn:
                 times = await school_settings.hall_times_of_account(conn, ticket.account_id,
                                                                     self.app[SETTINGS])
-            answer_seconds = times.answer_grace_seconds
+                names = names or await tickets.call_names(conn, ticket.id)
+            answer_seconds = answer_seconds if answer_seconds is not None else times.answer_grace_seconds
         waited = (self.now - ticket.called_at).total_seconds() if ticket.called_at else 0.0
         await self.emit("called", {"ticket_id": ticket.id, "session_id": ticket.session_id,
+                                   "interview_id": ticket.interview_id, "employer": names[0],
+                                   "job": names[1],
                                    "answer_seconds": max(0, math.ceil(answer_seconds - waited))},
                         to=to or f"user:{ticket.account_id}")
 

@@ -9,6 +9,13 @@ time becomes 未到 (no-show) and never comes back unless the employer recalls t
 
 The grace times are the student's school's (app/school_settings): a ticket may carry its
 own, else the booth-wide default passed in applies.
+
+A student may hold places at several booths on one day (a 双选会), but takes one call at a
+time: while called or in a call at one booth they are passed over at every other booth and
+keep their place there, as a disconnected waiter does. So a call only ever rings for a free
+student, and the answer time (and with it any 未到) starts only when they are free. Each
+booth's wait for such a student counts the time they are expected to spend at booths ahead
+of it (eta_across).
 """
 
 from __future__ import annotations
@@ -42,6 +49,26 @@ class Ticket:
     called_at: dt.datetime | None = None
     answer_grace: dt.timedelta | None = None  # None: the default given to the functions
     waiter_grace: dt.timedelta | None = None
+    busy_elsewhere: bool = False  # the student is called or in a call at another booth
+
+
+# what people read for each state (the student's day, the hall report)
+TICKET_LABELS = {TicketState.WAITING: "排队中", TicketState.CALLED: "呼叫中",
+                 TicketState.IN_CALL: "面试中", TicketState.DONE: "已面试",
+                 TicketState.NO_SHOW: "未到", TicketState.LEFT: "离开",
+                 TicketState.REMOVED: "被移出", TicketState.CLOSED: "面试间关闭"}
+BUSY = (TicketState.CALLED, TicketState.IN_CALL)
+
+
+def is_busy(status: str) -> bool:
+    """Called or in a call: the student's one call of the moment."""
+    return status in BUSY
+
+
+def may_be_called(others: Iterable[str]) -> bool:
+    """A student may be called (or answer) at a booth only while none of their places at
+    other booths (`others`: those tickets' states) is called or in a call."""
+    return not any(is_busy(s) for s in others)
 
 
 def is_present(t: Ticket, now: dt.datetime, waiter_grace: dt.timedelta) -> bool:
@@ -64,8 +91,31 @@ def order(tickets: Iterable[Ticket], now: dt.datetime, waiter_grace: dt.timedelt
     return sorted(waiting, key=lambda t: queue_key(t, now))
 
 
+def callable_line(tickets: Iterable[Ticket], now: dt.datetime,
+                  waiter_grace: dt.timedelta) -> list[Ticket]:
+    """Who may be called now, in the order of the line. A waiter whose connection dropped
+    keeps the place for the grace time but is not called while away (the employer would
+    only wait out the answer time of someone who cannot answer); a waiter called or in a
+    call at another booth keeps the place too and is called once free."""
+    return [t for t in order(tickets, now, waiter_grace) if t.connected and not t.busy_elsewhere]
+
+
+def passed_over(tickets: Iterable[Ticket], now: dt.datetime, waiter_grace: dt.timedelta,
+                called: int | None) -> list[Ticket]:
+    """Waiters ahead of the one called (`called`: None when nobody could be) who were passed
+    over because they are at another booth's call: each is told they come when free."""
+    ahead = []
+    for t in order(tickets, now, waiter_grace):
+        if t.id == called:
+            break
+        if t.busy_elsewhere:
+            ahead.append(t)
+    return ahead
+
+
 def next_ticket(tickets: Iterable[Ticket], now: dt.datetime,
                 waiter_grace: dt.timedelta) -> Ticket | None:
+    """The head of the line (who is next in order, whether or not they can be called now)."""
     line = order(tickets, now, waiter_grace)
     return line[0] if line else None
 
@@ -98,3 +148,40 @@ def eta_seconds(position: int, typical: float, current_call_elapsed: float | Non
     """Expected wait for the student at `position` (1 = next)."""
     remaining_current = max(0.0, typical - current_call_elapsed) if current_call_elapsed is not None else 0.0
     return remaining_current + (position - 1) * typical
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """The student's expected time at another booth, in seconds from now."""
+    starts_in: float   # 0 for a call going on or ringing there
+    lasts: float
+    busy: bool = False  # called or in a call there now
+
+
+def elsewhere_of(status: str, slot_at: dt.datetime | None, minutes: int | None,
+                 call_started_at: dt.datetime | None, now: dt.datetime) -> Elsewhere | None:
+    """What a place at another booth will cost the student: a call going on, its rest of the
+    slot; a call ringing, the whole slot; a place by invitation, its slot from the slot's
+    time (that booth's own line is not loaded here: the slot is its plan). A walk-in place
+    fills gaps and is not counted."""
+    length = (minutes or 20) * 60.0
+    if status == TicketState.IN_CALL:
+        elapsed = (now - call_started_at).total_seconds() if call_started_at else 0.0
+        return Elsewhere(0.0, max(0.0, length - elapsed), busy=True)
+    if status == TicketState.CALLED:
+        return Elsewhere(0.0, length, busy=True)
+    if status == TicketState.WAITING and slot_at is not None:
+        return Elsewhere(max(0.0, (slot_at - now).total_seconds()), length)
+    return None
+
+
+def eta_across(own: float, elsewhere: Iterable[Elsewhere]) -> float:
+    """One wait across booths: this booth's own wait, pushed past the student's time at
+    booths that come first (a call there now, or a place expected to start earlier). A
+    place expected at the same moment does not push: one of the two booths has to be first,
+    and each would otherwise wait for the other."""
+    t = own
+    for e in sorted(elsewhere, key=lambda e: e.starts_in):
+        if e.busy or e.starts_in < t:
+            t = max(t, e.starts_in + e.lasts)
+    return t

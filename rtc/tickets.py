@@ -26,8 +26,8 @@ from app.school_settings.tables import school_settings as ss
 from app.tables import (accounts, applications, employers, hall_tickets, interview_sessions,
                         interviews, jobs)
 
-from .queue import Ticket, TicketState, eta_seconds, order, stale_waiters, typical_seconds, \
-    unanswered_calls
+from .queue import BUSY, Elsewhere, Ticket, TicketState, callable_line, elsewhere_of, eta_across, \
+    eta_seconds, order, passed_over, stale_waiters, typical_seconds, unanswered_calls
 
 OUTCOMES = ("通过", "待定", "不通过")
 OPEN_STATES = (TicketState.WAITING, TicketState.CALLED, TicketState.IN_CALL)
@@ -41,19 +41,30 @@ class Booth:
     tickets: list[Ticket]
     finished_seconds: list[float] = field(default_factory=list)
     slot_minutes: int = 20
+    # per ticket: the student's places at other booths (_ELSEWHERE rows), for the few who
+    # have any; they decide who may be called and the wait across booths
+    elsewhere: dict[int, list[sa.Row]] = field(default_factory=dict)
+
+    def busy_elsewhere(self, ticket_id: int) -> sa.Row | None:
+        """The other booth's place where this ticket's student is called or in a call."""
+        return next((e for e in self.elsewhere.get(ticket_id, ()) if e.status in BUSY), None)
 
     def current_call(self) -> sa.Row | None:
         return next((r for r in self.rows if r.status in (TicketState.CALLED, TicketState.IN_CALL)),
                     None)
 
 
-def _ticket(row: sa.Row) -> Ticket:
+def _ticket(row: sa.Row, busy_elsewhere: bool = False) -> Ticket:
     """A ticket row joined with its student's school's graces (school_graces)."""
     return Ticket(id=row.id, slot_at=row.slot_at, arrived_at=row.arrived_at,
                   status=TicketState(row.status), connected=row.connected,
                   last_seen_at=row.last_seen_at, called_at=row.called_at,
                   answer_grace=_seconds(row.answer_grace_seconds),
-                  waiter_grace=_seconds(row.waiter_grace_seconds))
+                  waiter_grace=_seconds(row.waiter_grace_seconds), busy_elsewhere=busy_elsewhere)
+
+
+def _tickets(rows: list[Any], elsewhere: dict[int, list[sa.Row]]) -> list[Ticket]:
+    return [_ticket(r, any(e.status in BUSY for e in elsewhere.get(r.id, ()))) for r in rows]
 
 
 def _seconds(value: int | None) -> dt.timedelta | None:
@@ -73,21 +84,50 @@ async def load_booth(conn: AsyncConnection, session_id: int) -> Booth | None:
 
 
 async def load_booths(conn: AsyncConnection, session_ids: list[int]) -> dict[int, Booth]:
-    """Several booths in two queries (the monitor loads a whole hall at once)."""
+    """Several booths in three queries (the monitor loads a whole hall at once)."""
     if not session_ids:
         return {}
     sessions = list(await conn.execute(_BOOTHS, {"ids": session_ids}))
     rows: dict[int, list[sa.Row]] = {s.id: [] for s in sessions}
     for r in await conn.execute(_BOOTH_TICKETS, {"ids": list(rows)}):
         rows[r.session_id].append(r)
+    elsewhere = await _elsewhere(conn, list(rows))
     booths = {}
     for s in sessions:
         mine = rows[s.id]
         booths[s.id] = Booth(session=s, employer_name=s.employer_name, rows=mine,
-                             tickets=[_ticket(r) for r in mine],
+                             tickets=_tickets(mine, elsewhere),
                              finished_seconds=_finished_seconds(mine),
-                             slot_minutes=s.slot_minutes or 20)
+                             slot_minutes=s.slot_minutes or 20,
+                             elsewhere={r.id: elsewhere[r.id] for r in mine if r.id in elsewhere})
     return booths
+
+
+async def _elsewhere(conn: AsyncConnection, session_ids: list[int]) -> dict[int, list[sa.Row]]:
+    """Per ticket of these booths, its student's open places at other booths: one
+    indexed join (ix_hall_tickets_account) that finds nothing for the many students with one
+    booth."""
+    found: dict[int, list[sa.Row]] = {}
+    for r in await conn.execute(_ELSEWHERE, {"ids": session_ids}):
+        found.setdefault(r.ticket_id, []).append(r)
+    return found
+
+
+def _elsewhere_statement(of_one_ticket: bool = False) -> sa.Select:
+    mine, other = hall_tickets.alias("mine"), hall_tickets.alias("other")
+    return (sa.select(mine.c.id.label("ticket_id"), other.c.id, other.c.session_id,
+                      other.c.interview_id, other.c.status, other.c.slot_at,
+                      other.c.call_started_at, interviews.c.minutes,
+                      employers.c.name.label("employer_name"))
+            .select_from(mine)
+            .join(other, sa.and_(other.c.account_id == mine.c.account_id,
+                                 other.c.session_id != mine.c.session_id,
+                                 other.c.status.in_(OPEN_STATES)))
+            .join(interview_sessions, interview_sessions.c.id == other.c.session_id)
+            .join(employers, employers.c.id == interview_sessions.c.employer_id)
+            .outerjoin(interviews, interviews.c.id == other.c.interview_id)
+            .where(mine.c.id == sa.bindparam("ticket_id") if of_one_ticket
+                   else mine.c.session_id.in_(sa.bindparam("ids", expanding=True))))
 
 
 def _booth_statements() -> tuple[sa.Select, sa.Select]:
@@ -103,14 +143,18 @@ def _booth_statements() -> tuple[sa.Select, sa.Select]:
     booth_tickets = (school_graces(
         sa.select(hall_tickets, accounts.c.display_name.label("student_name"),
                   accounts.c.school_id, interviews.c.application_id, interviews.c.minutes,
-                  interviews.c.outcome)
+                  interviews.c.outcome, jobs.c.title.label("job_title"))
         .join(accounts, accounts.c.id == hall_tickets.c.account_id))
         .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
+        .outerjoin(applications, applications.c.id == interviews.c.application_id)
+        .outerjoin(jobs, jobs.c.id == applications.c.job_id)
         .where(hall_tickets.c.session_id.in_(ids)).order_by(hall_tickets.c.id))
     return booths, booth_tickets
 
 
 _BOOTHS, _BOOTH_TICKETS = _booth_statements()
+_ELSEWHERE = _elsewhere_statement()
+_ELSEWHERE_OF_TICKET = _elsewhere_statement(of_one_ticket=True)
 
 
 def _finished_seconds(rows: list[sa.Row]) -> list[float]:
@@ -120,15 +164,27 @@ def _finished_seconds(rows: list[sa.Row]) -> list[float]:
 
 
 def queue_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> dict[int, dict[str, Any]]:
-    """Per waiting ticket: position and estimated wait, from this booth's real lengths."""
+    """Per waiting ticket: position and estimated wait, from this booth's real lengths and
+    the student's time at other booths that come first; `busy_elsewhere` when the student
+    is at another booth's call now (the employer sees 正在其他单位面试, never where)."""
     typical = typical_seconds(booth.finished_seconds, booth.slot_minutes)
     current = booth.current_call()
     elapsed = ((now - current.call_started_at).total_seconds()
                if current is not None and current.call_started_at else None)
     if current is not None and elapsed is None:
         elapsed = 0.0
-    return {t.id: {"position": i, "eta_seconds": round(eta_seconds(i, typical, elapsed))}
-            for i, t in enumerate(order(booth.tickets, now, waiter_grace), start=1)}
+    view = {}
+    for i, t in enumerate(order(booth.tickets, now, waiter_grace), start=1):
+        own = eta_seconds(i, typical, elapsed)
+        view[t.id] = {"position": i, "busy_elsewhere": t.busy_elsewhere,
+                      "eta_seconds": round(eta_across(own, _elsewhere_times(
+                          booth.elsewhere.get(t.id, ()), now)))}
+    return view
+
+
+def _elsewhere_times(rows: Any, now: dt.datetime) -> list[Elsewhere]:
+    found = (elsewhere_of(r.status, r.slot_at, r.minutes, r.call_started_at, now) for r in rows)
+    return [e for e in found if e is not None]
 
 
 def booth_view(booth: Booth, now: dt.datetime, waiter_grace: dt.timedelta) -> dict[str, Any]:
@@ -251,6 +307,10 @@ async def promise(conn: AsyncConnection, ticket: sa.Row, now: dt.datetime,
     the monitor holds the booth to. Inside the join's write transaction, so it reads only
     what the order needs (the booth's tickets, its slot length), not names or interviews."""
     line = await _load_line(conn, ticket.session_id)
+    # the one wait across booths: the joining student's other places (none, mostly)
+    line.elsewhere[ticket.id] = list(await conn.execute(_ELSEWHERE_OF_TICKET,
+                                                        {"ticket_id": ticket.id}))
+    line.tickets = _tickets(line.rows, line.elsewhere)
     place = queue_view(line, now, waiter_grace).get(ticket.id, {})
     if "eta_seconds" in place and ticket.promised_eta_seconds is None:
         await conn.execute(_PROMISE, {"ticket_id": ticket.id, "eta": place["eta_seconds"]})
@@ -301,16 +361,61 @@ async def employer_session(conn: AsyncConnection, session_id: int, employer_id: 
 
 async def call_next(conn: AsyncConnection, session_id: int, now: dt.datetime,
                     waiter_grace: dt.timedelta) -> Called | None:
+    """The next student who may be called (rtc.queue.callable_line), or a Called with no
+    ticket when everyone there is away or at another booth's call (they are told)."""
+    await _take_booth(conn, session_id)
     booth = await load_booth(conn, session_id)
     if booth is None:
         return None
     _free_for_a_call(booth)
-    # a waiter whose connection dropped keeps the place for the grace time but is not called
-    # while away: the employer would only wait out the answer time of someone who cannot answer
-    line = [t for t in order(booth.tickets, now, waiter_grace) if t.connected]
-    if not line:
-        return None
-    return _called(booth, await _call(conn, line[0].id, TicketState.WAITING, now))
+    by_id = {r.id: r for r in booth.rows}
+    for t in callable_line(booth.tickets, now, waiter_grace):
+        if await _student_free(conn, by_id[t.id].account_id, t.id):
+            return _called(booth, await _call(conn, t.id, TicketState.WAITING, now), now,
+                           waiter_grace)
+        booth = _mark_busy(booth, t.id)  # called elsewhere since the booth was loaded
+    return _called(booth, None, now, waiter_grace)
+
+
+async def _take_booth(conn: AsyncConnection, session_id: int) -> None:
+    """PostgreSQL: two calls at one booth (two interviewers, or two clicks) take turns, so
+    both cannot see the booth free. SQLite's BEGIN IMMEDIATE already serialises writers."""
+    if conn.dialect.name != "sqlite":
+        await conn.execute(_BOOTH_LOCK, {"session_id": session_id})
+
+
+async def _student_free(conn: AsyncConnection, account_id: int, ticket_id: int,
+                        loaded: bool = True) -> bool:
+    """Whether the student may be called (or answer) at `ticket_id`'s booth: no call of
+    theirs rings or runs elsewhere. On SQLite the booth's load in this write transaction is
+    already exact. On PostgreSQL two booths may call the same student at the same moment:
+    the student's account row is the point where such calls take turns (FOR NO KEY UPDATE,
+    which inserts referencing the account do not wait for), and the second reads what the
+    first committed. The partial unique index uq_hall_tickets_one_call backs the rule.
+    loaded=False: nothing was read in this transaction yet, so SQLite reads too."""
+    if conn.dialect.name == "sqlite":
+        if loaded:
+            return True
+    else:
+        await conn.execute(_STUDENT_LOCK, {"account_id": account_id})
+    return (await conn.execute(_BUSY_ELSEWHERE, {"account_id": account_id,
+                                                 "ticket_id": ticket_id})).first() is None
+
+
+def _mark_busy(booth: Booth, ticket_id: int) -> Booth:
+    """The booth as loaded, with a student found busy at the lock (PostgreSQL) so marked."""
+    tickets = [dataclasses.replace(t, busy_elsewhere=True) if t.id == ticket_id else t
+               for t in booth.tickets]
+    return dataclasses.replace(booth, tickets=tickets)
+
+
+_BOOTH_LOCK = (sa.select(interview_sessions.c.id)
+               .where(interview_sessions.c.id == sa.bindparam("session_id")).with_for_update())
+_STUDENT_LOCK = (sa.select(accounts.c.id).where(accounts.c.id == sa.bindparam("account_id"))
+                 .with_for_update(key_share=True))
+_BUSY_ELSEWHERE = sa.select(hall_tickets.c.id).where(
+    hall_tickets.c.account_id == sa.bindparam("account_id"),
+    hall_tickets.c.id != sa.bindparam("ticket_id"), hall_tickets.c.status.in_(BUSY)).limit(1)
 
 
 def still_open(status: str, closed_reason: str | None, *, ended: str) -> None:
@@ -330,13 +435,20 @@ def _free_for_a_call(booth: Booth) -> None:
 
 
 async def recall(conn: AsyncConnection, ticket_id: int, session_id: int,
-                 now: dt.datetime) -> Called:
-    """Call a student marked 未到 again (an explicit act of the employer, never automatic)."""
+                 now: dt.datetime, waiter_grace: dt.timedelta) -> Called:
+    """Call a student marked 未到 again (an explicit act of the employer, never automatic),
+    unless they are at another booth's call now."""
+    await _take_booth(conn, session_id)
     booth = await load_booth(conn, session_id)
     if booth is None:
         raise NotAllowed("该学生状态已变化，请刷新")
     _free_for_a_call(booth)
-    return _called(booth, await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id))
+    row = next((r for r in booth.rows if r.id == ticket_id), None)
+    if row is not None and (booth.busy_elsewhere(ticket_id) is not None
+                            or not await _student_free(conn, row.account_id, ticket_id)):
+        raise NotAllowed("该学生正在其他单位面试，请稍后再呼叫")
+    return _called(booth, await _call(conn, ticket_id, TicketState.NO_SHOW, now, session_id),
+                   now, waiter_grace)
 
 
 async def _call(conn: AsyncConnection, ticket_id: int, expected: TicketState, now: dt.datetime,
@@ -356,25 +468,43 @@ async def _call(conn: AsyncConnection, ticket_id: int, expected: TicketState, no
 class Called:
     """A call just made: the ticket, and its booth as the call left it. The booth comes from
     the load the call was decided on, in the same write transaction, so the other waiters'
-    new places can go out at once, before (and without waiting for) the coalesced reload."""
-    ticket: sa.Row
+    new places can go out at once, before (and without waiting for) the coalesced reload.
+    `ticket` is None when nobody could be called; `passed_over` are the waiters ahead who
+    are at another booth's call (each is told they come when free)."""
+    ticket: sa.Row | None
     booth: Booth
     answer_grace: dt.timedelta | None  # the student's school's own answer time, if it has one
+    passed_over: tuple[Any, ...] = ()
+
+    @property
+    def row(self) -> Any:
+        """The called ticket as the booth holds it (names and job joined)."""
+        return next(r for r in self.booth.rows if r.id == self.ticket.id)
 
 
-def _called(booth: Booth, ticket: sa.Row) -> Called:
-    old = next(r for r in booth.rows if r.id == ticket.id)
+def _called(booth: Booth, ticket: sa.Row | None, now: dt.datetime,
+            waiter_grace: dt.timedelta) -> Called:
+    by_id = {r.id: r for r in booth.rows}
+    skipped = tuple(by_id[t.id] for t in passed_over(booth.tickets, now, waiter_grace,
+                                                     ticket.id if ticket is not None else None))
+    if ticket is None:
+        return Called(None, booth, None, skipped)
+    old = by_id[ticket.id]
     # the joined columns (name, school graces, interview) are the old row's; the ticket's own
     # columns are as the UPDATE left them
     row = types.SimpleNamespace(**{**old._mapping, **ticket._mapping})
     rows = [row if r.id == ticket.id else r for r in booth.rows]
-    after = dataclasses.replace(booth, rows=rows, tickets=[_ticket(r) for r in rows])
-    return Called(ticket, after, _seconds(old.answer_grace_seconds))
+    after = dataclasses.replace(booth, rows=rows, tickets=_tickets(rows, booth.elsewhere))
+    return Called(ticket, after, _seconds(old.answer_grace_seconds), skipped)
 
 
 async def answer(conn: AsyncConnection, ticket_id: int, account_id: int, now: dt.datetime,
                  process_id: str | None = None) -> sa.Row:
+    """The student takes the call, unless a call of theirs runs at another booth (which the
+    rule of one call at a time already keeps from happening; the unique index backs it)."""
     t = hall_tickets
+    if not await _student_free(conn, account_id, ticket_id, loaded=False):
+        raise NotAllowed("你正在其他单位面试，请先结束当前面试")
     done = await conn.execute(t.update().where(
         t.c.id == ticket_id, t.c.account_id == account_id, t.c.status == TicketState.CALLED)
         .values(status=TicketState.IN_CALL, call_started_at=now, connected=True, last_seen_at=now,
@@ -656,3 +786,54 @@ async def walk_in_booths(conn: AsyncConnection, account_id: int, now: dt.datetim
     return [r for r in rows if rules.hall_is_open(
         now, starts_at=r.starts_at, session_ends_at=r.ends_at, session_status=r.status,
         open_minutes=open_minutes)]
+
+
+async def call_names(conn: AsyncConnection, ticket_id: int) -> tuple[str, str | None]:
+    """Who calls on a ticket: the employer's name and the job (None for a walk-in)."""
+    row = (await conn.execute(
+        sa.select(employers.c.name, jobs.c.title)
+        .select_from(hall_tickets)
+        .join(interview_sessions, interview_sessions.c.id == hall_tickets.c.session_id)
+        .join(employers, employers.c.id == interview_sessions.c.employer_id)
+        .outerjoin(interviews, interviews.c.id == hall_tickets.c.interview_id)
+        .outerjoin(applications, applications.c.id == interviews.c.application_id)
+        .outerjoin(jobs, jobs.c.id == applications.c.job_id)
+        .where(hall_tickets.c.id == ticket_id))).one()
+    return row.name, row.title
+
+
+@dataclass(frozen=True)
+class Place:
+    """One of a student's places in the hall today, as their 我的面试 lists it."""
+    ticket_id: int
+    interview_id: int | None
+    session_id: int
+    employer: str
+    job: str | None
+    slot_at: dt.datetime | None
+    status: str
+    position: int | None = None
+    eta_seconds: int | None = None
+    busy_at: str | None = None  # the employer at whose call the student is now
+
+
+async def places_today(conn: AsyncConnection, account_id: int, now: dt.datetime,
+                       waiter_grace: dt.timedelta) -> list[Place]:
+    """The student's places at today's booths (China date), in the order of their slots,
+    with the place and the one wait across booths for those still waiting."""
+    session_ids = list((await conn.execute(
+        sa.select(hall_tickets.c.session_id)
+        .join(interview_sessions, interview_sessions.c.id == hall_tickets.c.session_id)
+        .where(hall_tickets.c.account_id == account_id,
+               interview_sessions.c.day == now.astimezone(rules.CHINA).date()))).scalars())
+    places = []
+    for booth in (await load_booths(conn, session_ids)).values():
+        row = next(r for r in booth.rows if r.account_id == account_id)
+        place = queue_view(booth, now, waiter_grace).get(row.id, {})
+        busy = booth.busy_elsewhere(row.id)
+        places.append(Place(
+            ticket_id=row.id, interview_id=row.interview_id, session_id=booth.session.id,
+            employer=booth.employer_name, job=row.job_title, slot_at=row.slot_at,
+            status=row.status, position=place.get("position"), eta_seconds=place.get("eta_seconds"),
+            busy_at=busy.employer_name if busy is not None else None))
+    return sorted(places, key=lambda p: (p.slot_at or now, p.ticket_id))

@@ -59,9 +59,11 @@ class HallClient:
 
 
 async def connect(base_url: str, cookie: str | None, origin: str | None = None,
-                  namespace: str = "/hall", ssl_verify: bool = True) -> HallClient:
+                  namespace: str = "/hall", ssl_verify: bool = True,
+                  auth: dict | None = None) -> HallClient:
     """A socket.io client of one namespace (/hall or /monitor) that logs every event.
-    ssl_verify=False: through the test's nginx with its self-signed certificate."""
+    ssl_verify=False: through the test's nginx with its self-signed certificate.
+    auth: what the page says on connecting (a student's hall page: its booth)."""
     events = Events()
     sio = socketio.AsyncClient(reconnection=False, ssl_verify=ssl_verify)
 
@@ -73,7 +75,7 @@ async def connect(base_url: str, cookie: str | None, origin: str | None = None,
     if cookie:
         headers["Cookie"] = cookie
     await sio.connect(base_url, headers=headers, namespaces=[namespace], transports=["websocket"],
-                      wait_timeout=10)
+                      wait_timeout=10, auth=auth)
     return HallClient(sio, events, namespace)
 
 

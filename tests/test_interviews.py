@@ -98,7 +98,8 @@ async def test_invite_answer_and_hall_button(setup, clock, mailbox, settings):
     resp = await employer.post("/employer/interviews/invite", {
         "application_ids": str(setup["app_ids"][0]), "day": day.isoformat(), "start": "14:30",
         "minutes": "20", "note": "请准备自我介绍", "back": "/employer/jobs"})
-    assert resp.status == 303 and resp.headers["Location"] == f"/employer/interviews?day={day}"
+    assert resp.status == 303
+    assert re.fullmatch(rf"/employer/interviews\?day={day}&invited=\d+", resp.headers["Location"])
     schedule = await (await employer.get(resp.headers["Location"])).text()
     assert "14:30" in schedule and s0.name in schedule and "待确认" in schedule
     [mail] = await mailbox.wait_for(s0.email)

@@ -34,12 +34,29 @@ async def student_room(request: web.Request) -> web.Response:
         times = await school_settings.hall_times(conn, ident.school_id, request.app[SETTINGS])
     if row is None:
         raise web.HTTPNotFound()
+    opens_at = rules.hall_opens_at(row.starts_at, times.open_minutes)
     is_open = row.status in interviews.ACTIVE and rules.hall_is_open(
         request.app[CLOCK].now(), starts_at=row.starts_at, session_ends_at=row.session_ends_at,
         session_status=row.session_status, open_minutes=times.open_minutes)
     return aiohttp_jinja2.render_template("hall/student.html", request, {
-        "row": row, "is_open": is_open,
-        "opens_at": rules.hall_opens_at(row.starts_at, times.open_minutes), **_room_rules(times)})
+        "row": row, "is_open": is_open, "opens_at": opens_at,
+        "closed_text": _closed_text(row, is_open, opens_at <= request.app[CLOCK].now()),
+        **_room_rules(times)})
+
+
+def _closed_text(row, is_open: bool, opening_past: bool) -> str | None:  # noqa: ANN001
+    """Why the hall is closed to this interview when it will not open any more: its state
+    (未到, 已面试, 已取消 …) or the booth's end, instead of an opening time in the past."""
+    if is_open:
+        return None
+    if row.status not in interviews.ACTIVE:
+        state = interviews.INTERVIEW_FLOW.state_labels.get(row.status, row.status)
+        return f"该面试{state}，面试大厅不再开放。可在【我的面试】中查看。"
+    if row.session_status == "closed":
+        return "该面试间已被管理员关闭。"
+    if row.session_status == "ended":
+        return "单位已结束今天的视频面试。如需改期，请留意【我的面试】中的新邀请。"
+    return "该场面试的面试大厅已关闭。" if opening_past else None
 
 
 @allow(Role.STUDENT)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterable, TypeVar
 
 from ..clock import CHINA  # noqa: F401  (re-exported: the hall and the .ics use it)
 
@@ -37,6 +39,31 @@ def consecutive(first: dt.datetime, minutes: int, count: int) -> list[Slot]:
 
 def clashes(new: list[Slot], existing: list[Slot]) -> list[Slot]:
     return [s for s in new if any(s.overlaps(e) for e in existing)]
+
+
+T = TypeVar("T")
+
+
+def overlapping(slot: Slot, others: Iterable[tuple[Slot, T]]) -> list[T]:
+    """The items of `others` whose slot overlaps `slot`, earliest first. A student can be in
+    one call at a time: another interview of theirs at the same time is a clash, whoever
+    holds it (only warned of, never refused — the student chooses)."""
+    hits = sorted(((other, item) for other, item in others if slot.overlaps(other)),
+                  key=lambda hit: hit[0].starts_at)
+    return [item for _, item in hits]
+
+
+def clashes_per_student(ours: Iterable[tuple[int, int, Slot]],
+                        elsewhere: Iterable[tuple[int, Slot]]) -> dict[int, list[Slot]]:
+    """Our interviews as (interview id, student, slot) and the students' interviews elsewhere
+    as (student, slot) → interview id → the student's slots elsewhere overlapping it, for
+    the interviews that have any."""
+    by_student: dict[int, list[tuple[Slot, Slot]]] = defaultdict(list)
+    for student, slot in elsewhere:
+        by_student[student].append((slot, slot))
+    found = {interview_id: overlapping(slot, by_student.get(student, ()))
+             for interview_id, student, slot in ours}
+    return {interview_id: slots for interview_id, slots in found.items() if slots}
 
 
 def hall_opens_at(starts_at: dt.datetime, open_minutes: int) -> dt.datetime:

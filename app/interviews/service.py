@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,7 +20,7 @@ from ..notify.emails import Attachment
 from ..roles import Role
 from ..tables import accounts, applications, employers, interview_sessions, interviews, jobs
 from . import ics
-from .rules import CHINA, Slot, clashes, consecutive
+from .rules import CHINA, MAX_MINUTES, Slot, clashes, clashes_per_student, consecutive, overlapping
 
 
 class InterviewState(enum.StrEnum):
@@ -259,6 +260,54 @@ async def employer_day(conn: AsyncConnection, employer_id: int, day: dt.date) ->
         .join(accounts, accounts.c.id == interviews.c.account_id)
         .where(interview_sessions.c.employer_id == employer_id, interview_sessions.c.day == day)
         .order_by(interviews.c.starts_at)))
+
+
+def _starting_near(first: dt.datetime, last: dt.datetime) -> tuple[Any, Any]:
+    """Interviews that start early enough to overlap [first, last): none lasts longer than
+    MAX_MINUTES, so this lets the (account_id, starts_at) index narrow the rows and the pure
+    rule decide."""
+    return (interviews.c.starts_at > first - dt.timedelta(minutes=MAX_MINUTES),
+            interviews.c.starts_at < last)
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """Another interview of the student's, as the student sees it (their own data)."""
+    slot: Slot
+    employer_name: str
+    job_title: str
+
+
+async def accepted_overlaps(conn: AsyncConnection, row: sa.Row) -> list[Elsewhere]:
+    """The student's other accepted interviews (any employer) at the time of this one."""
+    slot = Slot(row.starts_at, row.minutes)
+    found = await conn.execute(
+        sa.select(interviews.c.starts_at, interviews.c.minutes, jobs.c.title, employers.c.name)
+        .join(applications, applications.c.id == interviews.c.application_id)
+        .join(jobs, jobs.c.id == applications.c.job_id)
+        .join(employers, employers.c.id == jobs.c.employer_id)
+        .where(interviews.c.account_id == row.account_id, interviews.c.id != row.id,
+               interviews.c.status == InterviewState.ACCEPTED,
+               *_starting_near(slot.starts_at, slot.ends_at)))
+    elsewhere = [Elsewhere(Slot(r.starts_at, r.minutes), r.name, r.title) for r in found]
+    return overlapping(slot, [(e.slot, e) for e in elsewhere])
+
+
+async def clashes_elsewhere(conn: AsyncConnection, employer_id: int,
+                            rows: Iterable[sa.Row]) -> dict[int, list[Slot]]:
+    """Our open interviews (rows of employer_day) → the student's open interviews at other
+    employers overlapping each. Only the times leave here: who else interviews the student,
+    and for what, is not this employer's business."""
+    ours = [(r.id, r.account_id, Slot(r.starts_at, r.minutes)) for r in rows if r.status in ACTIVE]
+    if not ours:
+        return {}
+    found = await conn.execute(
+        sa.select(interviews.c.account_id, interviews.c.starts_at, interviews.c.minutes)
+        .join(interview_sessions, interview_sessions.c.id == interviews.c.session_id)
+        .where(interviews.c.account_id.in_({student for _, student, _ in ours}),
+               interview_sessions.c.employer_id != employer_id, interviews.c.status.in_(ACTIVE),
+               *_starting_near(min(s.starts_at for *_, s in ours), max(s.ends_at for *_, s in ours))))
+    return clashes_per_student(ours, [(r.account_id, Slot(r.starts_at, r.minutes)) for r in found])
 
 
 async def employer_days(conn: AsyncConnection, employer_id: int) -> list[Any]:

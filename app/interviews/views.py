@@ -18,6 +18,7 @@ from ..roles import Role, allow
 from ..school_settings import service as school_settings
 from ..state import CLOCK, DB, SETTINGS
 from rtc import tickets
+from rtc.queue import TICKET_LABELS
 
 from . import rules, service
 from .service import INTERVIEW_FLOW
@@ -44,8 +45,17 @@ def parse_when(form: Form) -> tuple[dt.datetime, int] | None:
     return rules.china_datetime(day, time), int(raw)
 
 
-def _schedule_url(request: web.Request, day: dt.date) -> str:
-    return str(request.app.router["interview_schedule"].url_for().with_query(day=day.isoformat()))
+def _schedule_url(request: web.Request, day: dt.date, invited: list[int] | None = None) -> str:
+    query = {"day": day.isoformat()}
+    if invited:
+        query["invited"] = ",".join(map(str, invited))
+    return str(request.app.router["interview_schedule"].url_for().with_query(query))
+
+
+def _invited_ids(request: web.Request) -> set[int]:
+    """The interviews made by the invite that led here. They only pick among our own rows,
+    so a hand-written list shows nothing the schedule does not already show."""
+    return {int(v) for v in request.query.get("invited", "").split(",") if v.isdigit()}
 
 
 @allow(Role.EMPLOYER)
@@ -60,14 +70,16 @@ async def invite(request: web.Request) -> web.Response:
         ident = require_identity(request)
         try:
             async with request.app[DB].write() as conn:
-                await service.invite(conn, employer_id=ident.employer_id or 0, application_ids=ids,
-                                     first=when[0], minutes=when[1], note=form.get("note").strip(),
-                                     actor_id=ident.account_id, now=request.app[CLOCK].now(),
-                                     base_url=request.app[SETTINGS].public_base_url)
+                created = await service.invite(
+                    conn, employer_id=ident.employer_id or 0, application_ids=ids, first=when[0],
+                    minutes=when[1], note=form.get("note").strip(), actor_id=ident.account_id,
+                    now=request.app[CLOCK].now(), base_url=request.app[SETTINGS].public_base_url)
         except TransitionError as exc:
             form.error(exc.field, str(exc))
         else:
-            raise web.HTTPSeeOther(_schedule_url(request, when[0].astimezone(rules.CHINA).date()))
+            # the schedule names those just invited who are busy elsewhere at that time
+            raise web.HTTPSeeOther(_schedule_url(request, when[0].astimezone(rules.CHINA).date(),
+                                                 invited=created))
     return aiohttp_jinja2.render_template("interviews/invite_failed.html", request,
                                           {"form": form, "back": back, "form_ids": ids}, status=400)
 
@@ -84,7 +96,11 @@ async def schedule(request: web.Request) -> dict[str, Any]:
     async with request.app[DB].read() as conn:
         rows = await service.employer_day(conn, ident.employer_id or 0, day)
         days = await service.employer_days(conn, ident.employer_id or 0)
+        clashes = await service.clashes_elsewhere(conn, ident.employer_id or 0, rows)
+    invited = _invited_ids(request)
     return {"rows": rows, "day": day, "days": days, "states": INTERVIEW_FLOW.state_labels,
+            "clashes": clashes,
+            "invited_clashes": [r for r in rows if r.id in invited and r.id in clashes],
             "session_id": rows[0].session_id if rows else None,
             "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1)}
 
@@ -159,11 +175,14 @@ async def my_interviews(request: web.Request) -> dict[str, Any]:
         rows = await service.student_list(conn, ident.account_id)
         times = await school_settings.hall_times(conn, ident.school_id, request.app[SETTINGS])
         walk_ins = await tickets.walk_in_booths(conn, ident.account_id, now, times.open_minutes)
+        today = await tickets.places_today(conn, ident.account_id, now,
+                                           dt.timedelta(seconds=times.waiter_grace_seconds))
     upcoming = [r for r in rows if r.starts_at + dt.timedelta(minutes=r.minutes) >= now
                 and r.status in service.ACTIVE]
     past = [r for r in rows if r not in upcoming]
     return {"upcoming": sorted(upcoming, key=lambda r: r.starts_at), "past": past,
-            "states": INTERVIEW_FLOW.state_labels, "walk_ins": walk_ins}
+            "states": INTERVIEW_FLOW.state_labels, "walk_ins": walk_ins, "today": today,
+            "place_states": TICKET_LABELS}
 
 
 async def _student_row(request: web.Request):  # noqa: ANN202
@@ -188,6 +207,8 @@ async def _invitation_page(request: web.Request, row, history, form: Form,  # no
     async with request.app[DB].read() as conn:  # the hall opens by the student's school's time
         open_minutes = (await school_settings.hall_times(
             conn, require_identity(request).school_id, request.app[SETTINGS])).open_minutes
+        overlaps = (await service.accepted_overlaps(conn, row)
+                    if row.status in service.ACTIVE else [])
     return aiohttp_jinja2.render_template("interviews/invitation.html", request, {
         "row": row, "form": form, "history": history, "states": INTERVIEW_FLOW.state_labels,
         "actions": INTERVIEW_FLOW.action_labels,
@@ -196,7 +217,7 @@ async def _invitation_page(request: web.Request, row, history, form: Form,  # no
             now, starts_at=row.starts_at, session_ends_at=row.session_ends_at,
             session_status=row.session_status, open_minutes=open_minutes),
         "hall_opens_at": rules.hall_opens_at(row.starts_at, open_minutes), "open_minutes": open_minutes,
-        "hall_url": _hall_url(request, row.id),
+        "hall_url": _hall_url(request, row.id), "overlaps": overlaps,
         "answered": request.query.get("answered", "") if status == 200 else ""}, status=status)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rtc import monitor
 from rtc.monitor_store import Scope, may_see
-from rtc.queue import TicketState
+from rtc.queue import TICKET_LABELS, TicketState  # noqa: F401  (TICKET_LABELS: re-exported)
 
 from .. import paging
 from ..clock import CHINA
@@ -25,10 +25,6 @@ from ..tables import (accounts, call_quality, employers, hall_tickets, interview
                       interviews, schools)
 from ..xlsx import keep_as_text
 
-TICKET_LABELS = {TicketState.WAITING: "排队中", TicketState.CALLED: "呼叫中",
-                 TicketState.IN_CALL: "面试中", TicketState.DONE: "已面试",
-                 TicketState.NO_SHOW: "未到", TicketState.LEFT: "离开",
-                 TicketState.REMOVED: "被移出", TicketState.CLOSED: "面试间关闭"}
 # Buckets in minutes, the upper bound excluded; None: open-ended.
 WAIT_BUCKETS = ((0, 5), (5, 10), (10, 20), (20, 30), (30, 60), (60, None))
 LENGTH_BUCKETS = ((0, 5), (5, 10), (10, 15), (15, 20), (20, 30), (30, None))

@@ -295,10 +295,12 @@
     }
   }
 
-  function connectHall() {
+  // auth: what the page is for (a student's page names its booth: only that booth's
+  // running call resumes in it)
+  function connectHall(auth) {
     iceServers(); // now, so that no call waits for it
     // websocket only: a hall with thousands of waiters should not poll
-    return io("/hall", { transports: ["websocket"], withCredentials: true });
+    return io("/hall", { transports: ["websocket"], withCredentials: true, auth: auth || {} });
   }
 
   function formatWait(seconds) {

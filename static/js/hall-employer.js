@@ -46,7 +46,8 @@
 
   function render(view) {
     booth = view;
-    fill("waiting-list", view.waiting, (i) => `${i.connected ? "" : "（网络断开，保留位置中）"}`);
+    // a waiter at another employer's call keeps the place and is called once free
+    fill("waiting-list", view.waiting, (i) => `${i.connected ? "" : "（网络断开，保留位置中）"}${i.busy_elsewhere ? "（正在其他单位面试）" : ""}`);
     fill("late-list", view.late.map((l) => ({ name: l.name, slot_at: l.slot_at })));
     fill("done-list", view.done, (i) => (i.outcome ? ` · ${i.outcome}` : ""));
     fill("noshow-list", view.no_show);
@@ -63,6 +64,9 @@
     const current = view.current;
     $("current-call").textContent = current ? `${current.name}（${current.status === "called" ? "呼叫中，等待应答" : "面试中"}）` : "无";
     $("call-next").disabled = Boolean(current) || view.waiting.length === 0;
+    $("waiting-list").querySelectorAll("li").forEach((el, i) => {
+      el.classList.toggle("busy-elsewhere", Boolean(view.waiting[i] && view.waiting[i].busy_elsewhere));
+    });
     $("skip-button").hidden = !(current && current.status === "called");
     $("walk-ins").checked = Boolean(view.allow_walk_ins);
     $("skip-button").dataset.ticketId = current ? current.ticket_id : "";
@@ -167,6 +171,9 @@
     // the camera starts while the student is being called, not after the answer
     camera = camera || navigator.mediaDevices.getUserMedia({ video: true, audio: true }).catch(() => null);
     const ack = await act("call_next", { session_id: sessionId });
+    if (ack.ok && !ack.ticket_id) {
+      say(ack.passed_over ? "排在前面的学生正在其他单位面试，结束后可以呼叫；暂无其他可呼叫的学生" : "暂无可呼叫的学生");
+    }
     if ((!ack.ok || !ack.ticket_id) && camera) { // nobody called: the camera goes off again
       camera.then((s) => s && s.getTracks().forEach((t) => t.stop()));
       camera = null;

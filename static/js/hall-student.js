@@ -6,9 +6,14 @@
   if (!root) return;
   const interviewId = parseInt(root.dataset.interviewId || "0", 10);
   const walkInSession = parseInt(root.dataset.walkInSession || "0", 10); // 随到随面
+  // This page is one booth's. The student may hold places at several booths: every event
+  // names its booth, and this page acts only on its own; a call ringing at another booth
+  // shows as a notice with a link there and never touches this page's call.
+  const sessionId = parseInt(root.dataset.sessionId || "0", 10);
   const $ = (id) => document.getElementById(id);
   const status = $("hall-status");
-  const socket = Hall.connectHall();
+  const socket = Hall.connectHall({ session_id: sessionId });
+  const mine = (e) => Boolean(e) && e.session_id === sessionId;
   let ticketId = null;
   let call = null;
   const callAlert = new HallAlert.CallAlert({
@@ -60,12 +65,39 @@
       $("queue-eta").textContent = Hall.formatWait(q.eta_seconds);
       say(`排队中：你是第 ${q.position} 位`);
     }
+    // at another booth's call now: the place here is kept and this booth calls when free
+    const busy = $("busy-note");
+    busy.textContent = q.busy_at ? `你正在 ${q.busy_at} 面试。你在这里的位置保留，面试结束后轮到你时会呼叫你。` : "";
+    busy.hidden = !q.busy_at;
   }
+
+  // What happens at the student's other booths, said once in its own place on the page.
+  function elsewhere(text, interviewId) {
+    const box = $("elsewhere-notice");
+    const line = document.createElement("span");
+    line.textContent = text;
+    box.replaceChildren(line);
+    if (interviewId) {
+      const go = document.createElement("a");
+      go.href = `/hall/interviews/${interviewId}`;
+      go.target = "_blank";
+      go.textContent = "前往";
+      box.append(" — ", go);
+    }
+    box.hidden = false;
+  }
+  function who(e) { return e.job ? `${e.employer}（${e.job}）` : e.employer; }
 
   socket.on("connect", () => { if (ticketId !== null) say("已重新连接，你的排队位置保留"); });
   socket.on("disconnect", () => say("网络断开，正在重连…你的位置会保留一段时间"));
   socket.on("connect_error", (err) => say(`无法连接面试大厅：${SocketTalk.connectErrorText(socket, err)}`));
   socket.on("queue", (q) => {
+    if (!mine(q)) {
+      if (q.status === "called") return; // its `called` says so
+      // a call there answered, ended or given up: its notice here is done with
+      if (q.status !== "waiting" && $("elsewhere-notice").dataset.ticketId === String(q.ticket_id)) $("elsewhere-notice").hidden = true;
+      return;
+    }
     if (ticketId === null) ticketId = q.ticket_id;
     if (q.status === "waiting") { if ($("stage-wait").hidden && $("stage-call").hidden) show("stage-wait"); render(q); }
     if (q.status !== "called") callAlert.stop();
@@ -74,14 +106,26 @@
     if (q.status === "done") { show("stage-ended"); $("ended-text").textContent = "面试已结束，结果发布后会通知你。"; }
   });
   socket.on("called", (c) => {
+    if (!mine(c)) {
+      elsewhere(`${who(c)} 正在呼叫你，请在 ${c.answer_seconds} 秒内接听`, c.interview_id);
+      $("elsewhere-notice").dataset.ticketId = String(c.ticket_id);
+      return;
+    }
     ticketId = c.ticket_id;
+    $("called-by").textContent = `${who(c)} 正在呼叫你`;
     show("stage-called");
     callAlert.start(c.ticket_id, c.answer_seconds); // announces the call in #call-alert
     $("answer-button").focus();
     // camera and connection get ready while it rings: answering then only connects
     ownCall().prepare().catch((e) => console.warn("prepare", e));
   });
-  socket.on("session_ended", () => {
+  socket.on("passed_over", (p) => {
+    if (mine(p)) return; // this booth's own page already says so (busy-note)
+    elsewhere(`${who(p)} 已轮到你：当前面试结束后会呼叫你，请保持该页面打开`, p.interview_id);
+    $("elsewhere-notice").dataset.ticketId = String(p.ticket_id);
+  });
+  socket.on("session_ended", (e) => {
+    if (!mine(e)) return;
     callAlert.stop();
     show("stage-ended");
     $("ended-text").textContent = "单位已结束今天的视频面试。如需改期，请留意【我的面试】中的新邀请。";
@@ -89,6 +133,7 @@
   });
   Hall.showHallNotices(socket);
   socket.on("taken_out", (t) => {
+    if (!mine(t)) return;
     callAlert.stop();
     if (call) call.close(false);
     call = null;
@@ -97,9 +142,14 @@
     $("ended-text").textContent = `${text}。如有疑问，请联系学校就业指导中心。`;
     say(text);
   });
-  socket.on("call_started", () => startCall());
-  socket.on("call_resumed", (c) => { ticketId = c.ticket_id; startCall(); });
-  socket.on("call_ended", () => {
+  socket.on("call_started", (c) => { if (c.ticket_id === ticketId) startCall(); });
+  socket.on("call_resumed", (c) => {
+    if (c.session_id !== undefined && !mine(c)) return;
+    ticketId = c.ticket_id;
+    startCall();
+  });
+  socket.on("call_ended", (c) => {
+    if (c && c.ticket_id !== ticketId) return;
     callAlert.stop();
     if (call) call.close(false);
     call = null;
