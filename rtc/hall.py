@@ -77,8 +77,9 @@ class HallNamespace(AppNamespace):
         self.booths = Coalescer(app[SETTINGS].hall_broadcast_window_seconds, self._send_booths,
                                 name="hall-booths")
         # the last state this process sent of each ticket whose student has places at other
-        # booths: when it changes, those booths are sent again (their waiter is busy or free)
-        self.states_sent: dict[int, str] = {}
+        # booths: when it changes, those booths are sent again (their waiter is busy or free).
+        # With the call's time: a recall made on another process since is a change too.
+        self.states_sent: dict[int, tuple[str, Any]] = {}
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -120,8 +121,8 @@ class HallNamespace(AppNamespace):
                 places = booth.elsewhere.get(row.id)
                 if not places:
                     self.states_sent.pop(row.id, None)
-                elif self.states_sent.get(row.id) != row.status:
-                    self.states_sent[row.id] = row.status
+                elif self.states_sent.get(row.id) != (row.status, row.called_at):
+                    self.states_sent[row.id] = (row.status, row.called_at)
                     others.update(p.session_id for p in places)
         return others
 

@@ -79,6 +79,23 @@ async def connect(base_url: str, cookie: str | None, origin: str | None = None,
     return HallClient(sio, events, namespace)
 
 
+async def login_cookie(base: str, kind: str, account: str) -> str:
+    """Log in over HTTP like a browser (through nginx's self-signed TLS too); the session
+    cookie as a Cookie header for a socket."""
+    import aiohttp
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar,
+                                     connector=aiohttp.TCPConnector(ssl=False)) as http:
+        async with http.get(f"{base}/") as r:
+            assert r.status == 200
+        csrf = jar.filter_cookies(aiohttp.client.URL(base))["csrftoken"].value
+        async with http.post(f"{base}/login/{kind}", allow_redirects=False, data={
+                "account": account, "password": PASSWORD, "_csrf": csrf}) as r:
+            assert r.status == 303, await r.text()
+        return "; ".join(f"{k}={v.value}" for k, v in
+                         jar.filter_cookies(aiohttp.client.URL(base)).items())
+
+
 def cookie_of(form_client) -> str:  # noqa: ANN001
     jar = form_client.client.session.cookie_jar.filter_cookies(form_client.client.make_url("/"))
     return "; ".join(f"{k}={v.value}" for k, v in jar.items())

@@ -8,32 +8,18 @@ from __future__ import annotations
 
 import signal
 
-import aiohttp
 import pytest
 import sqlalchemy as sa
 
 from app.db import Database
 from app.tables import audit_log, email_outbox, hall_tickets
-from tests.factories import PASSWORD
-from tests.hall_kit import HallClient, build_hall, connect, exchange_media
+from tests.hall_kit import HallClient, build_hall, connect, exchange_media, login_cookie
 from tests.cluster_kit import HAVE_NGINX, cluster
 
 pytestmark = pytest.mark.skipif(not HAVE_NGINX, reason="nginx missing: `make test` installs it")
 
 
-async def login(base: str, kind: str, account: str) -> str:
-    """Log in through nginx like a browser; the session cookie as a Cookie header."""
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(cookie_jar=jar,
-                                     connector=aiohttp.TCPConnector(ssl=False)) as http:
-        async with http.get(f"{base}/") as r:
-            assert r.status == 200
-        csrf = jar.filter_cookies(aiohttp.client.URL(base))["csrftoken"].value
-        async with http.post(f"{base}/login/{kind}", allow_redirects=False, data={
-                "account": account, "password": PASSWORD, "_csrf": csrf}) as r:
-            assert r.status == 303, await r.text()
-        return "; ".join(f"{k}={v.value}" for k, v in
-                         jar.filter_cookies(aiohttp.client.URL(base)).items())
+login = login_cookie  # the other cluster tests import it from here
 
 
 async def rows(database_url: str) -> dict[str, list]:

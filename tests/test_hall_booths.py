@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import lxml.html
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -186,3 +187,39 @@ async def test_two_booths_calling_one_student_at_the_same_moment(fair, settings,
                 await conn.execute(hall_tickets.update().values(status="waiting", called_at=None))
     finally:
         await db.dispose()
+
+
+async def test_my_interviews_lists_todays_places_with_their_states(fair):
+    d, sock = fair["data"], fair["sock"]
+    a, b = d.booths
+    s0_at_a, s0_at_b = await sock("s0", 0), await sock("s0", 1)
+    emp_a = await sock("e0")
+    t_a = (await s0_at_a.call("join", {"interview_id": d.interview(0, 0)}))["ticket_id"]
+    await s0_at_b.call("join", {"interview_id": d.interview(1, 0)})
+    await emp_a.call("call_next", {"session_id": a.session_id})
+    assert (await s0_at_a.call("answer", {"ticket_id": t_a}))["ok"]
+    html = await (await fair["http"]["s0"].get("/student/interviews")).text()
+    doc = lxml.html.fromstring(html)
+    today = [" ".join(li.text_content().split()) for li in doc.xpath('//*[@id="hall-today"]//li')]
+    assert len(today) == 2
+    assert today[0].startswith(f"{a.name} · 岗位1") and "面试中" in today[0]
+    assert today[1].startswith(f"{b.name} · 岗位2") and "排队中：第 1 位" in today[1]
+    assert f"你正在 {a.name} 面试" in today[1]
+    links = doc.xpath('//*[@id="hall-today"]//a/@href')
+    assert links == [f"/hall/interviews/{d.interview(0, 0)}", f"/hall/interviews/{d.interview(1, 0)}"]
+    # another student's page lists only their own (none today)
+    other = await (await fair["http"]["s1"].get("/student/interviews")).text()
+    assert 'id="hall-today"' not in other
+
+
+async def test_a_hall_page_for_an_interview_that_is_over_says_so(fair):
+    d, sock = fair["data"], fair["sock"]
+    a = d.booths[0]
+    page, emp_a = await sock("s0", 0), await sock("e0")
+    t_a = (await page.call("join", {"interview_id": d.interview(0, 0)}))["ticket_id"]
+    await emp_a.call("call_next", {"session_id": a.session_id})
+    assert (await emp_a.call("skip", {"session_id": a.session_id, "ticket_id": t_a}))["ok"]
+    html = await (await fair["http"]["s0"].get(f"/hall/interviews/{d.interview(0, 0)}")).text()
+    status = lxml.html.fromstring(html).get_element_by_id("hall-status").text_content()
+    assert status == "该面试未到，面试大厅不再开放。可在【我的面试】中查看。"
+    assert "开放。" in status and "将于" not in status
