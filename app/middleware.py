@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
@@ -12,7 +11,7 @@ from aiohttp import web
 from .auth import sessions
 from .auth.sessions import Identity
 from .roles import ACCESS_ATTR, PUBLIC, Role
-from .security import SECURITY_HEADERS
+from .security import SECURITY_HEADERS, csrf_token_valid, new_csrf_token
 from .state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
 
 SESSION_COOKIE = "sid"
@@ -83,8 +82,11 @@ def allowed_origins(request: web.Request) -> set[str]:
 @web.middleware
 async def csrf_middleware(request: web.Request, handler):  # noqa: ANN001
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    if len(cookie) < 32:
-        cookie = secrets.token_urlsafe(32)
+    secret = request.app[SETTINGS].secret_key
+    # only a token this server made and signed is used: a client-chosen value would be
+    # echoed into pages and split cached pages on itself (app/pagecache.py)
+    if not csrf_token_valid(secret, cookie):
+        cookie = new_csrf_token(secret)
         request[_NEW_CSRF] = True
     request[CSRF_TOKEN] = cookie
     # socket.io checks the cookie and the Origin itself in its connect handler (rtc/hall.py)
@@ -123,7 +125,7 @@ def _csrf_refused(request: web.Request) -> web.HTTPForbidden:
 
 def rotate_csrf(request: web.Request) -> None:
     """A new CSRF token at login, so a token seen before login is useless after."""
-    request[CSRF_TOKEN] = secrets.token_urlsafe(32)
+    request[CSRF_TOKEN] = new_csrf_token(request.app[SETTINGS].secret_key)
     request[_NEW_CSRF] = True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import json
 import secrets
 import time
@@ -90,6 +91,23 @@ def needs_rehash(password_hash: str) -> bool:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+CSRF_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}\.[0-9a-f]{32}")
+
+
+def new_csrf_token(secret_key: str) -> str:
+    """A random value and its keyed hash: the server can tell its own tokens from a value a
+    client made up (such a value must never become part of a page or of a cache's work)."""
+    value = secrets.token_urlsafe(32)
+    return f"{value}.{keyed_hash(secret_key, 'csrf:' + value)[:32]}"
+
+
+def csrf_token_valid(secret_key: str, token: str) -> bool:
+    if not CSRF_TOKEN_RE.fullmatch(token):
+        return False
+    value, mac = token.split(".")
+    return hmac.compare_digest(mac, keyed_hash(secret_key, "csrf:" + value)[:32])
 
 
 def token_hash(token: str) -> str:

@@ -213,3 +213,30 @@ async def test_no_cache_when_turned_off(aiohttp_client, world, settings, clock):
         resp = await c.get("/jobs")
         assert resp.status == 200 and "ETag" not in resp.headers
     assert not c.app[PAGE_CACHE].entries
+
+
+async def test_a_made_up_csrf_cookie_is_replaced_and_never_reaches_a_page(make_client, world,
+                                                                        settings, clock):
+    """A client-chosen csrftoken (here: a piece of every page, the stylesheet's link) was
+    used as the visitor's token, echoed into pages and used to split the cached /jobs, which
+    then lost its stylesheet for everyone. Only a token the server signed is used now."""
+    await _job(world, settings, clock, title="缓存的岗位")
+    first = await make_client()
+    page = await (await first.get("/jobs")).text()
+    link = re.search(r'<link rel="stylesheet"[^>]*>', page)[0]
+    assert len(link) >= 32
+    attacker = await make_client()
+    attacker.client.session.cookie_jar.update_cookies({"csrftoken": link})
+    resp = await attacker.get("/jobs")
+    mine = await resp.text()
+    issued = resp.cookies["csrftoken"].value
+    assert issued != link and meta_token(mine) == issued and link in mine
+    for visitor in (first, await make_client()):  # the cache serves them the whole page
+        html = await (await visitor.get("/jobs")).text()
+        assert link in html and "缓存的岗位" in html
+    # a token with a valid shape but a signature the server did not make is replaced too
+    forged = issued[:-1] + ("0" if issued[-1] != "0" else "1")
+    other = await make_client()
+    other.client.session.cookie_jar.update_cookies({"csrftoken": forged})
+    resp = await other.get("/jobs")
+    assert resp.cookies["csrftoken"].value not in (forged, issued)
