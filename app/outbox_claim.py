@@ -25,12 +25,14 @@ def backoff_seconds(attempts: int, ceiling: float) -> float:
 
 async def claim_due(conn: AsyncConnection, table: sa.Table, now: dt.datetime, *,
                     claim_seconds: float, limit: int) -> list[sa.Row]:
-    """Claim up to `limit` pending rows that are due, oldest first; returns the claimed rows."""
+    """Claim up to `limit` pending rows that are due, by priority where the table has one
+    (lower first), then oldest first; returns the claimed rows."""
     t = table
     free = sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now)
+    first = (t.c.priority,) if "priority" in t.c else ()
     due = (await conn.execute(
         sa.select(t.c.id).where(t.c.status == "pending", t.c.next_attempt_at <= now, free)
-        .order_by(t.c.next_attempt_at, t.c.id).limit(limit))).scalars().all()
+        .order_by(*first, t.c.next_attempt_at, t.c.id).limit(limit))).scalars().all()
     if not due:
         return []
     # Re-checked in the UPDATE: on PostgreSQL another worker may have claimed some of these
@@ -39,7 +41,8 @@ async def claim_due(conn: AsyncConnection, table: sa.Table, now: dt.datetime, *,
         t.update().where(t.c.id.in_(due), t.c.status == "pending", free)
         .values(claimed_until=now + dt.timedelta(seconds=claim_seconds))
         .returning(*t.c))
-    return sorted(claimed, key=lambda r: r.id)
+    place = {row_id: i for i, row_id in enumerate(due)}
+    return sorted(claimed, key=lambda r: place[r.id])  # in the order they were due
 
 
 STOP_GRACE_SECONDS = 5.0

@@ -39,16 +39,55 @@ class _NoRoom(Exception):
     """Raised inside the transaction to roll back the slots already taken under other keys."""
 
 
+def _window(moment: dt.datetime, window_seconds: int) -> tuple[dt.datetime, float]:
+    """Start of the current window, and how far into it we are (0..1)."""
+    now = moment.timestamp()
+    start = now - now % window_seconds
+    return dt.datetime.fromtimestamp(start, dt.timezone.utc), (now - start) / window_seconds
+
+
+async def _count(conn: AsyncConnection, now: dt.datetime, window_seconds: int,
+                 limits: Mapping[str, int]) -> bool:
+    """Count one attempt under every key (raises _NoRoom when a key is used up, having
+    counted some: the transaction must then roll back). True when a key opened a window."""
+    current, elapsed = _window(now, window_seconds)
+    previous = current - dt.timedelta(seconds=window_seconds)
+    ordered = tuple(sorted(limits))  # one lock order: two takers never deadlock
+    opened_a_window = False
+    before = dict((await conn.execute(
+        sa.select(rate_hits.c.key, rate_hits.c.count).where(
+            rate_hits.c.key.in_(ordered), rate_hits.c.window_start == previous))).all())
+    for key in ordered:
+        room = math.floor(limits[key] - before.get(key, 0) * (1.0 - elapsed) + 1e-9)
+        if room < 1:
+            raise _NoRoom
+        stmt = dialect_insert(conn, rate_hits).values(key=key, window_start=current, count=1)
+        taken = (await conn.execute(stmt.on_conflict_do_update(
+            index_elements=[rate_hits.c.key, rate_hits.c.window_start],
+            set_={"count": rate_hits.c.count + 1},
+            where=rate_hits.c.count < room).returning(rate_hits.c.count))).first()
+        if taken is None:
+            raise _NoRoom
+        opened_a_window |= taken.count == 1
+    return opened_a_window
+
+
+async def take_in(conn: AsyncConnection, now: dt.datetime, window_seconds: int,
+                  limits: Mapping[str, int]) -> bool:
+    """`RateLimiter.take_each` inside the caller's write transaction, for a limit that
+    depends on what the transaction read (the address a mail goes to). On False the caller
+    must not commit: raise, and the counts roll back with its work."""
+    try:
+        await _count(conn, now, window_seconds, limits)
+    except _NoRoom:
+        return False
+    return True
+
+
 class RateLimiter:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-
-    def _window(self, window_seconds: int) -> tuple[dt.datetime, float]:
-        """Start of the current window, and how far into it we are (0..1)."""
-        now = self.clock.now().timestamp()
-        start = now - now % window_seconds
-        return dt.datetime.fromtimestamp(start, dt.timezone.utc), (now - start) / window_seconds
 
     async def take(self, rule: Limit, *keys: str) -> Slot | None:
         """Count one attempt under every key, or under none; None when any key is used up."""
@@ -65,27 +104,11 @@ class RateLimiter:
         window no longer grows, so its share is read first and the current window's count
         is raised only while it stays under what is left.
         """
-        current, elapsed = self._window(window_seconds)
-        previous = current - dt.timedelta(seconds=window_seconds)
-        ordered = tuple(sorted(limits))  # one lock order: two takers never deadlock
-        opened_a_window = False
+        now = self.clock.now()
+        current, _ = _window(now, window_seconds)
         try:
             async with self.db.write() as conn:
-                before = dict((await conn.execute(
-                    sa.select(rate_hits.c.key, rate_hits.c.count).where(
-                        rate_hits.c.key.in_(ordered), rate_hits.c.window_start == previous))).all())
-                for key in ordered:
-                    room = math.floor(limits[key] - before.get(key, 0) * (1.0 - elapsed) + 1e-9)
-                    if room < 1:
-                        raise _NoRoom
-                    stmt = dialect_insert(self.db.is_sqlite, rate_hits).values(key=key, window_start=current, count=1)
-                    taken = (await conn.execute(stmt.on_conflict_do_update(
-                        index_elements=[rate_hits.c.key, rate_hits.c.window_start],
-                        set_={"count": rate_hits.c.count + 1},
-                        where=rate_hits.c.count < room).returning(rate_hits.c.count))).first()
-                    if taken is None:
-                        raise _NoRoom
-                    opened_a_window |= taken.count == 1
+                opened_a_window = await _count(conn, now, window_seconds, limits)
         except _NoRoom:
             return None
         if opened_a_window:
@@ -94,7 +117,7 @@ class RateLimiter:
             async with self.db.write() as conn:
                 await conn.execute(rate_hits.delete().where(
                     rate_hits.c.window_start < current - dt.timedelta(days=1)))
-        return Slot(ordered, current)
+        return Slot(tuple(sorted(limits)), current)
 
     async def give_back(self, *slots: Slot) -> None:
         """Return slots whose attempt turned out not to count (a right password)."""

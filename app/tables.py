@@ -211,7 +211,10 @@ email_outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("sent_at", Time),
-    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    # lower goes first (app/notify/emails.py PRIORITIES): a code a person waits for is never
+    # queued behind bulk mail
+    sa.Column("priority", sa.SmallInteger, nullable=False, server_default="5"),
+    sa.Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
 )
 
 notices = sa.Table(

@@ -60,10 +60,18 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
     return subject, text, html
 
 
+# The outbox sends lower first. A code someone is waiting for goes before everything; mail a
+# user causes to be sent to an address they typed goes last, so no amount of it delays the
+# rest (each such sender is also rate-limited where the mail is asked for).
+PRIORITY_CODE, PRIORITY_NOTICE, PRIORITY_TYPED_ADDRESS = 0, 5, 9
+PRIORITIES = {"reset_code": PRIORITY_CODE, "agreement_confirm": PRIORITY_TYPED_ADDRESS}
+
+
 async def enqueue(conn: AsyncConnection, *, to: str, template: str, context: dict[str, Any],
                   at: dt.datetime, attachments: tuple[Attachment, ...] = ()) -> None:
     subject, text, html = render(template, context)
     await conn.execute(email_outbox.insert().values(
+        priority=PRIORITIES.get(template, PRIORITY_NOTICE),
         to_addr=to, subject=subject, body_text=text, body_html=html, template=template,
         attachments=[{"filename": a.filename, "content_type": a.content_type,
                       "data": base64.b64encode(a.data).decode()} for a in attachments],

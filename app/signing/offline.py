@@ -16,6 +16,7 @@ from .. import audit, files, workflow
 from ..auth.sessions import Identity
 from ..forms import FormError
 from ..notify import emails
+from ..ratelimit import take_in
 from ..roles import Role
 from ..security import sign, token_hash, unsign
 from ..tables import employers, student_records
@@ -28,6 +29,9 @@ from .tables import agreements
 ag, sr = agreements, student_records
 CONFIRM_PURPOSE = "agreement-confirm"
 CONFIRM_DAYS = 7
+# 发给单位确认 mails an address the student typed: at most this many an hour
+CONFIRM_MAIL_WINDOW = 3600
+CONFIRM_MAILS_PER_STUDENT, CONFIRM_MAILS_PER_ADDRESS = 5, 3
 MAX_SCANS = 4  # the paper agreement has up to 4 pages; also app/bodies.MAX_FILE_PARTS
 
 
@@ -104,6 +108,14 @@ async def send_for_confirmation(conn: AsyncConnection, ident: Identity, agreemen
         return None
     if _missing(row):
         raise workflow.NotAllowed("协议书尚未填写完整，请先编辑并【预览协议书】")
+    # the address is the student's own typing: bounded per student and per address, counted
+    # in this transaction (a refusal writes nothing, the count included)
+    if not await take_in(conn, now, CONFIRM_MAIL_WINDOW, {
+            f"confirm-mail:account:{ident.account_id}": CONFIRM_MAILS_PER_STUDENT,
+            f"confirm-mail:to:{row.data['email'].strip().lower()}": CONFIRM_MAILS_PER_ADDRESS}):
+        raise workflow.NotAllowed("发送过于频繁：每小时最多发送 "
+                                  f"{CONFIRM_MAILS_PER_STUDENT} 次（同一邮箱 "
+                                  f"{CONFIRM_MAILS_PER_ADDRESS} 次），请稍后再试")
     token = sign(secret_key, CONFIRM_PURPOSE, {"a": row.id, "n": secrets.token_hex(8)},
                  CONFIRM_DAYS * 86400)
     state = await workflow.transition(
