@@ -9,6 +9,7 @@ from aiohttp import web
 from .clock import Clock
 from .config import Settings
 from .db import Database
+from .errorlog import TracebackBudget
 from .looplag import LoopLagProbe
 from .offload import CpuPool
 from .uploads import FileStore
@@ -26,4 +27,5 @@ OUTBOX = web.AppKey("outbox", "OutboxWorker")  # string types: see the TYPE_CHEC
 IMPORTS = web.AppKey("imports", "ImportRunner")
 CPU = web.AppKey("cpu", CpuPool)
 ACCOUNT_CACHE = web.AppKey("account_cache", "AccountCache")
+ERRORS = web.AppKey("errors", TracebackBudget)  # one traceback per kind a minute (app/errorlog.py)
 LOOP_LAG = web.AppKey("loop_lag", LoopLagProbe)  # present only when LOOP_LAG_PROBE_SECONDS > 0

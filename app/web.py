@@ -9,6 +9,7 @@ from typing import AsyncIterator
 
 import aiohttp_jinja2
 import jinja2
+import sqlalchemy as sa
 from aiohttp import web
 
 from rtc.routes import probe_registry_ctx, setup_rtc_routes
@@ -22,6 +23,7 @@ from .bodies import bounded_bodies
 from .clock import Clock
 from .config import Settings
 from .db import Database
+from .errorlog import TracebackBudget
 from .employers.routes import setup_employer_routes
 from .hall.routes import setup_hall_routes
 from .interviews.routes import setup_interview_routes
@@ -49,7 +51,7 @@ from .reviews.routes import setup_review_routes
 from .signing.routes import setup_signing_routes
 from .sms.routes import setup_sms_routes
 from .statistics.routes import setup_statistics_routes
-from .state import CLOCK, CPU, DB, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
+from .state import CLOCK, CPU, DB, ERRORS, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
 from .students.imports import ImportRunner
 from .students.routes import setup_student_routes
 from .templating import FILTERS
@@ -109,6 +111,32 @@ async def error_pages(request: web.Request, handler):  # noqa: ANN001
                 response.cookies[cookie.key] = cookie
             return response
         return plain_response(exc)
+    except Exception as exc:  # noqa: BLE001  (anything else: the Chinese page, a bounded log)
+        outage = is_outage(exc)
+        request.app[ERRORS].log(log, "服务不可用（数据库或网络）" if outage else "请求处理出错", exc)
+        exc.__traceback__ = None  # the frames hold the request: no cycle left behind
+        return error_page(request, 503 if outage else 500)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database (or the network to it) is away, as opposed to a bug: the page says to
+    try again later, and the status is 503 so a balancer and monitoring tell the two apart."""
+    return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError,
+                            ConnectionError, TimeoutError)) \
+        or (isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated) \
+        or isinstance(exc, OSError) and exc.errno is not None
+
+
+def error_page(request: web.Request, status: int) -> web.Response:
+    """The error page without anything that could need the database; plain Chinese text
+    if even that cannot be rendered."""
+    try:
+        return aiohttp_jinja2.render_template("error.html", request, {
+            "status": status, "request": request, "identity": None, "unread_notices": 0,
+            "centre_url": None, "csrf_token": ""}, status=status)
+    except Exception:  # noqa: BLE001
+        return web.Response(status=status, text="服务暂时不可用，请稍后再试。",
+                            content_type="text/plain", charset="utf-8")
 
 
 def plain_response(exc: web.HTTPException) -> web.Response:
@@ -139,6 +167,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     setup_proxy(app)
     app[CLOCK] = clock or Clock()
+    app[ERRORS] = TracebackBudget()
     app[FILES] = FileStore(settings.data_dir, settings.storage_quota_bytes)
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True,
