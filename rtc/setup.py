@@ -10,7 +10,6 @@ import logging
 import urllib.parse
 from typing import AsyncIterator
 
-import socketio
 from aiohttp import web
 
 from app.workflow import TransitionError
@@ -18,6 +17,7 @@ from app.notify import emails
 from app.state import CLOCK, DB, OUTBOX, SETTINGS
 
 from . import leases, monitor_store, tickets
+from .frames import FrameGuardedServer
 from .hall import HallNamespace
 from .monitor_feed import MonitorNamespace, monitor_ticker
 from .sockets import SIO, LocalManager, RedisManager
@@ -34,7 +34,7 @@ def setup_hall(app: web.Application) -> None:
     manager = _redis_manager(settings.redis_url) if settings.redis_url else LocalManager()
     # cors_allowed_origins=None: engine.io itself accepts same-origin only; the namespace
     # checks the Origin again in connect.
-    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
+    sio = FrameGuardedServer(async_mode="aiohttp", client_manager=manager,
                                cors_allowed_origins=None, max_http_buffer_size=256 * 1024)
     hall = HallNamespace(app)
     feed = MonitorNamespace(app)
