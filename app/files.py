@@ -47,14 +47,21 @@ async def used_bytes(conn: AsyncConnection, owner_id: int) -> int:
         files.c.owner_id == owner_id, files.c.kind.in_(COUNTED)))).scalar_one()
 
 
+async def lock_owner(conn: AsyncConnection, owner_id: int) -> None:
+    """A count-then-add rule about one account's things (its quota, its number of
+    attachments) holds under concurrent requests: on PostgreSQL the account row is locked
+    until the transaction ends (SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    await conn.execute(lock_for_update(sa.select(accounts.c.id).where(accounts.c.id == owner_id),
+                                       conn.dialect.name == "sqlite"))
+
+
 async def _check_quota(conn: AsyncConnection, store: FileStore, owner_id: int, adding: int) -> None:
     """Inside the caller's write transaction, so two uploads at once cannot both fit: on
     SQLite BEGIN IMMEDIATE already serialises writers, on PostgreSQL the account row is
     locked until the transaction ends."""
     if not store.quota_bytes:
         return
-    await conn.execute(lock_for_update(sa.select(accounts.c.id).where(accounts.c.id == owner_id),
-                                       conn.dialect.name == "sqlite"))
+    await lock_owner(conn, owner_id)
     used = await used_bytes(conn, owner_id)
     if used + adding > store.quota_bytes:
         raise StorageFull(f"存储空间不足：已用{_size(used)}，共{_size(store.quota_bytes)}，"

@@ -195,3 +195,33 @@ async def test_months_are_typed_the_same_in_every_browser_and_gender_is_chosen(s
     assert resp.status == 303
     preview = await (await student.get("/student/resumes/en/preview")).text()
     assert "<dd>Female</dd>" in preview and "<dd>2003-05</dd>" in preview
+
+
+async def test_twenty_uploads_at_once_keep_the_limit_of_five(world, settings, clock):
+    """The count-then-add of 附件简历 under load: on PostgreSQL 20 concurrent uploads made 8
+    attachments (each transaction counted before the others committed)."""
+    import asyncio
+
+    from app.forms import FormError
+    from app.resumes import service
+    from app.uploads import FileStore
+    from tests.registration_helpers import PDF_BYTES
+    account_id = world.active_student().account_id
+    db, store = Database(settings.database_url), FileStore(settings.data_dir)
+
+    async def upload(i: int) -> bool:
+        try:
+            async with db.write() as conn:
+                await service.add_attachment(conn, store, account_id, display_name=f"简历{i}.pdf",
+                                             content_type="application/pdf", data=PDF_BYTES,
+                                             now=clock.now())
+        except FormError:
+            return False
+        return True
+    try:
+        made = await asyncio.gather(*(upload(i) for i in range(20)))
+    finally:
+        await db.dispose()
+    assert sum(made) == service.MAX_ATTACHMENTS
+    assert await count(settings.database_url, resumes, resumes.c.account_id == account_id,
+                       resumes.c.kind == "file") == service.MAX_ATTACHMENTS

@@ -66,6 +66,7 @@ async def save_structured(conn: AsyncConnection, account_id: int, kind: str,
 async def add_attachment(conn: AsyncConnection, store: FileStore, account_id: int, *,
                          display_name: str, content_type: str, data: bytes,
                          now: dt.datetime) -> int:
+    await files.lock_owner(conn, account_id)  # 20 uploads at once still make at most 5
     count = (await conn.execute(sa.select(sa.func.count()).select_from(resumes).where(
         resumes.c.account_id == account_id, resumes.c.kind == "file"))).scalar_one()
     if count >= MAX_ATTACHMENTS:
