@@ -106,7 +106,7 @@ async def test_online_invitation_agreed_and_reviewed_to_effective(make_client, w
     assert [r for r, in await _audit_actions(settings.database_url, aid)] == [
         "agreement.invite", "agreement.agree", "agreement.approve", "agreement.approve"]
     # Verification shows only number, name, school, employer and state.
-    verify = await (await student.get(f"/verify/agreement?number={row.number}")).text()
+    verify = await (await student.get(f"/verify/agreement?number={row.number}&code={row.verify_token[:8]}")).text()
     assert "有效" in verify and s.name in verify and "测试科技有限公司" in verify
     assert s.id_number not in verify
     forged = await student.get("/verify/agreement/forged-token-123")
@@ -396,3 +396,34 @@ async def test_start_signing_from_an_applicant(make_client, world, settings, clo
     _, username, _ = await second_employer(settings.database_url, clock.now())
     stranger = await as_user(make_client, "employer", username)
     assert (await stranger.get(f"/employer/agreements/new?application={app_id}")).status == 404
+
+
+async def test_verification_by_number_needs_the_printed_code_and_is_bounded(make_client, world,
+                                                                            settings, clock):
+    """Agreement numbers are sequential: a number alone opened any graduate's agreement to
+    anyone, 200 in 0.3 s. Now the typed lookup needs the 验证码 printed beside the number
+    (the QR code's link needs none), and one address may try 30 in 10 minutes."""
+    from app.signing.views.public import LOOKUPS
+    s, aid, link = await offline_generated(make_client, world, settings, clock)
+    unit = await make_client()
+    assert (await unit.post(link, {"action": "confirm"})).status == 200
+    assert (await s.post(f"/student/signing/offline/{aid}/generate")).status == 303
+    row = await agreement_row(settings.database_url, aid)
+    code = row.verify_token[:8]
+    sheet = await (await s.get(f"/student/signing/agreements/{aid}")).text()
+    assert f'id="agreement-check-code">{code}<' in sheet  # on the paper, beside the number
+    name = world.active_student().name
+    visitor = await make_client()
+    for query in (f"number={row.number}", f"number={row.number}&code=AAAAAAAA",
+                  f"number={row.number}&code={code[:-1]}"):
+        resp = await visitor.get(f"/verify/agreement?{query}")
+        assert resp.status == 404 and name not in await resp.text(), query
+    found = await visitor.get(f"/verify/agreement?number={row.number}&code={code}")
+    assert found.status == 200 and name in await found.text()
+    for _ in range(LOOKUPS.limit - 4):
+        assert (await visitor.get(f"/verify/agreement?number={row.number}&code=x")).status == 404
+    limited = await visitor.get(f"/verify/agreement?number={row.number}&code={code}")
+    assert limited.status == 429 and "查询过于频繁" in await limited.text()
+    # the QR code's own link is not counted
+    token = row.verify_token
+    assert (await visitor.get(f"/verify/agreement/{token}")).status == 200

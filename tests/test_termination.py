@@ -90,7 +90,7 @@ async def test_student_applies_and_both_reviews_terminate(make_client, world, se
     for account in (s.account_id, world.staff["employer"][1]):
         assert await count(db, notices, notices.c.account_id == account,
                            notices.c.title.like("%已解约%")) == 1
-    verify = await (await student.get(f"/verify/agreement?number={row.number}")).text()
+    verify = await (await student.get(f"/verify/agreement?number={row.number}&code={row.verify_token[:8]}")).text()
     assert "已解约" in verify
     centre = await (await student.get("/student/signing")).text()
     assert "70 待就业" in centre and "尚未登记毕业去向" in centre

@@ -3,6 +3,8 @@ employer's list, and the public verification page's lookup."""
 
 from __future__ import annotations
 
+import hmac
+
 import datetime as dt
 
 import sqlalchemy as sa
@@ -101,8 +103,20 @@ async def by_verify_token(conn: AsyncConnection, token: str) -> sa.Row | None:
     return (await conn.execute(select().where(ag.c.verify_token == token))).first()
 
 
-async def by_number(conn: AsyncConnection, number: str) -> sa.Row | None:
-    number = number.strip()[:40]
-    if not number:
+CHECK_CODE_LENGTH = 8  # printed beside the number: 48 random bits, unguessable
+
+
+def check_code(verify_token: str | None) -> str | None:
+    """The 验证码 printed on the paper: the start of the QR code's random token. Numbers are
+    sequential, so a number alone must not open a graduate's agreement to anyone."""
+    return verify_token[:CHECK_CODE_LENGTH] if verify_token else None
+
+
+async def by_number(conn: AsyncConnection, number: str, code: str) -> sa.Row | None:
+    """The agreement with this number whose paper carries this 验证码."""
+    number, code = number.strip()[:40], code.strip()[:CHECK_CODE_LENGTH * 2]
+    if not number or not code:
         return None
-    return (await conn.execute(select().where(ag.c.number == number))).first()
+    row = (await conn.execute(select().where(ag.c.number == number))).first()
+    printed = check_code(row.verify_token) if row is not None else None
+    return row if printed and hmac.compare_digest(printed, code) else None

@@ -30,7 +30,8 @@ async def test_termination_by_application_and_by_the_school(page, browser, live_
     student = world.active_student()
     employer = identity(world, "employer", Role.EMPLOYER, world.employer_id)
     first = await invite_by_service(db, world, employer, now, agree=True, approve=True)
-    old_number = (await agreement_row(db, first)).number
+    old_row = await agreement_row(db, first)
+    old_number, old_code = old_row.number, old_row.verify_token[:8]
     letter = tmp_path / "解约函.png"
     buf = io.BytesIO()
     Image.new("RGB", (120, 80), "white").save(buf, "PNG")
@@ -73,7 +74,7 @@ async def test_termination_by_application_and_by_the_school(page, browser, live_
         await expect(staff.locator("#request-state")).to_have_text(state)
         await context.close()
 
-    await page.goto(f"/verify/agreement?number={old_number}")
+    await page.goto(f"/verify/agreement?number={old_number}&code={old_code}")
     await expect(page.locator("#verify-state")).to_have_text("已解约")
     await page.goto("/student/signing")
     await expect(page.locator("#current-destination")).to_have_text("70 待就业")
@@ -85,7 +86,8 @@ async def test_termination_by_application_and_by_the_school(page, browser, live_
     await page.get_by_role("row", name="另一家单位有限公司").get_by_role("link", name="查看").click()
     await page.get_by_role("button", name="同意签约").click()
     await expect(page.locator("#invitation-state")).to_have_text("待学院审核")
-    new_number = (await agreement_row(db, second)).number
+    new_row = await agreement_row(db, second)
+    new_number, new_code = new_row.number, new_row.verify_token[:8]
     assert new_number and new_number != old_number
 
     # 9.2 管理员强制解约 of the new agreement, once it is effective.
@@ -101,5 +103,5 @@ async def test_termination_by_application_and_by_the_school(page, browser, live_
     await admin.get_by_role("button", name="强制解约").click()
     await expect(admin.locator("#done-message")).to_contain_text("已解约")
     await context.close()
-    await page.goto(f"/verify/agreement?number={new_number}")
+    await page.goto(f"/verify/agreement?number={new_number}&code={new_code}")
     await expect(page.locator("#verify-state")).to_have_text("已解约")

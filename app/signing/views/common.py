@@ -13,7 +13,7 @@ from ...reviews.common import int_param, see_other  # noqa: F401 (re-exported fo
 from ...state import SETTINGS
 from .. import fields
 from ..flows import STATE_LABELS, flow_of
-from ..review import verify_label
+from ..review import check_code, verify_label
 
 
 def verify_url(request: web.Request, row: sa.Row) -> str | None:
@@ -34,6 +34,7 @@ def sheet_context(request: web.Request, row: sa.Row, *, changed: set[str] | None
                                            for title, specs in fields.ONLINE_PARTS],
         "changed": changed or set(), "state_label": STATE_LABELS.get(row.status, row.status),
         "verify_label": verify_label(row.status), "verify_url": url,
+        "check_code": check_code(row.verify_token),
         "qr_src": qr_data_uri(url) if url else None,
         "training_mode": codes.TRAINING_MODE.get((origin or {}).get("training_mode", ""), ""),
         "gender": codes.GENDER.get(row.gender, ""),

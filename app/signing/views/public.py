@@ -6,10 +6,14 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from ...forms import Form
+from ...ratelimit import Limit, RateLimiter
 from ...roles import public
 from ...state import CLOCK, DB, OUTBOX, SETTINGS
 from .. import offline, review
 from .common import sheet_context
+
+# typed lookups by number and 验证码, per address (the QR code's link is not counted)
+LOOKUPS = Limit(30, 600)
 
 
 async def _confirm_page(request: web.Request, form: Form, status: int = 200, done: str = "") -> web.Response:
@@ -53,11 +57,17 @@ async def verify(request: web.Request) -> web.Response:
     """The QR code's page: only number, name, school, employer and state."""
     token = request.match_info.get("token", "")
     number = request.query.get("number", "").strip()[:40]
+    code = request.query.get("code", "").strip()[:16]
+    if number and not token and await RateLimiter(request.app[DB], request.app[CLOCK]).take(
+            LOOKUPS, f"verify:{request.remote or 'unknown'}") is None:
+        return aiohttp_jinja2.render_template("signing/verify.html", request, {
+            "row": None, "asked": False, "number": number, "code": code,
+            "limited": True}, status=429)
     async with request.app[DB].read() as conn:
         row = (await review.by_verify_token(conn, token) if token
-               else await review.by_number(conn, number) if number else None)
+               else await review.by_number(conn, number, code) if number else None)
     asked = bool(token or number)
-    context = {"row": row, "asked": asked, "number": number,
+    context = {"row": row, "asked": asked, "number": number, "code": code,
                "label": review.verify_label(row.status) if row else None,
                "employer": (row.employer_name or (row.data or {}).get("unit_name", "")) if row else ""}
     return aiohttp_jinja2.render_template("signing/verify.html", request, context,
