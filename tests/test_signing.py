@@ -173,7 +173,7 @@ async def test_invitation_form_errors_keep_input(make_client, world, settings, c
     assert "金额" in field_error(html, "monthly_salary")
     assert 'value="别人"' in html
     resp = await invite(employer, world, clock, student_name="别人")
-    assert "未找到该学生" in field_error(await resp.text(), "student_no")
+    assert "无法向该学生发起签约" in field_error(await resp.text(), "student_no")
     assert await count(settings.database_url, agreements) == 0
 
 
@@ -427,3 +427,25 @@ async def test_verification_by_number_needs_the_printed_code_and_is_bounded(make
     # the QR code's own link is not counted
     token = row.verify_token
     assert (await visitor.get(f"/verify/agreement/{token}")).status == 200
+
+
+async def test_invitation_refusals_tell_nothing_of_the_students_state(make_client, world,
+                                                                    settings, clock):
+    """发起签约 answered three ways (not found / not activated or 生源 not approved / already
+    placed): a status oracle over school + 学号 + 姓名. One answer now, and bounded."""
+    from app.signing.online import NOT_ELIGIBLE
+    from app.signing.views.employer import INVITES
+    from tests.termination_kit import effective
+    other = await as_user(make_client, "employer", (await second_employer(settings.database_url,
+                                                                          clock.now()))[1])
+    unknown = await invite(other, world, clock, student_name="别人")
+    unready = await invite(other, world, clock)  # exists, 生源 not approved
+    await effective(make_client, world, settings, clock)  # now placed (an effective agreement)
+    placed = await invite(other, world, clock)
+    messages = [field_error(await r.text(), "student_no") for r in (unknown, unready, placed)]
+    assert messages == [NOT_ELIGIBLE] * 3
+    for _ in range(INVITES.limit - 3):
+        await invite(other, world, clock, student_name="别人")
+    limited = await invite(other, world, clock, student_name="别人")
+    assert limited.status == 429 and "发起签约过于频繁" in await limited.text()
+    assert await count(settings.database_url, agreements) == 1

@@ -38,6 +38,9 @@ class Invitee:
     name: str
 
 
+NOT_ELIGIBLE = ("无法向该学生发起签约：请核对学校、学号和姓名是否与学校导入的信息一致；"
+                "信息无误时，该学生暂不能在线签约，请与学生联系")
+
 def parse_invitee(raw: Mapping[str, str]) -> tuple[Invitee, dict[str, str]]:
     errors: dict[str, str] = {}
     school = (raw.get("school_id") or "").strip()
@@ -102,17 +105,20 @@ async def invite(conn: AsyncConnection, ident: Identity, raw: Mapping[str, str],
         errors["_form"] = "单位审核通过后才能发起签约"
     if errors:
         raise FormError(errors)
-    student = await find_student(conn, who)
-    if student is None:
-        raise FormError({"student_no": "未找到该学生：学校、学号和姓名需与学校导入的信息一致"})
-    if not (await school_settings.load(conn, student.school_id)).online_signing:
+    # the school's setting is public; asked first, it says nothing of the student
+    if not (await school_settings.load(conn, who.school_id)).online_signing:
         raise FormError({"school_id": CLOSED_CHANNEL + "，请与学生线下签约"})
-    if student.origin_status != OriginState.APPROVED or student.account_id is None:
-        raise FormError({"student_no": "该学生尚未激活账号或生源信息尚未审核通过，暂不能签约"})
+    student = await find_student(conn, who)
+    # Not found, not activated, 生源 not approved, or already placed: one answer, so that
+    # school + 学号 + 姓名 cannot be used to learn a graduate's state (the views also bound
+    # the attempts per employer).
+    if student is None or student.origin_status != OriginState.APPROVED \
+            or student.account_id is None:
+        raise FormError({"student_no": NOT_ELIGIBLE})
     await lock_student(conn, student.id)
     await _refuse_repeat(conn, employer.id, student.id, now)
     if await why_busy(conn, student.id):
-        raise FormError({"student_no": "该学生已有办理中或生效的就业协议书/毕业去向，暂不能签约"})
+        raise FormError({"student_no": NOT_ELIGIBLE})
     new_id = (await conn.execute(ag.insert().values(
         channel="online", status=AgreementState.INVITED.value, student_record_id=student.id,
         school_id=student.school_id, college_id=student.college_id, employer_id=employer.id,

@@ -13,12 +13,15 @@ from ... import paging, workflow
 from ...clock import CHINA, china_date
 from ...forms import Form, FormError
 from ...middleware import require_identity
+from ...ratelimit import Limit, RateLimiter
 from ...roles import Role, allow
 from ...state import CLOCK, DB, OUTBOX
 from ...tables import employers
 from .. import fields, online, review, service
 from ..flows import ONLINE_FLOW, STATE_LABELS
 from .common import form_context, int_param, see_other, sheet_context
+
+INVITES = Limit(30, 3600)  # 发起签约 per employer an hour
 
 
 @allow(Role.EMPLOYER)
@@ -65,6 +68,12 @@ async def new_form(request: web.Request) -> web.Response:
 @allow(Role.EMPLOYER)
 async def new_submit(request: web.Request) -> web.Response:
     form = Form(await request.post())
+    ident = require_identity(request)
+    # counted before the lookup, refusals included: school + 学号 + 姓名 tried by the hundred
+    if await RateLimiter(request.app[DB], request.app[CLOCK]).take(
+            INVITES, f"signing-invite:{ident.employer_id}") is None:
+        form.error("_form", "发起签约过于频繁，请稍后再试")
+        return await _new_page(request, form, 429)
     try:
         async with request.app[DB].write() as conn:
             new_id = await online.invite(conn, require_identity(request), form.values,
