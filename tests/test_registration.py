@@ -140,6 +140,10 @@ async def test_military_branch_two_reviews_then_the_destination_is_effective(
     # approved and placed: view-only
     assert (await s.get("/student/registration/choose")).status == 303
     assert (await choose(s, "11")).status == 400
+    # 签约中心 says how to change it: 解约 ends agreements, a registration goes through the school
+    signing = await (await s.get("/student/signing/offline")).text()
+    assert "已有生效的毕业去向（应征义务兵" in signing and "解约" not in signing
+    assert "如需变更请联系学校就业指导中心" in signing
 
 
 async def test_branch_form_checks_keep_the_typed_values_and_write_nothing(

@@ -260,7 +260,7 @@ async def test_offline_agreement_from_entry_to_effective(make_client, world, set
                        graduate_destinations.c.source == "agreement") == 1
     # A second agreement cannot be started while this one is effective.
     page = await (await s.get("/student/signing/offline")).text()
-    assert "已有生效的毕业去向" in page
+    assert "已有生效的毕业去向" in page and "如需变更请先办理解约" in page
 
 
 async def _upload(client, aid, files):  # noqa: ANN001, ANN202

@@ -167,8 +167,12 @@ async def test_window(make_client, world, settings, clock):
     assert resp.status == 400 and field_error(await resp.text(), "closes") == "截止日期不能早于开放日期"
     assert await count(db, audit_log, audit_log.c.action == "school_settings.change") == 0
     assert (await admin.post("/school/termination/window",
+                             {"opens": opens.isoformat(), "closes": ""})).status == 303
+    window = await (await admin.get("/reviews/terminations")).text()  # no "至 不限"
+    assert f"只能在 {opens.isoformat()} 及以后提交解约申请" in window and "至 不限" not in window
+    assert (await admin.post("/school/termination/window",
                              {"opens": opens.isoformat(), "closes": closes.isoformat()})).status == 303
-    assert await count(db, audit_log, audit_log.c.action == "school_settings.change") == 1
+    assert await count(db, audit_log, audit_log.c.action == "school_settings.change") == 2
     page = await (await student.get(f"/student/termination/apply/{aid}")).text()
     assert f"解约申请将于 {opens:%Y年%m月%d日} 开放，{closes:%Y年%m月%d日} 截止" in page
     assert ">提交<" not in page

@@ -100,8 +100,10 @@ async def why_busy(conn: AsyncConnection, student_record_id: int, *, besides: in
     """Why the student cannot take on another agreement now, or None."""
     current = await destinations.current(conn, student_record_id)
     if current.placed and not (current.source == "agreement" and current.source_id == besides):
-        return (f"您已有生效的毕业去向（{current.label}），同一时间只能有一个；"
-                "如需变更请先办理解约或联系学校")
+        # 解约 ends an agreement; a destination from 就业信息登记 is changed by the school
+        change = ("如需变更请先办理解约或联系学校" if current.source == "agreement"
+                  else "如需变更请联系学校就业指导中心")
+        return f"您已有生效的毕业去向（{current.label}），同一时间只能有一个；{change}"
     other = await holding(conn, student_record_id, besides=besides)
     if other is not None:
         from .flows import STATE_LABELS
