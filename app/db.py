@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
@@ -98,6 +99,28 @@ Watcher = tuple[frozenset[str], Callable[[], Awaitable[None]]]
 AccountWatcher = Callable[[frozenset[int] | None], Awaitable[None]]
 
 
+# What to take back if the current task's write transaction does not commit: files written
+# beside it (app/files.py). A refused upload left its bytes on disk with no row, for ever.
+_ROLLBACK_UNDO: contextvars.ContextVar[list[Callable[[], None]] | None] = \
+    contextvars.ContextVar("rollback_undo", default=None)
+
+
+def undo_on_rollback(undo: Callable[[], None]) -> None:
+    """Run `undo` if the write transaction this task is in rolls back (or fails to commit).
+    Outside a write transaction there is nothing to tie it to: the caller's work stands."""
+    pending = _ROLLBACK_UNDO.get()
+    if pending is not None:
+        pending.append(undo)
+
+
+def _undo(undo: list[Callable[[], None]]) -> None:
+    for step in reversed(undo):
+        try:
+            step()
+        except OSError:
+            log.exception("taking back a rolled-back write failed")
+
+
 class Database:
     """The app's one engine, with read and write transactions."""
 
@@ -140,18 +163,26 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._turn_to_write():
-            async with self.engine.connect() as conn:
-                if self.is_sqlite:
-                    await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-                # info lives with the pooled connection: start clean, whatever its last user
-                # left (a rolled-back change). It is not touched when the transaction fails:
-                # on a connection invalidated meanwhile (a cancelled commit), reading it
-                # would reconnect outside SQLAlchemy's greenlet.
-                conn.info.pop(CHANGED, None)
-                async with conn.begin():
-                    yield conn
-                changed = conn.info.pop(CHANGED, None)
+        undo: list[Callable[[], None]] = []
+        kept = _ROLLBACK_UNDO.set(undo)
+        try:
+            async with self._turn_to_write():
+                async with self.engine.connect() as conn:
+                    if self.is_sqlite:
+                        await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+                    # info lives with the pooled connection: start clean, whatever its last
+                    # user left (a rolled-back change). It is not touched when the
+                    # transaction fails: on a connection invalidated meanwhile (a cancelled
+                    # commit), reading it would reconnect outside SQLAlchemy's greenlet.
+                    conn.info.pop(CHANGED, None)
+                    async with conn.begin():
+                        yield conn
+                    changed = conn.info.pop(CHANGED, None)
+        except BaseException:
+            _undo(undo)
+            raise
+        finally:
+            _ROLLBACK_UNDO.reset(kept)
         if changed:
             await self._committed(changed)
 

@@ -13,11 +13,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .auth.sessions import Identity
-from .db import lock_for_update
+from .db import lock_for_update, undo_on_rollback
 from .roles import Role
 from .tables import accounts, applications, employers, files, jobs, student_records
 from .uploads import FileStore
 from .validators import Invalid
+from .workflow import TransitionError
 
 
 class FileKind(enum.StrEnum):
@@ -29,13 +30,19 @@ class FileKind(enum.StrEnum):
     TERMINATION = "termination"  # a 解约函, or the paper proof of a 管理员强制解约
 
 
-# Copies kept with applications are not counted: the student cannot delete them, and they
-# share their bytes with the original (FileStore.link).
-COUNTED = (FileKind.LICENCE, FileKind.RESUME)
+# Every byte a user can make the server keep counts against their quota. Copies kept with
+# applications are not counted: the student cannot delete them, and they share their bytes
+# with the original (FileStore.link).
+COUNTED = (FileKind.LICENCE, FileKind.RESUME, FileKind.AGREEMENT_SCAN, FileKind.REGISTRATION,
+           FileKind.TERMINATION)
 
 
-class StorageFull(Invalid):
-    pass
+class StorageFull(Invalid, TransitionError):
+    """Over STORAGE_QUOTA_BYTES: a field's message (Invalid) where a form checks uploads,
+    a step refused (TransitionError) where a workflow keeps them; nothing is written."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        TransitionError.__init__(self, message, field)
 
 
 def _size(n: int) -> str:
@@ -96,6 +103,9 @@ async def save(conn: AsyncConnection, store: FileStore, *, owner_id: int, kind: 
         await _check_quota(conn, store, owner_id, len(data))
     file_id = store.new_id()
     store.write(file_id, data)
+    # a step after this one may still refuse (a workflow's state check): the bytes go with
+    # the transaction, never left on disk without their row
+    undo_on_rollback(lambda: store.remove(file_id))
     await conn.execute(files.insert().values(
         id=file_id, owner_id=owner_id, kind=kind, display_name=display_name,
         content_type=content_type, size=len(data), created_at=now))
@@ -108,6 +118,7 @@ async def copy(conn: AsyncConnection, store: FileStore, file_id: str, kind: File
     row = (await conn.execute(sa.select(files).where(files.c.id == file_id))).one()
     new_id = store.new_id()
     store.link(file_id, new_id)
+    undo_on_rollback(lambda: store.remove(new_id))
     await conn.execute(files.insert().values(
         id=new_id, owner_id=row.owner_id, kind=kind, display_name=row.display_name,
         content_type=row.content_type, size=row.size, created_at=now))

@@ -29,8 +29,9 @@ from ..config import Settings
 from ..db import Database, dialect_insert
 from ..reviews.tables import origin_import_jobs
 from ..state import CLOCK, DB, SETTINGS
-from ..tables import (email_outbox, import_jobs, password_resets, rate_hits, sessions,
+from ..tables import (email_outbox, files, import_jobs, password_resets, rate_hits, sessions,
                       verification_codes)
+from ..uploads import FileStore
 from .tables import periodic_leases
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Swept:
     rate_windows: int = 0
     mails: int = 0
     import_files: list[str] = field(default_factory=list)
+    orphan_files: int = 0
 
 
 def process_name() -> str:
@@ -87,7 +89,37 @@ async def sweep(db: Database, settings: Settings, now: dt.datetime) -> Swept:
             paths += (await conn.execute(sa.select(jobs.c.stored_path).where(
                 jobs.c.status.in_(FINISHED_IMPORTS)))).scalars().all()
     done.import_files = await asyncio.to_thread(_remove_files, Path(settings.data_dir), paths)
+    done.orphan_files = await sweep_orphans(db, FileStore(settings.data_dir), now)
     return done
+
+
+ORPHAN_AGE = dt.timedelta(hours=1)  # older than any upload's transaction
+ORPHAN_BATCH = 500
+
+
+async def sweep_orphans(db: Database, store: FileStore, now: dt.datetime) -> int:
+    """Stored bytes with no `files` row (a process killed between writing the bytes and
+    committing the row; files.save takes back what a rollback leaves): removed once they are
+    older than any transaction that could still commit their row."""
+    on_disk = await asyncio.to_thread(_stored_before, store, now - ORPHAN_AGE)
+    removed = 0
+    for i in range(0, len(on_disk), ORPHAN_BATCH):
+        batch = on_disk[i:i + ORPHAN_BATCH]
+        async with db.read() as conn:
+            known = set((await conn.execute(sa.select(files.c.id).where(
+                files.c.id.in_(batch)))).scalars())
+        orphans = [f for f in batch if f not in known]
+        await asyncio.to_thread(lambda: [store.remove(f) for f in orphans])
+        removed += len(orphans)
+    return removed
+
+
+def _stored_before(store: FileStore, cutoff: dt.datetime) -> list[str]:
+    if not store.folder.is_dir():
+        return []
+    limit = cutoff.timestamp()
+    # ctime: a hard-linked copy (files.copy) is as new as its link, however old its bytes
+    return [p.name for p in store.folder.iterdir() if p.is_file() and p.stat().st_ctime < limit]
 
 
 def _remove_files(data_dir: Path, paths: list[str]) -> list[str]:
