@@ -234,6 +234,10 @@ async def test_offline_agreement_from_entry_to_effective(make_client, world, set
     text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
     for expected in (row.number, world.active_student().name, "重庆示例科技有限公司", "9500"):
         assert expected in text, expected
+    # the paper that gets stamped carries the 验证码, not a passing state
+    assert row.verify_token[:8] in text and "待上传盖章协议书" not in text and "状态：" not in text
+    sheet = await (await s.get(f"/student/signing/agreements/{aid}")).text()
+    assert 'id="agreement-state"' in sheet  # the screen still shows it
     verify = await (await s.get(f"/verify/agreement/{row.verify_token}")).text()
     assert "审核中" in verify
     # Upload the stamped copy: a photo whose EXIF is dropped.
