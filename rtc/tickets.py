@@ -660,7 +660,11 @@ async def _interview_no_show(conn: AsyncConnection, interview_id: int | None, no
 
 async def end_session(conn: AsyncConnection, session_id: int, now: dt.datetime) -> list[int]:
     """The employer ends the day: waiting and called students leave the queue and are told.
-    Returns the accounts to tell. Interviews not held stay as they are, to be rescheduled."""
+    Returns the accounts to tell. Interviews not held stay as they are, to be rescheduled.
+    Takes its turn with calls at the booth (PostgreSQL): a call decided on the line before
+    the end would wait on the tickets this ends while this waited on the booth (a deadlock),
+    and a recall could call a student at a booth that then ended."""
+    await _take_booth(conn, session_id)
     t = hall_tickets
     if (await conn.execute(sa.select(t.c.id).where(
             t.c.session_id == session_id, t.c.status == TicketState.IN_CALL))).first():
