@@ -31,6 +31,7 @@ from app.state import DB
 from . import monitor, monitor_store
 from .monitor_store import Scope
 from .namespace import AppNamespace, identify
+from app.errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
 FLUSH_DELAY_SECONDS = 0.25   # changes within this window go out as one update per booth
@@ -165,13 +166,15 @@ class MonitorNamespace(AppNamespace):
 
 
 async def monitor_ticker(app: web.Application, feed: MonitorNamespace) -> AsyncIterator[None]:
+    errors = TracebackBudget()  # an outage fails every pass alike: told once a minute
+
     async def loop() -> None:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 await feed.tick()
-            except Exception:  # the ticker must outlive a database hiccup
-                log.exception("monitor tick failed")
+            except Exception as exc:  # the ticker must outlive a database hiccup
+                errors.log(log, "monitor tick failed", exc)
     task = asyncio.create_task(loop(), name="monitor-ticker")
     yield
     for running in (task, feed._flush):

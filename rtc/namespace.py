@@ -27,6 +27,7 @@ from app.state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
 from app.workflow import TransitionError
 
 from .guard import FLOOD_WINDOW_SECONDS, EventGuard
+from app.errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,6 +92,7 @@ class AppNamespace(socketio.AsyncNamespace):
         self.app = app
         self.guard = EventGuard.from_settings(app[SETTINGS])
         self._closing: set[asyncio.Task] = set()
+        self.errors = TracebackBudget()  # in an outage every event fails alike: once a minute
 
     async def admit(self, sid: str, ident: Identity, **extra: Any) -> None:
         """A connection passed `identify`: its session data, its rooms, its limits."""
@@ -131,8 +133,8 @@ class AppNamespace(socketio.AsyncNamespace):
             # a bad payload or a refused act: the client is told; one line, no traceback
             log.info("%s event %s refused: %s", self.namespace, event, exc)
             return {"ok": False, "error": str(exc)}
-        except Exception:  # answer every call: a client must never wait for a lost ack
-            log.exception("%s event %s failed", self.namespace, event)
+        except Exception as exc:  # answer every call: a client must never wait for a lost ack
+            self.errors.log(log, f"{self.namespace} event {event} failed", exc)
             return {"ok": False, "error": "服务器内部错误，请稍后重试"}
         finally:
             self.guard.done(sid)

@@ -21,6 +21,7 @@ from .frames import FrameGuardedServer
 from .hall import HallNamespace
 from .monitor_feed import MonitorNamespace, monitor_ticker
 from .sockets import SIO, LocalManager, RedisManager
+from app.errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
 HALL = web.AppKey("hall", HallNamespace)
@@ -153,12 +154,14 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
     async with app[DB].write() as conn:  # before any socket: its tickets name this process
         await leases.start(conn, hall.process_id, app[CLOCK].now(), _lease(app))
 
+    errors = TracebackBudget()  # a sweep a second fails the same way in an outage
+
     async def loop() -> None:
         while True:
             try:
                 await sweep_once(app)
-            except Exception:  # the sweeper must outlive a bad row or a database hiccup
-                log.exception("hall sweep failed")
+            except Exception as exc:  # the sweeper must outlive a bad row or a database hiccup
+                errors.log(log, "hall sweep failed", exc)
             await asyncio.sleep(SWEEP_SECONDS)
     task = app[SWEEPER] = asyncio.create_task(loop(), name="hall-sweeper")
     yield

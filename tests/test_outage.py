@@ -96,9 +96,13 @@ async def test_an_outage_answers_the_chinese_503_page_and_logs_once(linked, capl
     assert await health.json() == {"ok": False, "database": "unavailable"}
     for _ in range(40):
         assert (await client.get("/login/student")).status == 503
-    tracebacks = [r for r in caplog.records if r.exc_info]
-    # a page's failure and the health check's: each kind's traceback once, not 45 of them
-    assert 1 <= len(tracebacks) <= 3, [r.getMessage() for r in tracebacks]
+    # pages, the health check and the background loops (sweeper, outboxes, housekeeping)
+    # all fail meanwhile: each place tells each kind of failure once, not once a request
+    # (a kind: the exception's type and the line it was raised at; a cut link fails as
+    # "refused" for new connections and "closed mid-operation" for pooled ones)
+    told = [(r.name, r.getMessage()) for r in caplog.records if r.exc_info]
+    pages = [t for t in told if t[0] in ("app.web", "app.pages.views")]
+    assert 1 <= len(pages) <= 4 and len(told) <= 16, told  # 45 requests failed
     await link.up()  # back: pages answer again
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/jobs")).status == 200

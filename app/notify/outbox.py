@@ -31,6 +31,7 @@ from ..db import Database
 from ..tables import email_outbox
 from ..outbox_claim import backoff_seconds, claim_due
 from .emails import header_text
+from ..errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class OutboxWorker:
         self.clock = clock
         self._wake = asyncio.Event()
         self._stopping = False
+        self.errors = TracebackBudget()  # an outage fails every pass alike: told once a minute
 
     @property
     def can_send(self) -> bool:
@@ -135,8 +137,8 @@ class OutboxWorker:
         while not self._stopping:
             try:
                 await self.send_due()
-            except Exception:  # the worker must outlive a database hiccup
-                log.exception("outbox pass failed")
+            except Exception as exc:  # the worker must outlive a database hiccup
+                self.errors.log(log, "outbox pass failed", exc)
             try:
                 await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
             except TimeoutError:

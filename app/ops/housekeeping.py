@@ -33,6 +33,7 @@ from ..tables import (email_outbox, files, import_jobs, password_resets, rate_hi
                       verification_codes)
 from ..uploads import FileStore
 from .tables import periodic_leases
+from ..errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
 JOB = "housekeeping"
@@ -150,13 +151,14 @@ async def run_once(db: Database, settings: Settings, clock: Clock, owner: str) -
 
 async def housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
     owner = process_name()
+    errors = TracebackBudget()  # an outage fails every pass the same way: told once a minute
 
     async def loop() -> None:
         while True:
             try:
                 await run_once(app[DB], app[SETTINGS], app[CLOCK], owner)
-            except Exception:  # the loop must outlive a database hiccup
-                log.exception("housekeeping failed")
+            except Exception as exc:  # the loop must outlive a database hiccup
+                errors.log(log, "housekeeping failed", exc)
             # wake more often than the period: whichever process wakes first after the
             # lease runs out starts the next period, on time even if the last winner died
             await asyncio.sleep(min(60.0, app[SETTINGS].housekeeping_seconds))

@@ -23,6 +23,7 @@ from ..db import Database
 from ..outbox_claim import backoff_seconds, claim_due
 from .gateway import PermanentSmsError, SmsGateway, keeps_messages
 from .tables import sms_outbox
+from ..errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class SmsOutboxWorker:
         self.gateway = gateway
         self._wake = asyncio.Event()
         self._stopping = False
+        self.errors = TracebackBudget()  # an outage fails every pass alike: told once a minute
 
     @property
     def can_send(self) -> bool:
@@ -83,8 +85,8 @@ class SmsOutboxWorker:
         while not self._stopping:
             try:
                 await self.send_due()
-            except Exception:  # the worker must outlive a bad row or a database hiccup
-                log.exception("SMS outbox pass failed")
+            except Exception as exc:  # the worker must outlive a bad row or a database hiccup
+                self.errors.log(log, "SMS outbox pass failed", exc)
             try:
                 await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
             except TimeoutError:

@@ -32,6 +32,7 @@ from . import job_lease, service
 from .job_lease import LeaseLost
 from .parsing import check_rows, read_rows
 from .sheets import FileProblem, ReadCancelled, ReadLimits
+from ..errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
 CHUNK = 500
@@ -54,6 +55,7 @@ class ImportRunner:
         self.folder = Path(settings.data_dir) / self.folder_name
         self.lease = dt.timedelta(seconds=settings.import_lease_seconds)
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.errors = TracebackBudget()  # an outage fails every pass alike: told once a minute
         self._running: dict[int, asyncio.Task] = {}
         self._stops: dict[int, threading.Event] = {}
         self._watcher: asyncio.Task | None = None
@@ -109,8 +111,8 @@ class ImportRunner:
             await asyncio.sleep(max(self.lease.total_seconds() / 2, 0.5))
             try:
                 await self.resume_unfinished()
-            except Exception:  # the database is away for a moment: look again later
-                log.exception("looking for unfinished imports failed")
+            except Exception as exc:  # the database is away for a moment: look again later
+                self.errors.log(log, "looking for unfinished imports failed", exc)
 
     async def resume_unfinished(self) -> None:
         for job_id in await job_lease.claimable_ids(self.db, self.jobs, self.clock.now()):
