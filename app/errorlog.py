@@ -21,9 +21,11 @@ class _Seen:
 
 
 def kind_of(exc: BaseException) -> tuple[str, str, int]:
+    """The exception's type and the line it was raised at."""
     frames = traceback.extract_tb(exc.__traceback__)
-    where = frames[-1] if frames else None
-    return (type(exc).__qualname__, where.filename if where else "", where.lineno or 0 if where else 0)
+    if not frames:
+        return (type(exc).__qualname__, "", 0)
+    return (type(exc).__qualname__, frames[-1].filename, frames[-1].lineno or 0)
 
 
 class TracebackBudget:

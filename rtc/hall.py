@@ -47,8 +47,10 @@ def _int(data: Any, key: str) -> int:
 def _page_booth(auth: Any) -> int | None:
     """The booth a student's hall page is for, as the page says on connecting (None: a
     page that says none, which then resumes any running call, as before)."""
-    value = auth.get("session_id") if isinstance(auth, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID else None
+    try:
+        return _int(auth, "session_id")
+    except NotAllowed:
+        return None
 
 
 def _probe(data: Any) -> dict[str, Any] | None:
@@ -142,8 +144,7 @@ class HallNamespace(AppNamespace):
         deliveries = []
         for row in booth.rows:
             place = {"ticket_id": row.id, "session_id": session_id, "status": row.status,
-                     "employer": booth.employer_name, "job": row.job_title,
-                     "interview_id": row.interview_id, **queue.get(row.id, {})}
+                     "employer": booth.employer_name, **queue.get(row.id, {})}
             busy = booth.busy_elsewhere(row.id)
             if busy is not None:
                 place["busy_at"] = busy.employer_name

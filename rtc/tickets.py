@@ -47,7 +47,7 @@ class Booth:
 
     def busy_elsewhere(self, ticket_id: int) -> sa.Row | None:
         """The other booth's place where this ticket's student is called or in a call."""
-        return next((e for e in self.elsewhere.get(ticket_id, ()) if e.status in BUSY), None)
+        return _busy_place(self.elsewhere.get(ticket_id, ()))
 
     def current_call(self) -> sa.Row | None:
         return next((r for r in self.rows if r.status in (TicketState.CALLED, TicketState.IN_CALL)),
@@ -63,8 +63,12 @@ def _ticket(row: sa.Row, busy_elsewhere: bool = False) -> Ticket:
                   waiter_grace=_seconds(row.waiter_grace_seconds), busy_elsewhere=busy_elsewhere)
 
 
+def _busy_place(places: Any) -> sa.Row | None:
+    return next((p for p in places if p.status in BUSY), None)
+
+
 def _tickets(rows: list[Any], elsewhere: dict[int, list[sa.Row]]) -> list[Ticket]:
-    return [_ticket(r, any(e.status in BUSY for e in elsewhere.get(r.id, ()))) for r in rows]
+    return [_ticket(r, _busy_place(elsewhere.get(r.id, ())) is not None) for r in rows]
 
 
 def _seconds(value: int | None) -> dt.timedelta | None:

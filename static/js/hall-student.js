@@ -72,8 +72,9 @@
   }
 
   // What happens at the student's other booths, said once in its own place on the page.
-  function elsewhere(text, interviewId) {
+  function elsewhere(text, interviewId, ticketId) {
     const box = $("elsewhere-notice");
+    box.dataset.ticketId = String(ticketId);
     const line = document.createElement("span");
     line.textContent = text;
     box.replaceChildren(line);
@@ -107,8 +108,7 @@
   });
   socket.on("called", (c) => {
     if (!mine(c)) {
-      elsewhere(`${who(c)} 正在呼叫你，请在 ${c.answer_seconds} 秒内接听`, c.interview_id);
-      $("elsewhere-notice").dataset.ticketId = String(c.ticket_id);
+      elsewhere(`${who(c)} 正在呼叫你，请在 ${c.answer_seconds} 秒内接听`, c.interview_id, c.ticket_id);
       return;
     }
     ticketId = c.ticket_id;
@@ -121,8 +121,7 @@
   });
   socket.on("passed_over", (p) => {
     if (mine(p)) return; // this booth's own page already says so (busy-note)
-    elsewhere(`${who(p)} 已轮到你：当前面试结束后会呼叫你，请保持该页面打开`, p.interview_id);
-    $("elsewhere-notice").dataset.ticketId = String(p.ticket_id);
+    elsewhere(`${who(p)} 已轮到你：当前面试结束后会呼叫你，请保持该页面打开`, p.interview_id, p.ticket_id);
   });
   socket.on("session_ended", (e) => {
     if (!mine(e)) return;
