@@ -40,6 +40,13 @@ from .tables import termination_requests as tr
 ag, sr = agreements, student_records
 PARTY_PAGES = {Role.STUDENT: "/student/termination", Role.EMPLOYER: "/employer/termination"}
 REASON_MAX = 500
+# The other party is mailed about one side's 解约申请 of an agreement at most once in this
+# long: a request withdrawn and submitted again (or returned and resubmitted) within a day is
+# the same matter still being put right, and the unit has already been told of it. Each
+# submission still lands as a notice in the party's 单位中心 / 签约中心, so nothing is hidden;
+# only the mailbox is spared, and a student cycling 提交/撤回 cannot make us mail the unit
+# again and again.
+MAIL_AGAIN_AFTER = dt.timedelta(hours=24)
 
 
 # --- the window (a school setting) -------------------------------------------------------------
@@ -213,14 +220,25 @@ async def apply(conn: AsyncConnection, ident: Identity, agreement_id: int, *, re
             .on_conflict_do_nothing().returning(tr.c.id))).scalar()
         if request_id is None:
             raise workflow.StaleState("该就业协议书刚有一份解约申请提交，不能重复提交")
+    told = await _told_lately(conn, agreement_id, ident.role, now)  # before submitted_at moves
     await workflow.transition(conn, TERMINATION_FLOW, request_id, "submit", actor=signing.actor(ident),
                               at=now, reason=f"{codes.label(reason_code)}：{text}",
                               values={"submitted_at": now})
     other = "employer" if ident.role == Role.STUDENT else "student"
     who = "学生" if ident.role == Role.STUDENT else "用人单位"
     await tell_parties(conn, row, f"{who}提交了就业协议书（编号 {row.number}）的解约申请",
-                       at=now, body=f"解约原因：{codes.label(reason_code)}。{text}", only=other)
+                       at=now, body=f"解约原因：{codes.label(reason_code)}。{text}", only=other,
+                       mail=not told)
     return request_id
+
+
+async def _told_lately(conn: AsyncConnection, agreement_id: int, role: Role,
+                       now: dt.datetime) -> bool:
+    """Whether this side submitted a 解约申请 of the agreement within MAIL_AGAIN_AFTER (the
+    other party was mailed then, or is still within the day of the one that was)."""
+    return (await conn.execute(sa.select(tr.c.id).where(
+        tr.c.agreement_id == agreement_id, tr.c.applicant_role == role.value,
+        tr.c.submitted_at > now - MAIL_AGAIN_AFTER).limit(1))).first() is not None
 
 
 async def withdraw(conn: AsyncConnection, ident: Identity, request_id: int,
@@ -284,10 +302,11 @@ async def letter_ids(conn: AsyncConnection, agreement_id: int) -> set[str]:
 # --- telling both parties ----------------------------------------------------------------------
 
 async def tell_parties(conn: AsyncConnection, row: sa.Row, title: str, *, at: dt.datetime,
-                       body: str = "", only: str | None = None) -> None:
-    """A notice and a mail to the student and/or the employer of the agreement `row` (an
-    agreement or a request row: both carry student_record_id and employer_id). An employer
-    without accounts (an offline agreement) is mailed at the unit's email on the agreement."""
+                       body: str = "", only: str | None = None, mail: bool = True) -> None:
+    """A notice and a mail (unless `mail` is False) to the student and/or the employer of the
+    agreement `row` (an agreement or a request row: both carry student_record_id and
+    employer_id). An employer without accounts (an offline agreement) is mailed at the
+    unit's email on the agreement."""
     data = getattr(row, "agreement_data", None) or getattr(row, "data", None) or {}
     targets: list[tuple[int | None, str | None, str]] = []
     if only in (None, "student"):
@@ -306,6 +325,6 @@ async def tell_parties(conn: AsyncConnection, row: sa.Row, title: str, *, at: dt
     for account_id, email, link in targets:
         if account_id is not None:
             await notices.add(conn, account_id=account_id, title=title, body=body, link=link, at=at)
-        if email:
+        if email and mail:
             await emails.enqueue(conn, to=email, template="workflow_notice", at=at,
                                  context={"title": title, "reason": body or None})
