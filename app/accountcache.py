@@ -16,6 +16,7 @@ With REDIS_URL the generations are Redis counters: INCR after the commit and bef
 change's own response, read at the start of every logged-in request (one MGET for the
 requests of a loop turn, sent after they asked: app/redisbatch.py); so a request that
 starts after a change was answered, on any process, never gets what was read before it.
+A Redis that restarts, is flushed or is down costs hits, never that (app/redislink.py).
 Without Redis (one process) they are in memory.
 
 Only pages that show nothing but the viewer's own rows (their account_id) and shared tables
@@ -35,17 +36,14 @@ import logging
 from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Hashable
 
-import redis.asyncio as aioredis
 from aiohttp import web
-
-from rtc.setup import redis_channel, redis_connection_url
 
 from .auth import sessions
 from .auth.sessions import Identity, TOUCH_EVERY
 from .clock import china_date
 from .db import Database
 from .lru import Lru
-from .redisbatch import BatchedReads, started
+from .redislink import GenerationLink, redis_channel
 from .middleware import ACCOUNT_EPOCH, CSRF_TOKEN, require_identity
 from .pagecache import Body, Handler
 from .security import token_hash
@@ -65,7 +63,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 WATCHED_TABLES = tuple(sorted(set().union(*GROUPS.values())))
 VALID_UNTIL = web.RequestKey("account_page_valid_until", dt.datetime)
-Generation = tuple[bytes | int | None, bytes | int | None]  # (all accounts, this account)
+Generation = tuple[Hashable, bytes | int | None]  # (all accounts, this account)
 Epoch = dict[str, Generation]  # by group
 SESSION_SIZE = 1  # sessions are bounded by count; the bytes bound is for pages
 
@@ -102,12 +100,13 @@ class LocalGenerations:
 
 
 class RedisGenerations:
-    """Several processes: counters in Redis, by group. A missing all-accounts counter starts
-    afresh (started()); an account's counter only ever grows from nothing."""
+    """Several processes: counters in Redis, by group, read and bumped through the caches'
+    link (app/redislink.py: its epoch and reset stamp go into every all-accounts generation,
+    so a Redis restart, flush or outage never serves what was kept before). An account's
+    counter only ever grows from nothing."""
 
     def __init__(self, url: str) -> None:
-        self.client = aioredis.from_url(redis_connection_url(url))
-        self.reads = BatchedReads(self.client)
+        self.link = GenerationLink(url)
         self.prefix = f"{redis_channel(url)}:accounts"
 
     def _every(self, group: str) -> str:
@@ -115,30 +114,21 @@ class RedisGenerations:
 
     async def current(self, account_id: int) -> Epoch | None:
         keys = tuple(k for g in GROUPS for k in (self._every(g), f"{self.prefix}:{g}:{account_id}"))
-        try:
-            values = await self.reads.mget(keys)
-            epoch = {}
-            for n, group in enumerate(GROUPS):
-                every, each = values[2 * n], values[2 * n + 1]
-                if every is None:
-                    every = await started(self.client, self._every(group))
-                epoch[group] = (every, each)
-        except Exception as exc:  # no generation, no cache: read afresh
-            log.warning("account cache: Redis unavailable (%r); reading uncached", exc)
+        values = await self.link.read(keys)
+        if values is None:  # no generation, no cache: read afresh
             return None
-        return epoch
+        epoch, reset, *values = values
+        return {group: ((epoch, reset, values[2 * n]), values[2 * n + 1])
+                for n, group in enumerate(GROUPS)}
 
     async def bump(self, group: str, accounts: frozenset[int] | None) -> None:
         if accounts is None:
-            await self.client.incr(self._every(group))
-            return
-        async with self.client.pipeline(transaction=False) as pipe:
-            for account_id in accounts:
-                pipe.incr(f"{self.prefix}:{group}:{account_id}")
-            await pipe.execute()
+            await self.link.bump(self._every(group))
+        else:
+            await self.link.bump(*(f"{self.prefix}:{group}:{a}" for a in accounts))
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.link.close()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ the board at midnight with no write at all. With REDIS_URL the generation is a R
 counter: INCR after the commit and before the change's own response, read at the start of
 every cached request and before the page's own reads (requests asking in the same loop
 turn share one read, sent after they asked: app/redisbatch.py); so a request that starts after a
-change was answered, on any process, never gets a body rendered before it. Without Redis
+change was answered, on any process, never gets a body rendered before it. A Redis that
+restarts, is flushed or is down costs hits, never that (app/redislink.py). Without Redis
 (one process) the counter is in memory. PAGE_CACHE_SECONDS bounds an entry's age as a net
 for writes made outside the app (by hand in the database, a CLI without REDIS_URL).
 
@@ -25,14 +26,11 @@ import logging
 from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Hashable
 
-import redis.asyncio as aioredis
 from aiohttp import web
-
-from rtc.setup import redis_channel, redis_connection_url
 
 from .clock import china_date
 from .lru import Lru
-from .redisbatch import BatchedReads, started
+from .redislink import GenerationLink, redis_channel
 from .middleware import CSRF_TOKEN, identity
 from .state import CLOCK, DB, SETTINGS
 
@@ -58,28 +56,23 @@ class LocalGeneration:
 
 
 class RedisGeneration:
-    """Several processes: one counter in Redis (a missing one starts afresh: started())."""
+    """Several processes: one counter in Redis, read and bumped through the caches' link
+    (app/redislink.py: a Redis restart, flush or outage never serves a page kept before)."""
 
     def __init__(self, url: str) -> None:
-        self.client = aioredis.from_url(redis_connection_url(url))
-        self.reads = BatchedReads(self.client)
+        self.link = GenerationLink(url)
         self.key = f"{redis_channel(url)}:pages:generation"
 
     async def current(self) -> str | None:
-        try:
-            value, = await self.reads.mget((self.key,))
-            if value is None:
-                value = await started(self.client, self.key)
-        except Exception as exc:  # no generation, no cache: the page is rendered afresh
-            log.warning("page cache: Redis unavailable (%r); serving uncached", exc)
-            return None
-        return value.decode() if isinstance(value, bytes) else str(value)
+        values = await self.link.read((self.key,))
+        return None if values is None else ":".join(
+            v.decode() if isinstance(v, bytes) else str(v) for v in values)
 
     async def bump(self) -> None:
-        await self.client.incr(self.key)
+        await self.link.bump(self.key)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.link.close()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-import urllib.parse
 from typing import AsyncIterator
 
 from aiohttp import web
@@ -22,6 +21,7 @@ from .hall import HallNamespace
 from .monitor_feed import MonitorNamespace, monitor_ticker
 from .sockets import SIO, LocalManager, RedisManager
 from app.errorlog import TracebackBudget
+from app.redislink import redis_channel, redis_connection_url
 
 log = logging.getLogger(__name__)
 HALL = web.AppKey("hall", HallNamespace)
@@ -51,27 +51,10 @@ def setup_hall(app: web.Application) -> None:
     app.cleanup_ctx.append(lambda app: monitor_ticker(app, app[MONITOR]))
 
 
-def _split_redis_url(url: str) -> tuple[str, str]:
-    parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.parse_qs(parts.query)
-    channel = query.pop("channel", ["cqbys"])[0]
-    return parts._replace(query=urllib.parse.urlencode(query, doseq=True)).geturl(), channel
-
-
-def redis_connection_url(url: str) -> str:
-    """REDIS_URL without our own `channel` parameter, for a plain Redis client."""
-    return _split_redis_url(url)[0]
-
-
-def redis_channel(url: str) -> str:
-    """REDIS_URL's `channel` (default "cqbys"): the prefix of every key a deployment keeps."""
-    return _split_redis_url(url)[1]
-
-
 def _redis_manager(url: str) -> RedisManager:
     """socket.io rooms across processes. `?channel=NAME` on the URL keeps two deployments
     (or two test runs) on one Redis apart; the default channel is "cqbys"."""
-    plain, channel = _split_redis_url(url)
+    plain, channel = redis_connection_url(url), redis_channel(url)
     return RedisManager(plain, channel=channel)
 
 

@@ -10,8 +10,7 @@ import logging
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from rtc.setup import redis_connection_url
-
+from ..redislink import redis_connection_url
 from ..roles import public
 from ..state import DB, SETTINGS
 
