@@ -95,6 +95,9 @@ def _tell(to: str, title: str, link: str, email: bool = True) -> Notify:
 TERMINATE = Step(_s.EFFECTIVE, "terminate", _s.TERMINATED, ADMINS)
 
 
+_ASK_EMPLOYER = _tell("employer", "学生发来线下签约的{label}，请在单位中心确认", EMPLOYER_PAGE)
+
+
 ONLINE_FLOW = Flow(
     name="agreement", label="就业协议书", states=AgreementState, state_labels=STATE_LABELS,
     action_labels=ACTION_LABELS, initial=_s.INVITED, table=agreements, recipients=_RECIPIENTS,
@@ -129,8 +132,10 @@ OFFLINE_FLOW = Flow(
     name="agreement", label="就业协议书", states=AgreementState, state_labels=STATE_LABELS,
     action_labels=ACTION_LABELS, initial=_s.DRAFT, table=agreements, recipients=_RECIPIENTS,
     steps=(
-        Step(_s.DRAFT, "send", _s.AWAITING_EMPLOYER, STUDENT),
-        Step(_s.AWAITING_EMPLOYER, "send", _s.AWAITING_EMPLOYER, STUDENT),  # a new link
+        # a registered unit's accounts are told; an unregistered one has none (it is mailed a link)
+        Step(_s.DRAFT, "send", _s.AWAITING_EMPLOYER, STUDENT, notify=(_ASK_EMPLOYER,)),
+        Step(_s.AWAITING_EMPLOYER, "send", _s.AWAITING_EMPLOYER, STUDENT,  # sent again
+             notify=(_ASK_EMPLOYER,)),
         Step(_s.AWAITING_EMPLOYER, "confirm", _s.CONFIRMED, EMPLOYER,
              notify=(_tell("student", "用人单位已确认协议书内容，可以保存并生成协议书", STUDENT_PAGE),)),
         Step(_s.AWAITING_EMPLOYER, "ask_changes", _s.DRAFT, EMPLOYER, reason_required=True,

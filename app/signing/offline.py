@@ -1,5 +1,6 @@
 """8.3 线下签约: the student enters the agreement (【录入协议书】), previews it, sends it to
-the employer for confirmation through a mailed link, 【保存并生成协议书】 numbers it, and after
+the employer for confirmation (a registered unit in its 单位中心, any other through a mailed
+link), 【保存并生成协议书】 numbers it, and after
 signing and stamping uploads it for the school's review."""
 
 from __future__ import annotations
@@ -102,20 +103,31 @@ def _missing(row: sa.Row) -> dict[str, str]:
 
 async def send_for_confirmation(conn: AsyncConnection, ident: Identity, agreement_id: int, *,
                                 secret_key: str, base_url: str, now: dt.datetime) -> str | None:
-    """发给单位确认: mail the employer contact a signed, single-use link (a new one voids the old)."""
+    """发给单位确认. The confirmation must come from the unit itself: when the 统一社会信用代码
+    belongs to a registered employer, the agreement goes to that employer's 单位中心 (its
+    accounts are told by the flow) and only it can confirm; the typed email is not used,
+    since whoever typed it could be the student. Only an unregistered unit gets a mailed,
+    signed, single-use link (a new one voids the old), and the agreement says so on the
+    verification page ("单位未注册，经邮件确认")."""
     row = await item(conn, ident, agreement_id)
     if row is None or row.channel != "offline":
         return None
     if _missing(row):
         raise workflow.NotAllowed("协议书尚未填写完整，请先编辑并【预览协议书】")
-    # the address is the student's own typing: bounded per student and per address, counted
-    # in this transaction (a refusal writes nothing, the count included)
-    if not await take_in(conn, now, CONFIRM_MAIL_WINDOW, {
-            f"confirm-mail:account:{ident.account_id}": CONFIRM_MAILS_PER_STUDENT,
-            f"confirm-mail:to:{row.data['email'].strip().lower()}": CONFIRM_MAILS_PER_ADDRESS}):
+    # bounded per student, and a mailed link per address too, counted in this transaction
+    # (a refusal writes nothing, the count included)
+    limits = {f"confirm-mail:account:{ident.account_id}": CONFIRM_MAILS_PER_STUDENT}
+    if row.employer_id is None:
+        limits[f"confirm-mail:to:{row.data['email'].strip().lower()}"] = CONFIRM_MAILS_PER_ADDRESS
+    if not await take_in(conn, now, CONFIRM_MAIL_WINDOW, limits):
         raise workflow.NotAllowed("发送过于频繁：每小时最多发送 "
                                   f"{CONFIRM_MAILS_PER_STUDENT} 次（同一邮箱 "
                                   f"{CONFIRM_MAILS_PER_ADDRESS} 次），请稍后再试")
+    if row.employer_id is not None:
+        return await workflow.transition(
+            conn, OFFLINE_FLOW, row.id, "send", actor=actor(ident), at=now,
+            values={"confirm_token_hash": None, "updated_at": now, "confirm_used_at": None,
+                    "confirm_expires_at": None})
     token = sign(secret_key, CONFIRM_PURPOSE, {"a": row.id, "n": secrets.token_hex(8)},
                  CONFIRM_DAYS * 86400)
     state = await workflow.transition(
@@ -146,6 +158,8 @@ async def by_confirm_token(conn: AsyncConnection, token: str, *, secret_key: str
         return ConfirmLink(None, "该链接已失效：学生已修改协议书或发送了新的确认链接")
     if row.confirm_used_at is not None:
         return ConfirmLink(row, "该链接已使用过，协议书已确认或已退回学生修改")
+    if row.employer_id is not None:  # registered since: only its 单位中心 may answer
+        return ConfirmLink(row, "该单位已在本网注册，请登录单位中心确认协议书")
     if payload is None or (row.confirm_expires_at is not None and row.confirm_expires_at < now):
         return ConfirmLink(row, "该链接已过期，请联系学生重新发送")
     if row.status != AgreementState.AWAITING_EMPLOYER:
@@ -159,7 +173,7 @@ async def employer_answer(conn: AsyncConnection, token: str, action: str, commen
     link = await by_confirm_token(conn, token, secret_key=secret_key, now=now)
     if link.problem or link.row is None:
         return None, link.problem
-    if action not in ("confirm", "ask_changes"):
+    if action not in ANSWERS:
         return None, "未知的操作"
     # Used at once in the same write: a second click (or a replay) finds confirm_used_at set.
     used = await conn.execute(ag.update().where(ag.c.id == link.row.id,
@@ -168,11 +182,30 @@ async def employer_answer(conn: AsyncConnection, token: str, action: str, commen
                               .values(confirm_used_at=now))
     if used.rowcount != 1:
         return None, "该链接已使用过"
-    state = await workflow.transition(
-        conn, OFFLINE_FLOW, link.row.id, action, actor=workflow.Actor(None, Role.EMPLOYER),
-        at=now, reason=comment.strip()[:500] or None,
-        values={"employer_comment": comment.strip()[:500] or None, "updated_at": now})
-    return state, None
+    return await _answer(conn, link.row.id, action, comment, workflow.Actor(None, Role.EMPLOYER),
+                         now), None
+
+
+async def employer_confirm(conn: AsyncConnection, ident: Identity, agreement_id: int, action: str,
+                           comment: str, *, now: dt.datetime) -> str | None:
+    """确认无误 or 需要修改 in a registered employer's 单位中心 (its own agreements only)."""
+    row = await item(conn, ident, agreement_id)
+    if row is None or row.channel != "offline":
+        return None
+    if action not in ANSWERS:
+        raise workflow.TransitionError("未知的操作")
+    return await _answer(conn, row.id, action, comment, actor(ident), now)
+
+
+ANSWERS = ("confirm", "ask_changes")
+
+
+async def _answer(conn: AsyncConnection, agreement_id: int, action: str, comment: str,
+                  by: workflow.Actor, now: dt.datetime) -> str:
+    comment = comment.strip()[:500] or None
+    return await workflow.transition(conn, OFFLINE_FLOW, agreement_id, action, actor=by, at=now,
+                                     reason=comment,
+                                     values={"employer_comment": comment, "updated_at": now})
 
 
 async def generate(conn: AsyncConnection, ident: Identity, agreement_id: int, *,

@@ -84,7 +84,7 @@ async def for_employer(conn: AsyncConnection, ident: Identity, wanted: paging.Pa
     """The agreements the employer is party to, the latest change first; ?q= searches the
     student's name, the school and the number."""
     return await paging.fetch(conn, select().where(
-        scope(ident), ag.c.status.notin_([_s.DRAFT.value, _s.AWAITING_EMPLOYER.value]),
+        scope(ident),
         paging.matches(wanted.q, sr.c.name, schools.c.name, ag.c.number))
         .order_by(ag.c.updated_at.desc(), ag.c.id.desc()), wanted)
 
@@ -95,6 +95,15 @@ VERIFY_LABELS = {_s.EFFECTIVE: "有效", _s.TERMINATED: "已解约", _s.CANCELLE
 
 def verify_label(status: str) -> str:
     return VERIFY_LABELS.get(status, "审核中（尚未生效）")
+
+
+def verify_employer(row: sa.Row) -> str:
+    """Who the paper names as the employer, and how that is known: a registered employer
+    confirmed in its own 单位中心 (or invited online); any other unit only by a mailed link
+    to the address the student typed, which proves less."""
+    if row.employer_name:
+        return row.employer_name
+    return f"{(row.data or {}).get('unit_name', '')}（单位未注册，经邮件确认）"
 
 
 async def by_verify_token(conn: AsyncConnection, token: str) -> sa.Row | None:

@@ -38,6 +38,8 @@ def setup_signing_routes(app: web.Application) -> None:
     r.add_post(f"/employer/agreements/{ID}/withdraw", employer.withdraw,
                name="employer_agreement_withdraw")
     r.add_post(f"/employer/agreements/{ID}/resend", employer.resend, name="employer_agreement_resend")
+    r.add_post(f"/employer/agreements/{ID}/confirm", employer.confirm,
+               name="employer_agreement_confirm")
     # Counselor (own college) and school admin (own school)
     r.add_get("/reviews/agreements", staff.queue, name="agreement_queue")
     r.add_post("/reviews/agreements/approve", staff.approve_batch, name="agreement_approve_batch")

@@ -47,8 +47,9 @@ def scope(ident: Identity) -> sa.ColumnElement[bool]:
     """The agreements this identity may see."""
     if ident.role == Role.STUDENT:
         return sr.c.account_id == ident.account_id
-    if ident.role == Role.EMPLOYER:
-        return ag.c.employer_id == ident.employer_id
+    if ident.role == Role.EMPLOYER:  # not a student's offline draft before it is sent
+        return sa.and_(ag.c.employer_id == ident.employer_id,
+                       ag.c.status != AgreementState.DRAFT.value)
     if ident.role == Role.COUNSELOR:
         return sa.and_(ag.c.school_id == ident.school_id, ag.c.college_id == ident.college_id)
     if ident.role == Role.SCHOOL_ADMIN:

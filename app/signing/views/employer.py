@@ -17,8 +17,8 @@ from ...ratelimit import Limit, RateLimiter
 from ...roles import Role, allow
 from ...state import CLOCK, DB, OUTBOX
 from ...tables import employers
-from .. import fields, online, review, service
-from ..flows import ONLINE_FLOW, STATE_LABELS
+from .. import fields, offline, online, review, service
+from ..flows import STATE_LABELS, flow_of
 from .common import form_context, int_param, see_other, sheet_context
 
 INVITES = Limit(30, 3600)  # 发起签约 per employer an hour
@@ -92,7 +92,7 @@ async def _detail_page(request: web.Request, form: Form | None = None, status: i
         if row is None:
             raise web.HTTPNotFound()
         history = await service.history(conn, row)
-    actions = ONLINE_FLOW.actions_for(row.status, Role.EMPLOYER) if row.channel == "online" else []
+    actions = flow_of(row.channel).actions_for(row.status, Role.EMPLOYER)
     if form is None:
         values = dict(row.data or {})
         if row.valid_until:
@@ -100,7 +100,8 @@ async def _detail_page(request: web.Request, form: Form | None = None, status: i
         form = Form(values)
     context: dict[str, Any] = {**sheet_context(request, row, changed=fields.changed(row.previous_data, row.data)),
                                "form": form, "history": history, "can_withdraw": "withdraw" in actions,
-                               "can_resend": "resend" in actions, "done": request.query.get("done", ""),
+                               "can_resend": "resend" in actions,
+                               "can_confirm": "confirm" in actions, "done": request.query.get("done", ""),
                                **form_context()}
     return aiohttp_jinja2.render_template("signing/employer_detail.html", request, context, status=status)
 
@@ -146,4 +147,27 @@ async def resend(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     request.app[OUTBOX].wake()
     raise see_other(request, "employer_agreement", {"done": "resent"},
+                    agreement_id=int_param(request, "agreement_id"))
+
+
+@allow(Role.EMPLOYER)
+async def confirm(request: web.Request) -> web.Response:
+    """确认无误 / 需要修改 a student's offline agreement carrying this employer's credit code."""
+    form = Form(await request.post())
+    action = form.get("action")
+    if action == "ask_changes" and not form.get("comment").strip():
+        form.error("comment", "请填写需要修改的内容")
+        return await _detail_page(request, form, 400)
+    try:
+        async with request.app[DB].write() as conn:
+            state = await offline.employer_confirm(conn, require_identity(request),
+                                                   int_param(request, "agreement_id"), action,
+                                                   form.get("comment"), now=request.app[CLOCK].now())
+    except workflow.TransitionError as exc:
+        form.error("_form", str(exc))
+        return await _detail_page(request, form, 409)
+    if state is None:
+        raise web.HTTPNotFound()
+    request.app[OUTBOX].wake()
+    raise see_other(request, "employer_agreement", {"done": action},
                     agreement_id=int_param(request, "agreement_id"))

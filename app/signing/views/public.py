@@ -69,6 +69,6 @@ async def verify(request: web.Request) -> web.Response:
     asked = bool(token or number)
     context = {"row": row, "asked": asked, "number": number, "code": code,
                "label": review.verify_label(row.status) if row else None,
-               "employer": (row.employer_name or (row.data or {}).get("unit_name", "")) if row else ""}
+               "employer": review.verify_employer(row) if row else ""}
     return aiohttp_jinja2.render_template("signing/verify.html", request, context,
                                           status=404 if asked and row is None else 200)
