@@ -100,6 +100,24 @@ def area_name(code: str) -> str:
     return "".join(p for p in parts if p)
 
 
+@functools.cache
+def _counties_by_name() -> dict[str, str]:
+    return {name: code for code, name in county_choices()}
+
+
+def county_of(text: str) -> str | None:
+    """The county a written place starts with ("重庆市渝北区龙溪街道…" → 500112), or None: an
+    employer's 所在地 is free text, an agreement's 单位所在地 a code."""
+    text = text.strip()
+    if is_county(text):
+        return text
+    names = _counties_by_name()
+    for end in range(min(len(text), 40), 1, -1):  # the longest full name that starts it
+        if text[:end] in names:
+            return names[text[:end]]
+    return None
+
+
 def is_county(code: str) -> bool:
     return code in areas() and not code.endswith("00")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
+from .. import codes
 from ..employers import codes as employer_codes
 from ..fields import FieldSpec, clean_values, landline, postcode, text_limit
 from ..validators import Invalid, normalize_contact_phone, normalize_credit_code, normalize_email, normalize_phone
@@ -111,8 +112,11 @@ def changed(before: Mapping[str, str] | None, after: Mapping[str, str]) -> set[s
 
 
 def from_employer(row) -> dict[str, str]:  # noqa: ANN001 (an employers row)
-    """An online invitation starts from the employer's registered data."""
-    location = row.location if row.location and row.location.isdigit() else ""
+    """An online invitation starts from the employer's registered data: its written 所在地
+    gives 单位所在地 (the county it names) and 单位地址 (the text itself)."""
+    location = (row.location or "").strip()
+    address = "" if location.isdigit() else location
     return {"unit_name": row.name, "credit_code": row.credit_code, "nature": row.nature,
-            "industry": row.industry, "area": location, "contact": row.contact_name,
+            "industry": row.industry, "area": codes.county_of(location) or "",
+            "address": address, "contact": row.contact_name,
             "phone": row.contact_phone, "email": row.contact_email}
