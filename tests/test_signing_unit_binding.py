@@ -128,3 +128,26 @@ async def test_an_unregistered_unit_confirms_by_mail_and_the_verification_page_s
     # and no registered employer lists it
     employer = await as_user(make_client, "employer", "employer")
     assert world.active_student().name not in await (await employer.get("/employer/agreements")).text()
+
+
+
+TRAINING_MODE_CELL = re.compile(r"<th>培养方式</th><td>非定向</td>")
+
+
+async def test_the_mailed_links_page_shows_the_papers_training_mode(make_client, world, settings,
+                                                                   clock):
+    """培养方式 comes with the agreement wherever it is shown: the unit's pages used to leave
+    it empty."""
+    s, aid = await _entered(make_client, world, settings, clock, AGREEMENT)
+    assert (await s.post(f"/student/signing/offline/{aid}/send")).status == 303
+    mail = await last_mail_to(settings.database_url, AGREEMENT["email"])
+    link = mail.body_text.split("http://127.0.0.1", 1)[1].split()[0]
+    assert TRAINING_MODE_CELL.search(await (await (await make_client()).get(link)).text())
+
+
+async def test_the_unit_centres_page_shows_the_papers_training_mode(make_client, world, settings,
+                                                                   clock):
+    s, aid = await _entered(make_client, world, settings, clock, REGISTERED)
+    assert (await s.post(f"/student/signing/offline/{aid}/send")).status == 303
+    employer = await as_user(make_client, "employer", "employer")
+    assert TRAINING_MODE_CELL.search(await (await employer.get(f"/employer/agreements/{aid}")).text())

@@ -19,6 +19,7 @@ from ..db import dialect_insert
 from ..auth.sessions import Identity
 from ..destinations import service as destinations
 from ..destinations.codes import SIGNED
+from ..reviews.tables import origin_records
 from ..roles import Role
 from ..tables import colleges, employers, majors, schools, student_records
 from .flows import HOLDING, AgreementState, flow_of
@@ -35,12 +36,15 @@ def select() -> sa.Select:
                       sr.c.gender, sr.c.education, sr.c.graduation_year, sr.c.account_id,
                       schools.c.name.label("school_name"), schools.c.code.label("school_code"),
                       colleges.c.name.label("college_name"), majors.c.name.label("major_name"),
-                      employers.c.name.label("employer_name"))
+                      employers.c.name.label("employer_name"),
+                      # 培养方式 on the paper, wherever it is shown (the unit's pages too)
+                      origin_records.c.roll["training_mode"].as_string().label("training_mode"))
             .join(sr, sr.c.id == ag.c.student_record_id)
             .join(schools, schools.c.id == ag.c.school_id)
             .join(colleges, colleges.c.id == ag.c.college_id)
             .join(majors, majors.c.id == sr.c.major_id)
-            .outerjoin(employers, employers.c.id == ag.c.employer_id))
+            .outerjoin(employers, employers.c.id == ag.c.employer_id)
+            .outerjoin(origin_records, origin_records.c.student_record_id == sr.c.id))
 
 
 def scope(ident: Identity) -> sa.ColumnElement[bool]:

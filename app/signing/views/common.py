@@ -36,7 +36,7 @@ def sheet_context(request: web.Request, row: sa.Row, *, changed: set[str] | None
         "verify_label": verify_label(row.status), "verify_url": url,
         "check_code": check_code(row.verify_token),
         "qr_src": qr_data_uri(url) if url else None,
-        "training_mode": codes.TRAINING_MODE.get((origin or {}).get("training_mode", ""), ""),
+        "training_mode": codes.TRAINING_MODE.get(row.training_mode or "", ""),
         "gender": codes.GENDER.get(row.gender, ""),
     }
 
