@@ -31,9 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import-students", help="import student records from csv or xlsx")
     imp.add_argument("file", type=Path)
     imp.add_argument("--school", required=True, help="school code")
+    sub.add_parser("settings-doc", help="print docs/settings.md, generated from app/config.py")
     demo = sub.add_parser("demo", help="load demo data")
     demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
     args = parser.parse_args(argv)
+    if args.command == "settings-doc":  # needs no settings: it documents them
+        from .config import settings_document
+        sys.stdout.write(settings_document())
+        return 0
     settings = Settings.from_env()
     from .security import configure_passwords
     configure_passwords(settings.argon2_time_cost, settings.argon2_memory_kib)

@@ -1,7 +1,8 @@
 """One table of settings, read from the environment in one place.
 
 Every setting has a name, a type, a default, the environment variable it comes from and a
-help text. The README documents each one (tests/test_docs.py keeps the two in sync).
+help text. docs/settings.md is generated from this table (`python -m app settings-doc`;
+tests/test_config.py keeps the file equal to what the table gives).
 """
 
 from __future__ import annotations
@@ -317,6 +318,41 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.public_base_url.startswith("https://")
+
+
+TOOL_VARIABLES = {  # read by tools, not by the app
+    "ADMIN_PASSWORD": "The password `create-admin` sets (else it asks).",
+    "TEST_DB": "`postgres` runs the tests on PostgreSQL.",
+    "PG_URL": "The PostgreSQL server of the tests (default "
+              "`postgresql+asyncpg://postgres@127.0.0.1:5432/test`).",
+    "REQUIRE_PG": "`1`: `make test` fails when PostgreSQL does not answer (CI sets it).",
+}
+
+
+def _shown(default: Any) -> str:
+    if default == "" or default == ():
+        return "empty"
+    if isinstance(default, bool):
+        return "`true`" if default else "`false`"
+    if isinstance(default, tuple):
+        return "`" + ",".join(map(str, default)) + "`"
+    return f"`{default}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def settings_document() -> str:
+    """docs/settings.md, generated from SETTINGS."""
+    lines = ["# Settings", "",
+             "Generated from `app/config.py` by `python -m app settings-doc > docs/settings.md`;",
+             "do not edit by hand. Every setting is read from the environment once, at start.", "",
+             "| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{s.env}` | {_shown(s.default)} | {_cell(s.help)} |" for s in SETTINGS]
+    lines += ["", "Read by tools only:", "", "| variable | meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {_cell(text)} |" for name, text in TOOL_VARIABLES.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _stored_secret(data_dir: Path) -> str:

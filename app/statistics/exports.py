@@ -58,7 +58,7 @@ def _origin_cells(spec: FieldSpec, value: str | None) -> list[str]:
     return [value]
 
 
-# The fixed column order of the graduates export (documented in README.md, 毕业生去向导出).
+# The fixed column order of the graduates export (毕业生去向导出).
 GRADUATE_HEADER: list[str] = [
     "学校代码", "学校名称", "学院代码", "学院名称", "专业代码", "专业名称", "学号", "姓名",
     "身份证号", "性别代码", "性别", "学历", "毕业年份", "班级",
