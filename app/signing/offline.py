@@ -194,10 +194,20 @@ async def employer_confirm(conn: AsyncConnection, ident: Identity, agreement_id:
         return None
     if action not in ANSWERS:
         raise workflow.TransitionError("未知的操作")
+    errors = answer_errors(action, comment)
+    if errors:
+        raise FormError(errors)
     return await _answer(conn, row.id, action, comment, actor(ident), now)
 
 
 ANSWERS = ("confirm", "ask_changes")
+
+
+def answer_errors(action: str, comment: str) -> dict[str, str]:
+    """需要修改 says what: the student has to know what to change."""
+    if action == "ask_changes" and not comment.strip():
+        return {"comment": "请填写需要修改的内容"}
+    return {}
 
 
 async def _answer(conn: AsyncConnection, agreement_id: int, action: str, comment: str,

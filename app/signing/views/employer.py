@@ -111,32 +111,13 @@ async def detail(request: web.Request) -> web.Response:
     return await _detail_page(request)
 
 
-@allow(Role.EMPLOYER)
-async def withdraw(request: web.Request) -> web.Response:
+async def _act(request: web.Request, form: Form, run, done: str) -> web.Response:  # noqa: ANN001
+    """One employer action on the agreement: `run(conn, ident, agreement_id)` in a write, its
+    refusals shown on the detail page (400 a field, 409 the state), then back with `done`."""
+    agreement_id = int_param(request, "agreement_id")
     try:
         async with request.app[DB].write() as conn:
-            state = await online.withdraw(conn, require_identity(request),
-                                          int_param(request, "agreement_id"), now=request.app[CLOCK].now())
-    except workflow.TransitionError as exc:
-        form = Form()
-        form.error("_form", str(exc))
-        return await _detail_page(request, form, 409)
-    if state is None:
-        raise web.HTTPNotFound()
-    request.app[OUTBOX].wake()
-    raise see_other(request, "employer_agreement", {"done": "withdrawn"},
-                    agreement_id=int_param(request, "agreement_id"))
-
-
-@allow(Role.EMPLOYER)
-async def resend(request: web.Request) -> web.Response:
-    """修改后重新发送 a returned agreement."""
-    form = Form(await request.post())
-    try:
-        async with request.app[DB].write() as conn:
-            state = await online.employer_update(conn, require_identity(request),
-                                                 int_param(request, "agreement_id"), form.values,
-                                                 now=request.app[CLOCK].now())
+            state = await run(conn, require_identity(request), agreement_id)
     except FormError as exc:
         form.errors.update(exc.errors)
         return await _detail_page(request, form, 400)
@@ -146,28 +127,28 @@ async def resend(request: web.Request) -> web.Response:
     if state is None:
         raise web.HTTPNotFound()
     request.app[OUTBOX].wake()
-    raise see_other(request, "employer_agreement", {"done": "resent"},
-                    agreement_id=int_param(request, "agreement_id"))
+    raise see_other(request, "employer_agreement", {"done": done}, agreement_id=agreement_id)
+
+
+@allow(Role.EMPLOYER)
+async def withdraw(request: web.Request) -> web.Response:
+    now = request.app[CLOCK].now()
+    return await _act(request, Form(), lambda conn, ident, aid: online.withdraw(
+        conn, ident, aid, now=now), "withdrawn")
+
+
+@allow(Role.EMPLOYER)
+async def resend(request: web.Request) -> web.Response:
+    """修改后重新发送 a returned agreement."""
+    form, now = Form(await request.post()), request.app[CLOCK].now()
+    return await _act(request, form, lambda conn, ident, aid: online.employer_update(
+        conn, ident, aid, form.values, now=now), "resent")
 
 
 @allow(Role.EMPLOYER)
 async def confirm(request: web.Request) -> web.Response:
     """确认无误 / 需要修改 a student's offline agreement carrying this employer's credit code."""
-    form = Form(await request.post())
+    form, now = Form(await request.post()), request.app[CLOCK].now()
     action = form.get("action")
-    if action == "ask_changes" and not form.get("comment").strip():
-        form.error("comment", "请填写需要修改的内容")
-        return await _detail_page(request, form, 400)
-    try:
-        async with request.app[DB].write() as conn:
-            state = await offline.employer_confirm(conn, require_identity(request),
-                                                   int_param(request, "agreement_id"), action,
-                                                   form.get("comment"), now=request.app[CLOCK].now())
-    except workflow.TransitionError as exc:
-        form.error("_form", str(exc))
-        return await _detail_page(request, form, 409)
-    if state is None:
-        raise web.HTTPNotFound()
-    request.app[OUTBOX].wake()
-    raise see_other(request, "employer_agreement", {"done": action},
-                    agreement_id=int_param(request, "agreement_id"))
+    return await _act(request, form, lambda conn, ident, aid: offline.employer_confirm(
+        conn, ident, aid, action, form.get("comment"), now=now), action)

@@ -38,8 +38,8 @@ async def confirm_form(request: web.Request) -> web.Response:
 async def confirm_submit(request: web.Request) -> web.Response:
     form = Form(await request.post())
     action = form.get("action")
-    if action == "ask_changes" and not form.get("comment").strip():
-        form.error("comment", "请填写需要修改的内容")
+    form.errors.update(offline.answer_errors(action, form.get("comment")))
+    if form.errors:
         return await _confirm_page(request, form, 400)
     async with request.app[DB].write() as conn:
         state, problem = await offline.employer_answer(
