@@ -7,16 +7,12 @@ the student sees the comment and sends again, the employer 确认无误, the stu
 协议书】, and the QR code's verification page names the unit without 单位未注册. Then the
 employer's part again on a 375 px phone: nothing scrolls sideways.
 (The same rules through HTTP: tests/test_signing_unit_binding.py.)
-
-Known app bug, pinned by a strict xfail (remove the mark once fixed): after 需要修改 the
-employer is redirected to the agreement's own page, which answers 404 because the agreement
-is a draft again and app/signing/service.scope hides drafts from employers."""
+"""
 
 from __future__ import annotations
 
 import re
 
-import pytest
 import sqlalchemy as sa
 from playwright.async_api import expect
 
@@ -56,12 +52,6 @@ async def _email_of(database_url: str, account_id: int) -> str:
         await db.dispose()
 
 
-# KNOWN BUG (see test_the_employer_is_told_its_request_for_changes_was_sent): after 需要修改 the
-# employer is sent to the agreement's page, which 404s since a returned draft is hidden from
-# it. Only that page's 404 is let pass here; any other browser error fails the flows.
-ASKED_CHANGES_PAGE = re.compile(r"/employer/agreements/\d+\?done=ask_changes$")
-
-
 async def _context(browser, live_server, errors: list[str], **options):  # noqa: ANN001, ANN003, ANN202
     """A person's browser context, its page errors collected like the page fixture's."""
     context = await browser.new_context(base_url=str(live_server.make_url("/")), locale="zh-CN",
@@ -70,7 +60,6 @@ async def _context(browser, live_server, errors: list[str], **options):  # noqa:
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: msg.type == "error" and not _form_rejection(msg.text)
-            and not (" 404 " in msg.text and ASKED_CHANGES_PAGE.search(msg.location.get("url", "")))
             and errors.append(f"{msg.text} at {msg.location.get('url')}"))
     return context, page
 
@@ -261,9 +250,6 @@ async def test_registered_units_detail_page_fits_a_375px_phone(browser, live_ser
     assert errors == [], f"browser errors: {errors}"
 
 
-@pytest.mark.xfail(strict=True, reason="app bug: after 需要修改 the employer lands on "
-                   "/employer/agreements/{id}?done=ask_changes, a 404 (the agreement is a draft "
-                   "again and service.scope hides drafts from employers), so 已退回学生修改 is never shown")
 async def test_the_employer_is_told_its_request_for_changes_was_sent(browser, live_server, world,
                                                                      settings, clock):
     await ready_student(settings.database_url, world, clock.now())
@@ -278,6 +264,7 @@ async def test_the_employer_is_told_its_request_for_changes_was_sent(browser, li
     await unit.get_by_role("button", name="需要修改", exact=True).click()
     try:
         await expect(unit.get_by_role("status").filter(has_text="已退回学生修改")).to_be_visible()
+        await expect(unit).to_have_url(re.compile(r"/employer/agreements\?done=ask_changes$"))
         await expect(unit.get_by_role("heading", name="页面不存在")).to_have_count(0)
     finally:
         await unit_ctx.close()

@@ -111,9 +111,11 @@ async def detail(request: web.Request) -> web.Response:
     return await _detail_page(request)
 
 
-async def _act(request: web.Request, form: Form, run, done: str) -> web.Response:  # noqa: ANN001
+async def _act(request: web.Request, form: Form, run, done: str,  # noqa: ANN001
+               back_to: str = "employer_agreement") -> web.Response:
     """One employer action on the agreement: `run(conn, ident, agreement_id)` in a write, its
-    refusals shown on the detail page (400 a field, 409 the state), then back with `done`."""
+    refusals shown on the detail page (400 a field, 409 the state), then to `back_to` (the
+    agreement's page, or the list) with `done`."""
     agreement_id = int_param(request, "agreement_id")
     try:
         async with request.app[DB].write() as conn:
@@ -127,7 +129,9 @@ async def _act(request: web.Request, form: Form, run, done: str) -> web.Response
     if state is None:
         raise web.HTTPNotFound()
     request.app[OUTBOX].wake()
-    raise see_other(request, "employer_agreement", {"done": done}, agreement_id=agreement_id)
+    if back_to == "employer_agreement":
+        raise see_other(request, back_to, {"done": done}, agreement_id=agreement_id)
+    raise see_other(request, back_to, {"done": done})
 
 
 @allow(Role.EMPLOYER)
@@ -150,5 +154,8 @@ async def confirm(request: web.Request) -> web.Response:
     """确认无误 / 需要修改 a student's offline agreement carrying this employer's credit code."""
     form, now = Form(await request.post()), request.app[CLOCK].now()
     action = form.get("action")
+    # 需要修改 makes it the student's draft again, out of this employer's sight until it is
+    # sent again: the list says it was sent back
     return await _act(request, form, lambda conn, ident, aid: offline.employer_confirm(
-        conn, ident, aid, action, form.get("comment"), now=now), action)
+        conn, ident, aid, action, form.get("comment"), now=now), action,
+        "employer_agreements" if action == "ask_changes" else "employer_agreement")
