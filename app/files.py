@@ -135,6 +135,14 @@ async def get(conn: AsyncConnection, file_id: str) -> sa.Row | None:
     return (await conn.execute(sa.select(files).where(files.c.id == file_id))).first()
 
 
+async def listed(conn: AsyncConnection, file_ids: list[str]) -> list[sa.Row]:
+    """The rows of these files, in the given order (a stamped agreement's pages); gone ones left out."""
+    if not file_ids:
+        return []
+    rows = {r.id: r for r in await conn.execute(sa.select(files).where(files.c.id.in_(file_ids)))}
+    return [rows[i] for i in file_ids if i in rows]
+
+
 async def may_read(conn: AsyncConnection, ident: Identity, row: sa.Row) -> bool:
     if row.owner_id == ident.account_id:
         return True

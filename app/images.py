@@ -1,6 +1,7 @@
 """Every uploaded image (营业执照, 推荐表 photo) goes through here: checked by content, bounded
 by bytes and by pixels before anything is decoded, then decoded and re-encoded as a plain
-JPEG (EXIF such as GPS dropped, the camera's orientation applied) in the CPU pool.
+JPEG (EXIF such as GPS dropped, the camera's orientation applied) in the CPU pool; a photo
+or scan of a paper document that came as a PNG is re-drawn as a plain PNG instead.
 
 Why the pixel bound comes first: a 0.5 MB PNG can declare 13000×13000 pixels and decode to
 hundreds of MB. `Image.open` reads only the header, so the declared size is known before a
@@ -27,6 +28,7 @@ TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
              8: Image.Transpose.ROTATE_90}
 SIDEWAYS = {5, 6, 7, 8}      # orientations that swap width and height
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,28 @@ def _too_many_pixels(use: ImageUse, limits: ImageLimits) -> Invalid:
 
 def clean(data: bytes, use: ImageUse, limits: ImageLimits) -> bytes:
     """A new JPEG of the image, shrunk into `use.box`. Blocking: run it in the CPU pool."""
+    return _redraw(data, use, limits, keep_png=False)[0]
+
+
+def clean_document(data: bytes, use: ImageUse, limits: ImageLimits) -> tuple[bytes, str]:
+    """Like `clean`, but a PNG stays a PNG: a scan of a paper keeps its small print and its
+    stamp sharp (JPEG blurs them), and the file the student chose as .png is listed and
+    served as one. (bytes, "jpg" or "png"). Blocking: run it in the CPU pool."""
+    return _redraw(data, use, limits, keep_png=True)
+
+
+# PNG modes written as they are; any other is converted (with its alpha, if it has one)
+PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA")
+
+
+def _redraw(data: bytes, use: ImageUse, limits: ImageLimits, *, keep_png: bool) -> tuple[bytes, str]:
     check_bytes(data, use, limits)
     unreadable = Invalid(f"无法识别的图片文件，请上传 JPG 或 PNG {use.noun}")
     try:
         with Image.open(io.BytesIO(data)) as img:          # header only, nothing decoded yet
             if img.format not in ("JPEG", "PNG"):
                 raise unreadable
+            as_png = keep_png and img.format == "PNG"
             width, height = img.size
             if width * height > limits.max_pixels:
                 raise _too_many_pixels(use, limits)
@@ -85,13 +103,20 @@ def clean(data: bytes, use: ImageUse, limits: ImageLimits) -> bytes:
             box = use.box[::-1] if orientation in SIDEWAYS else use.box
             img.draft("RGB", box)      # JPEG: decode at 1/2, 1/4 or 1/8 scale when that suffices
             img.thumbnail(box)         # in place: no full-size copy is kept
-            if img.mode not in ("RGB", "L"):
+            if as_png and img.mode not in PNG_MODES:
+                img = img.convert("RGBA" if "A" in img.mode or "transparency" in img.info else "RGB")
+            elif not as_png and img.mode not in ("RGB", "L"):
                 img = img.convert("RGB")
             if orientation in TRANSPOSE:
                 img = img.transpose(TRANSPOSE[orientation])   # on the small image only
             out = io.BytesIO()
+            if as_png:
+                # only the palette's transparency goes on: no text chunks, EXIF or profile
+                img.info = {k: v for k, v in img.info.items() if k == "transparency"}
+                img.save(out, "PNG")
+                return out.getvalue(), "png"
             img.save(out, "JPEG", quality=88)  # no exif= argument: the metadata is gone
-            return out.getvalue()
+            return out.getvalue(), "jpg"
     except Invalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -115,9 +140,9 @@ def document_or_pdf(data: bytes, filename: str, limits: ImageLimits) -> tuple[st
         ext, content_type = sniff_document(data)
         return clean_upload_name(filename, ext), content_type, data
     try:
-        cleaned = clean(data, DOCUMENT, limits)
+        cleaned, ext = clean_document(data, DOCUMENT, limits)
     except Invalid as exc:
         if "无法识别" in str(exc):
             raise Invalid("只支持 JPG、PNG 图片或 PDF 文件（按文件内容识别）") from None
         raise
-    return clean_upload_name(filename, "jpg"), "image/jpeg", cleaned
+    return clean_upload_name(filename, ext), IMAGE_TYPES[ext], cleaned

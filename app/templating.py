@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+from .uploads import type_label
+
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -25,4 +27,5 @@ def zip_self(values: Iterable[Any]) -> list[tuple[str, str]]:
     return [(str(v), str(v)) for v in values]
 
 
-FILTERS = {"localtime": localtime, "choices": choices, "zip_self": zip_self}
+FILTERS = {"localtime": localtime, "choices": choices, "zip_self": zip_self,
+           "file_type": type_label}

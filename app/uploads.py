@@ -26,6 +26,17 @@ def display_name(raw: str, limit: int = 120) -> str:
     return name[-limit:] or "file"
 
 
+# What a stored file is, in words, from its stored content type (set by the content check,
+# never by the name the browser sent): lists show it beside the file.
+TYPE_LABELS = {"image/jpeg": "JPG 图片", "image/png": "PNG 图片", "application/pdf": "PDF 文件",
+               "application/msword": "DOC 文档",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX 文档"}
+
+
+def type_label(content_type: str | None) -> str:
+    return TYPE_LABELS.get(content_type or "", "文件")
+
+
 def clean_upload_name(raw: str, ext: str) -> str:
     """Display name whose extension matches the sniffed type (a renamed file shows its real kind)."""
     stem = display_name(raw).rsplit(".", 1)[0] or "file"

@@ -99,7 +99,7 @@ async def test_military_branch_two_reviews_then_the_destination_is_effective(
     assert (reg.code, reg.data, reg.status) == ("46", {"area": "500103"}, "submitted")
     file_id = reg.files["enlist_notice"]
     stored = await s.get(f"/files/{file_id}")
-    assert stored.status == 200 and stored.content_type == "image/jpeg"  # re-encoded
+    assert stored.status == 200 and stored.content_type == "image/png"  # re-drawn, still a PNG
 
     counselor = await as_user(make_client, "staff", "counselor0")
     queue = await (await counselor.get("/reviews/registrations")).text()

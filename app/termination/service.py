@@ -32,6 +32,7 @@ from ..signing.flows import STATE_LABELS as AGREEMENT_LABELS
 from ..signing.flows import AgreementState, flow_of
 from ..signing.tables import agreements
 from ..tables import accounts, colleges, employers, student_records
+from ..tables import files as stored
 from ..uploads import FileStore
 from . import codes
 from .flows import OPEN, TERMINATION_FLOW, TermState
@@ -94,11 +95,13 @@ def _select() -> sa.Select:
     return (sa.select(tr, ag.c.number, ag.c.channel, ag.c.status.label("agreement_status"),
                       ag.c.employer_id, ag.c.data.label("agreement_data"), sr.c.student_no,
                       sr.c.name.label("student_name"), colleges.c.name.label("college_name"),
-                      employers.c.name.label("employer_name"))
+                      employers.c.name.label("employer_name"),
+                      stored.c.content_type.label("letter_type"))
             .join(ag, ag.c.id == tr.c.agreement_id)
             .join(sr, sr.c.id == tr.c.student_record_id)
             .join(colleges, colleges.c.id == tr.c.college_id)
-            .outerjoin(employers, employers.c.id == ag.c.employer_id))
+            .outerjoin(employers, employers.c.id == ag.c.employer_id)
+            .outerjoin(stored, stored.c.id == tr.c.letter_file_id))
 
 
 async def request_item(conn: AsyncConnection, ident: Identity, request_id: int) -> sa.Row | None:

@@ -65,7 +65,7 @@ async def test_student_registers_military_service_and_both_levels_approve(
         await staff.get_by_role("link", name="就业信息登记审核").click()
         await staff.get_by_role("row", name=student.name).get_by_role("link", name="查看").click()
         await expect(staff.locator("#registration-branch")).to_have_text("应征义务兵")
-        await expect(staff.get_by_role("link", name="入伍通知书.jpg")).to_be_visible()
+        await expect(staff.get_by_role("link", name="入伍通知书.png")).to_be_visible()  # as chosen
         await staff.get_by_role("button", name="通过").click()
         await expect(staff.locator("#registration-state")).to_have_text(next_state)
         await context.close()

@@ -118,7 +118,7 @@ async def test_phone_offline_agreement_and_online_invitation(page, browser, live
     await page.get_by_label("用户名/邮箱", exact=True).fill("employer")
     await page.get_by_label("密码", exact=True).fill("Passw0rd!x")
     await page.get_by_role("button", name="登录").click()
-    await page.get_by_role("link", name="就业协议书").click()
+    await page.get_by_role("link", name="就业协议书", exact=True).click()  # not 就业协议书验证
     await page.get_by_role("link", name="发起签约").click()
     await page.get_by_label("学校", exact=True).select_option(label=world.schools[1].name)
     await page.get_by_label("学号", exact=True).fill(other.student_no)

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ... import paging
+from ... import files, paging
 from ...forms import Form
 from ...middleware import require_identity
 from ...reviewing import submit_review
@@ -54,10 +54,11 @@ async def _context(request: web.Request, agreement_id: int) -> dict[str, Any]:
         if row is None or row.status not in review.STAFF_VISIBLE:
             raise web.HTTPNotFound()
         history = await service.history(conn, row)
+        scans = await files.listed(conn, row.scans or [])
     flow = flow_of(row.channel)
     can = [a for a in flow.actions_for(row.status, ident.role) if a in ("approve", "return")]
     return {**sheet_context(request, row, changed=fields.changed(row.previous_data, row.data)),
-            "history": history, "can": can, "actions": ACTION_LABELS,
+            "history": history, "scans": scans, "can": can, "actions": ACTION_LABELS,
             "review_url": str(request.app.router["agreement_decide"].url_for(agreement_id=str(row.id)))}
 
 

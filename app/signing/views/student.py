@@ -277,11 +277,12 @@ async def _detail_page(request: web.Request, row: Any, form: Form, status: int =
     async with request.app[DB].read() as conn:
         history = await service.history(conn, row)
         origin = await _origin_roll(conn, row.student_record_id)
+        scans = await files.listed(conn, row.scans or [])
     flow = OFFLINE_FLOW if row.channel == "offline" else ONLINE_FLOW
     actions = flow.actions_for(row.status, Role.STUDENT)
     return aiohttp_jinja2.render_template("signing/detail.html", request, {
         **sheet_context(request, row, origin=origin), "form": form, "history": history,
-        "flow": flow, "can_upload": "upload" in actions and row.channel == "offline",
+        "scans": scans, "flow": flow, "can_upload": "upload" in actions and row.channel == "offline",
         "can_cancel": "cancel" in actions, "scan_types": SCAN_TYPES,
         "can_generate": "generate" in actions}, status=status)
 
