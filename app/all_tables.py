@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from . import tables as core
 from .destinations import tables as destinations
+from .exports import tables as exports
 from .ops import tables as ops
 from .registration import tables as registration
 from .reviews import tables as reviews
@@ -17,7 +18,7 @@ from .termination import tables as termination
 
 # Importing a module is what puts its tables on `metadata`; tests/test_layout.py checks that
 # every app/**/tables.py is here.
-MODULES = (core, destinations, ops, registration, reviews, school_settings, signing, sms,
+MODULES = (core, destinations, exports, ops, registration, reviews, school_settings, signing, sms,
            termination)
 
 __all__ = ["MODULES", "metadata"]

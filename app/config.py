@@ -174,6 +174,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("import_lease_seconds", "IMPORT_LEASE_SECONDS", float, 30.0,
             "A running import job's claim, renewed while it runs; a job whose claim ran out "
             "(its process died) is resumed once by another process."),
+    Setting("export_keep_hours", "EXPORT_KEEP_HOURS", float, 24.0,
+            "How long a finished export's file is kept for its owner to download (我的导出); "
+            "housekeeping removes it then."),
+    Setting("export_jobs_per_user", "EXPORT_JOBS_PER_USER", int, 3,
+            "Exports one user may have queued or running at once; another click waits for one."),
+    Setting("export_workers", "EXPORT_WORKERS", int, 1,
+            "Exports one process writes at once (each takes a CPU-pool thread while it "
+            "writes); more wait their turn, in order."),
     Setting("housekeeping_seconds", "HOUSEKEEPING_SECONDS", float, 3600.0,
             "Period of the housekeeping job (expired sessions, codes, 找回密码 steps, finished "
             "import files, old sent mail); one process of the cluster runs it each period."),
@@ -272,6 +280,9 @@ class Settings:
     import_max_unzipped_bytes: int
     import_max_seconds: float
     import_lease_seconds: float
+    export_keep_hours: float
+    export_jobs_per_user: int
+    export_workers: int
     housekeeping_seconds: float
     mail_retention_days: int
     trusted_proxies: tuple[str, ...]

@@ -25,6 +25,7 @@ from .config import Settings
 from .db import Database
 from .errorlog import TracebackBudget
 from .employers.routes import setup_employer_routes
+from .exports.routes import setup_export_routes
 from .hall.routes import setup_hall_routes
 from .interviews.routes import setup_interview_routes
 from .jobs.routes import setup_job_routes
@@ -81,7 +82,8 @@ def setup_routes(app: web.Application) -> None:
     setup_sms_routes(app)  # 短信发件箱
     setup_phone_routes(app)  # 手机认证
     setup_termination_routes(app)  # 解约中心
-    setup_statistics_routes(app)  # 就业统计 and the exports
+    setup_statistics_routes(app)  # 就业统计
+    setup_export_routes(app)  # 导出: every workbook, as a background job
     setup_school_settings_routes(app)  # 学校设置
     setup_audit_routes(app)  # 操作日志
     setup_rtc_routes(app)  # 设备与网络检测

@@ -5,7 +5,6 @@ export columns and codes, formula-looking text kept as text, and bounded export 
 from __future__ import annotations
 
 import collections
-import io
 import re
 import tracemalloc
 
@@ -15,8 +14,10 @@ import pytest
 from app.db import Database
 from app.offload import CpuPool
 from app.statistics import exports
+from app.exports.runner import write_workbook
 from app.statistics.service import Scope, build
 from app.tables import student_records
+from tests import exports_kit
 from tests.conftest import field_error
 from tests.factories import PASSWORD
 from tests.statistics_kit import Grad, populate, week_of
@@ -145,19 +146,21 @@ async def test_each_viewer_sees_exactly_their_part(make_client, world, populatio
     page = await (await views["platform"].get(f"/statistics?year=2026&school={s1.id}")).text()
     assert overall_total(page) == sum(1 for g in year if g.school_id == s1.id)
     assert 'id="table-school"' not in page
-    # the filters stay in the URL of every export link
-    assert f"/statistics/exports/graduates.xlsx?year=2026&amp;school={s1.id}" in page
+    # the filters go with every export button
+    assert f'<input type="hidden" name="school" value="{s1.id}">' in page
+    assert '<input type="hidden" name="year" value="2026">' in page
     # outside one's part: refused, page and export alike
     for who, path in (("counselor0", f"/statistics?college={s0.college_ids[1]}"),
-                      ("counselor0", f"/statistics/exports/graduates.xlsx?college={s0.college_ids[1]}"),
-                      ("school_admin0", f"/statistics?school={s1.id}"),
-                      ("school_admin0", f"/statistics/exports/graduates.xlsx?school={s1.id}"),
-                      ("school_admin0", f"/statistics/exports/records.xlsx?school={s1.id}")):
+                      ("school_admin0", f"/statistics?school={s1.id}")):
         assert (await views[who].get(path)).status == 403, (who, path)
+    for who, kind, filters in (("counselor0", "graduates", {"college": str(s0.college_ids[1])}),
+                               ("school_admin0", "graduates", {"school": str(s1.id)}),
+                               ("school_admin0", "records", {"school": str(s1.id)})):
+        assert (await exports_kit.ask(views[who], kind, **filters)).status == 403, (who, filters)
     student = await make_client()
     await student.login("student", world.active_student(0).student_no, PASSWORD)
     assert (await student.get("/statistics")).status in (302, 303, 403)
-    assert (await student.get("/statistics/exports/graduates.xlsx")).status in (302, 303, 403)
+    assert (await exports_kit.ask(student, "graduates")).status in (302, 303, 403)
 
 
 async def test_a_bad_filter_gets_a_message_next_to_its_field(client, world, population):
@@ -168,12 +171,6 @@ async def test_a_bad_filter_gets_a_message_next_to_its_field(client, world, popu
     assert field_error(html, "year") == "请选择列表中的毕业年份"
     assert field_error(html, "college") == "请选择列表中的学院"
     assert overall_total(html) > 0
-
-
-async def _workbook(resp) -> openpyxl.Workbook:  # noqa: ANN001
-    assert resp.status == 200, await resp.text()
-    assert resp.headers["Content-Type"].startswith(exports.XLSX_TYPE)
-    return openpyxl.load_workbook(io.BytesIO(await resp.read()))
 
 
 async def test_graduates_export_has_the_documented_columns_codes_and_text(client, settings, world,
@@ -192,8 +189,8 @@ async def test_graduates_export_has_the_documented_columns_codes_and_text(client
     finally:
         await db.dispose()
     await client.login("staff", world.staff["school_admin0"][0], PASSWORD)
-    book = await _workbook(await client.get("/statistics/exports/graduates.xlsx?year=2026"))
-    sheet = book.active
+    book = await exports_kit.exported(client, "graduates", year="2026")
+    sheet = book["毕业生去向"]
     rows = list(sheet.iter_rows(values_only=True))
     header = list(rows[0])
     assert header == exports.GRADUATE_HEADER
@@ -214,8 +211,10 @@ async def test_graduates_export_has_the_documented_columns_codes_and_text(client
     assert row[col["落实率分组"]] == "待就业" and row[col["是否就业"]] == "否"
     assert row[col["班级"]] == "-2班"
     for r in sheet.iter_rows(min_row=2):
-        for cell in r:
+        for cell in r:  # text that looks like a formula is text, marked so for Excel
             assert cell.data_type != "f", cell.value
+            if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                assert cell.data_type == "s" and cell.quotePrefix, cell.value
     # every row is one of this school's graduates of the year, once
     assert len({r[col["学号"]] for r in rows[1:]}) == len(grads)
     assert {r[col["学校代码"]] for r in rows[1:]} == {s0.code}
@@ -226,19 +225,19 @@ async def test_the_other_exports_hold_the_page_records_and_review_status(client,
     s0 = world.schools[0]
     mine = [g for g in population[0] if g.year == 2026]
     await client.login("staff", world.staff["school_admin0"][0], PASSWORD)
-    book = await _workbook(await client.get("/statistics/exports/tables.xlsx?year=2026"))
+    book = await exports_kit.exported(client, "tables", year="2026")
     overall = list(book["总体"].iter_rows(values_only=True))
     want = expected(mine)["overall"]
     assert overall[1][1:4] == want[:3]
     assert "按学院" in book.sheetnames and "按周去向落实" in book.sheetnames
-    records = list((await _workbook(await client.get("/statistics/exports/records.xlsx?year=2026")))
-                   .active.iter_rows(values_only=True))
+    records = list((await exports_kit.exported(client, "records", year="2026"))["学生信息"]
+                   .iter_rows(values_only=True))
     assert records[0] == tuple(exports.RECORD_HEADER) and len(records) - 1 == len(mine)
     assert {r[0] for r in records[1:]} == {s0.code}
-    origin = list((await _workbook(await client.get("/statistics/exports/origin.xlsx?year=2026")))
-                  .active.iter_rows(values_only=True))
+    origin = list((await exports_kit.exported(client, "origin", year="2026"))["生源审核状态"]
+                  .iter_rows(values_only=True))
     assert origin[0] == tuple(exports.ORIGIN_HEADER) and len(origin) - 1 == len(mine)
-    states = collections.Counter(r[6] for r in origin[1:])
+    states = collections.Counter(r[5] for r in origin[1:])
     assert states["未导入生源"] == sum(1 for g in mine if g.area is None)
     assert set(states) <= {"待核对", "待审核", "已退回", "已通过", "未导入生源"}
 
@@ -263,8 +262,8 @@ async def test_a_large_export_keeps_its_memory_bounded(settings, world, clock, t
         path = tmp_path / "big.xlsx"
         async with db.read() as conn:
             tracemalloc.start()
-            written = await exports.write_streamed(conn, cpu, path, exports.export_for(
-                "graduates", 2026, Scope(sd.id)))
+            written = await write_workbook(conn, cpu, path, [exports.export_for(
+                "graduates", 2026, Scope(sd.id))], "毕业生去向", [])
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
     finally:
@@ -275,7 +274,7 @@ async def test_a_large_export_keeps_its_memory_bounded(settings, world, clock, t
     assert peak < 12 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB (whole set {whole / 2**20:.1f} MB)"
     assert peak * 4 < whole, f"peak {peak / 2**20:.1f} MB, whole set {whole / 2**20:.1f} MB"
     book = openpyxl.load_workbook(path, read_only=True)
-    assert sum(1 for _ in book.active.iter_rows(values_only=True)) == 20_000 + 3 + 1
+    assert sum(1 for _ in book["毕业生去向"].iter_rows(values_only=True)) == 20_000 + 3 + 1
     book.close()
 
 
@@ -307,8 +306,8 @@ async def test_an_employer_exports_the_applicants_of_its_own_jobs_only(client, s
     finally:
         await db.dispose()
     await client.login("employer", "employer", PASSWORD)
-    book = await _workbook(await client.get("/employer/applicants.xlsx"))
-    sheet = book.active
+    book = await exports_kit.exported(client, "applicants")
+    sheet = book["投递简历"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == tuple(exports.APPLICANT_HEADER)
     assert [(r[0], r[2], r[3]) for r in rows[1:]] == [("=后端开发", "新投递", "+张三")]

@@ -1,21 +1,14 @@
-"""The .xlsx exports: graduates with 生源信息 and destination, the statistics tables, student
-records, 生源 review status, and an employer's applicants.
-
-Memory stays bounded whatever the size of the set: rows come from the database in batches
-(`conn.stream` with yield_per, a server-side cursor on PostgreSQL), each batch is turned
-into cells and appended in the CPU pool to an openpyxl write-only workbook (which spools
-its rows to disk), and the finished file is served from disk and deleted.
-"""
+"""What the .xlsx exports hold: graduates with 生源信息 and destination, the statistics tables,
+student records, 生源 review status, and an employer's applicants, as Export sheets (a
+header, a query, how a row becomes cells). The export jobs (app/exports/) write them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import codes
 from ..applications.service import APPLICATION_FLOW
@@ -24,21 +17,19 @@ from ..destinations.codes import DESTINATIONS, label as destination_label
 from ..destinations.service import SOURCE_LABELS
 from ..destinations.tables import graduate_destinations as gd
 from ..fields import FieldSpec
-from ..offload import CpuPool
 from ..reviews.flows import ORIGIN_FLOW
 from ..reviews.origin.fields import EDITABLE, ROLL
 from ..reviews.tables import origin_records as orr
 from ..tables import applications, colleges, jobs, majors, schools, student_records as sr
-from ..xlsx import write_only_row
 from .groups import GROUPS, group_of, is_employed
 from .service import Scope, Statistics
 
-BATCH = 1000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _local(moment: dt.datetime | None) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """China's wall-clock time, as the workbook's date cells show it."""
+    return moment.astimezone(CHINA).replace(tzinfo=None) if moment else None
 
 
 def _coded(spec: FieldSpec) -> bool:
@@ -127,8 +118,8 @@ def _record_row(r: Any) -> list[Any]:
             "是" if r.account_id else "否"]
 
 
-ORIGIN_HEADER = ["学校名称", "学院名称", "专业名称", "学号", "姓名", "生源状态代码", "生源状态",
-                 "送审时间", "审核时间"]
+ORIGIN_HEADER = ["学校名称", "学院名称", "专业名称", "学号", "姓名", "生源状态", "送审时间",
+                 "审核时间"]
 
 
 def origin_query(year: int | None, scope: Scope) -> sa.Select:
@@ -139,7 +130,7 @@ def origin_query(year: int | None, scope: Scope) -> sa.Select:
 
 
 def _origin_row(r: Any) -> list[Any]:
-    return [r.school_name, r.college_name, r.major_name, r.student_no, r.name, r.status or "",
+    return [r.school_name, r.college_name, r.major_name, r.student_no, r.name,
             ORIGIN_FLOW.state_labels.get(r.status, "未导入生源") if r.status else "未导入生源",
             _local(r.submitted_at), _local(r.reviewed_at)]
 
@@ -185,32 +176,13 @@ def statistics_sheets(stats: Statistics) -> list[tuple[str, list[str], list[list
     return sheets
 
 
-class Book:
-    """A write-only workbook; every method runs in the CPU pool, one call at a time."""
-
-    def __init__(self) -> None:
-        from openpyxl import Workbook  # loaded by the first export (app/xlsx.py says why)
-        self.workbook = Workbook(write_only=True)
-
-    def sheet(self, title: str, header: list[str]) -> Any:
-        ws = self.workbook.create_sheet(title[:31])
-        ws.append(header)
-        return ws
-
-    def append(self, ws: Any, rows: Sequence[Any], to_row: Callable[[Any], list[Any]]) -> None:
-        for row in rows:
-            ws.append(write_only_row(ws, to_row(row)))
-
-    def save(self, path: Path) -> None:
-        self.workbook.save(path)
-
-
 @dataclass(frozen=True)
 class Export:
-    """One streamed sheet: its title, header, query and how a database row becomes cells."""
+    """One sheet: its title, header, rows (a query streamed in batches, or rows in hand) and
+    how a row becomes cells."""
     title: str
     header: list[str]
-    query: sa.Select
+    query: sa.Select | list[Any]
     to_row: Callable[[Any], list[Any]]
 
 
@@ -231,24 +203,6 @@ def applicants_export(employer_id: int) -> Export:
     return Export("投递简历", APPLICANT_HEADER, applicants_query(employer_id), _applicant_row)
 
 
-async def write_streamed(conn: AsyncConnection, cpu: CpuPool, path: Path, export: Export,
-                         batch: int = BATCH) -> int:
-    """Stream the query into a workbook at `path`, `batch` rows at a time; the row count."""
-    book = await cpu.run(Book)
-    ws = await cpu.run(book.sheet, export.title, export.header)
-    result = await conn.stream(export.query.execution_options(yield_per=batch))
-    written = 0
-    async for part in result.partitions(batch):
-        await cpu.run(book.append, ws, part, export.to_row)
-        written += len(part)
-    await cpu.run(book.save, path)
-    return written
-
-
-async def write_tables(cpu: CpuPool, path: Path, stats: Statistics) -> None:
-    def build() -> None:
-        book = Book()
-        for title, header, rows in statistics_sheets(stats):
-            book.append(book.sheet(title, header), rows, list)
-        book.save(path)
-    await cpu.run(build)
+def tables_exports(stats: Statistics) -> list[Export]:
+    """The statistics tables as sheets of rows in hand."""
+    return [Export(title, header, rows, list) for title, header, rows in statistics_sheets(stats)]

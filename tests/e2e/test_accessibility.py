@@ -71,8 +71,8 @@ NOT_PAGES = {
     "agreement_scan": "scanned image download",
     "termination_document": "document download",
     "hall_report_xlsx": "xlsx download",
-    "statistics_export": "xlsx download",
-    "applicants_export": "xlsx download",
+    "export_status": "export progress, JSON",
+    "export_file": "xlsx download",
     "hall_resume": "HTML fragment loaded into the employer's room; audited there in a call "
                    "(test_keyboard_flow)",
 }
@@ -256,7 +256,8 @@ async def test_every_page_of_every_role_passes_axe(browser, live_server, setting
         Person("学校管理员", "/login/staff", "demo_school", "用户名", ["/school", "/monitor",
                                                              tokens["recommendation_review"]],
                then=import_both),
-        Person("平台管理员", "/login/staff", "demo_admin", "用户名", ["/platform", "/monitor", "/platform/jobs/1"]),
+        Person("平台管理员", "/login/staff", "demo_admin", "用户名", ["/platform", "/monitor", "/platform/jobs/1"],
+               then=export_graduates),
     ]
     matchers = route_matchers(live_server.app)
     audited: dict = {}
@@ -363,6 +364,17 @@ async def apply_termination(page: Page) -> list[str]:
     async with page.expect_navigation():
         await page.get_by_role("button", name="提交").click()
     return [page.url]
+
+
+async def export_graduates(page: Page) -> list[str]:
+    """导出毕业生去向 from 就业统计: the job's page (its progress, then the file offered) and
+    我的导出."""
+    await page.goto("/statistics")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="导出毕业生去向").click()
+    assert re.search(r"/exports/\d+$", page.url), page.url
+    await page.get_by_role("link", name="下载文件").wait_for(state="visible", timeout=60_000)
+    return [page.url, "/exports"]
 
 
 async def import_both(page: Page) -> list[str]:

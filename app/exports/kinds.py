@@ -1,0 +1,106 @@
+"""What can be exported, by whom, and how each asks and writes.
+
+A kind resolves what its user may export when the click arrives (`ask`: the scope and
+filters, checked against who asks, kept in the job's params) and writes it later, in the
+job (`sheets`), from those params alone: a job never widens what was allowed at the click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..auth.sessions import Identity
+from ..roles import Role
+from ..statistics import exports as tables_of
+from ..statistics.filters import OutOfScope, resolve
+from ..statistics.service import Scope, build
+from ..tables import colleges, employers, schools
+from ..workflow import NotAllowed
+
+Export = tables_of.Export
+STATISTICS_STAFF = frozenset({Role.COUNSELOR, Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
+
+
+@dataclass(frozen=True)
+class Asked:
+    params: dict[str, Any]            # all the job needs, resolved at the click
+    title: str                        # the list's line and the file's name
+    about: list[tuple[str, str]]      # the 说明 sheet: scope and filters
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    roles: frozenset[Role]
+    ask: Callable[[AsyncConnection, Identity, Mapping[str, str]], Awaitable[Asked]]
+    sheets: Callable[[AsyncConnection, dict[str, Any], bool], Awaitable[list[Export]]]
+
+
+async def _scope_label(conn: AsyncConnection, scope: Scope) -> str:
+    if scope.school_id is None:
+        return "全部学校"
+    name = (await conn.execute(sa.select(schools.c.name).where(
+        schools.c.id == scope.school_id))).scalar() or ""
+    if scope.college_id is not None:
+        name += " · " + ((await conn.execute(sa.select(colleges.c.name).where(
+            colleges.c.id == scope.college_id))).scalar() or "")
+    return name
+
+
+def _statistics_ask(label: str) -> Callable[..., Awaitable[Asked]]:
+    async def ask(conn: AsyncConnection, ident: Identity, query: Mapping[str, str]) -> Asked:
+        try:
+            view = await resolve(conn, ident, query)
+        except OutOfScope:
+            raise NotAllowed("无权导出该范围的数据") from None
+        if view.form.errors:
+            raise NotAllowed("；".join(view.form.errors.values()))
+        where = await _scope_label(conn, view.scope)
+        year = f"{view.year}届" if view.year is not None else "全部届别"
+        return Asked({"year": view.year, "school_id": view.scope.school_id,
+                      "college_id": view.scope.college_id, "every_school": view.every_school},
+                     f"{label}（{year} · {where}）", [("范围", where), ("毕业年份", year)])
+    return ask
+
+
+def _scope(params: dict[str, Any]) -> Scope:
+    return Scope(params["school_id"], params["college_id"])
+
+
+def _streamed(kind: str) -> Callable[..., Awaitable[list[Export]]]:
+    async def sheets(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Export]:
+        return [tables_of.export_for(kind, params["year"], _scope(params))]
+    return sheets
+
+
+async def _tables(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Export]:
+    stats = await build(conn, params["year"], _scope(params), is_sqlite=is_sqlite,
+                        with_schools=params["every_school"])
+    return tables_of.tables_exports(stats)
+
+
+async def _applicants_ask(conn: AsyncConnection, ident: Identity, query: Mapping[str, str]) -> Asked:
+    if ident.employer_id is None:
+        raise NotAllowed("无权导出")
+    name = (await conn.execute(sa.select(employers.c.name).where(
+        employers.c.id == ident.employer_id))).scalar() or ""
+    return Asked({"employer_id": ident.employer_id}, f"投递简历（{name}）", [("单位", name)])
+
+
+async def _applicants(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Export]:
+    return [tables_of.applicants_export(params["employer_id"])]
+
+
+KINDS: dict[str, Kind] = {
+    "graduates": Kind("毕业生去向", STATISTICS_STAFF, _statistics_ask("毕业生去向"),
+                      _streamed("graduates")),
+    "tables": Kind("就业统计表", STATISTICS_STAFF, _statistics_ask("就业统计表"), _tables),
+    "records": Kind("学生信息", STATISTICS_STAFF, _statistics_ask("学生信息"), _streamed("records")),
+    "origin": Kind("生源审核状态", STATISTICS_STAFF, _statistics_ask("生源审核状态"),
+                   _streamed("origin")),
+    "applicants": Kind("投递简历", frozenset({Role.EMPLOYER}), _applicants_ask, _applicants),
+}
