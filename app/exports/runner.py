@@ -1,8 +1,9 @@
 """Runs export jobs in the background: one workbook per job, written in constant memory
-in the CPU pool, its progress on the job row, the file kept for its owner for a day.
+in a worker process (app/exports/worker.py), its progress on the job row, the file kept
+for its owner for a day.
 
-Bounded: EXPORT_WORKERS jobs write at once in a process (the rest wait, in order), and each
-takes one CPU-pool thread at a time, so pages and logins keep theirs. Leased
+Bounded: EXPORT_WORKERS worker processes per server process write at once (the rest wait,
+in order), so the server's event loop keeps its core. Leased
 (app/joblease.py): one process writes each job; a job whose process died is written again
 from the start by another (an export has no partial result worth keeping), once; after a
 second interruption it is marked failed, never left 进行中.
@@ -11,6 +12,8 @@ second interruption it is marked failed, never left 进行中.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import multiprocessing
 import contextlib
 import datetime as dt
 import logging
@@ -32,6 +35,7 @@ from ..errorlog import TracebackBudget
 from ..joblease import LeaseLost
 from ..offload import CpuPool
 from ..xlsx import StreamedBook
+from . import worker
 from .kinds import KINDS
 from .tables import export_jobs as ej
 
@@ -48,7 +52,10 @@ class ExportRunner:
         self.db, self.clock, self.cpu = db, clock, cpu
         self.folder = Path(settings.data_dir) / "exports"
         self.keep = dt.timedelta(hours=settings.export_keep_hours)
-        self.slots = asyncio.Semaphore(max(1, settings.export_workers))
+        self.slots_count = max(1, settings.export_workers)
+        self.slots = asyncio.Semaphore(self.slots_count)
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self.writers: set[int] = set()  # the worker processes that wrote (observability, tests)
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.errors = TracebackBudget()
         self._running: dict[int, asyncio.Task] = {}
@@ -96,6 +103,12 @@ class ExportRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._pool is not None:  # a worker still writing is stopped; its job is handed back
+            # (the executor has no public way to stop a running call: its processes are
+            # killed, as the worker's parent-death signal would at a crash)
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.kill()
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     async def run(self, job_id: int) -> None:
         async with self.slots:
@@ -125,20 +138,26 @@ class ExportRunner:
                                 size_bytes=path.stat().st_size, expires_at=now + self.keep)
 
     async def _write(self, job: sa.Row, path: Path) -> int:
-        """The job's workbook at `path`: read in one read transaction (one consistent view
-        of the data), progress on the job row in short writes."""
+        """The job's workbook at `path`, written by a worker process (its reads in one read
+        transaction, its progress on the job row under this process's claim)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         about = [*[tuple(x) for x in job.params.get("about", [])],
                  ("导出时间", self.clock.now().astimezone(CHINA).strftime("%Y-%m-%d %H:%M"))]
-        async with self.db.read() as conn:
-            sheets = await KINDS[job.kind].sheets(conn, job.params, self.db.is_sqlite)
-            return await write_workbook(conn, self.cpu, path, sheets, job.title, about,
-                                        lambda **done: self._progress(job.id, **done))
+        skew = (self.clock.now() - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        rows, pid = await asyncio.get_running_loop().run_in_executor(
+            self._workers(), worker.write, self.db.url, job.id, self.owner,
+            LEASE.total_seconds(), skew, str(path), job.kind, job.params, job.title, about)
+        self.writers.add(pid)
+        return rows
 
-    async def _progress(self, job_id: int, **values: object) -> None:
-        async with self.db.write() as conn:
-            await joblease.hold(conn, ej, job_id, self.owner,
-                                lease_until=self.clock.now() + LEASE, **values)
+    def _workers(self) -> concurrent.futures.ProcessPoolExecutor:
+        """The worker processes, started at the first export (forkserver: a clean process,
+        not a fork of this one's threads and sockets)."""
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.slots_count, mp_context=multiprocessing.get_context("forkserver"),
+                initializer=worker.started)
+        return self._pool
 
     async def _end(self, job_id: int, **values: object) -> None:
         with contextlib.suppress(LeaseLost):
