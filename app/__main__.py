@@ -195,7 +195,8 @@ async def _create_admin(db: Database, args: argparse.Namespace) -> int:
 
 async def _import(db: Database, settings: Settings, args: argparse.Namespace) -> int:
     from .offload import CpuPool
-    from .students import imports, service
+    from .students import imports, report, service
+    from .students.workbooks import error_rows_path
 
     async with db.read() as conn:
         school = await service.school_by_code(conn, args.school)
@@ -214,10 +215,15 @@ async def _import(db: Database, settings: Settings, args: argparse.Namespace) ->
     if job.status == "failed":
         print(f"导入失败：{job.message}", file=sys.stderr)
         return 1
-    failed = len({e["row"] for e in job.errors})
-    print(f"共 {job.total_rows} 行：新增 {job.created_rows}，更新 {job.updated_rows}，失败 {failed}")
+    found = report.of_job(job)
+    print(f"共 {job.total_rows} 行：新增 {job.created_rows}，更新 {job.updated_rows}，"
+          f"失败 {found['failed_rows']}")
+    for change in found["changes"]:
+        print(f"  已更正 {change['field']}：{change['change']} — {change['rows']:,} 行")
     for e in job.errors:
         print(f"  第{e['row']}行 {e['field']}：{e['reason']}")
+    if found["error_file"]:
+        print(f"错误行（改正后可直接导入）：{error_rows_path(job.stored_path)}")
     return 0
 
 

@@ -31,6 +31,37 @@ ETHNICITY = {
 }
 ETHNICITY.update({f"{n:02d}": ETHNICITY.get(f"{n:02d}", f"民族{n:02d}") for n in range(21, 57)})
 
+# 学历 as the student records hold it (DOMAIN.md: the codes vary by province (?)).
+EDUCATION = ("博士生", "硕士生", "本科生", "专科生", "二学位")
+
+# What people type instead of a coded value's label, one table per coded field:
+# {typed: label}. Imports accept these, replace them and say so in the job's report
+# (app/students/cleaning.py). A typed word maps to one label only: leave out the ambiguous
+# ones (研究生 is 硕士生 or 博士生).
+GENDER_SYNONYMS = {"男性": "男", "男生": "男", "女性": "女", "女生": "女"}
+EDUCATION_SYNONYMS = {
+    "博士": "博士生", "博士研究生": "博士生", "硕士": "硕士生", "硕士研究生": "硕士生",
+    "本科": "本科生", "大学本科": "本科生", "专科": "专科生", "大专": "专科生", "高职": "专科生",
+    "第二学士学位": "二学位", "第二学位": "二学位",
+}
+POLITICAL_SYNONYMS = {
+    "党员": "中共党员", "共产党员": "中共党员", "中国共产党党员": "中共党员",
+    "预备党员": "中共预备党员", "中国共产党预备党员": "中共预备党员",
+    "团员": "共青团员", "共青团": "共青团员", "中国共产主义青年团团员": "共青团员",
+    "无党派": "无党派人士", "普通群众": "群众",
+}
+ETHNICITY_SYNONYMS = {label[:-1]: label for label in ETHNICITY.values()
+                      if label.endswith("族")}  # 汉 → 汉族
+TRAINING_MODE_SYNONYMS = {"非定向培养": "非定向", "定向培养": "定向", "委托培养": "委培",
+                          "自费": "自筹"}
+URBAN_RURAL_SYNONYMS = {"城市": "城镇", "城镇生源": "城镇", "乡村": "农村", "农村生源": "农村"}
+HARDSHIP_SYNONYMS = {"否": "非困难生", "无": "非困难生", "非困难": "非困难生"}
+NORMAL_STUDENT_SYNONYMS = {"师范生": "普通师范生", "普通师范": "普通师范生",
+                           "免费师范生": "公费师范生", "公费师范": "公费师范生",
+                           "非师范": "非师范生", "否": "非师范生"}
+YES_NO_SYNONYMS = {"Y": "是", "N": "否", "转入": "是", "已转入": "是", "未转入": "否",
+                   "不转入": "否"}
+
 AREAS_FILE = Path(__file__).resolve().parent / "data" / "areas.csv"
 
 

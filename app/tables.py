@@ -281,6 +281,8 @@ import_jobs = sa.Table(
     sa.Column("created_rows", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_rows", sa.Integer, nullable=False, server_default="0"),
     sa.Column("errors", sa.JSON, nullable=False),
+    # problems grouped by message and the cells corrected (app/students/report.py)
+    sa.Column("report", sa.JSON),
     sa.Column("message", sa.Text),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("finished_at", Time),

@@ -56,9 +56,10 @@ async def test_good_rows_import_and_bad_rows_are_reported(admin, world, settings
     assert status == {"status": "done", "total": 4, "processed": 4, "created": 2, "updated": 0,
                       "failed_rows": 2, "message": None}
     assert "导入完成：共 4 行，新增 2 条，更新 0 条，失败 2 行" in page
-    report = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", page)
-    assert ("3", "姓名", "不能为空") in report and ("3", "身份证号", "不能为空") in report
-    assert any(r[0] == "5" and r[1] == "学院" for r in report)
+    groups = re.findall(r"<li><strong>([^<]+)</strong> — (\d+) 行<br>\s*<span class=\"muted\">([^<]+)</span>",
+                        page)
+    assert ("姓名：不能为空", "1", "第 3 行") in groups and ("身份证号：不能为空", "1", "第 3 行") in groups
+    assert ("学院：学校没有这个学院", "1", "第 5 行（学校没有名为“火星学院”的学院）") in groups
     assert await count(settings.database_url, student_records) == before + 2
 
 
@@ -116,9 +117,10 @@ async def test_missing_wrong_type_and_oversized_files_are_refused_at_once(admin,
 
 
 async def test_template_download(admin):
-    resp = await admin.get("/school/imports/template.csv")
-    assert resp.headers["Content-Disposition"] == "attachment; filename=students.csv"
-    assert (await resp.read()).decode("utf-8-sig").startswith(HEADER)
+    resp = await admin.get("/school/imports/template.xlsx")
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="students.xlsx"; ')
+    book = openpyxl.load_workbook(io.BytesIO(await resp.read()))
+    assert [c.value for c in book.worksheets[0][1]] == HEADER.split(",")
 
 
 async def test_unfinished_jobs_resume_after_a_restart(world, settings, clock, aiohttp_client):

@@ -1,6 +1,6 @@
 """Housekeeping, once per cluster and period: expired sessions, email codes and 找回密码
-steps, old rate-limit windows, the uploaded files of finished imports (they hold ID
-numbers) and sent mail past MAIL_RETENTION_DAYS.
+steps, old rate-limit windows, the uploaded files of finished imports and, a day after, their
+error-rows workbooks (both hold ID numbers), and sent mail past MAIL_RETENTION_DAYS.
 
 Every process runs the loop; each period one of them wins the lease row with a
 conditional UPDATE and does the work, the others see the lease held and sleep. The lease
@@ -29,6 +29,7 @@ from ..config import Settings
 from ..db import Database, dialect_insert
 from ..reviews.tables import origin_import_jobs
 from ..state import CLOCK, DB, SETTINGS
+from ..students.workbooks import ERROR_ROWS_KEPT, error_rows_path
 from ..tables import (email_outbox, files, import_jobs, password_resets, rate_hits, sessions,
                       verification_codes)
 from ..uploads import FileStore
@@ -48,6 +49,7 @@ class Swept:
     rate_windows: int = 0
     mails: int = 0
     import_files: list[str] = field(default_factory=list)
+    error_rows_files: list[str] = field(default_factory=list)
     orphan_files: int = 0
 
 
@@ -85,11 +87,18 @@ async def sweep(db: Database, settings: Settings, now: dt.datetime) -> Swept:
             cutoff = now - dt.timedelta(days=settings.mail_retention_days)
             done.mails = (await conn.execute(email_outbox.delete().where(
                 email_outbox.c.status == "sent", email_outbox.c.sent_at < cutoff))).rowcount
-        paths = []
+        paths, error_rows = [], []
         for jobs in (import_jobs, origin_import_jobs):
             paths += (await conn.execute(sa.select(jobs.c.stored_path).where(
                 jobs.c.status.in_(FINISHED_IMPORTS)))).scalars().all()
+            # kept a day for 【下载错误行】 (app/students/import_pages.py)
+            error_rows += [str(error_rows_path(p)) for p in (await conn.execute(
+                sa.select(jobs.c.stored_path).where(
+                    jobs.c.status.in_(FINISHED_IMPORTS),
+                    jobs.c.finished_at < now - ERROR_ROWS_KEPT))).scalars()]
     done.import_files = await asyncio.to_thread(_remove_files, Path(settings.data_dir), paths)
+    done.error_rows_files = await asyncio.to_thread(_remove_files, Path(settings.data_dir),
+                                                    error_rows)
     done.orphan_files = await sweep_orphans(db, FileStore(settings.data_dir), now)
     return done
 

@@ -31,9 +31,11 @@ def setup_review_routes(app: web.Application) -> None:
     # 生源信息 import — school admin
     r.add_get("/school/origins/import", imports.import_form, name="origin_import")
     r.add_post("/school/origins/import", imports.import_upload)
-    r.add_get("/school/origins/import/template.csv", imports.import_template,
+    r.add_get("/school/origins/import/template.xlsx", imports.import_template,
               name="origin_import_template")
     r.add_get("/school/origins/import/{job_id:\\d+}", imports.import_job, name="origin_import_job")
+    r.add_get("/school/origins/import/{job_id:\\d+}/errors.xlsx", imports.import_errors,
+              name="origin_import_errors")
     r.add_get("/school/origins/import/{job_id:\\d+}/status", imports.import_status,
               name="origin_import_status")
     r.add_post("/school/origins/import/{job_id:\\d+}/cancel", imports.import_cancel,

@@ -6,6 +6,11 @@ the IMPORT_MAX_* caps and a cancel flag (app/students/sheets.py), so neither a b
 big file stalls the event loop or holds a pool thread for long. Which process runs a job is
 decided by a lease on its row (job_lease.py): an interrupted job is resumed once, by one
 process, and re-running it is harmless (the same rows again update instead of duplicating).
+
+Before checking, every cell is tidied and its synonyms replaced (cleaning.py); the job keeps
+a report of the problems grouped by message and of those corrections (report.py), and the
+rows it could not import as a workbook to fix and import again (workbooks.py), removed by
+housekeeping a day after the job ends.
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ from ..config import Settings
 from ..db import Database
 from ..offload import CpuPool
 from ..tables import import_jobs
-from . import job_lease, service
+from . import job_lease, report, service
+from .cleaning import Cleaner
+from .import_spec import ImportSpec
 from .job_lease import LeaseLost
-from .parsing import check_rows, read_rows
+from .parsing import STUDENTS, check_rows, read_rows
 from .sheets import FileProblem, ReadCancelled, ReadLimits
+from .workbooks import error_rows_path, write_error_rows
 from ..errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
@@ -42,10 +50,11 @@ SHUTDOWN_GRACE_SECONDS = 2.0
 
 class ImportRunner:
     """Runs student-record imports. Other imports (生源) subclass it and override the
-    job table and the read/catalogue/check/upsert hooks below."""
+    job table, the spec and the catalogue/choices/check/upsert hooks below."""
 
     jobs = import_jobs
     folder_name = "imports"
+    spec: ImportSpec = STUDENTS
 
     def __init__(self, db: Database, settings: Settings, clock: Clock, cpu: CpuPool) -> None:
         self.db = db
@@ -62,11 +71,15 @@ class ImportRunner:
         self._closing = False
 
     # Hooks: what kind of rows, checked against what, written how.
-    def read(self, filename: str, data: bytes, limits: ReadLimits) -> list:
-        return read_rows(filename, data, limits=limits)
+    def read(self, filename: str, data: bytes, limits: ReadLimits, cleaner: Cleaner) -> list:
+        return read_rows(filename, data, self.spec.columns, self.spec.required, limits, cleaner)
 
     async def catalogue(self, conn, school_id: int):  # noqa: ANN001, ANN201
         return await service.catalogue(conn, school_id)
+
+    async def choices(self, conn, school_id: int) -> dict[str, list[str]]:  # noqa: ANN001
+        """The drop-downs of the template and of the error-rows workbook."""
+        return await service.choices(conn, school_id)
 
     def check(self, rows: list, catalogue) -> tuple[list, list]:  # noqa: ANN001
         return check_rows(rows, catalogue)
@@ -189,32 +202,44 @@ class ImportRunner:
             if not held:
                 stop.set()
 
-    def _read_and_check(self, path: str, filename: str, catalogue, limits: ReadLimits,  # noqa: ANN001
-                        ) -> tuple[int, list, list]:
-        """In a pool thread: the whole CPU part of a job, within the limits."""
+    def _read_and_check(self, path: str, filename: str, catalogue, choices,  # noqa: ANN001
+                        limits: ReadLimits) -> tuple[int, list, list, dict]:
+        """In a pool thread: the whole CPU part of a job, within the limits: read, clean
+        and check the rows, and write the ones that failed to their workbook."""
         limits.started = time.monotonic()  # time waiting for a free thread does not count
         limits.check()  # cancelled while it waited
-        rows = self.read(filename, Path(path).read_bytes(), limits)
+        cleaner = self.spec.cleaner()
+        rows = self.read(filename, Path(path).read_bytes(), limits, cleaner)
         limits.check()
         good, problems = self.check(rows, catalogue)
-        return len(rows), good, problems
+        reasons: dict[int, dict[str, None]] = {}
+        for p in problems:  # one text per row, each problem once, in the order found
+            reasons.setdefault(p.row, {})[f"{p.field}：{p.reason}"] = None
+        if reasons:
+            limits.check()
+            write_error_rows(error_rows_path(path), self.spec, choices, rows,
+                             {row: "；".join(texts) for row, texts in reasons.items()},
+                             max_rows=limits.max_rows)
+        return len(rows), good, problems, report.build(problems, cleaner.changes(),
+                                                       error_file=bool(reasons))
 
     async def _work(self, job: sa.Row, stop: threading.Event) -> None:
         async with self.db.read() as conn:
             catalogue = await self.catalogue(conn, job.school_id)
+            choices = await self.choices(conn, job.school_id)
         try:
             async with self.cpu.share("imports"):  # one kind for both runners (学生, 生源)
-                total, good, problems = await self.cpu.run(
-                    self._read_and_check, job.stored_path, job.filename, catalogue,
+                total, good, problems, found = await self.cpu.run(
+                    self._read_and_check, job.stored_path, job.filename, catalogue, choices,
                     self.limits(stop))
         except FileProblem as exc:
-            await self._end(job.id, status="failed", message=str(exc))
+            await self._end(job.id, status="failed", message=str(exc), report=None)
             return
         failed_rows = len({p.row for p in problems})
         async with self.db.write() as conn:
             await job_lease.hold(conn, self.jobs, job.id, self.owner, total_rows=total,
                                  errors=[p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]],
-                                 processed_rows=failed_rows)
+                                 report=found, processed_rows=failed_rows)
         # Counts carry over from an interrupted run: rows it wrote are unchanged now.
         created, updated = job.created_rows, job.updated_rows
         for start in range(0, len(good), CHUNK):

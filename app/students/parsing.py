@@ -1,7 +1,8 @@
 """Reading student record files (csv or xlsx) and checking each row.
 
-Pure functions: no database. `check_row` turns one raw row into a clean record or a list
-of (field, reason) problems, given the school's colleges and majors.
+Pure functions: no database. Every cell is first tidied and its synonyms replaced
+(cleaning.py); `check_row` then turns one row into a clean record or a list of (field,
+reason) problems, given the school's colleges and majors.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping
 
+from .. import codes
 from ..validators import Invalid, gender_from_id, normalize_id_number
+from .cleaning import Cleaner, table_synonyms
+from .import_spec import EXAMPLE_MARK, ImportSpec
 from .sheets import NO_DATA_ROWS, FileProblem, ReadLimits, formulas_problem, table_rows
 
 # Column header → field. The first name is the one the template file uses.
@@ -27,10 +31,28 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("student_no", "name", "id_number", "college", "major", "education", "graduation_year")
 LABELS = {field: names[0] for field, names in COLUMNS.items()}
 
-EDUCATION = ("博士生", "硕士生", "本科生", "专科生", "二学位")
-EDUCATION_ALIASES = {"博士": "博士生", "硕士": "硕士生", "本科": "本科生", "专科": "专科生",
-                     "第二学士学位": "二学位"}
+EDUCATION = codes.EDUCATION
+EDUCATION_ALIASES = codes.EDUCATION_SYNONYMS  # for callers that check rows they did not clean
 GENDERS = {"男": "1", "1": "1", "女": "2", "2": "2"}
+
+STUDENTS = ImportSpec(
+    title="学生信息", columns=COLUMNS, required=REQUIRED,
+    synonyms={"gender": table_synonyms(codes.GENDER_SYNONYMS),
+              "education": table_synonyms(codes.EDUCATION_SYNONYMS)},
+    compact=("student_no", "id_number", "gender", "education", "graduation_year"),
+    # GB 11643's own sample number: valid, and nobody's
+    example={"student_no": EXAMPLE_MARK, "name": "张三", "id_number": "11010519491231002X",
+             "gender": "女", "education": "本科生", "graduation_year": "{year}",
+             "class_name": "软件工程1班"},
+    notes={"student_no": "必填，最多32位；同一学号再次导入会更新原记录",
+           "name": "必填", "id_number": "必填，18位，末位X可大写或小写",
+           "gender": "可不填（按身份证号判断）；填写时须与身份证号一致",
+           "college": "必填，学校已有学院的名称或代码（见下拉选项）",
+           "major": "必填，所填学院下已有专业的名称或代码（见下拉选项）",
+           "education": f"必填，{'、'.join(codes.EDUCATION)}之一",
+           "graduation_year": "必填，四位年份，如2026", "class_name": "可不填"},
+    whole_numbers={"graduation_year": (2000, 2100)},
+)
 EMPTY_FILE = "文件是空的"
 MISSING_HEADER = "表头缺少列"
 HEADER_PROBLEMS = (EMPTY_FILE, MISSING_HEADER)  # a header of formulas reads as empty too
@@ -41,6 +63,11 @@ class Problem:
     row: int
     field: str
     reason: str
+    group: str = ""  # the reason without this row's particulars, for the grouped report
+
+    @property
+    def kind(self) -> str:
+        return self.group or self.reason
 
     def as_dict(self) -> dict[str, object]:
         return {"row": self.row, "field": self.field, "reason": self.reason}
@@ -69,16 +96,18 @@ class Catalogue:
 
 def read_rows(filename: str, data: bytes, columns: Mapping[str, tuple[str, ...]] = COLUMNS,
               required: tuple[str, ...] = REQUIRED, limits: ReadLimits | None = None,
-              ) -> list[tuple[int, dict[str, str]]]:
-    """(sheet row number, {field: text}) for every non-empty data row, read within
+              cleaner: Cleaner | None = None) -> list[tuple[int, dict[str, str]]]:
+    """(sheet row number, {field: text}) for every non-empty data row but the template's
+    example, its cells tidied by `cleaner` (which counts what it changed), read within
     `limits` (see app/students/sheets.py); a file without data rows is a FileProblem that
     says why.
 
     `columns`/`required` describe the file's header; other imports (生源) pass their own.
     """
     limits = limits or ReadLimits()
+    cleaner = cleaner or Cleaner({f: names[0] for f, names in columns.items()})
     try:
-        rows = list(_map_header(table_rows(filename, data, limits), columns, required))
+        rows = list(_map_header(table_rows(filename, data, limits), columns, required, cleaner))
     except FileProblem as problem:
         if str(problem).startswith(HEADER_PROBLEMS):
             raise formulas_problem(filename, data, limits) or problem from None
@@ -89,7 +118,8 @@ def read_rows(filename: str, data: bytes, columns: Mapping[str, tuple[str, ...]]
 
 
 def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...]],
-                required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+                required: tuple[str, ...], cleaner: Cleaner,
+                ) -> Iterator[tuple[int, dict[str, str]]]:
     rows = iter(table)
     header = next(rows, None)
     if header is None:
@@ -106,16 +136,19 @@ def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...
     for number, values in enumerate(rows, start=2):
         if not any((v or "").strip() for v in values):
             continue
-        yield number, {f: (values[i] if i < len(values) else "").strip()
-                       for f, i in positions.items()}
+        if (values[positions["student_no"]] if "student_no" in positions
+                and positions["student_no"] < len(values) else "").strip() == EXAMPLE_MARK:
+            continue
+        yield number, cleaner.row({f: values[i] if i < len(values) else ""
+                                   for f, i in positions.items()})
 
 
 def check_row(number: int, raw: Mapping[str, str], catalogue: Catalogue,
               ) -> RecordIn | list[Problem]:
     problems: list[Problem] = []
 
-    def bad(field: str, reason: str) -> None:
-        problems.append(Problem(number, LABELS[field], reason))
+    def bad(field: str, reason: str, group: str = "") -> None:
+        problems.append(Problem(number, LABELS[field], reason, group))
 
     for field in REQUIRED:
         if not raw.get(field):
@@ -135,10 +168,10 @@ def check_row(number: int, raw: Mapping[str, str], catalogue: Catalogue,
             bad("gender", "与身份证号显示的性别不一致")
     college_id = catalogue.colleges.get(raw.get("college", ""))
     if raw.get("college") and college_id is None:
-        bad("college", f"学校没有名为“{raw['college']}”的学院")
+        bad("college", f"学校没有名为“{raw['college']}”的学院", "学校没有这个学院")
     major_id = catalogue.majors.get((college_id, raw.get("major", ""))) if college_id else None
     if raw.get("major") and college_id and major_id is None:
-        bad("major", f"“{raw['college']}”没有“{raw['major']}”专业")
+        bad("major", f"“{raw['college']}”没有“{raw['major']}”专业", "所填学院没有这个专业")
     education = EDUCATION_ALIASES.get(raw.get("education", ""), raw.get("education", ""))
     if raw.get("education") and education not in EDUCATION:
         bad("education", f"应为{'、'.join(EDUCATION)}之一")
@@ -170,7 +203,8 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], catalogue: Catalogue,
             continue
         if result.student_no in first_seen:
             problems.append(Problem(number, LABELS["student_no"],
-                                    f"与第{first_seen[result.student_no]}行学号重复"))
+                                    f"与第{first_seen[result.student_no]}行学号重复",
+                                    "与文件中前面一行的学号重复"))
             continue
         first_seen[result.student_no] = number
         good.append(result)

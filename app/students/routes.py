@@ -12,9 +12,11 @@ def setup_student_routes(app: web.Application) -> None:
     r.add_get("/school/students", views.record_list, name="student_records")
     r.add_get("/school/imports", views.import_form, name="student_import")
     r.add_post("/school/imports", views.import_upload)
-    r.add_get("/school/imports/template.csv", views.import_template,
+    r.add_get("/school/imports/template.xlsx", views.import_template,
               name="student_import_template")
     r.add_get("/school/imports/{job_id:\\d+}", views.import_job, name="student_import_job")
+    r.add_get("/school/imports/{job_id:\\d+}/errors.xlsx", views.import_errors,
+              name="student_import_errors")
     r.add_get("/school/imports/{job_id:\\d+}/status", views.import_status,
               name="student_import_status")
     r.add_post("/school/imports/{job_id:\\d+}/cancel", views.import_cancel,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import paging
+from ..codes import EDUCATION, GENDER
 from ..tables import colleges, majors, schools, student_records
 from .parsing import Catalogue, RecordIn
 
@@ -32,6 +33,21 @@ async def catalogue(conn: AsyncConnection, school_id: int) -> Catalogue:
         major_map[(row.college_id, row.code)] = row.id
         major_map[(row.college_id, row.name)] = row.id
     return Catalogue(colleges=college_map, majors=major_map)
+
+
+async def choices(conn: AsyncConnection, school_id: int) -> dict[str, list[str]]:
+    """The drop-downs of the import's workbooks: the school's 学院 and 专业 by name (the
+    first 学院's 专业 first, so the template's example row names a pair that exists), 性别
+    and 学历."""
+    college_names = list((await conn.execute(
+        sa.select(colleges.c.name).where(colleges.c.school_id == school_id)
+        .order_by(colleges.c.code, colleges.c.id))).scalars())
+    major_names = (await conn.execute(
+        sa.select(majors.c.name).join(colleges, colleges.c.id == majors.c.college_id)
+        .where(colleges.c.school_id == school_id)
+        .order_by(colleges.c.code, colleges.c.id, majors.c.code, majors.c.id))).scalars()
+    return {"college": college_names, "major": list(dict.fromkeys(major_names)),
+            "gender": list(GENDER.values()), "education": list(EDUCATION)}
 
 
 async def upsert(conn: AsyncConnection, school_id: int, records: list[RecordIn],

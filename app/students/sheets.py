@@ -99,12 +99,12 @@ def _capped(rows: Iterable[list[str]], limits: ReadLimits) -> Iterator[list[str]
     seen = 0
     for number, values in enumerate(rows, start=1):
         limits.check()
-        if not any(values):
+        if not any(v.strip() for v in values):
             yield []
             continue
         if len(values) > limits.max_columns:
-            if any(values[limits.max_columns:]):
-                last = max(i for i, v in enumerate(values) if v) + 1
+            if any(v.strip() for v in values[limits.max_columns:]):
+                last = max(i for i, v in enumerate(values) if v.strip()) + 1
                 raise limits.too_many_columns(number, last)
             values = values[:limits.max_columns]
         seen += 1
@@ -125,7 +125,7 @@ def _decode(data: bytes) -> str:
 def _csv_rows(text: str) -> Iterator[list[str]]:
     try:
         for values in csv.reader(io.StringIO(text)):
-            yield [v.strip() for v in values]
+            yield values  # spaces are the cleaning's to remove, and report (cleaning.py)
     except csv.Error as exc:
         raise FileProblem("csv 文件格式有误（引号不配对或单元格过长），请用 Excel 重新保存") from exc
 
@@ -187,4 +187,4 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # 学号 or 年份 typed as numbers in Excel
-    return str(value).strip()
+    return str(value)

@@ -15,8 +15,8 @@ from ..roles import Role, allow
 from ..state import DB, IMPORTS, SETTINGS
 from ..uploads import display_name
 from ..validators import Invalid
-from . import imports, service
-from .import_pages import csv_template, job_status
+from . import import_pages, imports, service
+from .import_pages import job_status
 from .parsing import TEMPLATE_HEADER
 
 
@@ -71,7 +71,8 @@ async def import_upload(request: web.Request) -> web.Response:
 
 @allow(Role.SCHOOL_ADMIN)
 async def import_template(request: web.Request) -> web.Response:
-    return csv_template(TEMPLATE_HEADER, "students.csv")
+    return await import_pages.template(request, request.app[IMPORTS], _school_id(request),
+                                       "students.xlsx")
 
 
 async def _job(request: web.Request):  # noqa: ANN202
@@ -85,9 +86,16 @@ async def _job(request: web.Request):  # noqa: ANN202
 @aiohttp_jinja2.template("students/import_job.html")
 async def import_job(request: web.Request) -> dict[str, Any]:
     # one page for every import job; it links to the routes of its own kind of import
-    return {"job": await _job(request), "status_route": "student_import_status",
-            "cancel_route": "student_import_cancel", "again_route": "student_import",
-            "list_route": "student_records", "list_label": "查看学生信息"}
+    return import_pages.job_page(request, await _job(request), {
+        "job_route": "student_import_job", "status_route": "student_import_status",
+        "cancel_route": "student_import_cancel", "errors_route": "student_import_errors",
+        "again_route": "student_import", "list_route": "student_records",
+        "list_label": "查看学生信息"})
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_errors(request: web.Request) -> web.StreamResponse:
+    return import_pages.error_rows(request, await _job(request), "student-import-errors.xlsx")
 
 
 @allow(Role.SCHOOL_ADMIN)

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from PIL import Image
@@ -59,10 +60,12 @@ NOT_PAGES = {
     "metrics": "Prometheus text",
     "hall_ice": "ICE servers, JSON",
     "file": "file download (attachment)",
-    "student_import_template": "CSV download",
+    "student_import_template": "xlsx download",
     "student_import_status": "import progress, JSON",
-    "origin_import_template": "CSV download",
+    "student_import_errors": "xlsx download (【下载错误行】)",
+    "origin_import_template": "xlsx download",
     "origin_import_status": "import progress, JSON",
+    "origin_import_errors": "xlsx download (【下载错误行】)",
     "recommendation_photo": "image",
     "recommendation_review_photo": "image",
     "recommendation_pdf": "PDF",
@@ -378,14 +381,23 @@ async def export_graduates(page: Page) -> list[str]:
 
 
 async def import_both(page: Page) -> list[str]:
-    """Both imports' job pages: each import's own template sent back as the file."""
+    """Both imports' job pages, with corrections, a grouped report and 【下载错误行】: each
+    import's own template sent back with one more row, its example with a 学号 the school
+    does not have (生源) or a 性别 written 男性 that its ID number contradicts (学生)."""
     jobs = []
-    for start, template in (("/school/imports", "/school/imports/template.csv"),
-                            ("/school/origins/import", "/school/origins/import/template.csv")):
-        csv = await (await page.request.get(template)).body()
+    for start, template in (("/school/imports", "/school/imports/template.xlsx"),
+                            ("/school/origins/import", "/school/origins/import/template.xlsx")):
+        book = openpyxl.load_workbook(io.BytesIO(await (await page.request.get(template)).body()))
+        sheet = book.worksheets[0]
+        row = {c.value: v.value for c, v in zip(sheet[1], sheet[2])}
+        row.update({"学号": "A11Y01", "性别": "男性"} if "性别" in row else {"学号": "A11Y01"})
+        sheet.append(list(row.values()))
+        out = io.BytesIO()
+        book.save(out)
         await page.goto(start)
         await page.get_by_label("导入文件").set_input_files(
-            files=[{"name": "模板.csv", "mimeType": "text/csv", "buffer": csv}])
+            files=[{"name": "模板.xlsx", "buffer": out.getvalue(),
+                    "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}])
         async with page.expect_navigation():
             await page.get_by_role("button", name="开始导入").click()
         assert re.search(r"/imports?/\d+$", page.url), page.url

@@ -12,7 +12,8 @@ from ...middleware import require_identity
 from ...roles import Role, allow
 from ...state import DB, SETTINGS
 from ...students import imports
-from ...students.import_pages import csv_template, job_status
+from ...students import import_pages
+from ...students.import_pages import job_status
 from ...uploads import display_name
 from ..common import int_param, school_id, see_other
 from ..tables import origin_import_jobs
@@ -58,7 +59,8 @@ async def import_upload(request: web.Request) -> web.Response:
 
 @allow(Role.SCHOOL_ADMIN)
 async def import_template(request: web.Request) -> web.Response:
-    return csv_template(TEMPLATE_HEADER, "origins.csv")
+    return await import_pages.template(request, request.app[ORIGIN_IMPORTS], school_id(request),
+                                       "origins.xlsx")
 
 
 async def _job(request: web.Request):  # noqa: ANN202
@@ -72,9 +74,16 @@ async def _job(request: web.Request):  # noqa: ANN202
 @allow(Role.SCHOOL_ADMIN)
 @aiohttp_jinja2.template("students/import_job.html")
 async def import_job(request: web.Request) -> dict[str, Any]:
-    return {"job": await _job(request), "status_route": "origin_import_status",
-            "cancel_route": "origin_import_cancel", "again_route": "origin_import",
-            "list_route": "origin_queue", "list_label": "查看生源信息"}
+    return import_pages.job_page(request, await _job(request), {
+        "job_route": "origin_import_job", "status_route": "origin_import_status",
+        "cancel_route": "origin_import_cancel", "errors_route": "origin_import_errors",
+        "again_route": "origin_import", "list_route": "origin_queue",
+        "list_label": "查看生源信息"})
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def import_errors(request: web.Request) -> web.StreamResponse:
+    return import_pages.error_rows(request, await _job(request), "origin-import-errors.xlsx")
 
 
 @allow(Role.SCHOOL_ADMIN)

@@ -13,9 +13,11 @@ from typing import Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ... import codes
+from ...students.cleaning import county_synonyms, table_synonyms
+from ...students.import_spec import EXAMPLE_MARK, ImportSpec
 from ...students.imports import ImportRunner
-from ...students.parsing import Problem, read_rows
-from ...students.sheets import ReadLimits
+from ...students.parsing import Problem
 from ...tables import student_records
 from ..flows import ORIGIN_FLOW, OriginState
 from ..tables import origin_import_jobs, origin_records
@@ -30,6 +32,38 @@ REQUIRED = ("student_no",)
 LABELS = {field: names[0] for field, names in COLUMNS.items()}
 TEMPLATE_HEADER = [names[0] for names in COLUMNS.values()]
 EDITABLE_STATES = (OriginState.DRAFT.value, OriginState.RETURNED.value)
+SYNONYMS = {"political": codes.POLITICAL_SYNONYMS, "ethnicity": codes.ETHNICITY_SYNONYMS,
+            "training_mode": codes.TRAINING_MODE_SYNONYMS,
+            "urban_rural": codes.URBAN_RURAL_SYNONYMS, "hardship": codes.HARDSHIP_SYNONYMS,
+            "normal_student": codes.NORMAL_STUDENT_SYNONYMS,
+            "hukou_in": codes.YES_NO_SYNONYMS, "archive_in": codes.YES_NO_SYNONYMS}
+NOTES = {"student_no": "必填，须已在学生信息中；同一学号再次导入会更新原记录",
+         "name": "可不填；填写时须与学生信息中的姓名一致",
+         "origin_area": "6位区县代码，或下拉选项中的“代码 名称”",
+         "mobile": "11位手机号", "enroll_month": "如 2022-09", "graduation_date": "如 2026-06"}
+ORIGINS = ImportSpec(
+    title="生源信息", columns=COLUMNS, required=REQUIRED,
+    synonyms={"origin_area": county_synonyms,
+              **{name: table_synonyms(table) for name, table in SYNONYMS.items()}},
+    compact=("student_no", "exam_no", "mobile", "email", "qq", "home_phone", "postcode",
+             *SYNONYMS),  # not 生源所在地: "500103 重庆市渝中区" is how its drop-down reads
+    example={"student_no": EXAMPLE_MARK, "name": "张三", "ethnicity": "汉族",
+             "training_mode": "非定向", "study_years": "4", "enroll_month": "{enrolled}-09",
+             "graduation_date": "{year}-06", "political": "共青团员",
+             "origin_area": "500103 重庆市渝中区", "urban_rural": "城镇", "hardship": "非困难生",
+             "normal_student": "非师范生", "mobile": "13800000000",
+             "email": "zhangsan@example.com", "home_address": "重庆市渝中区解放碑1号",
+             "postcode": "400010", "hukou_in": "否", "archive_in": "是"},
+    notes={**{f.name: "可填代码或名称（见下拉选项）" for f in ROLL + EDITABLE if f.table},
+           **NOTES},
+)
+
+
+def choices() -> dict[str, list[str]]:
+    """The drop-downs of the template: every code table's labels, and the counties."""
+    lists = {f.name: list(f.table.values()) for f in ROLL + EDITABLE if f.table}
+    lists["origin_area"] = [f"{code} {name}" for code, name in codes.county_choices()]
+    return lists
 
 
 @dataclass(frozen=True)
@@ -60,11 +94,13 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], students: Mapping[str, St
         if not no:
             found.append(Problem(number, "学号", "不能为空"))
         elif student is None:
-            found.append(Problem(number, "学号", f"学校没有学号为“{no}”的学生，请先导入学生信息"))
+            found.append(Problem(number, "学号", f"学校没有学号为“{no}”的学生，请先导入学生信息",
+                                 "学校没有这个学号的学生，请先导入学生信息"))
         elif raw.get("name") and raw["name"] != student.name:
             found.append(Problem(number, "姓名", "与学生信息中的姓名不一致"))
         elif no in first_seen:
-            found.append(Problem(number, "学号", f"与第{first_seen[no]}行学号重复"))
+            found.append(Problem(number, "学号", f"与第{first_seen[no]}行学号重复",
+                                 "与文件中前面一行的学号重复"))
         roll, roll_errors = clean_values(raw, ROLL, complete=False)
         imported, edit_errors = clean_values(raw, EDITABLE, complete=False)
         for name, reason in {**roll_errors, **edit_errors}.items():
@@ -124,12 +160,13 @@ async def upsert(conn: AsyncConnection, school_id: int, records: list[OriginIn],
 class OriginImportRunner(ImportRunner):
     jobs = origin_import_jobs
     folder_name = "origin-imports"
-
-    def read(self, filename: str, data: bytes, limits: ReadLimits) -> list:
-        return read_rows(filename, data, COLUMNS, REQUIRED, limits)
+    spec = ORIGINS
 
     async def catalogue(self, conn, school_id: int):  # noqa: ANN001, ANN201
         return await students_of(conn, school_id)
+
+    async def choices(self, conn, school_id: int) -> dict[str, list[str]]:  # noqa: ANN001
+        return choices()
 
     def check(self, rows: list, catalogue) -> tuple[list, list]:  # noqa: ANN001
         return check_rows(rows, catalogue)
