@@ -2,9 +2,8 @@
 
 openpyxl stores a string starting with "=" as a formula, and a spreadsheet program may run
 one starting with + - or @ when a cell is edited: a name or a reason typed by a user must
-never become a formula (CSV/formula injection). The exports (StreamedBook) write every
-string as a string, marked as text (quote prefix) when it looks like a formula; the
-in-memory workbooks (hall report) turn such cells back to text (keep_as_text).
+never become a formula (CSV/formula injection). Every export (StreamedBook) writes every
+string as a string, marked as text (quote prefix) when it looks like a formula.
 """
 
 from __future__ import annotations
@@ -12,12 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-# openpyxl (about 20 MB resident) is loaded by the first workbook written or read, not by
-# every server process at start (tests/test_dependencies.py)
-if TYPE_CHECKING:
-    from openpyxl.cell.cell import Cell
+from dataclasses import dataclass
+from typing import Any, Callable
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -26,10 +21,14 @@ def looks_like_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
-def keep_as_text(cell: Cell) -> None:
-    """For a cell already written: a string openpyxl took for a formula goes back to text."""
-    if cell.data_type == "f" or looks_like_formula(cell.value):
-        cell.data_type = "s"
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of an export: its title, header, rows (a query streamed in batches, or rows
+    in hand) and how a row becomes cells."""
+    title: str
+    header: list[str]
+    query: Any  # sa.Select, or a list of rows
+    to_row: Callable[[Any], list[Any]] = list
 
 
 def display_width(value: Any) -> int:

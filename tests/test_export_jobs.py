@@ -24,6 +24,7 @@ from app.exports import runner as export_runner
 from app.exports import service
 from app.exports.runner import EXPORTS
 from app.exports.tables import export_jobs
+from app.ops import housekeeping
 from app.reviews.flows import ORIGIN_FLOW
 from app.signing.flows import AgreementState
 from app.web import create_app
@@ -146,9 +147,8 @@ async def test_only_the_owner_downloads_and_expired_files_are_removed(
     # past EXPORT_KEEP_HOURS housekeeping removes the file; the page says so
     db = Database(settings.database_url)
     try:
-        async with db.write() as conn:
-            later = clock.now() + dt.timedelta(hours=settings.export_keep_hours, minutes=1)
-            assert await service.remove_expired(conn, settings.data_dir / "exports", later) == 1
+        later = clock.now() + dt.timedelta(hours=settings.export_keep_hours, minutes=1)
+        assert (await housekeeping.sweep(db, settings, later)).export_files == 1
     finally:
         await db.dispose()
     assert not stored.exists()

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from app.db import Database
 from app.monitor import charts, report
 from app.tables import employers, interview_sessions
+from tests import exports_kit
 from tests.hall_kit import build_hall, with_everyone
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -241,8 +242,9 @@ async def test_the_platform_report_page_shows_the_days_figures_charts_and_visits
     assert f"{s0}（学生）" in quality_svg and f"{s0}（单位）" in quality_svg
     assert f"{s1}（学生）" in quality_svg and f"{emp_rtt} ms" in quality_svg
     assert quality_svg.count("<line") == 2  # the 良好 and 可用 reference lines
-    # the export link
-    assert f'href="/monitor/reports/{day["session_id"]}.xlsx"' in html
+    # the export button: a job for this booth's report
+    assert 'name="kind" value="hall_report"' in html
+    assert f'name="session" value="{day["session_id"]}"' in html
 
 
 async def test_a_school_admin_sees_only_its_own_students(day):
@@ -264,9 +266,7 @@ async def test_a_school_admin_sees_only_its_own_students(day):
     # the other school's figures are not in the charts either
     assert html.count('<svg class="chart"') == 4 and "（单位）" not in html
 
-    resp = await day["http"]["school1"].get(f"/monitor/reports/{sid}.xlsx")
-    assert resp.status == 200
-    book = workbook_of(await resp.read())
+    book = await exports_kit.exported(day["http"]["school1"], "hall_report", session=str(sid))
     cells = all_cells(book)
     assert s1 in cells and s0 not in cells and s2 not in cells
     detail = list(book["面试明细"].iter_rows(min_row=2, values_only=True))
@@ -284,20 +284,26 @@ async def test_a_school_admin_sees_only_its_own_students(day):
         assert resp.status == 200
         listing = await resp.text()
         assert f'href="/monitor/reports/{sid}"' in listing, key
-        assert f'href="/monitor/reports/{sid}.xlsx"' in listing and "测试科技有限公司" in listing
+        assert "测试科技有限公司" in listing
 
 
 async def test_a_booth_without_the_schools_students_is_not_found(make_hall):
     hall = await make_hall(students=1)   # only student 0 (school 0) is invited
     sid, http = hall["session_id"], hall["http"]
-    for path in (f"/monitor/reports/{sid}", f"/monitor/reports/{sid}.xlsx"):
-        assert (await http["school1"].get(path)).status == 404, path
-        assert (await http["school0"].get(path)).status == 200, path
-        assert (await http["platform"].get(path)).status == 200, path
-        assert (await http["platform"].get(path.replace(str(sid), str(sid + 1000)))).status == 404
-        # not for students, employers or counselors
-        for key in ("s0", "employer", "counselor"):
-            assert (await http[key].get(path)).status == 403, (key, path)
+    path = f"/monitor/reports/{sid}"
+    assert (await http["school1"].get(path)).status == 404, path
+    assert (await http["school0"].get(path)).status == 200, path
+    assert (await http["platform"].get(path)).status == 200, path
+    assert (await http["platform"].get(f"/monitor/reports/{sid + 1000}")).status == 404
+    # not for students, employers or counselors
+    for key in ("s0", "employer", "counselor"):
+        assert (await http[key].get(path)).status == 403, (key, path)
+    # its export likewise: refused to the other school and to a booth that is not there
+    for key, session, status in (("school1", sid, 403), ("platform", sid + 1000, 403),
+                                 ("s0", sid, 403), ("counselor", sid, 403),
+                                 ("school0", sid, 303), ("platform", sid, 303)):
+        resp = await exports_kit.ask(http[key], "hall_report", session=str(session))
+        assert resp.status in ((302, 303, 403) if key == "s0" else (status,)), (key, resp.status)
     listing = await (await http["school1"].get("/monitor/reports")).text()
     assert f"/monitor/reports/{sid}" not in listing and "还没有视频面试场次" in listing
     for key in ("school0", "platform"):
@@ -313,30 +319,33 @@ async def test_a_booth_without_the_schools_students_is_not_found(make_hall):
 # ---- the workbook ---------------------------------------------------------------------------
 
 async def test_the_xlsx_export(day):
-    resp = await day["http"]["platform"].get(f"/monitor/reports/{day['session_id']}.xlsx")
+    client = day["http"]["platform"]
+    url = await exports_kit.job_url(client, "hall_report", session=str(day["session_id"]))
+    status = await exports_kit.finished(client, url)
+    resp = await client.get(status["download"])
     assert resp.status == 200
     assert resp.headers["Content-Type"] == XLSX_TYPE
     disposition = resp.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    name = f"面试大厅报告-测试科技有限公司-{day['day'].isoformat()}.xlsx"
+    name = f"面试大厅报告（测试科技有限公司 · {day['day'].isoformat()}）.xlsx"
     star = filename_star(disposition)
     assert urllib.parse.unquote(star, encoding="utf-8", errors="strict") == name
     assert urllib.parse.quote("面试大厅报告".encode("utf-8")) in star  # %E9%9D%A2…, not raw text
     assert disposition.isascii()
 
     book = workbook_of(await resp.read())
-    assert book.sheetnames == ["概况", "面试明细", "通话质量"]
+    assert book.sheetnames == ["说明", "概况", "面试明细", "通话质量"]
     lines = list(book["概况"].iter_rows(values_only=True))
-    blank = next(i for i, r in enumerate(lines) if not any(r))  # figures above, counts below
-    summary = {r[0]: r[1] for r in lines[:blank]}
-    assert summary["单位"] == "测试科技有限公司" and summary["日期"] == day["day"].isoformat()
-    assert (summary["邀请人数"], summary["到场人数"], summary["已面试"], summary["未到"]) == ("3", "3", "2", "1")
-    assert summary["未到率"] == "33%" and summary["最长等待"] == "13.0 分钟"
-    assert summary["等待时长中位数"] == "9.0 分钟" and summary["面试时长中位数"] == "10.0 分钟"
-    assert lines[blank + 1][:2] == ("状态", "人数")
-    counts = {r[0]: r[1] for r in lines[blank + 2:]}
-    assert counts == {"排队中": 0, "呼叫中": 0, "面试中": 0, "已面试": 2, "未到": 1, "离开": 0,
-                      "被移出": 0, "面试间关闭": 0}
+    assert lines[0] == ("项目", "数值", "单位")
+    summary = {r[0]: r[1] for r in lines[1:]}
+    assert summary["单位"] == "测试科技有限公司" and summary["日期"].date() == day["day"]
+    # figures are numbers, with their unit beside them (they can be summed)
+    assert (summary["邀请人数"], summary["到场人数"], summary["已面试"], summary["未到"]) == (3, 3, 2, 1)
+    assert summary["未到率"] == 33 and summary["最长等待"] == 13.0
+    assert summary["等待时长中位数"] == 9.0 and summary["面试时长中位数"] == 10.0
+    counts = {r[0]: r[1] for r in lines[1:] if r[0].startswith("状态：")}
+    assert counts == {"状态：排队中": 0, "状态：呼叫中": 0, "状态：面试中": 0, "状态：已面试": 2,
+                      "状态：未到": 1, "状态：离开": 0, "状态：被移出": 0, "状态：面试间关闭": 0}
 
     detail = book["面试明细"]
     header = [c.value for c in detail[1]]
@@ -385,11 +394,13 @@ async def test_text_that_looks_like_a_formula_stays_text_in_the_xlsx(make_hall, 
     assert resp.status == 303
     page = parse(await (await hall["http"]["platform"].get(f"/monitor/reports/{hall['session_id']}")).text())
     assert page.visits[0][6] == "被移出（=1+1）"
-    resp = await hall["http"]["platform"].get(f"/monitor/reports/{hall['session_id']}.xlsx")
+    client = hall["http"]["platform"]
+    url = await exports_kit.job_url(client, "hall_report", session=str(hall["session_id"]))
+    resp = await client.get((await exports_kit.finished(client, url))["download"])
     assert resp.status == 200
     body = await resp.read()
     book = workbook_of(body)
-    assert (book["概况"]["B1"].value, book["概况"]["B1"].data_type) == (employer, "s")
+    assert (book["概况"]["B2"].value, book["概况"]["B2"].data_type) == (employer, "s")
     reason = book["面试明细"].cell(row=2, column=11)
     assert (reason.value, reason.data_type) == ("=1+1", "s")
     assert not [c.coordinate for ws in book.worksheets for row in ws.iter_rows() for c in row
@@ -416,10 +427,9 @@ def test_histogram_buckets_include_the_lower_edge_only():
     assert sum(n for _, n in report.histogram(values, report.LENGTH_BUCKETS)) == len(values)
 
 
-def test_median_and_minutes():
+def test_median():
     assert report.median([]) is None and report.median([60, 180, 600]) == 180
     assert report.median([300, 780]) == 540
-    assert report.minutes(None) == "—" and report.minutes(540) == "9.0 分钟"
 
 
 def _widths(svg: str) -> list[float]:

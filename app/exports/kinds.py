@@ -14,14 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..auth.sessions import Identity
+from ..monitor import report as hall_reports
 from ..roles import Role
 from ..statistics import exports as tables_of
 from ..statistics.filters import OutOfScope, resolve
 from ..statistics.service import Scope, build
 from ..tables import colleges, employers, schools
 from ..workflow import NotAllowed
+from ..xlsx import Sheet
 
-Export = tables_of.Export
 STATISTICS_STAFF = frozenset({Role.COUNSELOR, Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
 
 
@@ -37,7 +38,7 @@ class Kind:
     label: str
     roles: frozenset[Role]
     ask: Callable[[AsyncConnection, Identity, Mapping[str, str]], Awaitable[Asked]]
-    sheets: Callable[[AsyncConnection, dict[str, Any], bool], Awaitable[list[Export]]]
+    sheets: Callable[[AsyncConnection, dict[str, Any], bool], Awaitable[list[Sheet]]]
 
 
 async def _scope_label(conn: AsyncConnection, scope: Scope) -> str:
@@ -71,13 +72,13 @@ def _scope(params: dict[str, Any]) -> Scope:
     return Scope(params["school_id"], params["college_id"])
 
 
-def _streamed(kind: str) -> Callable[..., Awaitable[list[Export]]]:
-    async def sheets(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Export]:
+def _streamed(kind: str) -> Callable[..., Awaitable[list[Sheet]]]:
+    async def sheets(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
         return [tables_of.export_for(kind, params["year"], _scope(params))]
     return sheets
 
 
-async def _tables(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Export]:
+async def _tables(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
     stats = await build(conn, params["year"], _scope(params), is_sqlite=is_sqlite,
                         with_schools=params["every_school"])
     return tables_of.tables_exports(stats)
@@ -91,8 +92,36 @@ async def _applicants_ask(conn: AsyncConnection, ident: Identity, query: Mapping
     return Asked({"employer_id": ident.employer_id}, f"投递简历（{name}）", [("单位", name)])
 
 
-async def _applicants(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Export]:
+async def _applicants(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
     return [tables_of.applicants_export(params["employer_id"])]
+
+
+HALL_ADMINS = frozenset({Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
+
+
+def _hall_scope(ident: Identity) -> hall_reports.Scope:
+    if ident.role == Role.PLATFORM_ADMIN:
+        return hall_reports.Scope(None)
+    if ident.school_id is None:
+        raise NotAllowed("无权导出")
+    return hall_reports.Scope(ident.school_id)
+
+
+async def _hall_report_ask(conn: AsyncConnection, ident: Identity, query: Mapping[str, str]) -> Asked:
+    raw = query.get("session", "")
+    scope = _hall_scope(ident)
+    if not (raw.isdigit() and len(raw) < 12) or not await hall_reports.may_see(conn, int(raw), scope):
+        raise NotAllowed("无权导出该面试大厅报告")
+    found = await hall_reports.build(conn, int(raw), scope)
+    day = found.session.day.isoformat()
+    return Asked({"session_id": int(raw), "school_id": scope.school_id},
+                 f"面试大厅报告（{found.employer} · {day}）",
+                 [("单位", found.employer), ("日期", day)])
+
+
+async def _hall_report(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
+    found = await hall_reports.build(conn, params["session_id"], hall_reports.Scope(params["school_id"]))
+    return found.sheets() if found is not None else []
 
 
 KINDS: dict[str, Kind] = {
@@ -103,4 +132,5 @@ KINDS: dict[str, Kind] = {
     "origin": Kind("生源审核状态", STATISTICS_STAFF, _statistics_ask("生源审核状态"),
                    _streamed("origin")),
     "applicants": Kind("投递简历", frozenset({Role.EMPLOYER}), _applicants_ask, _applicants),
+    "hall_report": Kind("面试大厅报告", HALL_ADMINS, _hall_report_ask, _hall_report),
 }

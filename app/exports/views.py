@@ -33,7 +33,7 @@ async def ask(request: web.Request) -> web.Response:
     ident, app = require_identity(request), request.app
     if str(form.get("kind", "")) not in KINDS:
         return await _mine_page(request, problem="请选择要导出的内容", status=400)
-    query = {k: str(v) for k, v in form.items() if k in ("year", "school", "college")}
+    query = {k: str(v) for k, v in form.items() if k in ("year", "school", "college", "session")}
     try:
         async with app[DB].write() as conn:
             job_id, new = await service.ask(conn, ident, str(form.get("kind", "")), query,

@@ -7,7 +7,6 @@ A school admin's report holds only that school's students, like the live monitor
 from __future__ import annotations
 
 import datetime as dt
-import io
 import statistics
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -23,7 +22,7 @@ from .. import paging
 from ..clock import CHINA
 from ..tables import (accounts, call_quality, employers, hall_tickets, interview_sessions,
                       interviews, schools)
-from ..xlsx import keep_as_text
+from ..xlsx import Sheet
 
 # Buckets in minutes, the upper bound excluded; None: open-ended.
 WAIT_BUCKETS = ((0, 5), (5, 10), (10, 20), (20, 30), (30, 60), (60, None))
@@ -75,30 +74,60 @@ class Report:
     def lengths(self) -> list[float]:
         return [v.length_seconds for v in self.visits if v.length_seconds is not None]
 
-    def figures(self) -> list[tuple[str, str]]:
-        """The headline figures, as label and text."""
+    def figure_values(self) -> list[tuple[str, float | int | None, str]]:
+        """The headline figures: label, value (a number, None when there is none), unit."""
         no_show = sum(1 for v in self.visits if v.status == TicketState.NO_SHOW)
         done = sum(1 for v in self.visits if v.status == TicketState.DONE)
         calls = [v.quality for v in self.visits if v.quality]
         poor = sum(1 for q in calls if any(side["poor_seconds"] >= monitor.POOR_CALL_SECONDS
                                            for side in q.values()))
-        return [("邀请人数", str(self.invited)), ("到场人数", str(len(self.visits))),
-                ("已面试", str(done)), ("未到", str(no_show)),
-                ("未到率", f"{round(100 * no_show / (no_show + done))}%" if no_show + done else "—"),
-                ("等待时长中位数", minutes(median(self.waits))),
-                ("最长等待", minutes(max(self.waits, default=None))),
-                ("面试时长中位数", minutes(median(self.lengths))),
-                ("有质量数据的通话", str(len(calls))), ("质量较差超过1分钟的通话", str(poor))]
+        return [("邀请人数", self.invited, "人"), ("到场人数", len(self.visits), "人"),
+                ("已面试", done, "人"), ("未到", no_show, "人"),
+                ("未到率", round(100 * no_show / (no_show + done)) if no_show + done else None, "%"),
+                ("等待时长中位数", _round_minutes(median(self.waits)), "分钟"),
+                ("最长等待", _round_minutes(max(self.waits, default=None)), "分钟"),
+                ("面试时长中位数", _round_minutes(median(self.lengths)), "分钟"),
+                ("有质量数据的通话", len(calls), "次"), ("质量较差超过1分钟的通话", poor, "次")]
+
+    def figures(self) -> list[tuple[str, str]]:
+        """The headline figures, as label and text (the page)."""
+        out = []
+        for label, value, unit in self.figure_values():
+            if value is None:
+                out.append((label, "—"))
+            elif unit == "%":
+                out.append((label, f"{value}%"))
+            elif unit == "分钟":
+                out.append((label, f"{value:.1f} 分钟"))
+            else:
+                out.append((label, str(value)))
+        return out
+
+    def sheets(self) -> list[Sheet]:
+        """概况, 面试明细 and 通话质量: what the page shows, for the office's own records, with
+        figures as numbers and times as dates."""
+        summary = [["单位", self.employer, ""], ["日期", self.session.day, ""],
+                   *[[label, value, unit] for label, value, unit in self.figure_values()],
+                   *[[f"状态：{label}", n, "人"] for label, n in self.counts()]]
+        detail = [[v.name, v.school, _local(v.slot_at) or "随到随面", _local(v.arrived_at),
+                   _local(v.call_started_at), _local(v.finished_at), _round_minutes(v.wait_seconds),
+                   _round_minutes(v.length_seconds), TICKET_LABELS.get(v.status, v.status),
+                   v.outcome or "", v.reason or ""] for v in self.visits]
+        calls = [[v.name, "学生" if side == "student" else "单位", q["samples"], q["avg_rtt_ms"],
+                  q["max_rtt_ms"], q["avg_loss_pct"], q["avg_out_kbps"], q["avg_in_kbps"],
+                  q["avg_fps"], q["resolution"], q["path"], q["poor_seconds"], q["verdict_label"]]
+                 for v in self.visits for side in monitor.SIDES
+                 for q in [v.quality.get(side)] if q]
+        return [Sheet("概况", ["项目", "数值", "单位"], summary),
+                Sheet("面试明细", ["学生", "学校", "预约时间", "到达时间", "开始面试", "结束时间",
+                                 "等待(分钟)", "面试时长(分钟)", "状态", "面试结果", "说明"], detail),
+                Sheet("通话质量", ["学生", "端", "采样次数", "平均往返时延(ms)", "最大往返时延(ms)",
+                                 "平均丢包(%)", "平均上行(kbps)", "平均下行(kbps)", "平均帧率", "分辨率",
+                                 "路径", "较差时长(秒)", "评价"], calls)]
 
 
 def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
-
-
-def minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    return f"{seconds / 60:.1f} 分钟"
 
 
 def histogram(values: Sequence[float], buckets: Sequence[tuple[int, int | None]]) -> list[tuple[str, int]]:
@@ -157,56 +186,10 @@ async def build(conn: AsyncConnection, session_id: int, scope: Scope) -> Report 
                   invited=(await conn.execute(invited)).scalar_one())
 
 
-def _local(moment: dt.datetime | None) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """China's wall-clock time, as the workbook's date cells show it."""
+    return moment.astimezone(CHINA).replace(tzinfo=None) if moment else None
 
 
 def _round_minutes(seconds: float | None) -> float | None:
     return round(seconds / 60, 1) if seconds is not None else None
-
-
-def xlsx(report: Report) -> bytes:
-    """概况, 面试明细 and 通话质量 sheets: what the page shows, for the office's own records."""
-    from openpyxl import Workbook  # loaded by the first report (app/xlsx.py says why)
-    from openpyxl.styles import Font
-    book = Workbook()
-    summary = book.active
-    summary.title = "概况"
-    summary.append(["单位", report.employer])
-    summary.append(["日期", report.session.day.isoformat()])
-    for label, text in report.figures():
-        summary.append([label, text])
-    summary.append([])
-    summary.append(["状态", "人数"])
-    for label, n in report.counts():
-        summary.append([label, n])
-    detail = book.create_sheet("面试明细")
-    detail.append(["学生", "学校", "预约时间", "到达时间", "开始面试", "结束时间", "等待(分钟)",
-                   "面试时长(分钟)", "状态", "面试结果", "说明"])
-    for v in report.visits:
-        detail.append([v.name, v.school, _local(v.slot_at) or "随到随面", _local(v.arrived_at),
-                       _local(v.call_started_at), _local(v.finished_at), _round_minutes(v.wait_seconds),
-                       _round_minutes(v.length_seconds), TICKET_LABELS.get(v.status, v.status),
-                       v.outcome or "", v.reason or ""])
-    calls = book.create_sheet("通话质量")
-    calls.append(["学生", "端", "采样次数", "平均往返时延(ms)", "最大往返时延(ms)", "平均丢包(%)",
-                  "平均上行(kbps)", "平均下行(kbps)", "平均帧率", "分辨率", "路径", "较差时长(秒)", "评价"])
-    for v in report.visits:
-        for side in monitor.SIDES:
-            q = v.quality.get(side)
-            if q:
-                calls.append([v.name, "学生" if side == "student" else "单位", q["samples"],
-                              q["avg_rtt_ms"], q["max_rtt_ms"], q["avg_loss_pct"], q["avg_out_kbps"],
-                              q["avg_in_kbps"], q["avg_fps"], q["resolution"], q["path"],
-                              q["poor_seconds"], q["verdict_label"]])
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:  # a name or a reason that starts with "=" is text, not a formula
-                keep_as_text(cell)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for column in sheet.columns:
-            sheet.column_dimensions[column[0].column_letter].width = 16
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

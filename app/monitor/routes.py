@@ -20,5 +20,3 @@ def setup_monitor_routes(app: web.Application) -> None:
                name="monitor_remove")
     r.add_get("/monitor/reports", views.report_list, name="hall_reports")
     r.add_get("/monitor/reports/{session_id:\\d{1,9}}", views.report_page, name="hall_report")
-    r.add_get("/monitor/reports/{session_id:\\d{1,9}}.xlsx", views.report_xlsx,
-              name="hall_report_xlsx")

@@ -9,7 +9,6 @@ tells the hall's sockets.
 from __future__ import annotations
 
 import datetime as dt
-import urllib.parse
 from typing import Any
 
 import aiohttp_jinja2
@@ -173,14 +172,3 @@ async def report_page(request: web.Request) -> dict[str, Any]:
             if quality_bars else None,
         },
     }
-
-
-@allow(*ADMINS)
-async def report_xlsx(request: web.Request) -> web.Response:
-    r = await _report(request)
-    name = f"面试大厅报告-{r.employer}-{r.session.day.isoformat()}.xlsx"
-    return web.Response(
-        body=reports.xlsx(r),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": "attachment; filename=\"hall-report.xlsx\"; "
-                                        f"filename*=UTF-8''{urllib.parse.quote(name, safe='')}"})

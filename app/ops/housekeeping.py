@@ -27,6 +27,7 @@ from aiohttp import web
 from ..clock import Clock
 from ..config import Settings
 from ..db import Database, dialect_insert
+from ..exports import service as exports
 from ..reviews.tables import origin_import_jobs
 from ..state import CLOCK, DB, SETTINGS
 from ..students.workbooks import ERROR_ROWS_KEPT, error_rows_path
@@ -51,6 +52,7 @@ class Swept:
     import_files: list[str] = field(default_factory=list)
     error_rows_files: list[str] = field(default_factory=list)
     orphan_files: int = 0
+    export_files: int = 0
 
 
 def process_name() -> str:
@@ -100,6 +102,9 @@ async def sweep(db: Database, settings: Settings, now: dt.datetime) -> Swept:
     done.error_rows_files = await asyncio.to_thread(_remove_files, Path(settings.data_dir),
                                                     error_rows)
     done.orphan_files = await sweep_orphans(db, FileStore(settings.data_dir), now)
+    async with db.write() as conn:  # finished exports past EXPORT_KEEP_HOURS (personal data)
+        done.export_files = await exports.remove_expired(conn, Path(settings.data_dir) / "exports",
+                                                         now)
     return done
 
 

@@ -1,11 +1,10 @@
 """What the .xlsx exports hold: graduates with 生源信息 and destination, the statistics tables,
-student records, 生源 review status, and an employer's applicants, as Export sheets (a
+student records, 生源 review status, and an employer's applicants, as sheets (a
 header, a query, how a row becomes cells). The export jobs (app/exports/) write them."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from ..reviews.flows import ORIGIN_FLOW
 from ..reviews.origin.fields import EDITABLE, ROLL
 from ..reviews.tables import origin_records as orr
 from ..tables import applications, colleges, jobs, majors, schools, student_records as sr
+from ..xlsx import Sheet
 from .groups import GROUPS, group_of, is_employed
 from .service import Scope, Statistics
 
@@ -176,15 +176,6 @@ def statistics_sheets(stats: Statistics) -> list[tuple[str, list[str], list[list
     return sheets
 
 
-@dataclass(frozen=True)
-class Export:
-    """One sheet: its title, header, rows (a query streamed in batches, or rows in hand) and
-    how a row becomes cells."""
-    title: str
-    header: list[str]
-    query: sa.Select | list[Any]
-    to_row: Callable[[Any], list[Any]]
-
 
 KINDS: dict[str, tuple[str, Callable[[int | None, Scope], sa.Select], list[str],
                        Callable[[Any], list[Any]]]] = {
@@ -194,15 +185,15 @@ KINDS: dict[str, tuple[str, Callable[[int | None, Scope], sa.Select], list[str],
 }
 
 
-def export_for(kind: str, year: int | None, scope: Scope) -> Export:
+def export_for(kind: str, year: int | None, scope: Scope) -> Sheet:
     title, query, header, to_row = KINDS[kind]
-    return Export(title, header, query(year, scope), to_row)
+    return Sheet(title, header, query(year, scope), to_row)
 
 
-def applicants_export(employer_id: int) -> Export:
-    return Export("投递简历", APPLICANT_HEADER, applicants_query(employer_id), _applicant_row)
+def applicants_export(employer_id: int) -> Sheet:
+    return Sheet("投递简历", APPLICANT_HEADER, applicants_query(employer_id), _applicant_row)
 
 
-def tables_exports(stats: Statistics) -> list[Export]:
+def tables_exports(stats: Statistics) -> list[Sheet]:
     """The statistics tables as sheets of rows in hand."""
-    return [Export(title, header, rows, list) for title, header, rows in statistics_sheets(stats)]
+    return [Sheet(title, header, rows, list) for title, header, rows in statistics_sheets(stats)]
