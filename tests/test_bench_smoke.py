@@ -41,7 +41,7 @@ def test_hall_load_benchmark_runs_and_prints_its_figures():
 
 def test_statistics_benchmark_runs_and_prints_its_ratio_lines():
     args = [sys.executable, str(ROOT / "bench" / "statistics.py"), "--schools", "2",
-            "--graduates", "300", "--requests", "3"]
+            "--graduates", "300", "--requests", "3", "--import-rows", "500"]
     if os.environ.get("TEST_DB") == "postgres":
         args += ["--db", "postgres"]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -52,7 +52,8 @@ def test_statistics_benchmark_runs_and_prints_its_ratio_lines():
     assert re.search(r"export of 300 graduates: [\d.]+ s", out), out
     for ratio in ("school p99 / 300 ms", "platform p99 / 1 s", "export s / 10 s",
                   "school export s / 1 s", "RSS growth / 100 MB",
-                  "school p99 during the export / at rest"):
+                  "school p99 during the export / at rest", "import s / 30 s",
+                  "import RSS growth / 100 MB"):
         assert re.search(rf"^ratio {re.escape(ratio)}: -?\d+\.\d\d$", out, re.M), out
 
 
