@@ -105,3 +105,14 @@ async def last_mail_to(database_url: str, address: str) -> sa.Row | None:
 
 def agreement_id_from(location: str) -> int:
     return int(re.search(r"/(\d+)(?:/[a-z]+)?(?:\?|$)", location).group(1))
+
+
+async def upload_scans(client, aid: int, pages: list[tuple[str, bytes]]):  # noqa: ANN001, ANN201
+    """The stamped agreement's pages posted as the student's form does (multipart)."""
+    import aiohttp
+    form = aiohttp.FormData()
+    form.add_field("_csrf", client.csrf())
+    for name, data in pages:
+        form.add_field("scans", data, filename=name, content_type="application/octet-stream")
+    return await client.client.post(f"/student/signing/agreements/{aid}/scans", data=form,
+                                    allow_redirects=False)

@@ -22,7 +22,8 @@ from tests.registration_helpers import PDF_BYTES, png_bytes
 from tests.signing_kit import AGREEMENT, agreement_id_from, as_user, invite_form, ready_student
 
 __all__ = ["PDF_BYTES", "png_bytes", "effective", "apply", "force", "audit_rows", "requests",
-           "agree_new", "identity", "invite_by_service", "approve_by_service", "offline_effective"]
+           "agree_new", "identity", "invite_by_service", "approve_by_service", "offline_generated",
+           "offline_effective"]
 
 
 async def agree_new(student, employer, world, clock) -> int:  # noqa: ANN001
@@ -136,8 +137,9 @@ async def approve_by_service(database_url: str, world, aid: int, now: dt.datetim
         await db.dispose()
 
 
-async def offline_effective(database_url: str, world, data_dir, now: dt.datetime) -> int:  # noqa: ANN001
-    """A 线下签约 agreement (the unit has no account) walked to effective through the services."""
+async def offline_generated(database_url: str, world, now: dt.datetime) -> int:  # noqa: ANN001
+    """A 线下签约 agreement (the unit has no account) confirmed by mail and generated:
+    numbered, to print, stamp and upload."""
     student = world.active_student()
     me = identity(world, student.account_id, Role.STUDENT)
     db = Database(database_url)
@@ -150,6 +152,18 @@ async def offline_effective(database_url: str, world, data_dir, now: dt.datetime
             await workflow.transition(conn, OFFLINE_FLOW, aid, "confirm", at=now,
                                       actor=workflow.Actor(None, Role.EMPLOYER))
             await offline.generate(conn, me, aid, now=now)
+        return aid
+    finally:
+        await db.dispose()
+
+
+async def offline_effective(database_url: str, world, data_dir, now: dt.datetime) -> int:  # noqa: ANN001
+    """offline_generated, then the stamped scan uploaded and approved: effective."""
+    aid = await offline_generated(database_url, world, now)
+    me = identity(world, world.active_student().account_id, Role.STUDENT)
+    db = Database(database_url)
+    try:
+        async with db.write() as conn:
             await offline.upload_scans(conn, FileStore(data_dir), me, aid,
                                        [files.Upload("p.pdf", "application/pdf", PDF_BYTES)], now=now)
             await review.decide(conn, identity(world, "school_admin0", Role.SCHOOL_ADMIN), aid,

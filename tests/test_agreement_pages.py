@@ -9,21 +9,19 @@ import datetime as dt
 import io
 import re
 
-import aiohttp
 import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
 
-from app import workflow
 from app.clock import china_date
 from app.db import Database
 from app.images import ImageLimits, document_or_pdf
 from app.roles import Role
-from app.signing import offline
-from app.signing.flows import OFFLINE_FLOW
-from app.tables import files, student_records
+from app.tables import files
 from tests.conftest import form_error
-from tests.signing_kit import AGREEMENT, agreement_row, as_user, ready_student, second_employer
-from tests.termination_kit import apply, effective, force, identity, invite_by_service, requests
+from tests.signing_kit import (AGREEMENT, agreement_row, as_user, ready_student, second_employer,
+                               upload_scans)
+from tests.termination_kit import (apply, effective, force, identity, invite_by_service,
+                                   offline_generated, requests)
 
 LIMITS = ImageLimits(max_bytes=10_000_000, max_pixels=40_000_000)
 
@@ -43,30 +41,7 @@ def _jpeg() -> bytes:
 async def _offline_generated(database_url: str, world, now: dt.datetime) -> int:  # noqa: ANN001
     """A 线下签约 agreement confirmed by the unit and generated: numbered, to print and upload."""
     await ready_student(database_url, world, now)
-    student = world.active_student()
-    me = identity(world, student.account_id, Role.STUDENT)
-    db = Database(database_url)
-    try:
-        async with db.write() as conn:
-            record = (await conn.execute(sa.select(student_records).where(
-                student_records.c.id == student.record_id))).one()
-            aid = await offline.save(conn, me, record, AGREEMENT, agreement_id=None, complete=True, now=now)
-            await offline.send_for_confirmation(conn, me, aid, secret_key="k", base_url="http://x", now=now)
-            await workflow.transition(conn, OFFLINE_FLOW, aid, "confirm", at=now,
-                                      actor=workflow.Actor(None, Role.EMPLOYER))
-            await offline.generate(conn, me, aid, now=now)
-        return aid
-    finally:
-        await db.dispose()
-
-
-async def _upload_scans(client, aid: int, pages: list[tuple[str, bytes]]):  # noqa: ANN001, ANN202
-    form = aiohttp.FormData()
-    form.add_field("_csrf", client.csrf())
-    for name, data in pages:
-        form.add_field("scans", data, filename=name, content_type="application/octet-stream")
-    return await client.client.post(f"/student/signing/agreements/{aid}/scans", data=form,
-                                    allow_redirects=False)
+    return await offline_generated(database_url, world, now)
 
 
 async def _stored(database_url: str, file_id: str) -> sa.Row:
@@ -132,7 +107,7 @@ async def test_a_terminated_agreement_says_so_instead_of_print_and_upload(make_c
     s = await as_user(make_client, "student", world.active_student().email)
     page = await (await s.get(f"/student/signing/agreements/{aid}")).text()
     assert 'id="print-hint"' in page and "拍照上传" in page  # the step to do now
-    assert (await _upload_scans(s, aid, [("盖章页.pdf", b"%PDF-1.4\n%%EOF\n")])).status == 303
+    assert (await upload_scans(s, aid, [("盖章页.pdf", b"%PDF-1.4\n%%EOF\n")])).status == 303
     page = await (await s.get(f"/student/signing/agreements/{aid}")).text()
     assert "拍照上传" not in page  # uploaded: waiting for the school, nothing to print
     admin = await as_user(make_client, "staff", "school_admin0")
@@ -176,7 +151,7 @@ async def test_uploaded_scans_and_letters_are_listed_with_their_real_type(make_c
     db = settings.database_url
     aid = await _offline_generated(db, world, clock.now())
     s = await as_user(make_client, "student", world.active_student().email)
-    resp = await _upload_scans(s, aid, [("第一页.png", _png()), ("第二页.jpg", _jpeg())])
+    resp = await upload_scans(s, aid, [("第一页.png", _png()), ("第二页.jpg", _jpeg())])
     assert resp.status == 303, await resp.text()
     first, second = (await agreement_row(db, aid)).scans
     assert ((await _stored(db, first)).display_name, (await _stored(db, first)).content_type) == (

@@ -24,7 +24,8 @@ from app.tables import audit_log, notices
 from tests.conftest import count, field_error
 from tests.review_helpers import approved_origin
 from tests.signing_kit import (AGREEMENT, add_account, agreement_id_from, agreement_row, as_user,
-                               invite_form, last_mail_to, ready_student, second_employer)
+                               invite_form, last_mail_to, ready_student, second_employer,
+                               upload_scans)
 
 
 def until(clock, days: int = 7) -> str:
@@ -245,9 +246,9 @@ async def test_offline_agreement_from_entry_to_effective(make_client, world, set
     exif = Image.Exif()
     exif[0x010F] = "SecretCamera"
     Image.new("RGB", (600, 800), (240, 240, 240)).save(photo, "JPEG", exif=exif.tobytes())
-    resp = await _upload(s, aid, [("page1.txt", b"not an image at all")])
+    resp = await upload_scans(s, aid, [("page1.txt", b"not an image at all")])
     assert resp.status == 400 and field_error(await resp.text(), "scans")
-    resp = await _upload(s, aid, [("page1.jpg", photo.getvalue()), ("page2.jpg", photo.getvalue())])
+    resp = await upload_scans(s, aid, [("page1.jpg", photo.getvalue()), ("page2.jpg", photo.getvalue())])
     assert resp.status == 303
     row = await agreement_row(settings.database_url, aid)
     assert row.status == "scan_review" and len(row.scans) == 2
@@ -256,7 +257,7 @@ async def test_offline_agreement_from_entry_to_effective(make_client, world, set
     admin = await as_user(make_client, "staff", "school_admin0")
     resp = await admin.post(f"/reviews/agreements/{aid}", {"action": "return", "reason": "盖章不清晰"})
     assert resp.status == 303 and (await agreement_row(settings.database_url, aid)).status == "scan_returned"
-    resp = await _upload(s, aid, [("page1.jpg", photo.getvalue())])
+    resp = await upload_scans(s, aid, [("page1.jpg", photo.getvalue())])
     assert resp.status == 303
     assert (await admin.post(f"/reviews/agreements/{aid}", {"action": "approve"})).status == 303
     assert (await agreement_row(settings.database_url, aid)).status == "effective"
@@ -265,16 +266,6 @@ async def test_offline_agreement_from_entry_to_effective(make_client, world, set
     # A second agreement cannot be started while this one is effective.
     page = await (await s.get("/student/signing/offline")).text()
     assert "已有生效的毕业去向" in page and "如需变更请先办理解约" in page
-
-
-async def _upload(client, aid, files):  # noqa: ANN001, ANN202
-    import aiohttp
-    form = aiohttp.FormData()
-    form.add_field("_csrf", client.csrf())
-    for name, data in files:
-        form.add_field("scans", data, filename=name, content_type="application/octet-stream")
-    return await client.client.post(f"/student/signing/agreements/{aid}/scans", data=form,
-                                    allow_redirects=False)
 
 
 async def test_confirmation_link_forged_and_expired(make_client, world, settings, clock):
