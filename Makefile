@@ -10,7 +10,11 @@ VENDOR := static/vendor/socket.io.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
-.PHONY: run test system-deps system-libs browser-deps deploy-deps vendor serve migrate demo
+.PHONY: run test lint system-deps system-libs browser-deps deploy-deps vendor serve migrate demo
+
+# Pyflakes through ruff ([tool.ruff] in pyproject.toml): make test starts with it.
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check app rtc tests bench migrations
 
 system-deps:
 	@python3 -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -q && $(APT_INSTALL) python3 python3-venv python3-pip; }
@@ -72,7 +76,7 @@ run: system-libs $(VENV)/.run-deps $(VENDOR) demo
 # ports) and spend much of their time waiting on browsers and sockets, so running them side
 # by side nearly halves the wall time. The PostgreSQL run's output is shown when both end.
 PG_LOG := .pytest-postgres.log
-test: system-libs $(VENV)/.test-deps $(VENDOR) $(AXE) browser-deps deploy-deps
+test: system-libs $(VENV)/.test-deps $(VENDOR) $(AXE) browser-deps deploy-deps lint
 	@if $(PY) -m tests.pg_ready "$(PG_URL)"; then pg=1; \
 	elif [ "$${REQUIRE_PG:-0}" = 1 ]; then \
 	  echo "PostgreSQL at $(PG_URL) is not reachable and REQUIRE_PG=1" >&2; exit 1; \

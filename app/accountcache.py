@@ -224,7 +224,7 @@ async def account_cache_ctx(app: web.Application) -> AsyncIterator[None]:
     """Made after the database (_database in app/web.py), whose commits it watches."""
     settings = app[SETTINGS]
     source = RedisGenerations(settings.redis_url) if settings.redis_url else LocalGenerations()
-    cache = app[ACCOUNT_CACHE] = AccountCache(
+    app[ACCOUNT_CACHE] = AccountCache(
         source, sessions=settings.session_cache_entries,
         pages=settings.account_page_cache_entries,
         page_bytes=settings.account_page_cache_bytes, max_age=settings.page_cache_seconds)

@@ -358,7 +358,7 @@ class HallNamespace(AppNamespace):
     async def on_skip(self, sid: str, data: Any = None) -> dict[str, Any]:
         _, session_id = await self._own_booth(sid, data)
         async with self.app[DB].write() as conn:
-            ticket = await tickets.skip(conn, _int(data, "ticket_id"), session_id, self.now)
+            await tickets.skip(conn, _int(data, "ticket_id"), session_id, self.now)
         self.broadcast(session_id)  # the student's `queue` says 未到 (no_show)
         return {"ok": True}
 

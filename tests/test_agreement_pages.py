@@ -18,7 +18,7 @@ from app.images import ImageLimits, document_or_pdf
 from app.roles import Role
 from app.tables import files
 from tests.conftest import form_error
-from tests.signing_kit import (AGREEMENT, agreement_row, as_user, ready_student, second_employer,
+from tests.signing_kit import (agreement_row, as_user, ready_student, second_employer,
                                upload_scans)
 from tests.termination_kit import (apply, effective, force, identity, invite_by_service,
                                    offline_generated, requests)

@@ -1,5 +1,4 @@
 import dataclasses
-import re
 from pathlib import Path
 
 import pytest

@@ -13,7 +13,6 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
-from app.db import Database
 from app.state import DB
 from app.tables import accounts
 from rtc.guard import TOO_FAST, TOO_MANY

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from app.db import Database
 from app.interviews import rules
 from app.tables import interviews
-from tests.factories import PASSWORD
 from tests.helpers import published_job, saved_resume
 from tests.signing_kit import as_user, second_employer
 

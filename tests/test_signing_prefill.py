@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 
 from app.db import Database
 from app.tables import employers

@@ -14,7 +14,6 @@ from app.db import Database
 from app.pages import todo
 from tests import todo_kit as kit
 from tests.factories import PASSWORD
-from tests.signing_kit import add_account
 
 
 @pytest.fixture

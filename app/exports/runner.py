@@ -36,7 +36,6 @@ from ..joblease import LeaseLost
 from ..offload import CpuPool
 from ..xlsx import StreamedBook
 from . import worker
-from .kinds import KINDS
 from .tables import export_jobs as ej
 
 log = logging.getLogger(__name__)

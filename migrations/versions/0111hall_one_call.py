@@ -24,7 +24,7 @@ def upgrade() -> None:
             SELECT 1 FROM hall_tickets o WHERE o.account_id = hall_tickets.account_id
             AND o.id <> hall_tickets.id AND o.{BUSY}
             AND (o.status = 'in_call' OR o.id > hall_tickets.id))""")
-    op.execute(f"""
+    op.execute("""
         UPDATE hall_tickets SET status = 'done', finished_at = call_started_at
         WHERE status = 'in_call' AND EXISTS (
             SELECT 1 FROM hall_tickets o WHERE o.account_id = hall_tickets.account_id

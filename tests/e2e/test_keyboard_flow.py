@@ -17,7 +17,7 @@ from app import demo
 from app.db import Database
 from app.interviews import service as interviews
 from app.resumes import service as resumes
-from app.tables import accounts, applications, jobs, student_records
+from app.tables import accounts, applications, jobs
 from app.uploads import FileStore
 from tests.e2e.axe import audit
 from tests.e2e.keyboard import focused, press_and_load, tab_to, type_into
