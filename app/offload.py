@@ -51,8 +51,9 @@ class CpuPool:
 
     def share(self, kind: str) -> asyncio.Semaphore:
         """Held around long work of one kind (an import reads a file for up to
-        IMPORT_MAX_SECONDS), so that kind takes all threads but one: six uploads at once
-        queue behind each other and a PDF or a login still finds a free thread."""
+        IMPORT_MAX_SECONDS; a document renders for a few hundred ms, app/documents.py), so
+        that kind takes all threads but one: six uploads or eight 原图 at once queue behind
+        each other and a login still finds a free thread. Each kind has its own share."""
         if kind not in self._shares:
             self._shares[kind] = asyncio.Semaphore(max(1, self.workers - 1))
         return self._shares[kind]

@@ -1,16 +1,20 @@
-"""The printed 推荐表: its template on app/documents.py's one rendering path."""
+"""The printed 推荐表: its template on app/documents.py's one rendering path (cached by what
+the paper shows, limited per user and in the CPU pool)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Hashable
 
 import jinja2
 
-from ...documents import photo_data_uri, qr_data_uri  # noqa: F401 (the views use them from here)
-from ...documents import render_pdf as _render
+from ...documents import RenderRefused, refused  # noqa: F401 (the views use them from here)
+from ...documents import paper_pdf, photo_data_uri, qr_data_uri  # noqa: F401 (likewise)
+from ...offload import CpuPool
 
 SHEET = "reviews/recommendation_sheet.html"
 
 
-def render_pdf(env: jinja2.Environment, context: dict[str, Any]) -> bytes:
-    return _render(env, SHEET, context)
+async def pdf(pool: CpuPool, owner: Hashable, env: jinja2.Environment,
+              context: dict[str, Any]) -> bytes:
+    """RenderRefused: `owner` already waits for their papers."""
+    return await paper_pdf(pool, owner, env, SHEET, context)

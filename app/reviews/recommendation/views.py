@@ -3,7 +3,6 @@ and the public verification page the QR code opens."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp_jinja2
@@ -149,7 +148,11 @@ async def print_pdf(request: web.Request) -> web.Response:
     context = await _printable(request)
     context["photo_src"] = documents.photo_data_uri(
         photos.read(request.app[SETTINGS].data_dir, context["form"].photo_name))
-    pdf = await asyncio.to_thread(documents.render_pdf, aiohttp_jinja2.get_env(request.app), context)
+    try:
+        pdf = await documents.pdf(request.app[CPU], require_identity(request).account_id,
+                                  aiohttp_jinja2.get_env(request.app), context)
+    except documents.RenderRefused:
+        return documents.refused()
     return web.Response(body=pdf, content_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="recommendation-{context["form"].serial}.pdf"'})
 

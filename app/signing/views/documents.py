@@ -19,20 +19,18 @@ SHEET = "signing/agreement_sheet.html"
 EVERYONE = tuple(Role)
 
 
-async def _numbered(request: web.Request) -> sa.Row:
+async def _paper(request: web.Request, render) -> tuple[sa.Row, bytes]:  # noqa: ANN001
+    """The agreement's paper through `render` (documents.paper_pdf or paper_png): cached by
+    what it shows, so the same agreement in the same state is rendered once."""
     async with request.app[DB].read() as conn:
         row = await service.item(conn, require_identity(request), int_param(request, "agreement_id"))
         origin = await _origin_roll(conn, row.student_record_id) if row is not None else {}
     if row is None or not row.number:
         raise web.HTTPNotFound()
-    request["origin_roll"] = origin
-    return row
-
-
-async def _pdf(request: web.Request, row: sa.Row) -> bytes:
-    context = sheet_context(request, row, origin=request["origin_roll"])
-    return await request.app[CPU].run(documents.render_pdf, aiohttp_jinja2.get_env(request.app),
-                                      SHEET, context)
+    context = sheet_context(request, row, origin=origin)
+    body = await render(request.app[CPU], require_identity(request).account_id,
+                        aiohttp_jinja2.get_env(request.app), SHEET, context)
+    return row, body
 
 
 def _headers(kind: str, name: str) -> dict[str, str]:
@@ -41,8 +39,10 @@ def _headers(kind: str, name: str) -> dict[str, str]:
 
 @allow(*EVERYONE)
 async def pdf(request: web.Request) -> web.Response:
-    row = await _numbered(request)
-    body = await _pdf(request, row)
+    try:
+        row, body = await _paper(request, documents.paper_pdf)
+    except documents.RenderRefused:
+        return documents.refused()
     return web.Response(body=body, content_type="application/pdf",
                         headers=_headers("attachment", f"agreement-{row.number}.pdf"))
 
@@ -50,8 +50,10 @@ async def pdf(request: web.Request) -> web.Response:
 @allow(*EVERYONE)
 async def image(request: web.Request) -> web.Response:
     """【查看原图】: the PDF's page as a PNG, to look at, save and print."""
-    row = await _numbered(request)
-    png = await request.app[CPU].run(documents.pdf_to_png, await _pdf(request, row))
+    try:
+        row, png = await _paper(request, documents.paper_png)
+    except documents.RenderRefused:
+        return documents.refused()
     return web.Response(body=png, content_type="image/png",
                         headers=_headers("inline", f"agreement-{row.number}.png"))
 
