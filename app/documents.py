@@ -1,6 +1,7 @@
 """Printed documents (推荐表, 就业协议书): one Jinja template per document serves the screen
 page, the PDF (WeasyPrint, the OS's Noto CJK font embedded) and the PNG of 【查看原图】
-(pypdfium2 renders the PDF's first page), with a QR code (segno) of the verification URL.
+(pypdfium2 renders every page of the PDF, one under the other), with a QR code (segno) of
+the verification URL.
 
 A paper is known by its HTML: `paper_pdf` and `paper_png` render the template on the loop
 (the same few milliseconds as the screen page) and hand the rest to app/rendercache.py, which
@@ -13,6 +14,7 @@ and never on the pool's last thread (a login always finds one).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import threading
@@ -49,8 +51,11 @@ def _font_config() -> Any:
     return config
 
 
+@functools.lru_cache(maxsize=1024)
 def qr_data_uri(url: str) -> str:
-    # PNG, not SVG: the same image works in browsers and in WeasyPrint, and decodes back.
+    """PNG, not SVG: the same image works in browsers and in WeasyPrint, and decodes back.
+    Kept by URL (a few KB each): a paper's page asks for its QR code at every view, and
+    drawing one costs about 4 ms of the event loop."""
     import segno  # loaded by the first document, not by every process at start (10 MB)
     return segno.make(url, error="m").png_data_uri(scale=6, border=2)
 
@@ -78,26 +83,41 @@ def render_pdf(env: jinja2.Environment, template: str, context: dict[str, Any]) 
     return html_to_pdf(sheet_html(env, template, context))
 
 
+PAGE_GAP = 24  # pixels of grey between two pages of the tall image
+
+
 def pdf_to_png(pdf: bytes, scale: float = PNG_SCALE) -> bytes:
-    """The first page as a PNG image. Blocking. Page and bitmap are closed here rather than
-    left to finalizers, so pdfium's 8 MB bitmap goes back when the image is written."""
+    """Every page, one under the other, as one tall PNG (【查看原图】: the 就业协议书 has two
+    pages, the second with 档案及户口, 备注 and the signatures). Blocking. Pages and bitmaps are
+    closed here rather than left to finalizers, so pdfium's bitmaps go back at once."""
     import pypdfium2
+    from PIL import Image
 
     doc = pypdfium2.PdfDocument(pdf)
     try:
-        page = doc[0]
-        try:
-            bitmap = page.render(scale=scale)
+        images = []
+        for index in range(len(doc)):
+            page = doc[index]
             try:
-                out = io.BytesIO()
-                bitmap.to_pil().save(out, format="PNG", optimize=True)
-                return out.getvalue()
+                bitmap = page.render(scale=scale)
+                try:
+                    images.append(bitmap.to_pil().convert("RGB"))
+                finally:
+                    bitmap.close()
             finally:
-                bitmap.close()
-        finally:
-            page.close()
+                page.close()
     finally:
         doc.close()
+    width = max(im.width for im in images)
+    height = sum(im.height for im in images) + PAGE_GAP * (len(images) - 1)
+    sheet = Image.new("RGB", (width, height), (200, 200, 200))
+    top = 0
+    for im in images:
+        sheet.paste(im, ((width - im.width) // 2, top))
+        top += im.height + PAGE_GAP
+    out = io.BytesIO()
+    sheet.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 REFUSED = "文档正在生成，请稍候再试。"
@@ -129,7 +149,7 @@ async def paper_pdf(pool: CpuPool, owner: Hashable, env: jinja2.Environment, tem
 
 async def paper_png(pool: CpuPool, owner: Hashable, env: jinja2.Environment, template: str,
                     context: dict[str, Any], scale: float = PNG_SCALE) -> bytes:
-    """The PDF's first page as a PNG, each from the cache or rendered once. RenderRefused as
+    """The PDF's pages as one tall PNG, each from the cache or rendered once. RenderRefused as
     `paper_pdf`; the PDF it needs is part of the same turn."""
     html = sheet_html(env, template, context)
     digest = _digest(html)

@@ -11,7 +11,7 @@ from aiohttp import web
 from .auth import sessions
 from .auth.sessions import Identity
 from .roles import ACCESS_ATTR, PUBLIC, Role
-from .security import SECURITY_HEADERS, csrf_token_valid, new_csrf_token
+from .security import RESOURCE_CSP, SECURITY_HEADERS, csrf_token_valid, new_csrf_token
 from .state import ACCOUNT_CACHE, CLOCK, DB, SETTINGS
 
 SESSION_COOKIE = "sid"
@@ -160,6 +160,8 @@ async def access_middleware(request: web.Request, handler):  # noqa: ANN001
 
 
 async def set_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if response.content_type.startswith(("image/", "application/pdf")):
+        response.headers.setdefault("Content-Security-Policy", RESOURCE_CSP)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if IDENTITY in request and request[IDENTITY] is not None:

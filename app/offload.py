@@ -47,16 +47,17 @@ class CpuPool:
         self.pending = 0  # submitted and not finished (on this loop: no lock needed)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=self.workers, thread_name_prefix="cpu", initializer=_yield_to_the_loop)
-        self._shares: dict[str, asyncio.Semaphore] = {}
+        self._long: asyncio.Semaphore | None = None
 
     def share(self, kind: str) -> asyncio.Semaphore:
-        """Held around long work of one kind (an import reads a file for up to
-        IMPORT_MAX_SECONDS; a document renders for a few hundred ms, app/documents.py), so
-        that kind takes all threads but one: six uploads or eight 原图 at once queue behind
-        each other and a login still finds a free thread. Each kind has its own share."""
-        if kind not in self._shares:
-            self._shares[kind] = asyncio.Semaphore(max(1, self.workers - 1))
-        return self._shares[kind]
+        """Held around long work (an import reads a file for up to IMPORT_MAX_SECONDS, a
+        document renders for a second): every kind of it together takes all threads but
+        one, so six uploads and a few papers queue behind each other and a login still finds
+        a free thread. One semaphore for all kinds: with a share per kind, an import and a
+        paper together could fill a 2-thread pool. `kind` names the work at the call."""
+        if self._long is None:
+            self._long = asyncio.Semaphore(max(1, self.workers - 1))
+        return self._long
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -79,3 +79,26 @@ async def test_passwords_are_stored_as_argon2(world, settings):
     await db.dispose()
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert all(PASSWORD not in h for h in hashes)
+
+
+async def test_an_image_gets_the_resource_policy_and_a_page_the_page_policy(make_client, world,
+                                                                            settings, clock):
+    """【查看原图】 is shown by the browser's own image viewer, whose inline styles the page
+    policy blocked (console errors); an image or PDF gets a policy of its own that lets
+    nothing run, and pages keep theirs."""
+    from app.security import CSP, RESOURCE_CSP
+    from tests.signing_kit import as_user, ready_student
+    from tests.termination_kit import offline_generated
+    await ready_student(settings.database_url, world, clock.now())
+    aid = await offline_generated(settings.database_url, world, clock.now())
+    student = await as_user(make_client, "student", world.active_student().email)
+    for path in (f"/agreements/{aid}/original.png", f"/agreements/{aid}/agreement.pdf"):
+        resp = await student.get(path)
+        assert resp.status == 200, path
+        assert resp.headers["Content-Security-Policy"] == RESOURCE_CSP, path
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert "script-src" not in RESOURCE_CSP and "default-src 'none'" in RESOURCE_CSP
+    page = await student.get("/student")
+    assert page.headers["Content-Security-Policy"] == CSP
+    icon = await (await make_client()).get("/favicon.ico")
+    assert icon.status == 301 and icon.headers["Location"] == "/static/favicon.svg"

@@ -11,6 +11,7 @@ def setup_page_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/", views.home, name="home")
     r.add_get("/healthz", views.healthz, name="healthz")
+    r.add_get("/favicon.ico", views.favicon, name="favicon")
     # Role centres
     r.add_get("/student", views.student_centre, name="student_centre")
     r.add_get("/employer", views.employer_centre, name="employer_centre")

@@ -69,6 +69,13 @@ async def home(request: web.Request) -> dict[str, Any]:
 
 
 @public
+async def favicon(request: web.Request) -> web.Response:
+    """/favicon.ico, which a browser asks for by itself (an image or PDF viewed on its own
+    has no <link rel="icon">): the site's icon, not a 404 in the console."""
+    raise web.HTTPMovedPermanently(request.app.router["static"].url_for(filename="favicon.svg"))
+
+
+@public
 async def healthz(request: web.Request) -> web.Response:
     """200 while the database answers, 503 while it does not (a monitor's "down", not a
     bug's 500); the failure is logged by the error middleware's budget."""

@@ -56,6 +56,7 @@ NOT_PAGES = {
     "static": "static files",
     None: "socket.io transport (/socket.io/)",
     "healthz": "health probe, plain text",
+    "favicon": "a redirect to the icon",
     "readyz": "readiness probe, JSON",
     "metrics": "Prometheus text",
     "hall_ice": "ICE servers, JSON",

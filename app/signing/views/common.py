@@ -23,8 +23,8 @@ def verify_url(request: web.Request, row: sa.Row) -> str | None:
     return f"{request.app[SETTINGS].public_base_url}{path}"
 
 
-def sheet_context(request: web.Request, row: sa.Row, *, changed: set[str] | None = None,
-                  origin: dict | None = None) -> dict[str, Any]:
+def sheet_context(request: web.Request, row: sa.Row, *,
+                  changed: set[str] | None = None) -> dict[str, Any]:
     """Everything the agreement template shows: screen, PDF and PNG use this one context."""
     from ...documents import qr_data_uri
     url = verify_url(request, row)

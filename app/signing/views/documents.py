@@ -13,7 +13,6 @@ from ...roles import Role, allow
 from ...state import CPU, DB, FILES
 from .. import service
 from .common import int_param, sheet_context
-from .student import _origin_roll
 
 SHEET = "signing/agreement_sheet.html"
 EVERYONE = tuple(Role)
@@ -24,10 +23,9 @@ async def _paper(request: web.Request, render) -> tuple[sa.Row, bytes]:  # noqa:
     what it shows, so the same agreement in the same state is rendered once."""
     async with request.app[DB].read() as conn:
         row = await service.item(conn, require_identity(request), int_param(request, "agreement_id"))
-        origin = await _origin_roll(conn, row.student_record_id) if row is not None else {}
     if row is None or not row.number:
         raise web.HTTPNotFound()
-    context = sheet_context(request, row, origin=origin)
+    context = sheet_context(request, row)
     body = await render(request.app[CPU], require_identity(request).account_id,
                         aiohttp_jinja2.get_env(request.app), SHEET, context)
     return row, body

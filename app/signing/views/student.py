@@ -6,7 +6,6 @@ import functools
 from typing import Any, Awaitable, Callable
 
 import aiohttp_jinja2
-import sqlalchemy as sa
 from aiohttp import web
 
 from ... import files, workflow
@@ -87,22 +86,14 @@ async def _invitation_page(request: web.Request, form: Form, status: int = 200) 
         settings = await school_settings.load(conn, row.school_id)
         busy = await service.why_busy(conn, row.student_record_id, besides=row.id)
         history = await service.history(conn, row)
-        origin = await _origin_roll(conn, row.student_record_id)
     now = request.app[CLOCK].now()
     can_answer = (row.status == AgreementState.INVITED and settings.online_signing
                   and not online.expired(row, now) and busy is None)
     return aiohttp_jinja2.render_template("signing/invitation.html", request, {
-        **sheet_context(request, row, origin=origin), "form": form, "history": history,
+        **sheet_context(request, row), "form": form, "history": history,
         "can_answer": can_answer, "busy": busy if row.status == AgreementState.INVITED else None,
         "expired": online.expired(row, now), "online_open": settings.online_signing},
         status=status)
-
-
-async def _origin_roll(conn, student_record_id: int) -> dict:  # noqa: ANN001
-    from ...reviews.tables import origin_records
-    roll = (await conn.execute(sa.select(origin_records.c.roll).where(
-        origin_records.c.student_record_id == student_record_id))).scalar()
-    return roll or {}
 
 
 @allow(Role.STUDENT)
@@ -213,10 +204,9 @@ async def offline_preview(request: web.Request) -> web.Response:
 
 async def _preview_page(request: web.Request, row: Any, form: Form, status: int = 200) -> web.Response:
     async with request.app[DB].read() as conn:
-        origin = await _origin_roll(conn, row.student_record_id)
         history = await service.history(conn, row)
     return aiohttp_jinja2.render_template("signing/offline_preview.html", request, {
-        **sheet_context(request, row, origin=origin), "form": form, "history": history,
+        **sheet_context(request, row), "form": form, "history": history,
         "flow": OFFLINE_FLOW, "sent": request.query.get("sent") == "1"}, status=status)
 
 
@@ -276,12 +266,11 @@ async def offline_cancel(request: web.Request) -> web.Response:
 async def _detail_page(request: web.Request, row: Any, form: Form, status: int = 200) -> web.Response:
     async with request.app[DB].read() as conn:
         history = await service.history(conn, row)
-        origin = await _origin_roll(conn, row.student_record_id)
         scans = await files.listed(conn, row.scans or [])
     flow = OFFLINE_FLOW if row.channel == "offline" else ONLINE_FLOW
     actions = flow.actions_for(row.status, Role.STUDENT)
     return aiohttp_jinja2.render_template("signing/detail.html", request, {
-        **sheet_context(request, row, origin=origin), "form": form, "history": history,
+        **sheet_context(request, row), "form": form, "history": history,
         "scans": scans, "flow": flow, "can_upload": "upload" in actions and row.channel == "offline",
         "can_cancel": "cancel" in actions, "scan_types": SCAN_TYPES,
         "can_generate": "generate" in actions}, status=status)
