@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .forms import Form
-from .state import DB, OUTBOX
+from .state import DB
 from .workflow import ReasonRequired, TransitionError
 
 # decide(conn, action, reason) → False when the item is not the caller's to decide (404)
@@ -30,5 +30,4 @@ async def submit_review(request: web.Request, decide: Decide, page: Page, done_u
         return await page(request, form, 400 if isinstance(exc, ReasonRequired) else 409)
     if found is False:
         raise web.HTTPNotFound()
-    request.app[OUTBOX].wake()
     raise web.HTTPSeeOther(done_url)

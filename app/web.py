@@ -217,6 +217,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     outbox = OutboxWorker(app[DB], app[SETTINGS], app[CLOCK])
     imports = ImportRunner(app[DB], app[SETTINGS], app[CLOCK], app[CPU])
     app[OUTBOX] = outbox
+    outbox.watch(app[DB])
     app[IMPORTS] = imports
     sending = asyncio.create_task(outbox.run(), name="outbox")
     await imports.open()

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from app.workflow import TransitionError
 from app.notify import emails
-from app.state import CLOCK, DB, OUTBOX, SETTINGS
+from app.state import CLOCK, DB, SETTINGS
 
 from . import leases, monitor_store, tickets
 from .frames import FrameGuardedServer
@@ -118,8 +118,6 @@ async def _mail_absent_employers(app: web.Application, now: dt.datetime) -> None
                 await emails.enqueue(conn, to=address, template="hall_employer_absent", at=now,
                                      context={"name": booth.name,
                                               "link": f"{base}/hall/booths/{booth.id}"})
-    if absent:
-        app[OUTBOX].wake()
 
 
 async def _manager(app: web.Application) -> AsyncIterator[None]:

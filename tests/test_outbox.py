@@ -179,3 +179,20 @@ async def test_a_poisoned_mail_never_holds_back_the_others(make_client, settings
     assert await count(settings.database_url, audit_log,
                        audit_log.c.entity == "email_outbox") == 1
     await db.dispose()
+
+
+async def test_any_commit_that_queues_mail_wakes_the_outbox(aiohttp_client, settings, clock,
+                                                            mailbox, world):
+    """Mail queued by any code through the app's database leaves at once: no view has to
+    remember to wake the worker (the poll here is an hour, so only the wake can send it)."""
+    from app.state import DB
+    from app.web import create_app
+    slow = dataclasses.replace(settings, smtp_host=mailbox.host, smtp_port=mailbox.port,
+                               outbox_poll_seconds=3600)
+    app = create_app(slow, clock=clock)
+    await aiohttp_client(app)
+    async with app[DB].write() as conn:  # written here, as a service would, with no wake()
+        await emails.enqueue(conn, to="woken@test.example.cn", template="reset_code",
+                             context={"code": "654321", "minutes": 10}, at=clock.now())
+    [mail] = await mailbox.wait_for("woken@test.example.cn", timeout=60)
+    assert code_in(mail) == "654321"

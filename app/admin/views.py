@@ -44,9 +44,7 @@ async def outbox_mail(request: web.Request) -> dict[str, Any]:
 async def outbox_resend(request: web.Request) -> web.Response:
     app = request.app
     async with app[DB].write() as conn:
-        queued = await outbox_service.resend(conn, int(request.match_info["mail_id"]),
-                                             actor_id=require_identity(request).account_id,
-                                             now=app[CLOCK].now())
-    if queued:
-        app[OUTBOX].wake()
+        await outbox_service.resend(conn, int(request.match_info["mail_id"]),
+                                    actor_id=require_identity(request).account_id,
+                                    now=app[CLOCK].now())
     raise web.HTTPSeeOther(str(app.router["outbox"].url_for()))

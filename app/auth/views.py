@@ -16,7 +16,7 @@ from ..pages.views import centre_url
 from ..ratelimit import Limit, RateLimiter
 from ..roles import Role, public
 from ..security import sign, unsign
-from ..state import ACCOUNT_CACHE, CLOCK, CPU, DB, OUTBOX, SETTINGS
+from ..state import ACCOUNT_CACHE, CLOCK, CPU, DB, SETTINGS
 from ..validators import check_password, normalize_email, normalize_id_number, normalize_phone
 from . import reset, service, sessions
 
@@ -367,7 +367,6 @@ async def send_code(request: web.Request) -> web.Response:
         await limiter.give_back(slot)
         form.errors.update(exc.errors)
         return _verify_page(request, form, 400)
-    app[OUTBOX].wake()
     return _verify_page(request, form, sent=True)
 
 

@@ -130,8 +130,17 @@ class OutboxWorker:
         self._wake.set()
 
     def wake(self) -> None:
-        """Called after a transaction that queued mail commits: send now, not at the next poll."""
+        """Send now, not at the next poll: called after every committed write to the outbox
+        (watch(), whoever queued the mail), and at stop."""
         self._wake.set()
+
+    def watch(self, db: Database) -> None:
+        """Wake after each commit that wrote the outbox: mail queued anywhere (a view, the
+        hall's sweeper, a review) leaves at once, with no call to remember at each place.
+        The worker's own writes wake it too: one more look, which finds nothing due."""
+        async def woken() -> None:
+            self.wake()
+        db.on_commit(("email_outbox",), woken)
 
     async def run(self) -> None:
         while not self._stopping:

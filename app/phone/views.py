@@ -9,7 +9,6 @@ from ..forms import Form, FormError
 from ..middleware import require_identity
 from ..ratelimit import RateLimiter
 from ..roles import Role, allow
-from ..sms.outbox import SMS_OUTBOX
 from ..state import CLOCK, DB, SETTINGS
 from ..validators import normalize_phone
 from . import service
@@ -70,7 +69,6 @@ async def send_code(request: web.Request) -> web.Response:
         await limiter.give_back(slot)
         form.errors.update(exc.errors)
         return await _page(request, form, 400)
-    app[SMS_OUTBOX].wake()
     return await _page(request, form, sent_to=service.mask_phone(sent_to))
 
 

@@ -16,7 +16,7 @@ from ..middleware import require_identity
 from ..reviews.common import decide_item, int_param, see_other
 from ..roles import Role, allow
 from ..school_settings import service as school_settings
-from ..state import CLOCK, DB, FILES, OUTBOX
+from ..state import CLOCK, DB, FILES
 from . import evidence, service
 from .branches import BRANCHES, CHOOSER
 from .flows import REGISTRATION_FLOW, RegState
@@ -158,7 +158,6 @@ async def form_submit(request: web.Request) -> web.Response:
         form.error("_form", str(exc))
     if form.ok:
         _forget(request, replaced)
-        request.app[OUTBOX].wake()
         raise see_other(request, "registration_student", {"done": "submitted"})
     for name in uploads:  # a browser cannot keep a chosen file: say so beside it
         form.error(name, "请重新选择文件")
@@ -270,7 +269,6 @@ async def approve_batch(request: web.Request) -> web.Response:
     async with request.app[DB].write() as conn:
         done, skipped = await service.approve_many(conn, require_identity(request), ids,
                                                    request.app[CLOCK].now())
-    request.app[OUTBOX].wake()
     msg = f"已通过 {done} 条" + (f"；未处理 {len(skipped)} 条：{'；'.join(skipped)}" if skipped else "")
     raise see_other(request, "registration_queue", {"msg": msg})
 

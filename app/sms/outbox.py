@@ -37,7 +37,7 @@ CLAIM_SECONDS = BATCH * SEND_TIMEOUT + 60
 async def enqueue(conn: AsyncConnection, *, to: str, text: str, purpose: str,
                   at: dt.datetime) -> int:
     """Queue a message inside the caller's transaction: it exists only if that commits.
-    Wake the worker after the commit (app[SMS_OUTBOX].wake())."""
+    The worker wakes after the commit by itself (SmsOutboxWorker.watch)."""
     return (await conn.execute(sms_outbox.insert().values(
         to_phone=to, text=text, purpose=purpose, status="pending", attempts=0,
         next_attempt_at=at, created_at=at).returning(sms_outbox.c.id))).scalar_one()
@@ -71,8 +71,15 @@ class SmsOutboxWorker:
         return not keeps_messages(self.gateway)
 
     def wake(self) -> None:
-        """Called after a transaction that queued messages commits: send now, not at the next poll."""
+        """Send now, not at the next poll: called after every committed write to the outbox
+        (watch()), and at stop."""
         self._wake.set()
+
+    def watch(self, db: Database) -> None:
+        """Wake after each commit that wrote the outbox, whoever queued the message."""
+        async def woken() -> None:
+            self.wake()
+        db.on_commit(("sms_outbox",), woken)
 
     def stop(self) -> None:
         """End run() at its next turn. Cancelling alone is not enough: on Python 3.11 a cancel

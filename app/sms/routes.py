@@ -30,6 +30,7 @@ def setup_sms_routes(app: web.Application) -> None:
 async def _sms_worker(app: web.Application) -> AsyncIterator[None]:
     worker = SmsOutboxWorker(app[DB], app[SETTINGS], app[CLOCK], app[SMS_GATEWAY])
     app[SMS_OUTBOX] = worker
+    worker.watch(app[DB])
     task = asyncio.create_task(worker.run(), name="sms_outbox")
     yield
     await wind_down(worker, task)

@@ -13,7 +13,7 @@ from ... import codes, paging, workflow
 from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...roles import Role, allow
-from ...state import CLOCK, DB, OUTBOX
+from ...state import CLOCK, DB
 from ..common import decide_item, int_param, see_other
 from ..flows import ORIGIN_FLOW, OriginState
 from . import service
@@ -166,7 +166,6 @@ async def approve_batch(request: web.Request) -> web.Response:
     async with request.app[DB].write() as conn:
         done, skipped = await service.approve_many(conn, require_identity(request), ids,
                                                    request.app[CLOCK].now())
-    request.app[OUTBOX].wake()
     msg = f"已通过 {done} 条" + (f"；未处理 {len(skipped)} 条：{'；'.join(skipped)}" if skipped else "")
     raise see_other(request, "origin_queue", {"msg": msg})
 
@@ -177,8 +176,6 @@ async def notify(request: web.Request) -> web.Response:
     async with request.app[DB].write() as conn:
         sent, skipped = await service.notify_students(conn, require_identity(request), ids,
                                                       request.app[CLOCK].now())
-    if sent:
-        request.app[OUTBOX].wake()
     msg = (f"已通知 {sent} 名学生核对生源信息" + (f"，{skipped} 名学生尚未激活账号" if skipped else "")
            if ids else "请先勾选要通知的学生")
     raise see_other(request, "origin_queue", {"msg": msg})

@@ -15,7 +15,7 @@ from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...ratelimit import Limit, RateLimiter
 from ...roles import Role, allow
-from ...state import CLOCK, DB, OUTBOX
+from ...state import CLOCK, DB
 from ...tables import employers
 from .. import fields, offline, online, review, service
 from ..flows import STATE_LABELS, flow_of
@@ -81,7 +81,6 @@ async def new_submit(request: web.Request) -> web.Response:
     except FormError as exc:
         form.errors.update(exc.errors)
         return await _new_page(request, form, 400)
-    request.app[OUTBOX].wake()
     raise see_other(request, "employer_agreement", {"done": "invited"}, agreement_id=new_id)
 
 
@@ -128,7 +127,6 @@ async def _act(request: web.Request, form: Form, run, done: str,  # noqa: ANN001
         return await _detail_page(request, form, 409)
     if state is None:
         raise web.HTTPNotFound()
-    request.app[OUTBOX].wake()
     if back_to == "employer_agreement":
         raise see_other(request, back_to, {"done": done}, agreement_id=agreement_id)
     raise see_other(request, back_to, {"done": done})

@@ -8,7 +8,7 @@ from aiohttp import web
 from ...forms import Form
 from ...ratelimit import Limit, RateLimiter
 from ...roles import public
-from ...state import CLOCK, DB, OUTBOX, SETTINGS
+from ...state import CLOCK, DB, SETTINGS
 from .. import offline, review
 from .common import sheet_context
 
@@ -48,7 +48,6 @@ async def confirm_submit(request: web.Request) -> web.Response:
     if problem:
         form.error("_form", problem)
         return await _confirm_page(request, form, 409)
-    request.app[OUTBOX].wake()
     return await _confirm_page(request, Form(), 200, done=state or "")
 
 

@@ -12,7 +12,7 @@ from ...forms import Form
 from ...middleware import require_identity
 from ...reviewing import submit_review
 from ...roles import Role, allow
-from ...state import CLOCK, DB, OUTBOX
+from ...state import CLOCK, DB
 from .. import fields, review, service
 from ..flows import ACTION_LABELS, STATE_LABELS, flow_of
 from .common import int_param, see_other, sheet_context
@@ -43,7 +43,6 @@ async def approve_batch(request: web.Request) -> web.Response:
     async with request.app[DB].write() as conn:
         done, problems = await review.approve_batch(conn, require_identity(request), ids,
                                                     now=request.app[CLOCK].now())
-    request.app[OUTBOX].wake()
     raise see_other(request, "agreement_queue", {"done": str(done), "problem": problems[:20]})
 
 

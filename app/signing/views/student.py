@@ -14,7 +14,7 @@ from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...roles import Role, allow
 from ...school_settings import service as school_settings
-from ...state import CLOCK, DB, FILES, OUTBOX, SETTINGS
+from ...state import CLOCK, DB, FILES, SETTINGS
 from ...bodies import read_document
 from ...validators import Invalid
 from .. import gate as gates
@@ -118,7 +118,6 @@ async def answer(request: web.Request) -> web.Response:
         return await _invitation_page(request, form, 409)
     if state is None:
         raise web.HTTPNotFound()
-    request.app[OUTBOX].wake()
     raise see_other(request, "signing_invitation", {"done": action},
                     agreement_id=int_param(request, "agreement_id"))
 
@@ -225,7 +224,6 @@ async def _offline_action(request: web.Request, run, done: str, query: dict | No
         return await _preview_page(request, row, form, 409)
     if state is None:
         raise web.HTTPNotFound()
-    request.app[OUTBOX].wake()
     raise see_other(request, done, query, agreement_id=agreement_id)
 
 
@@ -313,6 +311,5 @@ async def upload_scans(request: web.Request) -> web.Response:
         else:
             if state is None:
                 raise web.HTTPNotFound()
-            request.app[OUTBOX].wake()
             raise see_other(request, "signing_agreement", {"uploaded": "1"}, agreement_id=row.id)
     return await _detail_page(request, row, form, 400)

@@ -12,7 +12,7 @@ from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...reviews.common import int_param, see_other
 from ...roles import Role, allow
-from ...state import CLOCK, DB, FILES, OUTBOX
+from ...state import CLOCK, DB, FILES
 from .. import forced as forcing
 from .. import service
 from .common import ACCEPT, read_upload
@@ -58,7 +58,6 @@ async def force(request: web.Request) -> web.Response:
     except workflow.TransitionError as exc:
         form.error(exc.field, str(exc))
     if form.ok:
-        request.app[OUTBOX].wake()
         raise see_other(request, "termination_force", {"done": str(agreement_id)})
     if proof is not None:
         form.error("proof", "请重新选择文件")

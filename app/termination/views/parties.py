@@ -14,7 +14,7 @@ from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...reviews.common import int_param, see_other
 from ...roles import Role, allow
-from ...state import CLOCK, DB, FILES, OUTBOX
+from ...state import CLOCK, DB, FILES
 from .. import codes, service
 from ..flows import TERMINATION_FLOW, TermState
 from .common import ACCEPT, read_upload
@@ -99,7 +99,6 @@ async def apply(request: web.Request) -> web.Response:
     if form.ok:
         if request_id is None:
             raise web.HTTPNotFound()
-        request.app[OUTBOX].wake()
         raise see_other(request, _names(request)["request"], {"done": "submitted"},
                         request_id=request_id)
     if letter is not None:  # a browser cannot keep a chosen file: say so beside it
