@@ -21,6 +21,13 @@ def looks_like_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
+def keep_as_text(cell: Any) -> None:
+    """For an openpyxl cell already written (the import's template and 错误行 workbooks): a
+    string openpyxl took for a formula goes back to text."""
+    if cell.data_type == "f" or looks_like_formula(cell.value):
+        cell.data_type = "s"
+
+
 @dataclass(frozen=True)
 class Sheet:
     """One sheet of an export: its title, header, rows (a query streamed in batches, or rows
