@@ -93,9 +93,13 @@ async def populate(conn: AsyncConnection, school_id: int, pairs: list[tuple[int,
                               row["gender"], row["graduation_year"], area, code, sub, when))
             if area is not None:
                 data = {"origin_area": area, "political": "03", "home_address": "重庆市渝中区"}
+                # the times the flow writes: 送审 once sent, 审核 once decided
+                sent = now if status != "draft" else None
+                decided = now if status in ("returned", "approved") else None
                 origins.append(dict(school_id=school_id, college_id=row["college_id"],
                                     student_record_id=rid, status=status, roll={"ethnicity": "01"},
-                                    imported=data, data=data, imported_at=now, updated_at=now))
+                                    imported=data, data=data, imported_at=now, updated_at=now,
+                                    submitted_at=sent, reviewed_at=decided))
             if code is not None:
                 dests.append(dict(student_record_id=rid, school_id=school_id, college_id=row["college_id"],
                                   code=code, sub_code=sub, source="registration", source_id=rid,

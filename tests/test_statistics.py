@@ -5,6 +5,7 @@ export columns and codes, formula-looking text kept as text, and bounded export 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import re
 import tracemalloc
 
@@ -238,6 +239,11 @@ async def test_the_other_exports_hold_the_page_records_and_review_status(client,
                   .iter_rows(values_only=True))
     assert origin[0] == tuple(exports.ORIGIN_HEADER) and len(origin) - 1 == len(mine)
     states = collections.Counter(r[5] for r in origin[1:])
+    # 送审时间 and 审核时间 as dates, filled for what was sent and decided
+    decided = [r for r in origin[1:] if r[5] in ("已通过", "已退回")]
+    assert decided and all(isinstance(r[6], dt.datetime) and isinstance(r[7], dt.datetime)
+                           for r in decided)
+    assert all(r[7] is None for r in origin[1:] if r[5] in ("待核对", "未导入生源"))
     assert states["未导入生源"] == sum(1 for g in mine if g.area is None)
     assert set(states) <= {"待核对", "待审核", "已退回", "已通过", "未导入生源"}
 
