@@ -47,6 +47,7 @@ class _Page(HTMLParser):
         self._dt: str | None = None
         self._svg_title: list[str] | None = None
         self._in_svg = False
+        self._svg_titled = False
 
     def handle_starttag(self, tag, attrs):  # noqa: ANN001
         a = dict(attrs)
@@ -62,8 +63,10 @@ class _Page(HTMLParser):
             self._cell = []
         elif tag == "svg" and "chart" in (a.get("class") or "").split():
             self._in_svg = True
-        elif tag == "title" and self._in_svg:
+            self._svg_titled = False
+        elif tag == "title" and self._in_svg and not self._svg_titled:  # the chart's, not a bar's
             self._svg_title = []
+            self._svg_titled = True
 
     def handle_endtag(self, tag):  # noqa: ANN001
         if tag == "title" and self._svg_title is not None:
@@ -241,7 +244,7 @@ async def test_the_platform_report_page_shows_the_days_figures_charts_and_visits
     quality_svg = quality_svg[:quality_svg.index("</svg>")]
     assert f"{s0}（学生）" in quality_svg and f"{s0}（单位）" in quality_svg
     assert f"{s1}（学生）" in quality_svg and f"{emp_rtt} ms" in quality_svg
-    assert quality_svg.count("<line") == 2  # the 良好 and 可用 reference lines
+    assert quality_svg.count('<line class="mark"') == 2  # the 良好 and 可用 reference lines
     # the export button: a job for this booth's report
     assert 'name="kind" value="hall_report"' in html
     assert f'name="session" value="{day["session_id"]}"' in html
@@ -433,7 +436,8 @@ def test_median():
 
 
 def _widths(svg: str) -> list[float]:
-    return [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', svg)]
+    """The bars' widths, in % of the chart's width."""
+    return [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)%"', svg)]
 
 
 def test_bar_chart_escapes_labels_and_titles():
@@ -445,34 +449,51 @@ def test_bar_chart_escapes_labels_and_titles():
     assert "3 &lt;u&gt;" in svg
     assert svg.startswith('<svg class="chart" role="img"') and svg.endswith("</svg>")
     assert 'fill="#dc2626"' in svg and 'fill="#2563eb"' in svg
-    span = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH
-    assert _widths(svg) == [round(span, 1), round(span / 3, 1)]
+    # counts on an axis from 0 to a round number (5 here), not to the largest bar
+    assert _widths(svg) == [round(3 / 5 * charts.PLOT, 2), round(1 / 5 * charts.PLOT, 2)]
+
+
+def test_a_rate_is_drawn_on_a_fixed_0_to_100_axis_with_its_value():
+    svg = str(charts.bar_chart("就业率", [("甲学院", 20, "normal"), ("乙学院", 50, "normal")], "%"))
+    # 20 % is a fifth of the axis, whatever the largest bar
+    assert _widths(svg) == [round(0.2 * charts.PLOT, 2), round(0.5 * charts.PLOT, 2)]
+    ticks = re.findall(r'<text class="tick"[^>]*>([^<]+)</text>', svg)
+    assert ticks == ["0%", "25%", "50%", "75%", "100%"]
+    assert svg.count('class="grid"') == 5 and ">20%<" in svg and ">50%<" in svg
+    # text keeps its size at any width: no viewBox scaling, pixels for text
+    assert "viewBox" not in svg and 'font-size="13"' in svg and 'width="100%"' in svg
+
+
+def test_a_long_label_is_cut_with_its_whole_name_in_the_title():
+    name = "计算机科学与技术（人工智能与大数据方向）中外合作办学"
+    svg = str(charts.bar_chart("专业", [(name, 10, "normal")], " 人"))
+    assert f"<title>{name}：10 人</title>" in svg
+    shown = re.findall(r'<text x="0"[^>]*>([^<]+)</text>', svg)
+    assert shown == [name[:charts.MAX_LABEL - 1] + "…"]
 
 
 def test_bar_chart_with_zero_values_and_no_bars():
     svg = str(charts.bar_chart("空", [("a", 0, "normal"), ("b", 0, "good")], " 人"))
-    assert _widths(svg) == [0.0, 0.0]
-    assert svg.count("0 人") == 2 and "nan" not in svg.lower() and "inf" not in svg.lower()
+    assert "暂无数据" in svg and "<rect" not in svg
+    assert "nan" not in svg.lower() and "inf" not in svg.lower()
     empty = str(charts.bar_chart("无", []))
-    assert empty.count("<rect") == 0 and "<title>无</title>" in empty
-    assert 'viewBox="0 0 560 ' in empty
+    assert empty.count("<rect") == 0 and "<title>无</title>" in empty and "暂无数据" in empty
     negative = str(charts.bar_chart("负", [("a", -5, "normal"), ("b", 10, "normal")]))
     assert _widths(negative)[0] == 0.0
 
 
 def test_bar_chart_marks_draw_reference_lines_on_the_same_scale():
-    span = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH
     svg = str(charts.bar_chart("延迟", [("x", 800, "poor"), ("y", 100, "good")], " ms",
                                marks=[(150, "良好 150ms"), (400, "可用 <400ms>")]))
-    lines = re.findall(r'<line x1="([\d.]+)" x2="([\d.]+)"', svg)
+    lines = re.findall(r'<line class="mark" x1="([\d.]+)%" x2="([\d.]+)%"', svg)
     assert len(lines) == 2
-    expected = [f"{charts.LABEL_WIDTH + v / 800 * span:.1f}" for v in (150, 400)]
+    top = charts.nice_top(800)
+    assert top == 1000
+    expected = [f"{v / top * charts.PLOT:.2f}" for v in (150, 400)]
     assert [x1 for x1, _ in lines] == expected and all(x1 == x2 for x1, x2 in lines)
-    assert "良好 150ms" in svg and "可用 &lt;400ms&gt;" in svg
-    # a mark beyond every bar widens the scale so it stays inside the chart
-    svg = str(charts.bar_chart("延迟", [("x", 100, "good")], marks=[(400, "可用")]))
-    assert _widths(svg) == [round(100 / 400 * span, 1)]
-    (x1,) = re.findall(r'<line x1="([\d.]+)"', svg)
-    assert float(x1) == charts.LABEL_WIDTH + span
-    # without marks, no lines
-    assert "<line" not in str(charts.bar_chart("t", [("x", 1, "normal")]))
+    assert _widths(svg) == [round(800 / top * charts.PLOT, 2), round(100 / top * charts.PLOT, 2)]
+    assert "可用 &lt;400ms&gt;" in svg
+
+
+def test_nice_axis_ends():
+    assert [charts.nice_top(v) for v in (0, 1, 3, 7, 12, 60000, 250)] == [1, 1, 5, 10, 20, 100000, 250]
