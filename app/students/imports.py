@@ -1,11 +1,13 @@
 """Import jobs: a file of student records checked row by row and imported in chunks.
 
 The job row holds the progress and the per-row report, so the page can show progress for
-large files. Reading and checking the file runs in the CPU pool (app/offload.py), within
-the IMPORT_MAX_* caps and a cancel flag (app/students/sheets.py), so neither a bomb nor a
-big file stalls the event loop or holds a pool thread for long. Which process runs a job is
-decided by a lease on its row (job_lease.py): an interrupted job is resumed once, by one
-process, and re-running it is harmless (the same rows again update instead of duplicating).
+large files. Reading and checking the file runs in the CPU pool (app/offload.py), a chunk of
+rows per call (import_reading.py), within the IMPORT_MAX_* caps and a cancel flag
+(app/students/sheets.py), so neither a bomb nor a big file stalls the event loop or holds a
+pool thread for long, and memory stays flat however many rows the file has. Which process
+runs a job is decided by a lease on its row (job_lease.py): an interrupted job is resumed
+once, by one process, and re-running it is harmless (the same rows again update instead of
+duplicating).
 
 Before checking, every cell is tidied and its synonyms replaced (cleaning.py); the job keeps
 a report of the problems grouped by message and of those corrections (report.py), and the
@@ -23,8 +25,8 @@ import os
 import secrets
 import socket
 import threading
-import time
 from pathlib import Path
+from typing import Iterator
 
 import sqlalchemy as sa
 
@@ -33,18 +35,17 @@ from ..config import Settings
 from ..db import Database
 from ..offload import CpuPool
 from ..tables import import_jobs
-from . import job_lease, report, service
+from . import job_lease, service
 from .cleaning import Cleaner
+from .import_reading import Reading
 from .import_spec import ImportSpec
 from .job_lease import LeaseLost
-from .parsing import STUDENTS, check_rows, read_rows
+from .parsing import STUDENTS, check_rows, stream_rows
 from .sheets import FileProblem, ReadCancelled, ReadLimits
-from .workbooks import error_rows_path, write_error_rows
 from ..errorlog import TracebackBudget
 
 log = logging.getLogger(__name__)
-CHUNK = 500
-MAX_STORED_PROBLEMS = 5000
+CHUNK = 500  # rows read and checked per pool call, and written per transaction
 SHUTDOWN_GRACE_SECONDS = 2.0
 
 
@@ -71,8 +72,9 @@ class ImportRunner:
         self._closing = False
 
     # Hooks: what kind of rows, checked against what, written how.
-    def read(self, filename: str, data: bytes, limits: ReadLimits, cleaner: Cleaner) -> list:
-        return read_rows(filename, data, self.spec.columns, self.spec.required, limits, cleaner)
+    def rows(self, filename: str, path: str, limits: ReadLimits, cleaner: Cleaner,
+             ) -> Iterator[tuple[int, dict[str, str]]]:
+        return stream_rows(filename, path, self.spec.columns, self.spec.required, limits, cleaner)
 
     async def catalogue(self, conn, school_id: int):  # noqa: ANN001, ANN201
         return await service.catalogue(conn, school_id)
@@ -81,8 +83,10 @@ class ImportRunner:
         """The drop-downs of the template and of the error-rows workbook."""
         return await service.choices(conn, school_id)
 
-    def check(self, rows: list, catalogue) -> tuple[list, list]:  # noqa: ANN001
-        return check_rows(rows, catalogue)
+    def check(self, rows: list, catalogue, first_seen: dict[str, int],  # noqa: ANN001
+              ) -> tuple[list, list]:
+        """A chunk of rows → (good records, problems); `first_seen` spans the file."""
+        return check_rows(rows, catalogue, first_seen)
 
     async def upsert(self, conn, school_id: int, chunk: list, now) -> tuple[int, int]:  # noqa: ANN001
         return await service.upsert(conn, school_id, chunk, now)
@@ -202,59 +206,50 @@ class ImportRunner:
             if not held:
                 stop.set()
 
-    def _read_and_check(self, path: str, filename: str, catalogue, choices,  # noqa: ANN001
-                        limits: ReadLimits) -> tuple[int, list, list, dict]:
-        """In a pool thread: the whole CPU part of a job, within the limits: read, clean
-        and check the rows, and write the ones that failed to their workbook."""
-        limits.started = time.monotonic()  # time waiting for a free thread does not count
-        limits.check()  # cancelled while it waited
-        cleaner = self.spec.cleaner()
-        rows = self.read(filename, Path(path).read_bytes(), limits, cleaner)
-        limits.check()
-        good, problems = self.check(rows, catalogue)
-        reasons: dict[int, dict[str, None]] = {}
-        for p in problems:  # one text per row, each problem once, in the order found
-            reasons.setdefault(p.row, {})[f"{p.field}：{p.reason}"] = None
-        if reasons:
-            limits.check()
-            write_error_rows(error_rows_path(path), self.spec, choices, rows,
-                             {row: "；".join(texts) for row, texts in reasons.items()},
-                             max_rows=limits.max_rows)
-        return len(rows), good, problems, report.build(problems, cleaner.changes(),
-                                                       error_file=bool(reasons))
-
     async def _work(self, job: sa.Row, stop: threading.Event) -> None:
         async with self.db.read() as conn:
             catalogue = await self.catalogue(conn, job.school_id)
             choices = await self.choices(conn, job.school_id)
+        reading = Reading(self.spec, job.stored_path, job.filename, catalogue=catalogue,
+                          choices=choices, limits=self.limits(stop), rows=self.rows,
+                          check=self.check, chunk=CHUNK)
         try:
-            async with self.cpu.share("imports"):  # one kind for both runners (学生, 生源)
-                total, good, problems, found = await self.cpu.run(
-                    self._read_and_check, job.stored_path, job.filename, catalogue, choices,
-                    self.limits(stop))
-        except FileProblem as exc:
-            await self._end(job.id, status="failed", message=str(exc), report=None)
-            return
-        failed_rows = len({p.row for p in problems})
+            try:
+                async with self.cpu.share("imports"):  # one kind for both runners (学生, 生源)
+                    while not await self.cpu.run(reading.next_chunk):
+                        async with self.db.write() as conn:  # rows found so far, failed so far
+                            await job_lease.hold(conn, self.jobs, job.id, self.owner,
+                                                 total_rows=reading.rows,
+                                                 processed_rows=reading.failed_rows)
+                    found = await self.cpu.run(reading.finish)
+            except FileProblem as exc:
+                await self._end(job.id, status="failed", message=str(exc), report=None)
+                return
+            await self._write(job, stop, reading, found)
+        finally:
+            reading.close()
+
+    async def _write(self, job: sa.Row, stop: threading.Event, reading: Reading,
+                     found: dict[str, object]) -> None:
+        """The whole file has been read within its caps: now its good rows are written."""
         async with self.db.write() as conn:
-            await job_lease.hold(conn, self.jobs, job.id, self.owner, total_rows=total,
-                                 errors=[p.as_dict() for p in problems[:MAX_STORED_PROBLEMS]],
-                                 report=found, processed_rows=failed_rows)
+            await job_lease.hold(conn, self.jobs, job.id, self.owner, total_rows=reading.rows,
+                                 errors=reading.problems, report=found,
+                                 processed_rows=reading.failed_rows)
         # Counts carry over from an interrupted run: rows it wrote are unchanged now.
         created, updated = job.created_rows, job.updated_rows
-        for start in range(0, len(good), CHUNK):
+        done = reading.failed_rows
+        for chunk in reading.good_chunks():
             if stop.is_set():
                 raise ReadCancelled()
-            chunk = good[start:start + CHUNK]
             async with self.db.write() as conn:
                 now = self.clock.now()
                 await job_lease.hold(conn, self.jobs, job.id, self.owner, lease_until=now + self.lease)
                 c, u = await self.upsert(conn, job.school_id, chunk, now)
-                created, updated = created + c, updated + u
+                created, updated, done = created + c, updated + u, done + len(chunk)
                 await conn.execute(self.jobs.update().where(self.jobs.c.id == job.id).values(
-                    processed_rows=failed_rows + start + len(chunk),
-                    created_rows=created, updated_rows=updated))
-        await self._end(job.id, status="done", processed_rows=total)
+                    processed_rows=done, created_rows=created, updated_rows=updated))
+        await self._end(job.id, status="done", processed_rows=reading.rows)
 
     async def _end(self, job_id: int, **values: object) -> None:
         with contextlib.suppress(LeaseLost):  # cancelled meanwhile: the row says so

@@ -14,7 +14,7 @@ from .. import codes
 from ..validators import Invalid, gender_from_id, normalize_id_number
 from .cleaning import Cleaner, table_synonyms
 from .import_spec import EXAMPLE_MARK, ImportSpec
-from .sheets import NO_DATA_ROWS, FileProblem, ReadLimits, formulas_problem, table_rows
+from .sheets import NO_DATA_ROWS, FileProblem, ReadLimits, Source, formulas_problem, table_rows
 
 # Column header → field. The first name is the one the template file uses.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -94,27 +94,36 @@ class Catalogue:
     majors: Mapping[tuple[int, str], int]   # (college id, code or name) → major id
 
 
-def read_rows(filename: str, data: bytes, columns: Mapping[str, tuple[str, ...]] = COLUMNS,
+def read_rows(filename: str, source: Source, columns: Mapping[str, tuple[str, ...]] = COLUMNS,
               required: tuple[str, ...] = REQUIRED, limits: ReadLimits | None = None,
               cleaner: Cleaner | None = None) -> list[tuple[int, dict[str, str]]]:
+    """Every row `stream_rows` gives, as a list (small files, tests, the demo)."""
+    return list(stream_rows(filename, source, columns, required, limits, cleaner))
+
+
+def stream_rows(filename: str, source: Source, columns: Mapping[str, tuple[str, ...]] = COLUMNS,
+                required: tuple[str, ...] = REQUIRED, limits: ReadLimits | None = None,
+                cleaner: Cleaner | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """(sheet row number, {field: text}) for every non-empty data row but the template's
-    example, its cells tidied by `cleaner` (which counts what it changed), read within
-    `limits` (see app/students/sheets.py); a file without data rows is a FileProblem that
-    says why.
+    example, its cells tidied by `cleaner` (which counts what it changed), read a row at a
+    time within `limits` (see app/students/sheets.py); a file without data rows is a
+    FileProblem that says why, raised when its end is reached.
 
     `columns`/`required` describe the file's header; other imports (生源) pass their own.
     """
     limits = limits or ReadLimits()
     cleaner = cleaner or Cleaner({f: names[0] for f, names in columns.items()})
+    found = False
     try:
-        rows = list(_map_header(table_rows(filename, data, limits), columns, required, cleaner))
+        for row in _map_header(table_rows(filename, source, limits), columns, required, cleaner):
+            found = True
+            yield row
     except FileProblem as problem:
         if str(problem).startswith(HEADER_PROBLEMS):
-            raise formulas_problem(filename, data, limits) or problem from None
+            raise formulas_problem(filename, source, limits) or problem from None
         raise
-    if not rows:
-        raise formulas_problem(filename, data, limits) or FileProblem(NO_DATA_ROWS)
-    return rows
+    if not found:
+        raise formulas_problem(filename, source, limits) or FileProblem(NO_DATA_ROWS)
 
 
 def _map_header(table: Iterable[list[str]], columns: Mapping[str, tuple[str, ...]],
@@ -190,12 +199,13 @@ def check_row(number: int, raw: Mapping[str, str], catalogue: Catalogue,
                     class_name=raw.get("class_name", ""))
 
 
-def check_rows(rows: list[tuple[int, dict[str, str]]], catalogue: Catalogue,
-               ) -> tuple[list[RecordIn], list[Problem]]:
-    """Check every row; a 学号 repeated within the file is an error on the later row."""
+def check_rows(rows: Iterable[tuple[int, dict[str, str]]], catalogue: Catalogue,
+               first_seen: dict[str, int] | None = None) -> tuple[list[RecordIn], list[Problem]]:
+    """Check every row; a 学号 repeated within the file is an error on the later row.
+    `first_seen` (学号 → its row) spans the file when its rows come a chunk at a time."""
     good: list[RecordIn] = []
     problems: list[Problem] = []
-    first_seen: dict[str, int] = {}
+    first_seen = {} if first_seen is None else first_seen
     for number, raw in rows:
         result = check_row(number, raw, catalogue)
         if isinstance(result, list):

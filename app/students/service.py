@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -62,7 +61,7 @@ async def upsert(conn: AsyncConnection, school_id: int, records: list[RecordIn],
     created = updated = 0
     inserts = []
     for rec in records:
-        values = {k: v for k, v in asdict(rec).items() if k in RECORD_FIELDS}
+        values = {k: getattr(rec, k) for k in RECORD_FIELDS}  # not asdict: it deep-copies
         old = existing.get(rec.student_no)
         if old is None:
             inserts.append({**values, "school_id": school_id, "student_no": rec.student_no,

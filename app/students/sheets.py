@@ -8,17 +8,27 @@ part past its declared size, so that check bounds the real work), the declared d
 dropped, and rows are streamed and counted as they come. Between rows the reader checks the
 job's deadline and its cancel flag, so a cap, a cancel or a shutdown stops it promptly even
 though it runs in a worker thread that cannot be interrupted from outside.
+
+The file is read from where it is stored (or from bytes, for tests), a row at a time: a csv
+through its reader over the decoded stream, an xlsx through openpyxl's read-only rows. So
+neither the file nor its text is held whole, however many rows it has.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
+import os
 import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, Union
+
+# Where a table is read from: the stored file's path, or its bytes.
+Source = Union[bytes, str, os.PathLike]
 
 
 class FileProblem(ValueError):
@@ -44,6 +54,16 @@ class ReadLimits:
     max_seconds: float = 300.0
     cancelled: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
+    paused: float | None = None
+
+    def pause(self) -> None:
+        """The reader gives its thread back between chunks: that time is not reading."""
+        self.paused = time.monotonic()
+
+    def resume(self) -> None:
+        if self.paused is not None:
+            self.started += time.monotonic() - self.paused
+            self.paused = None
 
     def check(self) -> None:
         """Called between rows: stop at a cancel or when the job's time is up."""
@@ -66,30 +86,43 @@ class ReadLimits:
                            f"{NOTHING_IMPORTED}")
 
 
-def table_rows(filename: str, data: bytes, limits: ReadLimits) -> Iterator[list[str]]:
+def table_rows(filename: str, source: Source, limits: ReadLimits) -> Iterator[list[str]]:
     """Every row of the first sheet as text cells, at most `max_columns` wide; raises
-    FileProblem for an unreadable file or one over a cap, ReadCancelled on a cancel."""
+    FileProblem for an unreadable file or one over a cap, ReadCancelled on a cancel. A
+    generator: the file is open while it runs and closed when it ends or is closed."""
     lower = filename.lower()
-    if lower.endswith(".xlsx"):
-        if not data.startswith(b"PK\x03\x04"):
-            raise FileProblem("文件内容不是有效的 xlsx 表格")
-        return _capped(_xlsx_rows(data, limits, data_only=True), limits)
-    if lower.endswith(".csv"):
-        if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
-            raise FileProblem("文件内容不是文本格式的 csv")
-        return _capped(_csv_rows(_decode(data)), limits)
-    raise FileProblem("只支持 .xlsx 或 .csv 文件")
+    if not lower.endswith((".xlsx", ".csv")):
+        raise FileProblem("只支持 .xlsx 或 .csv 文件")
+    with _open(source) as file:
+        head = file.read(4096)
+        file.seek(0)
+        if lower.endswith(".xlsx"):
+            if not head.startswith(b"PK\x03\x04"):
+                raise FileProblem("文件内容不是有效的 xlsx 表格")
+            rows = _xlsx_rows(file, limits, data_only=True)
+        else:
+            if head.startswith(b"PK\x03\x04") or b"\x00" in head:
+                raise FileProblem("文件内容不是文本格式的 csv")
+            rows = _csv_rows(file)
+        with contextlib.closing(rows):  # before its file closes, whoever stops reading
+            yield from _capped(rows, limits)
 
 
-def formulas_problem(filename: str, data: bytes, limits: ReadLimits) -> FileProblem | None:
+def formulas_problem(filename: str, source: Source, limits: ReadLimits) -> FileProblem | None:
     """Why an xlsx gave no header or no data rows, when formulas are the reason. A formula
     cell reads as empty (nothing computes it here, and a file written by a program has no
     saved results), so a sheet of formulas looks empty: look again with formulas as text."""
     if filename.lower().endswith(".xlsx"):
-        for values in _capped(_xlsx_rows(data, limits, data_only=False), limits):
-            if any(v.startswith("=") for v in values):
-                return FileProblem(ONLY_FORMULAS)
+        with _open(source) as file, contextlib.closing(
+                _xlsx_rows(file, limits, data_only=False)) as rows:
+            for values in _capped(rows, limits):
+                if any(v.startswith("=") for v in values):
+                    return FileProblem(ONLY_FORMULAS)
     return None
+
+
+def _open(source: Source) -> BinaryIO:
+    return io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
 
 
 def _capped(rows: Iterable[list[str]], limits: ReadLimits) -> Iterator[list[str]]:
@@ -113,27 +146,38 @@ def _capped(rows: Iterable[list[str]], limits: ReadLimits) -> Iterator[list[str]
         yield values
 
 
-def _decode(data: bytes) -> str:
+def _encoding(file: BinaryIO) -> str:
+    """utf-8 (with or without its BOM), else gb18030 (Excel's csv on a Chinese Windows):
+    the first that decodes the whole file, read a block at a time."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        file.seek(0)
         try:
-            return data.decode(encoding)
+            while block := file.read(1 << 16):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        file.seek(0)
+        return encoding
     raise FileProblem("无法识别文件编码，请保存为 UTF-8 编码的 csv")
 
 
-def _csv_rows(text: str) -> Iterator[list[str]]:
+def _csv_rows(file: BinaryIO) -> Iterator[list[str]]:
+    text = io.TextIOWrapper(file, encoding=_encoding(file), newline="")
     try:
-        for values in csv.reader(io.StringIO(text)):
+        for values in csv.reader(text):
             yield values  # spaces are the cleaning's to remove, and report (cleaning.py)
     except csv.Error as exc:
         raise FileProblem("csv 文件格式有误（引号不配对或单元格过长），请用 Excel 重新保存") from exc
+    finally:
+        text.detach()  # the caller closes the file
 
 
-def check_zip(data: bytes, limits: ReadLimits) -> None:
+def check_zip(file: BinaryIO, limits: ReadLimits) -> None:
     """Refuse an xlsx whose parts would inflate past the cap, before anything inflates."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(file) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise FileProblem("无法读取 xlsx 文件，请确认文件未损坏") from exc
@@ -146,12 +190,13 @@ def _size(n: int) -> str:
     return f"{n // 2**20} MB" if n >= 2**20 else f"{max(1, n // 1024)} KB"
 
 
-def _xlsx_rows(data: bytes, limits: ReadLimits, *, data_only: bool) -> Iterator[list[str]]:
+def _xlsx_rows(file: BinaryIO, limits: ReadLimits, *, data_only: bool) -> Iterator[list[str]]:
     import openpyxl  # imported here: only imports need it, and it is slow to load
 
-    check_zip(data, limits)
+    check_zip(file, limits)
+    file.seek(0)
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        book = openpyxl.load_workbook(file, read_only=True, data_only=data_only)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, SyntaxError) as exc:
         raise FileProblem("无法读取 xlsx 文件，请确认文件未损坏") from exc
     try:

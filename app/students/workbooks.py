@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from .. import xlsx
 from .import_spec import ERROR_COLUMN, EXAMPLE_MARK, ImportSpec
@@ -61,43 +61,92 @@ def template(spec: ImportSpec, choices: Mapping[str, list[str]], *, year: int,
     return out.getvalue()
 
 
-def write_error_rows(path: Path, spec: ImportSpec, choices: Mapping[str, list[str]],
-                     rows: Sequence[tuple[int, Mapping[str, str]]], reasons: Mapping[int, str],
-                     *, max_rows: int) -> None:
-    """The failed rows (those in `reasons`) with the file's columns and an 错误 column, in
-    constant memory (write-only), written to a temporary name and then renamed, so a
-    download never meets half a file. 50,000 failed rows take about 5 s; it is not
-    interrupted (openpyxl would leave its temporary sheet behind until the process ends)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+class ErrorRows:
+    """The rows a job could not import, written as the job finds them: the file's columns
+    and an 错误 column, in constant memory (openpyxl's write-only sheet streams each row to
+    a temporary file). Only the first SAMPLE rows are held, to size the columns, which a
+    write-only sheet takes before its first row. `save` writes the workbook to a temporary
+    name and then renames it, so a download never meets half a file; `discard` drops it."""
 
-    fields = [f for f in spec.columns if rows and f in rows[0][1]]
-    header = [spec.labels[f] for f in fields] + [ERROR_COLUMN]
-    failed = [[values.get(f, "") for f in fields] + [reasons[number]]
-              for number, values in rows if number in reasons]
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(ERRORS_SHEET)
-    _columns(sheet, [header, *failed[:200]])  # widths from a sample: the rows stream past
-    sheet.freeze_panes = "A2"
-    refs = _lists(book.create_sheet(LISTS_SHEET), spec, choices, fields, write_only=True)
-    _validations(sheet, spec, refs, fields, last_row=max(max_rows, len(failed)) + 1)
-    bold, red = Font(bold=True), Font(bold=True, color="C00000")
-    cells = []
-    for n, name in enumerate(header):
-        cell = WriteOnlyCell(sheet, name)
-        cell.font = red if n == len(fields) else bold
-        cell.data_type = "s"
-        cells.append(cell)
-    sheet.append(cells)
-    for values in failed:
-        sheet.append(_text_row(sheet, values))
-    partial = path.with_name(path.name + ".part")
-    try:
-        book.save(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    SAMPLE = 200
+
+    def __init__(self, path: Path, spec: ImportSpec, choices: Mapping[str, list[str]], *,
+                 max_rows: int) -> None:
+        self.path = path
+        self.spec = spec
+        self.choices = choices
+        self.max_rows = max_rows
+        self.rows = 0
+        self._fields: list[str] | None = None
+        self._held: list[list[str]] = []
+        self._book: Any = None
+        self._sheet: Any = None
+
+    def add(self, values: Mapping[str, str], reason: str) -> None:
+        """One failed row: its cells as read (and corrected), and why it failed."""
+        if self._fields is None:  # every row has the fields the file's header has
+            self._fields = [f for f in self.spec.columns if f in values]
+        row = [values.get(f, "") for f in self._fields] + [reason]
+        self.rows += 1
+        if self._sheet is None:
+            self._held.append(row)
+            if len(self._held) >= self.SAMPLE:
+                self._start()
+        else:
+            self._sheet.append(_text_row(self._sheet, row))
+
+    def _start(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        fields = self._fields or []
+        header = [self.spec.labels[f] for f in fields] + [ERROR_COLUMN]
+        self._book = book = Workbook(write_only=True)
+        self._sheet = sheet = book.create_sheet(ERRORS_SHEET)
+        _columns(sheet, [header, *self._held])  # widths from a sample: the rows stream past
+        sheet.freeze_panes = "A2"
+        self._refs = _lists(book.create_sheet(LISTS_SHEET), self.spec, self.choices, fields,
+                            write_only=True)
+        bold, red = Font(bold=True), Font(bold=True, color="C00000")
+        cells = []
+        for n, name in enumerate(header):
+            cell = WriteOnlyCell(sheet, name)
+            cell.font = red if n == len(fields) else bold
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+        for row in self._held:
+            sheet.append(_text_row(sheet, row))
+        self._held = []
+
+    def save(self) -> bool:
+        """Write the workbook, if any row failed (→ True)."""
+        if not self.rows:
+            return False
+        if self._sheet is None:
+            self._start()
+        # Data validations are written after the rows: their extent is known by now.
+        _validations(self._sheet, self.spec, self._refs, self._fields or [],
+                     last_row=max(self.max_rows, self.rows) + 1)
+        partial = self.path.with_name(self.path.name + ".part")
+        try:
+            self._book.save(partial)
+            os.replace(partial, self.path)
+        finally:
+            partial.unlink(missing_ok=True)
+            self._book = self._sheet = None
+        return True
+
+    def discard(self) -> None:
+        """Drop what was written (the job stopped): openpyxl would otherwise keep each
+        sheet's temporary file until the process ends."""
+        book, self._book, self._sheet, self._held = self._book, None, None, []
+        for sheet in book.worksheets if book is not None else ():
+            if sheet._writer is not None:  # noqa: SLF001 (no public way to drop a sheet)
+                if not sheet.closed:
+                    sheet.close()
+                sheet._writer.cleanup()  # noqa: SLF001
 
 
 def _text_row(sheet: Any, values: list[Any]) -> list[Any]:
@@ -115,7 +164,8 @@ def _text_row(sheet: Any, values: list[Any]) -> list[Any]:
 def _put_row(sheet: Any, number: int, values: list[str], **style: Any) -> None:
     for col, value in enumerate(values, start=1):
         cell = sheet.cell(row=number, column=col, value=value)
-        xlsx.keep_as_text(cell)
+        if cell.data_type == "f" or xlsx.looks_like_formula(cell.value):
+            cell.data_type = "s"  # openpyxl took the text for a formula: it stays text
         for name, v in style.items():
             setattr(cell, name, v)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -82,11 +82,13 @@ class OriginIn:
     imported: dict[str, str]
 
 
-def check_rows(rows: list[tuple[int, dict[str, str]]], students: Mapping[str, Student],
-               ) -> tuple[list[OriginIn], list[Problem]]:
+def check_rows(rows: Iterable[tuple[int, dict[str, str]]], students: Mapping[str, Student],
+               first_seen: dict[str, int] | None = None) -> tuple[list[OriginIn], list[Problem]]:
+    """Check every row against the school's students; `first_seen` (学号 → its row) spans
+    the file when its rows come a chunk at a time (see app/students/parsing.py)."""
     good: list[OriginIn] = []
     problems: list[Problem] = []
-    first_seen: dict[str, int] = {}
+    first_seen = {} if first_seen is None else first_seen
     for number, raw in rows:
         found: list[Problem] = []
         no = raw.get("student_no", "")
@@ -168,8 +170,9 @@ class OriginImportRunner(ImportRunner):
     async def choices(self, conn, school_id: int) -> dict[str, list[str]]:  # noqa: ANN001
         return choices()
 
-    def check(self, rows: list, catalogue) -> tuple[list, list]:  # noqa: ANN001
-        return check_rows(rows, catalogue)
+    def check(self, rows: list, catalogue, first_seen: dict[str, int],  # noqa: ANN001
+              ) -> tuple[list, list]:
+        return check_rows(rows, catalogue, first_seen)
 
     async def upsert(self, conn, school_id: int, chunk: list, now) -> tuple[int, int]:  # noqa: ANN001
         return await upsert(conn, school_id, chunk, now)
