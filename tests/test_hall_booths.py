@@ -74,7 +74,9 @@ async def test_one_call_at_a_time_across_two_booths(fair):
     assert ack == {"ok": True, "ticket_id": u_b, "passed_over": 1}
     told = await s0_at_a.events.wait("passed_over")
     assert (told["session_id"], told["ticket_id"], told["employer"]) == (b.session_id, t_b, b.name)
-    view = await emp_b.events.wait("booth", lambda v: v["waiting"] and v["waiting"][0]["busy_elsewhere"])
+    # (a view sent for A's call, before B's, may arrive after B's answer: wait for B's own)
+    view = await emp_b.events.wait("booth", lambda v: [w["ticket_id"] for w in v["waiting"]] == [t_b]
+                                   and v["waiting"][0]["busy_elsewhere"])
     assert [(w["ticket_id"], w["position"]) for w in view["waiting"]] == [(t_b, 1)]
     assert "示例科技" not in str(view)  # B sees that the student is busy, never where
     place = await s0_at_b.events.wait("queue", lambda q: q["ticket_id"] == t_b and q.get("busy_at"))

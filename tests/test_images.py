@@ -5,16 +5,19 @@ allowed image is shrunk, turned upright and stripped of EXIF."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import io
 import re
 import struct
+import threading
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
+from app import images
 from app.reviews.tables import recommendations
 from app.state import LOOP_LAG, SETTINGS
 from app.tables import employers, files
@@ -79,6 +82,36 @@ async def lag_of(app, requests) -> tuple[float, list]:  # noqa: ANN001
         gc.unfreeze()
 
 
+@contextlib.contextmanager
+def watched_images():
+    """Which threads redrew images, and how many images were decoded (pixels read): the
+    facts behind "refused from the header, off the loop"."""
+    seen: dict = {"threads": [], "decoded": 0}
+    redraw, load = images._redraw, ImageFile.ImageFile.load
+
+    def redraw_seen(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        seen["threads"].append(threading.current_thread().name)
+        return redraw(*args, **kwargs)
+
+    def load_seen(self):  # noqa: ANN001, ANN202
+        seen["decoded"] += 1
+        return load(self)
+    images._redraw, ImageFile.ImageFile.load = redraw_seen, load_seen
+    try:
+        yield seen
+    finally:
+        images._redraw, ImageFile.ImageFile.load = redraw, load
+
+
+def _no_stall(seen: dict, count: int, lag: float, rest: float) -> None:
+    """Each bomb was judged on a pool thread, from its header alone (nothing decoded); the
+    loop's worst stall is shown, not asserted (a shared machine's scheduling is not ours)."""
+    assert len(seen["threads"]) == count, seen
+    assert all(name.startswith("cpu") for name in seen["threads"]), seen
+    assert seen["decoded"] == 0, seen
+    print(f"loop stall with {count} bombs: {lag * 1000:.1f} ms (at rest {rest * 1000:.1f} ms)")
+
+
 async def test_licence_bomb_refused_from_header_without_stalling_the_loop(make_client, app, settings):
     bomb = png_bomb()
     assert len(bomb) < 100_000
@@ -86,10 +119,11 @@ async def test_licence_bomb_refused_from_header_without_stalling_the_loop(make_c
     for c in employers_:
         await c.get("/employer/register")                # templates compiled before measuring
     rest, _ = await lag_of(app, [c.get("/employer/register") for c in employers_])
-    lag, answers = await lag_of(app, [
-        register(c, licence=bomb, username=f"bomb{i}", credit_code=credit_code(80 + i),
-                 contact_email=f"hr{i}@bomb.example.cn")
-        for i, c in enumerate(employers_)])
+    with watched_images() as seen:
+        lag, answers = await lag_of(app, [
+            register(c, licence=bomb, username=f"bomb{i}", credit_code=credit_code(80 + i),
+                     contact_email=f"hr{i}@bomb.example.cn")
+            for i, c in enumerate(employers_)])
     for resp in answers:
         html = await resp.text()
         assert resp.status == 400
@@ -100,7 +134,7 @@ async def test_licence_bomb_refused_from_header_without_stalling_the_loop(make_c
     assert await count(settings.database_url, employers) == 0
     assert await count(settings.database_url, files) == 0
     assert not (settings.data_dir / "files").exists() or not any((settings.data_dir / "files").iterdir())
-    assert lag < max(rest * 5, 0.1), (lag, rest)
+    _no_stall(seen, BOMBS, lag, rest)
 
 
 async def test_photo_bomb_refused_from_header_without_stalling_the_loop(make_client, app, settings,
@@ -110,8 +144,9 @@ async def test_photo_bomb_refused_from_header_without_stalling_the_loop(make_cli
     bomb = png_bomb()
     await student.get("/student/recommendation/edit")   # templates compiled before measuring
     rest, _ = await lag_of(app, [student.get("/student/recommendation/edit") for _ in range(BOMBS)])
-    lag, answers = await lag_of(app, [post_form(student, FORM, bomb, do="save", name="me.png")
-                                      for _ in range(BOMBS)])
+    with watched_images() as seen:
+        lag, answers = await lag_of(app, [post_form(student, FORM, bomb, do="save", name="me.png")
+                                          for _ in range(BOMBS)])
     for resp in answers:
         html = await resp.text()
         assert resp.status == 400
@@ -122,7 +157,7 @@ async def test_photo_bomb_refused_from_header_without_stalling_the_loop(make_cli
     assert await count(settings.database_url, recommendations) == 0
     photos = settings.data_dir / "photos"
     assert not photos.exists() or not any(photos.iterdir())
-    assert lag < max(rest * 5, 0.1), (lag, rest)
+    _no_stall(seen, BOMBS, lag, rest)
 
 
 async def test_the_pixel_bound_is_one_setting_for_every_image(make_client, app, settings, world,
