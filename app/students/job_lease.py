@@ -1,86 +1,28 @@
-"""Which process runs an import job, until when: the job row's lease.
-
-Several processes share one database (and a restarted process is a new one). A job is run
-by the process whose conditional UPDATE claimed it: `status='queued'`, or `'running'` with
-a lease that ran out because its process died. The claim counts runs, so an interrupted job
-is resumed once and then given up, never retried forever. Every write the runner makes
-afterwards first re-proves the claim on the job row (in the same transaction), so a process
-that lost its lease, or whose job was cancelled, writes nothing more.
-"""
+"""The import jobs' leases (app/joblease.py): what an import adds to the shared rules is its
+message when interrupted twice, the progress a resumed run starts again from, and a
+cancel scoped to the school."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..db import Database
+from ..joblease import ACTIVE, MAX_RUNS, LeaseLost, hold, release, renew  # noqa: F401 (the imports' names)
+from .. import joblease
 
-MAX_RUNS = 2  # the first run and one resume after an interruption
-ACTIVE = ("queued", "running")
 INTERRUPTED = "导入两次被中断（服务重启），已停止；请重新上传文件导入"
-
-
-class LeaseLost(Exception):
-    """The job is no longer this process's to run: cancelled, or taken over."""
-
-
-def _claimable(jobs: sa.Table, now: dt.datetime) -> sa.ColumnElement[bool]:
-    expired = sa.or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < now)
-    return sa.or_(jobs.c.status == "queued", sa.and_(jobs.c.status == "running", expired))
 
 
 async def claim(db: Database, jobs: sa.Table, job_id: int, owner: str, now: dt.datetime,
                 lease: dt.timedelta) -> sa.Row | None:
-    """The job row if this process now runs it; None if another one does (or it is over)."""
-    async with db.write() as conn:
-        return (await conn.execute(
-            jobs.update()
-            .where(jobs.c.id == job_id, _claimable(jobs, now), jobs.c.runs < MAX_RUNS)
-            .values(status="running", claimed_by=owner, lease_until=now + lease,
-                    runs=jobs.c.runs + 1, processed_rows=0, errors=[], message=None)
-            .returning(*jobs.c))).first()
+    """joblease.claim; a resumed run reports its rows afresh."""
+    return await joblease.claim(db, jobs, job_id, owner, now, lease, processed_rows=0, errors=[])
 
 
 async def claimable_ids(db: Database, jobs: sa.Table, now: dt.datetime) -> list[int]:
-    """Jobs nobody runs: first the interrupted ones that had their one resume are failed."""
-    async with db.write() as conn:
-        await conn.execute(
-            jobs.update().where(_claimable(jobs, now), jobs.c.runs >= MAX_RUNS)
-            .values(status="failed", message=INTERRUPTED, finished_at=now, lease_until=None))
-        return list((await conn.execute(
-            sa.select(jobs.c.id).where(_claimable(jobs, now)).order_by(jobs.c.id))).scalars())
-
-
-async def hold(conn: AsyncConnection, jobs: sa.Table, job_id: int, owner: str,
-               **values: object) -> None:
-    """Write to a job this process still runs, or raise LeaseLost. Called first in a write
-    transaction, it also locks the job row (PostgreSQL) until the transaction ends, so a
-    cancel cannot slip between the check and the rows written after it."""
-    done = await conn.execute(jobs.update().where(
-        jobs.c.id == job_id, jobs.c.claimed_by == owner, jobs.c.status == "running")
-        .values(**values))
-    if done.rowcount == 0:
-        raise LeaseLost()
-
-
-async def renew(db: Database, jobs: sa.Table, job_id: int, owner: str, until: dt.datetime,
-                ) -> bool:
-    try:
-        async with db.write() as conn:
-            await hold(conn, jobs, job_id, owner, lease_until=until)
-    except LeaseLost:
-        return False
-    return True
-
-
-async def release(db: Database, jobs: sa.Table, job_id: int, owner: str) -> None:
-    """Hand a job back (this process is stopping): the next process to start resumes it."""
-    async with db.write() as conn:
-        await conn.execute(jobs.update().where(
-            jobs.c.id == job_id, jobs.c.claimed_by == owner, jobs.c.status == "running")
-            .values(status="queued", claimed_by=None, lease_until=None))
+    return await joblease.claimable_ids(db, jobs, now, INTERRUPTED)
 
 
 async def cancel(db: Database, jobs: sa.Table, job_id: int, school_id: int,
