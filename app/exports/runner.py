@@ -35,7 +35,7 @@ from ..errorlog import TracebackBudget
 from ..joblease import LeaseLost
 from ..offload import CpuPool
 from ..xlsx import StreamedBook
-from . import worker
+from . import niceness, worker
 from .tables import export_jobs as ej
 
 log = logging.getLogger(__name__)
@@ -143,9 +143,12 @@ class ExportRunner:
         about = [*[tuple(x) for x in job.params.get("about", [])],
                  ("导出时间", self.clock.now().astimezone(CHINA).strftime("%Y-%m-%d %H:%M"))]
         skew = (self.clock.now() - dt.datetime.now(dt.timezone.utc)).total_seconds()
-        rows, pid = await asyncio.get_running_loop().run_in_executor(
-            self._workers(), worker.write, self.db.url, job.id, self.owner,
+        # submitted from a thread: a submit may start the worker process (the forkserver's
+        # fork and exec, the call's pickling), 40 ms the loop would otherwise stand still
+        future = await asyncio.to_thread(
+            self._workers().submit, worker.write, self.db.url, job.id, self.owner,
             LEASE.total_seconds(), skew, str(path), job.kind, job.params, job.title, about)
+        rows, pid = await asyncio.wrap_future(future)
         self.writers.add(pid)
         return rows
 
@@ -153,9 +156,10 @@ class ExportRunner:
         """The worker processes, started at the first export (forkserver: a clean process,
         not a fork of this one's threads and sockets)."""
         if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["app.exports.niceness"])  # lowest priority first
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.slots_count, mp_context=multiprocessing.get_context("forkserver"),
-                initializer=worker.started)
+                max_workers=self.slots_count, mp_context=context, initializer=niceness.started)
         return self._pool
 
     async def _end(self, job_id: int, **values: object) -> None:

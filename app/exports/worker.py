@@ -12,32 +12,14 @@ worker whose job was taken over stops at its next batch), and dies with its serv
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import datetime as dt
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
 from .. import joblease
 from ..db import Database
 from .tables import export_jobs as ej
-
-PR_SET_PDEATHSIG = 1
-NICENESS = 10  # the server's loop wins the CPU over an export when they compete
-
-
-def started() -> None:
-    """Each worker process, once: it dies with its parent, and yields to the server."""
-    try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (AttributeError, OSError):  # not Linux: the pool's own shutdown still ends it
-        pass
-    try:
-        os.nice(NICENESS)
-    except OSError:
-        pass
-
 
 class _Inline:
     """The CpuPool's interface, run in place: this process does nothing else."""
