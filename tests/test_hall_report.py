@@ -338,6 +338,8 @@ async def test_the_xlsx_export(day):
 
     book = workbook_of(await resp.read())
     assert book.sheetnames == ["说明", "概况", "面试明细", "通话质量"]
+    for sheet in book.worksheets[1:]:  # ready for Excel, as every export (test_export_jobs.py)
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:"), sheet.title
     lines = list(book["概况"].iter_rows(values_only=True))
     assert lines[0] == ("项目", "数值", "单位")
     summary = {r[0]: r[1] for r in lines[1:]}
