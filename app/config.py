@@ -99,7 +99,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Most pixels (width × height, read from the header before decoding) an uploaded "
             "image may declare; refuses image bombs. Pillow refuses above 2 × 89 478 485 anyway."),
     Setting("storage_quota_bytes", "STORAGE_QUOTA_BYTES", int, 200 * 1024 * 1024,
-            "Bytes of uploaded files one account may keep (attachments, licences); 0: no limit."),
+            "Bytes of uploaded files one account may keep (attachments, licences, scans, "
+            "evidence), and, apart, of its finished exports not yet expired; 0: no limit."),
     Setting("hall_open_minutes", "HALL_OPEN_MINUTES", int, 10,
             "Minutes before a slot at which 洽谈面试大厅 opens for the student; a default that a "
             "school may override for its students on 学校设置."),

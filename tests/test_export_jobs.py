@@ -7,6 +7,7 @@ labels, no formula)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -290,3 +291,21 @@ def test_a_workbook_marks_formula_looking_text_as_text(tmp_path):
             assert cell.data_type == "s"
             assert cell.quotePrefix == (cell.value[:1] in "=+-@"), cell.value
 
+
+
+async def test_the_files_a_user_keeps_are_bounded_by_the_storage_quota(aiohttp_client, world,
+                                                                       settings, clock):
+    """An export is bytes kept for a day: while a user's unexpired files hold the quota, the
+    next export is refused with the reason; once they expire, exports go on."""
+    from app.web import create_app
+    small = dataclasses.replace(settings, storage_quota_bytes=1000)  # under one workbook
+    admin = FormClient(await aiohttp_client(create_app(small, clock=clock)))
+    await admin.login("staff", "school_admin0", PASSWORD)
+    url = await exports_kit.job_url(admin, "records", year="2026")
+    assert (await exports_kit.finished(admin, url))["status"] == "done"
+    resp = await exports_kit.ask(admin, "origin", year="2026")
+    assert resp.status == 429 and "导出文件已占用" in await resp.text()
+    assert len(await _jobs(settings.database_url)) == 1
+    clock.advance(hours=settings.export_keep_hours, minutes=1)  # the first file has expired
+    resp = await exports_kit.ask(admin, "origin", year="2026")
+    assert resp.status == 303

@@ -30,11 +30,13 @@ def _same_as(kind: str, params: dict) -> str:
 
 
 async def ask(conn: AsyncConnection, ident: Identity, kind_name: str, query: Mapping[str, str],
-              *, now: dt.datetime, per_user: int) -> tuple[int, bool]:
+              *, now: dt.datetime, per_user: int, quota_bytes: int = 0) -> tuple[int, bool]:
     """(the job's id, whether it is new). The same export asked again while one runs is that
-    one; past `per_user` queued or running, TooMany. Counted under a lock on the user's
-    account row, so concurrent clicks cannot pass the bound together (PostgreSQL; SQLite
-    writes one transaction at a time anyway)."""
+    one; past `per_user` queued or running, TooMany; and while the user's finished files
+    not yet expired hold `quota_bytes` (STORAGE_QUOTA_BYTES; 0: no limit), TooMany too: an
+    export is bytes kept for a day on the server's disk, like an upload. Counted under a
+    lock on the user's account row, so concurrent clicks cannot pass the bounds together
+    (PostgreSQL; SQLite writes one transaction at a time anyway)."""
     kind = KINDS.get(kind_name)
     if kind is None or ident.role not in kind.roles:
         raise NotAllowed("无权导出")
@@ -49,6 +51,13 @@ async def ask(conn: AsyncConnection, ident: Identity, kind_name: str, query: Map
             return row.id, False
     if len(active) >= per_user:
         raise TooMany(f"您已有 {len(active)} 个导出正在进行，请等其中一个完成后再导出")
+    if quota_bytes:
+        kept = (await conn.execute(sa.select(sa.func.coalesce(sa.func.sum(ej.c.size_bytes), 0))
+                                   .where(ej.c.account_id == ident.account_id,
+                                          ej.c.status == "done", ej.c.expires_at > now))).scalar_one()
+        if kept >= quota_bytes:
+            raise TooMany(f"您的导出文件已占用 {kept / 2**20:.1f} MB（上限 {quota_bytes / 2**20:g} MB），"
+                          "请等较早的文件过期（导出后保留一天）再导出")
     params = {**asked.params, "about": asked.about}
     job_id = (await conn.execute(ej.insert().values(
         account_id=ident.account_id, kind=kind_name, params=params, same_as=same_as,

@@ -38,7 +38,8 @@ async def ask(request: web.Request) -> web.Response:
         async with app[DB].write() as conn:
             job_id, new = await service.ask(conn, ident, str(form.get("kind", "")), query,
                                             now=app[CLOCK].now(),
-                                            per_user=app[SETTINGS].export_jobs_per_user)
+                                            per_user=app[SETTINGS].export_jobs_per_user,
+                                            quota_bytes=app[SETTINGS].storage_quota_bytes)
     except NotAllowed as exc:
         status = 429 if isinstance(exc, service.TooMany) else 403
         return await _mine_page(request, problem=str(exc), status=status)
