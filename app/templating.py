@@ -27,5 +27,11 @@ def zip_self(values: Iterable[Any]) -> list[tuple[str, str]]:
     return [(str(v), str(v)) for v in values]
 
 
+def num(value: object) -> object:
+    """A count with thousands separators (60,000), as an office reads it; other values as
+    they are."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 FILTERS = {"localtime": localtime, "choices": choices, "zip_self": zip_self,
-           "file_type": type_label}
+           "file_type": type_label, "num": num}

@@ -320,3 +320,12 @@ async def test_an_employer_exports_the_applicants_of_its_own_jobs_only(client, s
     assert all(c.data_type != "f" for r in sheet.iter_rows(min_row=2) for c in r)
     # staff have no such export; an employer has no statistics
     assert (await client.get("/statistics")).status in (302, 303, 403)
+
+
+def test_counts_are_shown_with_thousands_separators_and_one_label_per_state():
+    """60000 reads as 60,000; a filter never offers two states under one name."""
+    from app.signing.flows import STATE_LABELS
+    from app.templating import num
+    assert (num(60000), num(999), num(12.5), num(True), num("x")) == ("60,000", "999", 12.5, True, "x")
+    labels = list(STATE_LABELS.values())
+    assert len(labels) == len(set(labels)), [x for x in labels if labels.count(x) > 1]

@@ -51,7 +51,7 @@ STATE_LABELS = {
     "invited": "待学生应约", "refused": "学生已拒绝", "withdrawn": "单位已撤回",
     "college": "待学院审核", "school": "待学校审核", "returned": "已退回单位修改",
     "draft": "录入中", "awaiting": "待单位确认", "confirmed": "单位已确认",
-    "generated": "已生成协议书（待上传盖章协议书）", "scan_review": "待学校审核",
+    "generated": "已生成协议书（待上传盖章协议书）", "scan_review": "盖章协议书待学校审核",
     "scan_returned": "盖章协议书被退回", "cancelled": "已作废", "effective": "已生效",
     "terminated": "已解约",
 }

@@ -95,7 +95,7 @@ async def test_phone_offline_agreement_and_online_invitation(page, browser, live
     await page.get_by_label("盖章协议书（多张照片或一个PDF）").set_input_files(str(photo))
     await page.get_by_role("button", name="上传并提交审核").click()
     await expect(page.locator("#uploaded-message")).to_be_visible()
-    await expect(page.locator("#detail-state")).to_have_text("待学校审核")
+    await expect(page.locator("#detail-state")).to_have_text("盖章协议书待学校审核")
     await logout(page)
 
     await login_staff(page, "school_admin0")
