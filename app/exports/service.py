@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -92,12 +93,10 @@ ORPHAN_AGE = dt.timedelta(hours=1)  # longer than any export takes to write
 async def remove_expired(conn: AsyncConnection, folder: Path, now: dt.datetime) -> int:
     """Housekeeping: files past their day are deleted and their rows say so; a file no job
     names (a process killed while writing it) goes after an hour; jobs older than a week
-    go. The number of files removed."""
+    go. The number of files removed. The folder is listed and the files deleted in a
+    thread: no directory I/O on the loop, none while the write lock waits on it."""
     expired = list(await conn.execute(sa.select(ej.c.id, ej.c.stored_name).where(
         ej.c.status == "done", ej.c.expires_at < now)))
-    for row in expired:
-        if row.stored_name:
-            (folder / row.stored_name).unlink(missing_ok=True)
     if expired:
         await conn.execute(ej.update().where(ej.c.id.in_([r.id for r in expired]))
                            .values(status="expired", stored_name=None))
@@ -105,9 +104,19 @@ async def remove_expired(conn: AsyncConnection, folder: Path, now: dt.datetime) 
                                          ej.c.status.notin_(ACTIVE)))
     named = set((await conn.execute(sa.select(ej.c.stored_name).where(
         ej.c.stored_name.is_not(None)))).scalars())
+    gone = [r.stored_name for r in expired if r.stored_name]
+    return len(expired) + await asyncio.to_thread(_remove_files, folder, gone, named,
+                                                  now - ORPHAN_AGE)
+
+
+def _remove_files(folder: Path, gone: list[str], named: set[str], cutoff: dt.datetime) -> int:
+    """Delete the expired files, then the ones no job names older than `cutoff`; the
+    number of orphans removed."""
+    for name in gone:
+        (folder / name).unlink(missing_ok=True)
     orphans = [p for p in (folder.iterdir() if folder.is_dir() else ())
                if p.is_file() and p.name not in named
-               and dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc) < now - ORPHAN_AGE]
+               and dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc) < cutoff]
     for path in orphans:
         path.unlink(missing_ok=True)
-    return len(expired) + len(orphans)
+    return len(orphans)
