@@ -33,5 +33,21 @@ def num(value: object) -> object:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+_BAD = ("退回", "拒绝", "作废", "解约", "撤回", "失败", "未到", "取消")
+_OK = ("已通过", "已生效", "已激活", "已就业", "已面试", "已录用")
+
+
+def tone(label: str) -> str:
+    """The colour of a state's badge, from the words people read (the flows' own labels, one
+    source): done is green, waiting on someone amber, refused or undone red, the rest grey."""
+    if any(word in label for word in _BAD):
+        return "bad"
+    if any(label.startswith(word) for word in _OK):
+        return "ok"
+    if "待" in label:
+        return "wait"
+    return "plain"
+
+
 FILTERS = {"localtime": localtime, "choices": choices, "zip_self": zip_self,
-           "file_type": type_label, "num": num}
+           "file_type": type_label, "num": num, "tone": tone}

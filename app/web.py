@@ -54,6 +54,7 @@ from .sms.routes import setup_sms_routes
 from .statistics.routes import setup_statistics_routes
 from .state import CLOCK, CPU, DB, ERRORS, FILES, IMPORTS, LOOP_LAG, OUTBOX, SETTINGS
 from .students.imports import ImportRunner
+from .roster.routes import setup_roster_routes
 from .students.routes import setup_student_routes
 from .templating import FILTERS
 from .termination.routes import setup_termination_routes
@@ -68,6 +69,7 @@ def setup_routes(app: web.Application) -> None:
     setup_page_routes(app)  # home, healthz, role centres, 站内通知
     setup_auth_routes(app)  # 学生激活, login/logout, 忘记密码
     setup_student_routes(app)  # student records and their import
+    setup_roster_routes(app)  # 学生信息 and 学生档案
     setup_employer_routes(app)  # 单位注册 and review
     setup_resume_routes(app)  # 简历管理
     setup_job_routes(app)  # jobs: board, postings, review

@@ -140,8 +140,8 @@ async def test_only_the_owner_downloads_and_expired_files_are_removed(
     other = await _staff(make_client, "counselor0")
     for path in (url, url + "/status", status["download"]):
         assert (await other.get(path)).status == 404, path
-    assert "学生信息" not in await (await other.get("/exports")).text()
-    assert "学生信息" in await (await admin.get("/exports")).text()
+    assert "学生信息（" not in await (await other.get("/exports")).text()
+    assert "学生信息（" in await (await admin.get("/exports")).text()
     (job,) = await _jobs(settings.database_url)
     stored = settings.data_dir / "exports" / job.stored_name
     assert stored.is_file()

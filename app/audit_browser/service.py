@@ -10,7 +10,6 @@ links uses the same conditions.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any, Collection, Mapping
 
@@ -113,11 +112,3 @@ async def page_of(conn: AsyncConnection, q: Query) -> paging.Page:
         .outerjoin(who, who.c.id == a.c.actor_id)
         .outerjoin(schools, schools.c.id == a.c.school_id)
         .where(*q.conditions).order_by(a.c.at.desc(), a.c.id.desc()), q.wanted, per_page=PER_PAGE)
-
-
-def describe(detail: Any) -> str:
-    """The row's detail, short and readable (Chinese kept as is)."""
-    if not detail:
-        return ""
-    text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 300 else text[:300] + "…"

@@ -25,5 +25,5 @@ async def audit_page(request: web.Request) -> web.Response:
         "entities": sorted(labels.ENTITY_LABELS.items(), key=lambda kv: kv[1]),
         "actions": sorted(labels.ACTION_LABELS.items(), key=lambda kv: kv[1]),
         "action_label": labels.action_label, "entity_label": labels.entity_label,
-        "describe": service.describe},
+        "describe": labels.describe, "state_change": labels.state_change},
         status=200 if q.form.ok else 400)

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..auth.sessions import Identity
 from ..monitor import report as hall_reports
 from ..roles import Role
+from ..roster import listing as student_listing
+from ..roster.filters import OutOfScope as OutOfRoster, scope_of as roster_scope
 from ..statistics import exports as tables_of
 from ..statistics.filters import OutOfScope, resolve
 from ..statistics.service import Scope, build
@@ -124,6 +126,30 @@ async def _hall_report(conn: AsyncConnection, params: dict[str, Any], is_sqlite:
     return found.sheets() if found is not None else []
 
 
+async def _student_list_ask(conn: AsyncConnection, ident: Identity,
+                            query: Mapping[str, str]) -> Asked:
+    try:
+        scope = roster_scope(ident)
+    except OutOfRoster:
+        raise NotAllowed("无权导出") from None
+    resolved = await student_listing.read(conn, scope, query)
+    if resolved.form.errors:
+        raise NotAllowed("；".join(resolved.form.errors.values()))
+    where = await _scope_label(conn, scope)
+    chosen = resolved.chosen()
+    shown = "，".join(f"{k}：{v}" for k, v in chosen) or "全部"
+    return Asked({"school_id": scope.school_id, "college_id": scope.college_id,
+                  "query": resolved.query(page=None, size=None)},
+                 f"学生信息（{where}）", [("范围", where), ("筛选条件", shown)])
+
+
+async def _student_list(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
+    scope = Scope(params["school_id"], params["college_id"])
+    resolved = await student_listing.read(conn, scope, params["query"])
+    return [Sheet("学生信息", student_listing.EXPORT_HEADER,
+                  student_listing.filtered(scope, resolved), student_listing.export_row)]
+
+
 KINDS: dict[str, Kind] = {
     "graduates": Kind("毕业生去向", STATISTICS_STAFF, _statistics_ask("毕业生去向"),
                       _streamed("graduates")),
@@ -131,6 +157,7 @@ KINDS: dict[str, Kind] = {
     "records": Kind("学生信息", STATISTICS_STAFF, _statistics_ask("学生信息"), _streamed("records")),
     "origin": Kind("生源审核状态", STATISTICS_STAFF, _statistics_ask("生源审核状态"),
                    _streamed("origin")),
+    "student_list": Kind("学生信息（筛选结果）", STATISTICS_STAFF, _student_list_ask, _student_list),
     "applicants": Kind("投递简历", frozenset({Role.EMPLOYER}), _applicants_ask, _applicants),
     "hall_report": Kind("面试大厅报告", HALL_ADMINS, _hall_report_ask, _hall_report),
 }

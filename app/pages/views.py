@@ -18,6 +18,7 @@ from ..pagecache import cached_for_visitors
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB, ERRORS
 from . import centres, todo
+from .staffnav import STAFF_NAV
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def template_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": request.get(CSRF_TOKEN, ""),
         "unread_notices": request.get(UNREAD_NOTICES, 0),
         "centre_url": centre_url(request, ident.role) if ident else None,
+        "staff_nav": STAFF_NAV.get(ident.role) if ident else None,
     }
 
 

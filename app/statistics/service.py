@@ -15,22 +15,8 @@ from ..destinations.codes import UNPLACED, label as destination_label
 from ..destinations.tables import graduate_destinations as gd
 from ..reviews.tables import origin_records
 from ..tables import colleges, majors, schools, student_records as sr
+from ..roster.filters import Scope
 from .groups import GROUPS, NOT_EMPLOYED
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which graduates a viewer may count: one college, one school, or every school."""
-    school_id: int | None          # None: every school (platform admin)
-    college_id: int | None = None
-
-    def where(self) -> list[Any]:
-        out = []
-        if self.school_id is not None:
-            out.append(sr.c.school_id == self.school_id)
-        if self.college_id is not None:
-            out.append(sr.c.college_id == self.college_id)
-        return out
 
 
 CODE = sa.func.coalesce(gd.c.code, UNPLACED)

@@ -9,7 +9,6 @@ from . import views
 
 def setup_student_routes(app: web.Application) -> None:
     r = app.router
-    r.add_get("/school/students", views.record_list, name="student_records")
     r.add_get("/school/imports", views.import_form, name="student_import")
     r.add_post("/school/imports", views.import_upload)
     r.add_get("/school/imports/template.xlsx", views.import_template,

@@ -7,7 +7,6 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import paging
 from ..codes import EDUCATION, GENDER
 from ..tables import colleges, majors, schools, student_records
 from .parsing import Catalogue, RecordIn
@@ -75,14 +74,3 @@ async def upsert(conn: AsyncConnection, school_id: int, records: list[RecordIn],
         await conn.execute(sr.insert(), inserts)
     return created, updated
 
-
-async def list_records(conn: AsyncConnection, school_id: int, wanted: paging.Params,
-                       per_page: int = 50) -> paging.Page:
-    """The school's student records by 学号; ?q= searches 学号 and 姓名."""
-    sr = student_records
-    return await paging.fetch(conn, sa.select(
-        sr, colleges.c.name.label("college_name"), majors.c.name.label("major_name"))
-        .join(colleges, colleges.c.id == sr.c.college_id)
-        .join(majors, majors.c.id == sr.c.major_id)
-        .where(sr.c.school_id == school_id, paging.matches(wanted.q, sr.c.student_no, sr.c.name))
-        .order_by(sr.c.student_no, sr.c.id), wanted, per_page=per_page)

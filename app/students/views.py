@@ -7,7 +7,6 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import paging
 from ..bodies import read_upload
 from ..forms import Form
 from ..middleware import require_identity
@@ -15,7 +14,7 @@ from ..roles import Role, allow
 from ..state import DB, IMPORTS, SETTINGS
 from ..uploads import display_name
 from ..validators import Invalid
-from . import import_pages, imports, service
+from . import import_pages, imports
 from .import_pages import job_status
 from .parsing import TEMPLATE_HEADER
 
@@ -25,15 +24,6 @@ def _school_id(request: web.Request) -> int:
     if school_id is None:
         raise web.HTTPForbidden()
     return school_id
-
-
-@allow(Role.SCHOOL_ADMIN)
-@aiohttp_jinja2.template("students/records.html")
-async def record_list(request: web.Request) -> dict[str, Any]:
-    wanted = paging.params(request.query)
-    async with request.app[DB].read() as conn:
-        page = await service.list_records(conn, _school_id(request), wanted)
-    return {"page": page, "q": wanted.q}
 
 
 @allow(Role.SCHOOL_ADMIN)

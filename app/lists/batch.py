@@ -1,0 +1,82 @@
+"""Batch work on a staff list: the items ticked on the page, or "all N that match" its
+filters across every page.
+
+"All N" is re-read when the reviewer confirms: if the list no longer holds exactly the N
+they were shown (someone else decided some meanwhile, a student withdrew), nothing is done
+and the confirmation comes back with the new count, so a batch never acts on a set the
+reviewer did not see counted. Items are decided in chunks, each its own transaction, so a
+long batch never holds the database's write lock for long; whatever could not be done is
+reported with its reason, never skipped in silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+MAX_BATCH = 5_000   # items one confirmation may act on; more is filtered down first
+CHUNK = 100         # items per write transaction
+
+
+@dataclass(frozen=True)
+class Picked:
+    ids: tuple[int, ...]      # ticked on the page
+    every: bool               # "select all N that match"
+    expected: int | None      # the N the reviewer was shown
+
+
+def picked(post: Mapping[str, Any]) -> Picked:
+    getall = getattr(post, "getall", None)
+    raw_ids = getall("id", []) if getall else [post.get("id", "")]
+    ids = tuple(dict.fromkeys(int(v) for v in raw_ids
+                              if isinstance(v, str) and v.isdigit() and len(v) < 12))[:MAX_BATCH]
+    raw = post.get("expected", "")
+    expected = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 9 else None
+    return Picked(ids=ids, every=post.get("every") == "1", expected=expected)
+
+
+class CountChanged(Exception):
+    def __init__(self, now: int) -> None:
+        super().__init__(f"符合条件的记录现在是 {now} 条")
+        self.now = now
+
+
+async def matching_ids(conn: AsyncConnection, ids: sa.Select) -> list[int]:
+    """The ids of "all that match": `ids` selects one id column, filtered and ordered."""
+    return [r[0] for r in await conn.execute(ids.limit(MAX_BATCH + 1))]
+
+
+def check_count(found: list[int], expected: int | None) -> list[int]:
+    if expected is None or len(found) != expected or len(found) > MAX_BATCH:
+        raise CountChanged(len(found))
+    return found
+
+
+@dataclass
+class Report:
+    done: list[str] = field(default_factory=list)               # the items' names
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (name, why not)
+
+    @property
+    def total(self) -> int:
+        return len(self.done) + len(self.failed)
+
+
+# act(conn, item_id) → (the item's name, None when done or the reason it was not)
+Act = Callable[[AsyncConnection, int], Awaitable[tuple[str, str | None]]]
+
+
+async def apply(db: Any, ids: list[int], act: Act, *, chunk: int = CHUNK) -> Report:
+    report = Report()
+    for start in range(0, len(ids), chunk):
+        async with db.write() as conn:
+            for item_id in ids[start:start + chunk]:
+                name, why_not = await act(conn, item_id)
+                if why_not is None:
+                    report.done.append(name)
+                else:
+                    report.failed.append((name, why_not))
+    return report
