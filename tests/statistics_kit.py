@@ -9,16 +9,18 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db import Database
 from app.destinations.codes import DESTINATIONS
 from app.destinations.tables import graduate_destinations
 from app.reviews.tables import origin_records
 from app.tables import colleges, majors, schools, student_records
 
 AREAS = ("500103", "500112", "110101", "510104", "520102")   # 重庆×2, 北京, 四川, 贵州
-EDUCATIONS = ("本科生", "硕士研究生", "专科生")
+EDUCATIONS = ("本科生", "硕士生", "专科生")
 STATUSES = ("draft", "submitted", "returned", "approved")
 FIRST_WEEK = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.timezone.utc)   # a Monday, 10:00 in China
 
@@ -36,6 +38,7 @@ class Grad:
     code: str | None            # None: no destination row (counts as 70)
     sub_code: str | None
     effective_at: dt.datetime | None
+    origin_status: str | None = None   # None: no 生源 record
 
 
 async def make_schools(conn: AsyncConnection, n_schools: int, n_colleges: int, n_majors: int,
@@ -90,7 +93,8 @@ async def populate(conn: AsyncConnection, school_id: int, pairs: list[tuple[int,
         origins, dests = [], []
         for rid, row, (area, code, sub, when, status) in zip(ids, rows, extra):
             grads.append(Grad(rid, school_id, row["college_id"], row["major_id"], row["education"],
-                              row["gender"], row["graduation_year"], area, code, sub, when))
+                              row["gender"], row["graduation_year"], area, code, sub, when,
+                              status if area is not None else None))
             if area is not None:
                 data = {"origin_area": area, "political": "03", "home_address": "重庆市渝中区"}
                 # the times the flow writes: 送审 once sent, 审核 once decided
@@ -118,3 +122,26 @@ def week_of(moment: dt.datetime) -> str:
 
 async def count_rows(conn: AsyncConnection, table: sa.Table) -> int:
     return (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+
+
+def world_grads(world, school: int) -> list[Grad]:  # noqa: ANN001
+    sd = world.schools[school]
+    return [Grad(s.record_id, sd.id, sd.college_ids[0], sd.major_ids[0], "本科生", "1", 2026,
+                 None, None, None, None) for s in world.students if s.school_id == sd.id]
+
+
+@pytest.fixture
+async def population(settings, world, clock):  # noqa: ANN001, ANN201
+    """300 generated graduates in school 0 and 200 in school 1, beside the world's own."""
+    db = Database(settings.database_url)
+    try:
+        async with db.write() as conn:
+            out = {}
+            for i, n in ((0, 300), (1, 200)):
+                sd = world.schools[i]
+                out[i] = world_grads(world, i) + await populate(
+                    conn, sd.id, list(zip(sd.college_ids, sd.major_ids)), n, seed=11 + i,
+                    now=clock.now(), prefix=f"P{i}")
+        return out
+    finally:
+        await db.dispose()

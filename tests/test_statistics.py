@@ -10,7 +10,6 @@ import re
 import tracemalloc
 
 import openpyxl
-import pytest
 
 from app.db import Database
 from app.offload import CpuPool
@@ -21,6 +20,7 @@ from app.tables import student_records
 from tests import exports_kit
 from tests.conftest import field_error
 from tests.factories import PASSWORD
+from tests import statistics_kit
 from tests.statistics_kit import Grad, populate, week_of
 
 # Written out here, not imported, so the test checks the app's groups (DOMAIN.md; 27 with 协议和合同就业).
@@ -55,27 +55,7 @@ def expected(grads: list[Grad]) -> dict:
             "codes": collections.Counter(g.code or "70" for g in grads), "weeks": weeks}
 
 
-def world_grads(world, school: int) -> list[Grad]:  # noqa: ANN001
-    sd = world.schools[school]
-    return [Grad(s.record_id, sd.id, sd.college_ids[0], sd.major_ids[0], "本科生", "1", 2026,
-                 None, None, None, None) for s in world.students if s.school_id == sd.id]
-
-
-@pytest.fixture
-async def population(settings, world, clock):  # noqa: ANN001, ANN201
-    """300 generated graduates in school 0 and 200 in school 1, beside the world's own."""
-    db = Database(settings.database_url)
-    try:
-        async with db.write() as conn:
-            out = {}
-            for i, n in ((0, 300), (1, 200)):
-                sd = world.schools[i]
-                out[i] = world_grads(world, i) + await populate(
-                    conn, sd.id, list(zip(sd.college_ids, sd.major_ids)), n, seed=11 + i,
-                    now=clock.now(), prefix=f"P{i}")
-        return out
-    finally:
-        await db.dispose()
+population = statistics_kit.population   # the fixture
 
 
 def check(stats, grads: list[Grad]) -> None:  # noqa: ANN001
@@ -124,7 +104,7 @@ async def test_every_count_and_rate_matches_the_generated_population(settings, w
 
 
 def overall_total(html: str) -> int:
-    return int(re.search(r'id="overall-total">(\d+)<', html).group(1))
+    return int(re.search(r'id="overall-total"><a [^>]*>([\d,]+)<', html).group(1).replace(",", ""))
 
 
 async def test_each_viewer_sees_exactly_their_part(make_client, world, population):

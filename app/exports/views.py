@@ -25,6 +25,9 @@ STATES = {"queued": "排队中", "running": "正在导出", "done": "已完成",
           "expired": "已过期"}
 
 
+FIELDS_MAX, FIELD_MAX = 40, 200   # a list has fewer filters, and no filter value is longer
+
+
 @allow(*EVERYONE_WHO_EXPORTS)
 async def ask(request: web.Request) -> web.Response:
     """【导出…】: a job is queued (or the same one running is found) and the progress page
@@ -33,7 +36,9 @@ async def ask(request: web.Request) -> web.Response:
     ident, app = require_identity(request), request.app
     if str(form.get("kind", "")) not in KINDS:
         return await _mine_page(request, problem="请选择要导出的内容", status=400)
-    query = {k: str(v) for k, v in form.items() if k in ("year", "school", "college", "session")}
+    # the list's filters as the page had them; each kind reads (and checks) its own
+    query = {k: v[:FIELD_MAX] for k, v in list(form.items())[:FIELDS_MAX]
+             if isinstance(v, str) and k not in ("kind", "_csrf")}
     try:
         async with app[DB].write() as conn:
             job_id, new = await service.ask(conn, ident, str(form.get("kind", "")), query,

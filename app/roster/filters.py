@@ -53,7 +53,8 @@ def _is_id(raw: str | None) -> bool:
 
 
 def student_filters(college: Any = sr.c.college_id, *, platform: bool = False,
-                    text_label: str = "学号或姓名") -> tuple[Any, ...]:
+                    text_label: str = "学号或姓名",
+                    text: tuple[Any, ...] = (sr.c.student_no, sr.c.name)) -> tuple[Any, ...]:
     """学校 (a platform admin's), 学院, 专业, 学历, 毕业年份 and free text over 学号/姓名,
     on a list whose rows join student_records as `sr` (`college`: the row's own college
     column where it has one, so the filter uses the list's index)."""
@@ -62,10 +63,9 @@ def student_filters(college: Any = sr.c.college_id, *, platform: bool = False,
           if platform else ()),
         Choice("college", "学院", lambda v: college == int(v), placeholder="全部学院"),
         Choice("major", "专业", lambda v: sr.c.major_id == int(v), placeholder="全部专业"),
-        Choice("education", "学历", lambda v: sr.c.education == v,
-               options=[(e, e) for e in EDUCATION]),
+        Choice("education", "学历", lambda v: sr.c.education == v),
         Choice("year", "毕业年份", lambda v: sr.c.graduation_year == int(v)),
-        Text("q", text_label, (sr.c.student_no, sr.c.name)),
+        Text("q", text_label, text),
     )
 
 
@@ -99,7 +99,13 @@ async def options(conn: AsyncConnection, scope: Scope, query: Mapping[str, str])
             stmt = stmt.where(majors.c.college_id == college_id)
         out["major"] = [(str(r.id), r.name if college_id is not None
                          else f"{r.name}（{r.college_name}）") for r in await conn.execute(stmt)]
+    within = Scope(school_id, scope.college_id).where()
     out["year"] = [(str(y), f"{y}届") for y in (await conn.execute(
-        sa.select(sr.c.graduation_year).where(*Scope(school_id, scope.college_id).where())
+        sa.select(sr.c.graduation_year).where(*within)
         .group_by(sr.c.graduation_year).order_by(sr.c.graduation_year.desc()))).scalars()]
+    # the code table's 学历 first, then any other value the records hold (imported before
+    # the table, or by hand): 就业统计 counts every value, and each of its lines links here
+    held = set((await conn.execute(
+        sa.select(sr.c.education).where(*within).group_by(sr.c.education))).scalars())
+    out["education"] = [(e, e) for e in (*EDUCATION, *sorted(held - set(EDUCATION)))]
     return out

@@ -60,7 +60,8 @@ def spec(platform: bool) -> ListSpec:
     return ListSpec(
         route="student_records",
         filters=(
-            *student_filters(platform=platform, text_label="学号、姓名或班级"),
+            *student_filters(platform=platform, text_label="学号、姓名或班级",
+                             text=(sr.c.student_no, sr.c.name, sr.c.class_name)),
             Choice("gender", "性别", lambda v: sr.c.gender == v, options=list(codes.GENDER.items())),
             Choice("active", "账号", lambda v: sr.c.account_id.is_not(None) if v == "1"
                    else sr.c.account_id.is_(None), options=[("1", "已激活"), ("0", "未激活")]),

@@ -3,12 +3,15 @@ figures). Its exports are jobs (app/exports/)."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
+from yarl import URL
 
+from ..destinations.codes import DESTINATIONS
 from ..middleware import require_identity
 from ..monitor.charts import bar_chart
 from ..roles import Role, allow
@@ -39,6 +42,29 @@ def charts_for(stats: Statistics) -> dict[str, Markup]:
     return out
 
 
+# a breakdown's lines as filters of 学生信息; the province line without a 生源地 is "-"
+LINE_FILTERS = {"school": "school", "college": "college", "major": "major",
+                "education": "education", "gender": "gender", "province": "province"}
+
+
+def drill_links(view: View, stats: Statistics, listing: URL) -> Callable[..., str]:
+    """The 学生信息 URL behind a number of this page: the page's year and scope, and the
+    number's own filters, so the list counts exactly what the number counted."""
+    base = {**view.query(), **({"year": str(stats.year)} if stats.year is not None else {})}
+
+    def url(part: str | None = None, key: str = "", **more: str) -> str:
+        query = dict(base)
+        if part is not None:
+            query[LINE_FILTERS[part]] = key or "-"
+        query.update(more)
+        return str(listing.with_query(query))
+    return url
+
+
+def week_end(week: str) -> str:
+    return (dt.date.fromisoformat(week) + dt.timedelta(days=6)).isoformat()
+
+
 @allow(*STAFF)
 async def statistics_page(request: web.Request) -> web.Response:
     db = request.app[DB]
@@ -48,5 +74,6 @@ async def statistics_page(request: web.Request) -> web.Response:
                             with_schools=view.every_school)
     return aiohttp_jinja2.render_template("statistics/page.html", request, {
         "view": view, "form": view.form, "stats": stats, "groups": list(GROUPS),
-        "charts": charts_for(stats), "query": view.query(),
-        "year_options": [(y, f"{y}届") for y in view.years]})
+        "charts": charts_for(stats), "query": view.query(), "drill": drill_links(view, stats, request.app.router["student_records"].url_for()),
+        "year_options": [(y, f"{y}届") for y in view.years], "week_end": week_end,
+        "listed_codes": set(DESTINATIONS)})
