@@ -57,6 +57,22 @@ def test_statistics_benchmark_runs_and_prints_its_ratio_lines():
         assert re.search(rf"^ratio {re.escape(ratio)}: -?\d+\.\d\d$", out, re.M), out
 
 
+def test_staff_lists_benchmark_runs_and_prints_its_ratio_lines():
+    args = [sys.executable, str(ROOT / "bench" / "staff_lists.py"), "--schools", "2",
+            "--graduates", "300", "--requests", "3"]
+    if os.environ.get("TEST_DB") == "postgres":
+        args += ["--db", "postgres"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for name in ("school list", "school 学生档案", "platform list", "platform drill-down"):
+        assert re.search(rf"^{re.escape(name)}\s+n=3 p50=\s*[\d.]+ ms p99=\s*[\d.]+ ms", out, re.M), out
+    assert re.search(r"^drill-downs whose list count differs from the number: 0 of 3$", out, re.M), out
+    for ratio in ("school list p99 / 300 ms", "school 学生档案 p99 / 300 ms",
+                  "platform list p99 / 1000 ms", "platform drill-down p99 / 1000 ms"):
+        assert re.search(rf"^ratio {re.escape(ratio)}: \d+\.\d\d$", out, re.M), out
+
+
 @pytest.mark.engine_independent  # two browsers and their WebRTC: the SQLite run covers it
 def test_call_setup_benchmark_runs_one_call_and_prints_its_figures():
     args = [sys.executable, str(ROOT / "bench" / "call_setup.py"), "--calls", "1", "--timeout", "240"]
