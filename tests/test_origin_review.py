@@ -90,10 +90,14 @@ async def test_notify_sends_notice_and_mail(make_client, world, settings, clock,
     ids = await import_origins(settings.database_url, world.schools[0].id,
                                [s.student_no for s in world.students[:3]], clock.now())
     admin = await as_user(make_client, "staff", "school_admin0")
-    resp = await admin.post("/reviews/origins/notify", {"id": list(ids.values())})
-    assert resp.status == 303
-    page = await (await admin.get(resp.headers["Location"])).text()
-    assert "已通知 1 名学生核对生源信息，2 名学生尚未激活账号" in page
+    picked = {"action": "notify", "id": list(ids.values())}
+    page = await (await admin.post("/reviews/origins/batch", picked)).text()
+    assert 'data-count="3"' in page   # the confirmation names the count; nothing sent yet
+    assert await count(settings.database_url, notices, notices.c.title == "请核对您的生源信息") == 0
+    resp = await admin.post("/reviews/origins/batch", {**picked, "confirmed": "1"})
+    page = await resp.text()
+    assert resp.status == 200 and 'data-done="1"' in page and 'data-failed="2"' in page
+    assert page.count("尚未激活账号") == 2
     assert await count(settings.database_url, notices, notices.c.account_id == student.account_id,
                        notices.c.title == "请核对您的生源信息") == 1
     assert await count(settings.database_url, email_outbox, email_outbox.c.to_addr == student.email,
@@ -101,8 +105,8 @@ async def test_notify_sends_notice_and_mail(make_client, world, settings, clock,
     [mail] = await mailbox.wait_for(student.email)   # sent through the real SMTP server
     assert mail["Subject"] == "请核对您的生源信息"
     # nothing selected: nothing sent
-    resp = await admin.post("/reviews/origins/notify", {})
-    assert "请先勾选要通知的学生" in await (await admin.get(resp.headers["Location"])).text()
+    resp = await admin.post("/reviews/origins/batch", {"action": "notify", "confirmed": "1"})
+    assert resp.status == 400 and "请先勾选要处理的记录" in await resp.text()
 
 
 async def test_student_edits_submits_counselor_returns_then_approves(make_client, world, settings, clock):
@@ -205,12 +209,15 @@ async def test_scopes_other_college_school_and_student_see_nothing(make_client, 
         assert student.name not in await (await c.get("/reviews/origins?status=")).text()
         assert (await c.get(f"/reviews/origins/{origin_id}")).status == 404
         assert (await c.post(f"/reviews/origins/{origin_id}/approve")).status == 404
-        resp = await c.post("/reviews/origins/approve", {"id": [str(origin_id)]})
-        assert "已通过 0 条" in await (await c.get(resp.headers["Location"])).text()
+        resp = await c.post("/reviews/origins/batch",
+                            {"action": "approve", "id": [str(origin_id)], "confirmed": "1"})
+        page = await resp.text()
+        assert 'data-done="0"' in page and "不在您的范围内" in page
     assert (await origin_row(settings.database_url, origin_id)).status == "submitted"
     other_admin = await as_user(make_client, "staff", "school_admin1")
     assert (await other_admin.get(f"/reviews/origins/{origin_id}")).status == 404
-    await other_admin.post("/reviews/origins/notify", {"id": [str(origin_id)]})
+    await other_admin.post("/reviews/origins/batch",
+                           {"action": "notify", "id": [str(origin_id)], "confirmed": "1"})
     assert await count(settings.database_url, notices, notices.c.title == "请核对您的生源信息") == 0
     # a student of the other school has no 生源 record and cannot open reviewer pages
     other_student = await as_user(make_client, "student", world.active_student(1).email)
@@ -228,12 +235,13 @@ async def test_counselor_batch_approves_their_college(make_client, world, settin
     s = await as_user(make_client, "student", student.email)
     await s.post("/student/origin/edit", {**EDIT, "do": "submit"})
     c = await as_user(make_client, "staff", "counselor0")
-    resp = await c.post("/reviews/origins/approve", {"id": [str(origin_id), "999"]})
-    assert "已通过 1 条" in await (await c.get(resp.headers["Location"])).text()
+    picked = {"action": "approve", "id": [str(origin_id), "999"], "confirmed": "1"}
+    page = await (await c.post("/reviews/origins/batch", picked)).text()
+    # the one outside their part is listed, not skipped in silence
+    assert 'data-done="1"' in page and 'data-failed="1"' in page and "#999：不在您的范围内" in page
     assert (await origin_row(settings.database_url, origin_id)).status == "approved"
-    resp = await c.post("/reviews/origins/approve", {"id": [str(origin_id)]})
-    page = await (await c.get(resp.headers["Location"])).text()
-    assert "已通过 0 条；未处理 1 条" in page and "当前状态为“已通过”" in page
+    page = await (await c.post("/reviews/origins/batch", {**picked, "id": [str(origin_id)]})).text()
+    assert 'data-done="0"' in page and "当前状态为“已通过”" in page
 
 
 async def test_reimport_keeps_what_the_student_changed(make_client, world, settings, clock):

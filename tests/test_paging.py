@@ -93,7 +93,7 @@ async def origin_queue(conn, world, now):  # noqa: ANN001, ANN201
     records = await _students(conn, world, now, PER_PAGE + 3)
     ids = [await kit.origin(conn, r, "submitted", now) for r in records]
     return (Listed("staff", "counselor0", "/reviews/origins?status=submitted",
-                   r'href="/reviews/origins/(\d+)"'), await _name(conn, records[4]), str(ids[4]))
+                   r'href="/reviews/origins/(\d+)[?"]'), await _name(conn, records[4]), str(ids[4]))
 
 
 async def recommendation_queue(conn, world, now):  # noqa: ANN001, ANN201
@@ -161,7 +161,7 @@ async def notice_list(conn, world, now):  # noqa: ANN001, ANN201
 
 async def student_list(conn, world, now):  # noqa: ANN001, ANN201
     records = await _students(conn, world, now, 50)   # and the world's 3: 53 in all
-    return (Listed("staff", "school_admin0", "/school/students", r"<td data-label=\"学号\">([ST]\d+)</td>", per_page=50),
+    return (Listed("staff", "school_admin0", "/school/students", r'<td data-label="学号" class="nowrap">([ST]\d+)</td>', per_page=50),
             await _name(conn, records[4]),
             (await conn.execute(sa.select(student_records.c.student_no).where(
                 student_records.c.id == records[4]))).scalar_one())

@@ -50,5 +50,7 @@ async def decide_item(request: web.Request, action: str, param: str, done_route:
     async def page(request: web.Request, form: Form, status: int) -> web.Response:
         return aiohttp_jinja2.render_template(
             template, request, {**await context(request, item_id), "form": form}, status=status)
-    done = str(request.app.router[done_route].url_for(**{param: str(item_id)}))
+    # back to the item, saying what was done; the queue's filters ride along for 【下一条】
+    done = str(request.app.router[done_route].url_for(**{param: str(item_id)})
+               .with_query({**request.query, "done": action}))
     return await submit_review(request, decide, page, done, action=action)

@@ -4,18 +4,17 @@ sees only their own record, a counselor their college, a school admin their scho
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ... import paging, workflow
+from ... import workflow
 from ...auth.sessions import Identity
 from ...forms import FormError
-from ...notify import emails, notices
 from ...roles import Role
-from ...tables import accounts, colleges, majors, schools, student_records
-from ..flows import ORIGIN_FLOW, ORIGIN_PAGE, OriginState
+from ...tables import colleges, majors, schools, student_records
+from ..flows import ORIGIN_FLOW, OriginState
 from ..tables import origin_records
 from .fields import EDITABLE, clean_values
 from .imports import EDITABLE_STATES
@@ -56,22 +55,6 @@ async def own(conn: AsyncConnection, ident: Identity) -> sa.Row | None:
 
 async def item(conn: AsyncConnection, ident: Identity, origin_id: int) -> sa.Row | None:
     return (await conn.execute(_select().where(o.c.id == origin_id, scope(ident)))).first()
-
-
-async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
-                status: str = "") -> paging.Page:
-    """The reviewer's records, the longest waiting first; ?q= searches 学号 and 姓名."""
-    where = [scope(ident), paging.matches(wanted.q, sr.c.student_no, sr.c.name)]
-    if status:
-        where.append(o.c.status == status)
-    # only what the list shows: a school's whole list is sorted to cut a page, and the
-    # record's JSON columns would make every sorted row wide
-    listed = (sa.select(o.c.id, o.c.status, o.c.submitted_at, o.c.notified_at, sr.c.student_no,
-                        sr.c.name, colleges.c.name.label("college_name"))
-              .join(sr, sr.c.id == o.c.student_record_id)
-              .join(colleges, colleges.c.id == o.c.college_id))
-    return await paging.fetch(conn, listed.where(*where).order_by(
-        o.c.submitted_at.is_(None), o.c.submitted_at, sr.c.student_no, o.c.id), wanted)
 
 
 async def status_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
@@ -120,50 +103,6 @@ async def review(conn: AsyncConnection, ident: Identity, origin_id: int, action:
         return None
     return await workflow.transition(conn, ORIGIN_FLOW, origin_id, action, actor=actor(ident),
                                      at=now, reason=reason, values={"reviewed_at": now})
-
-
-async def approve_many(conn: AsyncConnection, ident: Identity, ids: Iterable[int],
-                       now: dt.datetime) -> tuple[int, list[str]]:
-    """Batch approve: (approved count, messages for the ones skipped)."""
-    done, skipped = 0, []
-    for origin_id in ids:
-        record = await item(conn, ident, origin_id)
-        if record is None:
-            continue
-        try:
-            await workflow.transition(conn, ORIGIN_FLOW, origin_id, "approve", actor=actor(ident),
-                                      at=now, values={"reviewed_at": now})
-            done += 1
-        except workflow.TransitionError as exc:
-            skipped.append(f"{record.name}（{record.student_no}）：{exc}")
-    return done, skipped
-
-
-async def notify_students(conn: AsyncConnection, ident: Identity, ids: Iterable[int],
-                          now: dt.datetime) -> tuple[int, int]:
-    """【通知核对】: notice and email to each selected student → (notified, not activated)."""
-    ids = list(ids)
-    if not ids:
-        return 0, 0
-    rows = list(await conn.execute(
-        sa.select(o.c.id, sr.c.name, accounts.c.id.label("account_id"), accounts.c.email)
-        .join(sr, sr.c.id == o.c.student_record_id)
-        .outerjoin(accounts, accounts.c.id == sr.c.account_id)
-        .where(o.c.id.in_(ids), scope(ident))))
-    notified = skipped = 0
-    for row in rows:
-        if row.account_id is None:
-            skipped += 1
-            continue
-        await notices.add(conn, account_id=row.account_id, title="请核对您的生源信息",
-                          body="学校已导入您的生源信息，请在学生中心点击【生源信息核对】核对并送审。",
-                          link=ORIGIN_PAGE, at=now)
-        if row.email:
-            await emails.enqueue(conn, to=row.email, template="origin_check", at=now,
-                                 context={"name": row.name})
-        await conn.execute(o.update().where(o.c.id == row.id).values(notified_at=now))
-        notified += 1
-    return notified, skipped
 
 
 async def history(conn: AsyncConnection, origin_id: int) -> list[workflow.HistoryEntry]:

@@ -9,14 +9,17 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ... import codes, paging, workflow
+from ... import codes, workflow
+from ...lists import batch_views
+from ...lists.batch_views import BatchAction, BatchList
+from ...lists.spec import fetch
 from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...roles import Role, allow
 from ...state import CLOCK, DB
 from ..common import decide_item, int_param, see_other
 from ..flows import ORIGIN_FLOW, OriginState
-from . import service
+from . import listing, service
 from .fields import EDITABLE, ROLL, changes
 
 STUDENT_FORM = "reviews/origin_edit.html"
@@ -102,32 +105,56 @@ async def student_withdraw(request: web.Request) -> web.Response:
 # --- counselor and school admin ---------------------------------------------------------------
 
 @allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
-@aiohttp_jinja2.template("reviews/origin_queue.html")
-async def queue(request: web.Request) -> dict[str, Any]:
+async def queue(request: web.Request) -> web.Response:
     ident = require_identity(request)
-    status = request.query.get("status", "submitted" if ident.role == Role.COUNSELOR else "")
-    if status not in ORIGIN_FLOW.state_labels:
-        status = ""
-    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        page = await service.queue(conn, ident, wanted, status=status)
-        counts = await service.status_counts(conn, ident)
-    return {"page": page, "rows": page.rows, "status": status, "q": wanted.q, "counts": counts,
-            "flow": ORIGIN_FLOW,
-            "is_counselor": ident.role == Role.COUNSELOR,
-            "message": request.query.get("msg", "")}
+        resolved = await listing.read(conn, ident, request.query)
+        page = await fetch(conn, resolved, listing.rows(ident))
+        counts = await listing.state_counts(conn, ident)
+    return aiohttp_jinja2.render_template("reviews/origin_queue.html", request, {
+        "r": resolved, "page": page, "counts": counts, "flow": ORIGIN_FLOW,
+        "is_counselor": ident.role == Role.COUNSELOR,
+        "actions": BATCH_COUNSELOR if ident.role == Role.COUNSELOR else BATCH_SCHOOL},
+        status=400 if resolved.form.errors else 200)
+
+
+BATCH_COUNSELOR = (BatchAction("approve", "通过"), BatchAction("return", "退回", reason_required=True))
+BATCH_SCHOOL = (BatchAction("notify", "通知核对"),)
+
+
+@allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
+async def batch(request: web.Request) -> web.Response:
+    """批量通过 / 批量退回 (counselor) and 【通知核对】 (school admin), on the ticked records or
+    on all that match the list's filters."""
+    ident = require_identity(request)
+
+    async def read(conn, query):  # noqa: ANN001, ANN202
+        resolved = await listing.read(conn, ident, query)
+        return resolved, listing.ids(ident, resolved)
+    return await batch_views.handle(request, BatchList(
+        title="生源信息", noun="条",
+        actions=BATCH_COUNSELOR if ident.role == Role.COUNSELOR else BATCH_SCHOOL,
+        read=read, act=listing.decide(ident, request.app[CLOCK].now())))
 
 
 async def _review_context(request: web.Request, origin_id: int) -> dict[str, Any]:
     ident = require_identity(request)
+    list_query = {k: v for k, v in request.query.items() if k != "done"}
     async with request.app[DB].read() as conn:
         record = await service.item(conn, ident, origin_id)
         if record is None:
             raise web.HTTPNotFound()
         entries = await service.history(conn, origin_id)
+        resolved = await listing.read(conn, ident, list_query)
+        next_id = await listing.next_after(conn, ident, resolved, origin_id)
+    done = request.query.get("done", "")
     return {"record": record, "roll": ROLL, "diff": changes(record.imported, record.data),
             "history": entries, "flow": ORIGIN_FLOW, "form": Form(),
-            "actions": ORIGIN_FLOW.actions_for(record.status, ident.role)}
+            "actions": ORIGIN_FLOW.actions_for(record.status, ident.role),
+            "list_query": list_query, "r": resolved,
+            "next_url": str(request.app.router["origin_review"].url_for(origin_id=str(next_id))
+                            .with_query(list_query)) if next_id else None,
+            "done": ORIGIN_FLOW.action_label(done) if done in ORIGIN_FLOW.action_labels else ""}
 
 
 @allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
@@ -154,28 +181,3 @@ async def return_(request: web.Request) -> web.Response:
 @allow(Role.SCHOOL_ADMIN)
 async def reopen(request: web.Request) -> web.Response:
     return await _decide(request, "reopen")
-
-
-def _ids(post: Any) -> list[int]:
-    return [int(v) for v in post.getall("id", []) if isinstance(v, str) and v.isdigit()][:1000]
-
-
-@allow(Role.COUNSELOR)
-async def approve_batch(request: web.Request) -> web.Response:
-    ids = _ids(await request.post())
-    async with request.app[DB].write() as conn:
-        done, skipped = await service.approve_many(conn, require_identity(request), ids,
-                                                   request.app[CLOCK].now())
-    msg = f"已通过 {done} 条" + (f"；未处理 {len(skipped)} 条：{'；'.join(skipped)}" if skipped else "")
-    raise see_other(request, "origin_queue", {"msg": msg})
-
-
-@allow(Role.SCHOOL_ADMIN)
-async def notify(request: web.Request) -> web.Response:
-    ids = _ids(await request.post())
-    async with request.app[DB].write() as conn:
-        sent, skipped = await service.notify_students(conn, require_identity(request), ids,
-                                                      request.app[CLOCK].now())
-    msg = (f"已通知 {sent} 名学生核对生源信息" + (f"，{skipped} 名学生尚未激活账号" if skipped else "")
-           if ids else "请先勾选要通知的学生")
-    raise see_other(request, "origin_queue", {"msg": msg})
