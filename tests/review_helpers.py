@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.db import Database
 from app.reviews.origin.imports import students_of, upsert, check_rows
 from app.reviews.tables import origin_records
+from app.tables import student_records
 
 ROW = {"political": "03", "origin_area": "500103", "urban_rural": "1", "hardship": "0",
        "normal_student": "2", "mobile": "13800001111", "email": "home@test.example.cn",
@@ -66,5 +67,33 @@ async def approved_origin(database_url: str, world, now: dt.datetime, school: in
                                       actor=workflow.Actor(world.staff[f"counselor{school}"][1],
                                                            Role.COUNSELOR))
         return origin_id
+    finally:
+        await db.dispose()
+
+
+EDUCATIONS = ("本科生", "硕士生", "专科生")
+
+
+async def submitted_origins(database_url: str, world, now, n: int, school: int = 0):  # noqa: ANN001, ANN201
+    """n records of 生源信息 waiting for review (送审) in the school's first 学院, their 学历
+    taking turns → [(origin id, 学历)]."""
+    sd = world.schools[school]
+    db = Database(database_url)
+    try:
+        async with db.write() as conn:
+            out = []
+            for i in range(n):
+                rid = (await conn.execute(student_records.insert().values(
+                    school_id=sd.id, student_no=f"B{school}{i:04d}", name=f"批量{i}",
+                    id_number=f"50010320030101{i:04d}", gender="1", college_id=sd.college_ids[0],
+                    major_id=sd.major_ids[0], education=EDUCATIONS[i % 3], graduation_year=2026,
+                    imported_at=now, updated_at=now).returning(student_records.c.id))).scalar_one()
+                data = {"origin_area": "500103"}
+                oid = (await conn.execute(origin_records.insert().values(
+                    school_id=sd.id, college_id=sd.college_ids[0], student_record_id=rid,
+                    status="submitted", roll={}, imported=data, data=data, imported_at=now,
+                    updated_at=now, submitted_at=now).returning(origin_records.c.id))).scalar_one()
+                out.append((oid, EDUCATIONS[i % 3]))
+            return out
     finally:
         await db.dispose()

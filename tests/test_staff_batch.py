@@ -15,37 +15,10 @@ from app.db import Database
 from app.reviews.flows import ORIGIN_FLOW
 from app.reviews.tables import origin_records
 from app.roles import Role
-from app.tables import audit_log, student_records
+from app.tables import audit_log
 from tests.conftest import field_error
 from tests.factories import PASSWORD
-
-EDUCATIONS = ("本科生", "硕士生", "专科生")
-
-
-async def submitted_origins(database_url: str, world, now, n: int, school: int = 0):  # noqa: ANN001, ANN201
-    """n records of 生源信息 waiting for review (送审) in the school's first 学院, their 学历
-    taking turns → [(origin id, 学历)]."""
-    sd = world.schools[school]
-    db = Database(database_url)
-    try:
-        async with db.write() as conn:
-            out = []
-            for i in range(n):
-                rid = (await conn.execute(student_records.insert().values(
-                    school_id=sd.id, student_no=f"B{school}{i:04d}", name=f"批量{i}",
-                    id_number=f"50010320030101{i:04d}", gender="1", college_id=sd.college_ids[0],
-                    major_id=sd.major_ids[0], education=EDUCATIONS[i % 3], graduation_year=2026,
-                    imported_at=now, updated_at=now).returning(student_records.c.id))).scalar_one()
-                data = {"origin_area": "500103"}
-                oid = (await conn.execute(origin_records.insert().values(
-                    school_id=sd.id, college_id=sd.college_ids[0], student_record_id=rid,
-                    status="submitted", roll={}, imported=data, data=data, imported_at=now,
-                    updated_at=now, submitted_at=now).returning(origin_records.c.id))).scalar_one()
-                out.append((oid, EDUCATIONS[i % 3]))
-            return out
-    finally:
-        await db.dispose()
-
+from tests.review_helpers import submitted_origins
 
 async def states(database_url: str) -> dict[int, str]:
     db = Database(database_url)

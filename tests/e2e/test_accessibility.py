@@ -184,6 +184,21 @@ async def login(page, person: Person) -> None:  # noqa: ANN001
     assert "/login/" not in page.url, f"{person.name} could not log in"
 
 
+STAFF = {"辅导员", "学校管理员", "平台管理员"}
+PHONE = {"width": 375, "height": 812}
+
+
+async def sideways_on_a_phone(page) -> int:  # noqa: ANN001
+    """How far the page scrolls sideways at 375 px (0: not at all); the viewport is put back."""
+    wide = page.viewport_size
+    await page.set_viewport_size(PHONE)
+    try:
+        return await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    finally:
+        await page.set_viewport_size(wide)
+
+
 async def walk(page, person: Person, matchers, audited: dict, problems: list[str],  # noqa: ANN001
                max_pages: int = 80) -> None:
     """Breadth-first over the links the person is shown, one page per route. A route
@@ -214,6 +229,10 @@ async def walk(page, person: Person, matchers, audited: dict, problems: list[str
             print(f"{time.monotonic():.1f} axe:", where, flush=True)  # shown when the test fails
             problems.extend(await audit(page, where))
             audited.setdefault(route, where)
+            if person.name in STAFF:   # staff work from their phones: nothing scrolls sideways
+                over = await sideways_on_a_phone(page)
+                if over > 0:
+                    problems.append(f"{where}: scrolls {over} px sideways at 375 px")
         hrefs = await page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
         queue.extend((h.split("#")[0], False) for h in hrefs)
 

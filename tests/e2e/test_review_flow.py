@@ -46,8 +46,9 @@ async def test_origin_check_and_recommendation_as_the_manual_says(page, world, m
     await expect(page.get_by_text("导入完成：共 1 行，新增 1 条，更新 0 条，失败 0 行")).to_be_visible()
     await page.get_by_role("link", name="查看生源信息").click()
     await page.get_by_label(f"选择{student.name}").check()
-    await page.get_by_role("button", name="通知核对").click()
-    await expect(page.locator("#queue-message")).to_have_text("已通知 1 名学生核对生源信息")
+    await page.get_by_role("button", name="批量通知核对").click()
+    await page.get_by_role("button", name="确认通知核对 1 条").click()
+    await expect(page.locator("#batch-done")).to_have_text("已通知核对 1 条生源信息。")
     await mailbox.wait_for(student.email)
     await logout(page)
 
@@ -69,7 +70,7 @@ async def test_origin_check_and_recommendation_as_the_manual_says(page, world, m
     # --- the counselor returns it with a reason
     await login_staff(page, "counselor0")
     await page.get_by_role("link", name="生源信息审核").click()
-    await page.get_by_role("row", name=student.name).get_by_role("link", name="查看").click()
+    await page.get_by_role("row", name=student.name).get_by_role("link", name="审核").click()
     await expect(page.locator("#origin-diff mark").first).to_be_visible()
     await page.get_by_role("button", name="退回").click()
     await expect(page.locator("#f-reason-error")).to_have_text("请填写退回原因")
@@ -91,7 +92,7 @@ async def test_origin_check_and_recommendation_as_the_manual_says(page, world, m
     # --- the counselor approves
     await login_staff(page, "counselor0")
     await page.get_by_role("link", name="生源信息审核").click()
-    await page.get_by_role("row", name=student.name).get_by_role("link", name="查看").click()
+    await page.get_by_role("row", name=student.name).get_by_role("link", name="审核").click()
     await page.get_by_role("button", name="通过").click()
     await expect(page.locator("#origin-state")).to_have_text("已通过")
     await expect(page.locator("#history")).to_contain_text("家庭地址请写到门牌号")
