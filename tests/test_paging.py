@@ -73,7 +73,7 @@ async def outbox(conn, world, now):  # noqa: ANN001, ANN201
     ids = [await kit.mail(conn, "pending", now) for _ in range(PER_PAGE + 3)]
     addr = (await conn.execute(sa.text("SELECT to_addr FROM email_outbox WHERE id = :i"),
                                {"i": ids[4]})).scalar_one()
-    return Listed("staff", "platform", "/platform/outbox", r'<tr id="mail-(\d+)"'), addr, str(ids[4])
+    return Listed("staff", "platform", "/platform/outbox", r'<tr[^>]* id="mail-(\d+)"'), addr, str(ids[4])
 
 
 async def employer_review(conn, world, now):  # noqa: ANN001, ANN201
@@ -100,7 +100,7 @@ async def recommendation_queue(conn, world, now):  # noqa: ANN001, ANN201
     records = await _students(conn, world, now, PER_PAGE + 3, college=1)
     ids = [await kit.recommendation(conn, r, "submitted", now) for r in records]
     return (Listed("staff", "school_admin0", "/school/recommendations?status=submitted",
-                   r'href="/school/recommendations/(\d+)"'), await _name(conn, records[4]), str(ids[4]))
+                   r'href="/school/recommendations/(\d+)[?"]'), await _name(conn, records[4]), str(ids[4]))
 
 
 async def agreement_queue(conn, world, now):  # noqa: ANN001, ANN201
@@ -108,7 +108,7 @@ async def agreement_queue(conn, world, now):  # noqa: ANN001, ANN201
     author = world.staff["employer"][1]
     ids = [await kit.agreement(conn, r, "school", now, created_by=author) for r in records]
     return (Listed("staff", "school_admin0", "/reviews/agreements?status=school",
-                   r'href="/reviews/agreements/(\d+)"'), await _name(conn, records[4]), str(ids[4]))
+                   r'href="/reviews/agreements/(\d+)[?"]'), await _name(conn, records[4]), str(ids[4]))
 
 
 async def employer_agreements(conn, world, now):  # noqa: ANN001, ANN201
@@ -129,14 +129,14 @@ async def termination_queue(conn, world, now):  # noqa: ANN001, ANN201
         ids.append(await kit.termination(conn, agreement, "college_approved", now,
                                          applicant_role="employer", applicant_id=author))
     return (Listed("staff", "school_admin0", "/reviews/terminations?status=waiting",
-                   r'href="/reviews/terminations/(\d+)"'), await _name(conn, records[4]), str(ids[4]))
+                   r'href="/reviews/terminations/(\d+)[?"]'), await _name(conn, records[4]), str(ids[4]))
 
 
 async def registration_queue(conn, world, now):  # noqa: ANN001, ANN201
     records = await _students(conn, world, now, PER_PAGE + 3)
     ids = [await kit.registration(conn, r, "submitted", now) for r in records]
     return (Listed("staff", "counselor0", "/reviews/registrations?status=submitted",
-                   r'href="/reviews/registrations/(\d+)"'), await _name(conn, records[4]), str(ids[4]))
+                   r'href="/reviews/registrations/(\d+)[?"]'), await _name(conn, records[4]), str(ids[4]))
 
 
 async def hall_reports(conn, world, now):  # noqa: ANN001, ANN201
