@@ -226,6 +226,9 @@ notices = sa.Table(
     sa.Column("link", sa.String(300)),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("read_at", Time),
+    # how many items one unread notice stands for: new items to review are told once a day
+    # and queue, counted here (notify/notices.add_grouped)
+    sa.Column("repeats", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_notices_account", "account_id", "read_at"),
 )
 

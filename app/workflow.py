@@ -43,6 +43,12 @@ class Notify:
     email: bool = False     # also mail it (template "workflow_notice")
     link: str | None = None  # the page the notice opens, for that recipient
 
+    @property
+    def grouped(self) -> bool:
+        """A queue's "有新的…待审核" says the same each time: one notice a day and queue,
+        counting the items (notify/notices.add_grouped), not one notice per item."""
+        return self.title.startswith("有新的")
+
 
 @dataclass(frozen=True)
 class Step:
@@ -209,8 +215,12 @@ async def _notify(conn: AsyncConnection, flow: Flow, step: Step, item_id: int,
         title = note.title.format(label=flow.label, reason=reason or "")
         body = f"原因：{reason}" if reason else ""
         for person in await flow.recipients[note.to](conn, item_id):
-            await notices.add(conn, account_id=person.account_id, title=title, body=body,
-                              link=note.link, at=at)
+            if note.grouped and not body:
+                await notices.add_grouped(conn, account_id=person.account_id, title=title,
+                                          link=note.link, at=at)
+            else:
+                await notices.add(conn, account_id=person.account_id, title=title, body=body,
+                                  link=note.link, at=at)
             if note.email and person.email:
                 await emails.enqueue(conn, to=person.email, template="workflow_notice", at=at,
                                      context={"title": title, "reason": reason})

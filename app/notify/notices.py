@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import paging
+from ..clock import CHINA, china_date
 from ..db import for_accounts
 from ..tables import notices
 
@@ -16,6 +17,21 @@ async def add(conn: AsyncConnection, *, account_id: int, title: str, at: dt.date
               body: str = "", link: str | None = None) -> None:
     await conn.execute(for_accounts(notices.insert(), account_id).values(
         account_id=account_id, title=title, body=body, link=link, created_at=at))
+
+
+async def add_grouped(conn: AsyncConnection, *, account_id: int, title: str, at: dt.datetime,
+                      link: str | None = None) -> None:
+    """One more item on today's unread notice with this title and link, or a new notice: a
+    reviewer gets "有新的生源信息待审核（113 条）" once a day and queue, not 113 notices. The
+    increment is one UPDATE (atomic on both databases); the notice moves to the top."""
+    day_start = dt.datetime.combine(china_date(at), dt.time(), CHINA)
+    same = sa.and_(notices.c.account_id == account_id, notices.c.read_at.is_(None),
+                   notices.c.title == title, notices.c.created_at >= day_start,
+                   notices.c.link.is_(None) if link is None else notices.c.link == link)
+    bumped = await conn.execute(for_accounts(notices.update(), account_id).where(same)
+                                .values(repeats=notices.c.repeats + 1, created_at=at))
+    if bumped.rowcount == 0:
+        await add(conn, account_id=account_id, title=title, at=at, link=link)
 
 
 def unread_of(account_id: sa.ColumnElement | int) -> sa.ScalarSelect:
