@@ -138,7 +138,7 @@ async def test_student_is_warned_before_accepting_and_may_still_accept(people, s
     assert re.search(r'value="accept" class="primary" aria-describedby="overlap-warning">接受<', page)
     # accepting is not refused, and the confirmation repeats the warning
     done = await answer(p, settings, "ours", 0, "accept")
-    assert 'id="interview-status">已接受' in done and 'id="answer-done"' in done
+    assert 'id="interview-status"><span class="state-badge tone-ok">已接受</span>' in done and 'id="answer-done"' in done
     assert warning(done).startswith(f"注意：该时段与你已接受的 {OTHER_EMPLOYER}（{OTHER_JOB}）{when}")
     assert warning(done).endswith("请合理安排。") and "仍可接受" not in warning(done)
     assert 'id="overlap-warning" role="status"' in done

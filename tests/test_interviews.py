@@ -119,7 +119,7 @@ async def test_invite_answer_and_hall_button(setup, clock, mailbox, settings):
     resp = await c0.post(f"{interview_url}/answer", {"action": "accept"})
     assert resp.status == 303
     page = await (await c0.get(interview_url)).text()
-    assert 'id="interview-status">已接受' in page and 'value="accept"' not in page
+    assert 'id="interview-status"><span class="state-badge tone-ok">已接受</span>' in page and 'value="accept"' not in page
     assert await count(settings.database_url, notices, notices.c.title.contains("接受了")) == 1
     # another student cannot open it
     assert (await c1.get(interview_url)).status == 404

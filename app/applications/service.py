@@ -134,14 +134,6 @@ async def applied_job_ids(conn: AsyncConnection, account_id: int) -> set[int]:
         applications.c.status != ApplicationState.WITHDRAWN))).scalars())
 
 
-async def for_job(conn: AsyncConnection, job_id: int) -> list[sa.Row]:
-    """Applicants of one job, withdrawn ones left out (the caller checks the job is theirs)."""
-    return list(await conn.execute(
-        sa.select(applications).where(applications.c.job_id == job_id,
-                                      applications.c.status != ApplicationState.WITHDRAWN)
-        .order_by(applications.c.created_at.desc())))
-
-
 async def employers_application(conn: AsyncConnection, application_id: int,
                                 employer_id: int) -> sa.Row | None:
     """An application only if it was sent to one of this employer's jobs."""

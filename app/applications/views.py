@@ -13,13 +13,14 @@ from ..workflow import TransitionError
 from ..accountcache import cached_for_account, plain_page
 from ..forms import Form
 from ..jobs import service as jobs
+from ..lists.spec import fetch
 from ..middleware import require_identity
 from ..resumes.schema import SECTIONS
 from ..roles import Role, allow
 from ..state import CLOCK, DB, FILES
 from ..interviews import service as interviews
 from ..interviews.service import INTERVIEW_FLOW
-from . import service
+from . import listing, service
 from .service import APPLICATION_FLOW
 
 
@@ -61,15 +62,21 @@ async def withdraw(request: web.Request) -> web.Response:
 
 
 @allow(Role.EMPLOYER)
-@aiohttp_jinja2.template("applications/applicants.html")
-async def applicants(request: web.Request) -> dict[str, Any]:
+async def applicants(request: web.Request) -> web.Response:
     async with request.app[DB].read() as conn:
         job = await jobs.own(conn, require_identity(request).employer_id or 0,
                              int(request.match_info["job_id"]))
         if job is None:
             raise web.HTTPNotFound()
-        rows = await service.for_job(conn, job.id)
-    return {"job": job, "rows": rows, "states": APPLICATION_FLOW.state_labels, "form": Form()}
+        resolved = await listing.read(conn, job.id, request.query)
+        page = await fetch(conn, resolved, listing.rows(job.id))
+    return aiohttp_jinja2.render_template("applications/applicants.html", request, {
+        "job": job, "r": resolved, "page": page, "rows": page.rows, "student": listing.student,
+        "states": APPLICATION_FLOW.state_labels, "form": Form(), "parts": {"job_id": job.id},
+        "export_query": {**resolved.filter_query(), "job": str(job.id),
+                         **({"sort": resolved.sort_param}
+                            if resolved.sort_param != resolved.spec.default_sort else {})}},
+        status=400 if resolved.form.errors else 200)
 
 
 async def _employers_application(request: web.Request):  # noqa: ANN202

@@ -13,7 +13,9 @@ from typing import Any, Awaitable, Callable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..applications import listing as job_applicants
 from ..auth.sessions import Identity
+from ..jobs.service import own as own_job
 from ..monitor import report as hall_reports
 from ..roles import Role
 from ..roster import listing as student_listing
@@ -98,6 +100,27 @@ async def _applicants(conn: AsyncConnection, params: dict[str, Any], is_sqlite: 
     return [tables_of.applicants_export(params["employer_id"])]
 
 
+async def _job_applicants_ask(conn: AsyncConnection, ident: Identity,
+                              query: Mapping[str, str]) -> Asked:
+    raw = query.get("job", "")
+    job = await own_job(conn, ident.employer_id or 0, int(raw)) \
+        if raw.isdigit() and len(raw) < 12 else None
+    if job is None:
+        raise NotAllowed("无权导出")
+    resolved = await job_applicants.read(conn, job.id, query)
+    if resolved.form.errors:
+        raise NotAllowed("；".join(resolved.form.errors.values()))
+    shown = "，".join(f"{k}：{v}" for k, v in resolved.chosen()) or "全部"
+    return Asked({"job_id": job.id, "query": resolved.query(page=None, size=None)},
+                 f"应聘者（{job.title}）", [("岗位", job.title), ("筛选条件", shown)])
+
+
+async def _job_applicants(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
+    resolved = await job_applicants.read(conn, params["job_id"], params["query"])
+    return [Sheet("应聘者", tables_of.APPLICANT_HEADER,
+                  job_applicants.filtered(params["job_id"], resolved), tables_of.applicant_row)]
+
+
 HALL_ADMINS = frozenset({Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
 
 
@@ -159,5 +182,7 @@ KINDS: dict[str, Kind] = {
                    _streamed("origin")),
     "student_list": Kind("学生信息（筛选结果）", STATISTICS_STAFF, _student_list_ask, _student_list),
     "applicants": Kind("投递简历", frozenset({Role.EMPLOYER}), _applicants_ask, _applicants),
+    "job_applicants": Kind("应聘者（筛选结果）", frozenset({Role.EMPLOYER}), _job_applicants_ask,
+                           _job_applicants),
     "hall_report": Kind("面试大厅报告", HALL_ADMINS, _hall_report_ask, _hall_report),
 }

@@ -148,7 +148,7 @@ def applicants_query(employer_id: int) -> sa.Select:
             .order_by(jobs.c.id, applications.c.created_at, applications.c.id))
 
 
-def _applicant_row(r: Any) -> list[Any]:
+def applicant_row(r: Any) -> list[Any]:
     s = (r.snapshot or {}).get("student", {})
     return [r.title, _local(r.created_at), APPLICATION_FLOW.state_labels.get(r.status, r.status),
             s.get("name", ""), s.get("student_no", ""), s.get("school", ""), s.get("college", ""),
@@ -191,7 +191,7 @@ def export_for(kind: str, year: int | None, scope: Scope) -> Sheet:
 
 
 def applicants_export(employer_id: int) -> Sheet:
-    return Sheet("投递简历", APPLICANT_HEADER, applicants_query(employer_id), _applicant_row)
+    return Sheet("投递简历", APPLICANT_HEADER, applicants_query(employer_id), applicant_row)
 
 
 def tables_exports(stats: Statistics) -> list[Sheet]:
