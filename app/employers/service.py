@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import audit, files, paging
+from .. import audit, files
 from ..auth import service as accounts_service
 from ..workflow import Actor, Flow, Step, transition
 from ..forms import FormError
@@ -91,15 +91,10 @@ async def get(conn: AsyncConnection, employer_id: int) -> sa.Row | None:
     return (await conn.execute(sa.select(employers).where(employers.c.id == employer_id))).first()
 
 
-async def list_by_state(conn: AsyncConnection, state: str | None,
-                        wanted: paging.Params) -> paging.Page:
-    """单位审核: one state (or all), newest first; ?q= searches 名称, 信用代码 and 邮箱."""
-    e = employers
-    stmt = (sa.select(e).where(paging.matches(wanted.q, e.c.name, e.c.credit_code, e.c.contact_email))
-            .order_by(e.c.created_at.desc(), e.c.id.desc()))
-    if state:
-        stmt = stmt.where(e.c.status == state)
-    return await paging.fetch(conn, stmt, wanted)
+async def state_counts(conn: AsyncConnection) -> dict[str, int]:
+    """单位审核's tabs: employers per state."""
+    return {r[0]: r[1] for r in await conn.execute(
+        sa.select(employers.c.status, sa.func.count()).group_by(employers.c.status))}
 
 
 async def resubmit(conn: AsyncConnection, store: FileStore, employer_id: int, *,

@@ -6,12 +6,15 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+import sqlalchemy as sa
 
-from .. import images, paging, workflow
+from .. import images, workflow
 from ..auth import service as accounts_service
 from ..auth.views import open_session, start_session_response
 from ..workflow import TransitionError
 from ..forms import Form, FormError
+from ..lists.spec import fetch, resolve
+from ..tables import employers as employer_table
 from ..middleware import require_identity
 from ..ratelimit import Limit, RateLimiter
 from ..reviewing import submit_review
@@ -20,8 +23,8 @@ from ..state import CLOCK, CPU, DB, FILES, SETTINGS
 from ..bodies import read_upload
 from ..validators import (Invalid, check_password, normalize_contact_phone,
                           normalize_credit_code, normalize_email)
-from . import codes, service
-from .service import EMPLOYER_FLOW, EmployerState, Profile
+from . import codes, listing, service
+from .service import EMPLOYER_FLOW, Profile
 
 
 def parse_profile(form: Form) -> Profile | None:
@@ -159,15 +162,14 @@ async def profile_submit(request: web.Request) -> web.Response:
 
 
 @allow(Role.PLATFORM_ADMIN)
-@aiohttp_jinja2.template("employers/admin_list.html")
-async def admin_list(request: web.Request) -> dict[str, Any]:
-    state = request.query.get("state", EmployerState.PENDING.value)[:20]
-    wanted = paging.params(request.query)
+async def admin_list(request: web.Request) -> web.Response:
+    resolved = resolve(listing.SPEC, request.query)
     async with request.app[DB].read() as conn:
-        page = await service.list_by_state(
-            conn, state if state in {s.value for s in EmployerState} else None, wanted)
-    return {"page": page, "q": wanted.q, "state": state, "states": EMPLOYER_FLOW.state_labels,
-            "natures": codes.NATURE}
+        page = await fetch(conn, resolved, sa.select(employer_table))
+        counts = await service.state_counts(conn)
+    return aiohttp_jinja2.render_template("employers/admin_list.html", request, {
+        "r": resolved, "page": page, "counts": counts, "states": EMPLOYER_FLOW.state_labels,
+        "natures": codes.NATURE}, status=400 if resolved.form.errors else 200)
 
 
 async def _admin_page(request: web.Request, form: Form, status: int = 200) -> web.Response:

@@ -116,13 +116,10 @@ async def for_employer(conn: AsyncConnection, employer_id: int) -> list[sa.Row]:
         .order_by(jobs.c.created_at.desc())))
 
 
-async def pending(conn: AsyncConnection, wanted: paging.Params) -> paging.Page:
-    """岗位审核: the oldest submission first; ?q= searches the title and the employer."""
-    return await paging.fetch(conn, sa.select(jobs, employers.c.name.label("employer_name"))
-                              .join(employers, employers.c.id == jobs.c.employer_id)
-                              .where(jobs.c.status == JobState.PENDING,
-                                     paging.matches(wanted.q, jobs.c.title, employers.c.name))
-                              .order_by(jobs.c.updated_at, jobs.c.id), wanted)
+async def state_counts(conn: AsyncConnection) -> dict[str, int]:
+    """岗位审核's tabs: jobs per state."""
+    return {r[0]: r[1] for r in await conn.execute(
+        sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status))}
 
 
 async def detail(conn: AsyncConnection, job_id: int) -> sa.Row | None:

@@ -13,12 +13,13 @@ from ..applications import service as applications
 from ..clock import china_date
 from ..workflow import TransitionError
 from ..forms import Form
+from ..lists.spec import fetch, resolve
 from ..middleware import identity, require_identity
 from ..pagecache import cached_for_visitors
 from ..reviewing import submit_review
 from ..roles import Role, allow, public
 from ..state import CLOCK, DB
-from . import service
+from . import listing, service
 from .service import EDUCATIONS, JOB_FLOW, KINDS, JobInput
 
 
@@ -209,11 +210,14 @@ async def close(request: web.Request) -> web.Response:
 # ---- platform review ------------------------------------------------------------------
 
 @allow(Role.PLATFORM_ADMIN)
-@aiohttp_jinja2.template("jobs/admin_list.html")
-async def admin_list(request: web.Request) -> dict[str, Any]:
-    wanted = paging.params(request.query)
+async def admin_list(request: web.Request) -> web.Response:
+    resolved = resolve(listing.SPEC, request.query)
     async with request.app[DB].read() as conn:
-        return {"page": await service.pending(conn, wanted), "q": wanted.q}
+        page = await fetch(conn, resolved, listing.rows())
+        counts = await service.state_counts(conn)
+    return aiohttp_jinja2.render_template("jobs/admin_list.html", request, {
+        "r": resolved, "page": page, "counts": counts, "states": JOB_FLOW.state_labels},
+        status=400 if resolved.form.errors else 200)
 
 
 async def _admin_page(request: web.Request, form: Form, status: int = 200) -> web.Response:

@@ -1,0 +1,32 @@
+"""岗位审核 as a staff list (app/lists): jobs by state (待审核 first, the oldest submission
+first), 类型, 单位, 提交日期 and text; sortable, paged, counted."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..lists.spec import Choice, Column, DateRange, ListSpec, Text
+from ..tables import employers, jobs
+from .service import JOB_FLOW, JobState
+
+SPEC = ListSpec(
+    route="admin_jobs",
+    filters=(
+        Choice("state", "状态", lambda v: jobs.c.status == v, options=list(JOB_FLOW.state_labels.items()),
+               default=JobState.PENDING.value),
+        Choice("kind", "类型", lambda v: jobs.c.kind == v, options=[("全职", "全职"), ("实习", "实习")]),
+        DateRange("submitted", "提交日期", jobs.c.updated_at),
+        Text("q", "岗位、单位或城市", (jobs.c.title, employers.c.name, jobs.c.city)),
+    ),
+    columns=(
+        Column("title", "岗位", jobs.c.title), Column("employer", "单位", employers.c.name),
+        Column("city", "城市", jobs.c.city), Column("submitted", "提交时间", jobs.c.updated_at),
+        Column("state", "状态", jobs.c.status),
+    ),
+    default_sort="submitted", tiebreak=jobs.c.id)
+
+
+def rows() -> sa.Select:
+    return (sa.select(jobs.c.id, jobs.c.title, jobs.c.city, jobs.c.kind, jobs.c.status,
+                      jobs.c.updated_at, employers.c.name.label("employer_name"))
+            .join(employers, employers.c.id == jobs.c.employer_id))
