@@ -32,6 +32,9 @@ async def test_a_counselor_approves_a_filtered_queue_and_opens_a_file_on_a_phone
         await page.get_by_label("用户名", exact=True).fill(world.staff["counselor0"][0])
         await page.get_by_label("密码", exact=True).fill(PASSWORD)
         await page.get_by_role("button", name="登录").click()
+        # the staff navigation is folded behind 工作菜单 on a phone
+        assert not await page.locator("#staff-nav").is_visible()
+        await page.get_by_text("工作菜单").click()
         await page.locator("#staff-nav").get_by_role("link", name="生源审核").click()
         await expect(page.locator("#list-count strong")).to_have_text("66")
         await no_sideways(page)
@@ -55,6 +58,7 @@ async def test_a_counselor_approves_a_filtered_queue_and_opens_a_file_on_a_phone
         await page.get_by_role("link", name="返回列表").click()
         await expect(page.locator("#list-count strong")).to_have_text("0")
         # 学生信息 → one of them → 学生档案
+        await page.get_by_text("工作菜单").click()
         await page.locator("#staff-nav").get_by_role("link", name="学生信息").click()
         await no_sideways(page)
         await page.get_by_role("link", name="批量0", exact=True).click()
