@@ -6,7 +6,6 @@ its own audit row."""
 
 from __future__ import annotations
 
-import re
 
 import sqlalchemy as sa
 
@@ -18,6 +17,7 @@ from app.roles import Role
 from app.tables import audit_log
 from tests.conftest import field_error
 from tests.factories import PASSWORD
+from tests.lists_kit import count_on, done_failed
 from tests.review_helpers import submitted_origins
 
 async def states(database_url: str) -> dict[int, str]:
@@ -51,16 +51,6 @@ async def decided_elsewhere(database_url: str, world, origin_ids: list[int], now
                                           actor=workflow.Actor(world.staff["counselor0"][1], Role.COUNSELOR))
     finally:
         await db.dispose()
-
-
-def count_on(page: str) -> int:
-    return int(re.search(r'data-count="(\d+)"', page).group(1))
-
-
-def done_failed(page: str) -> tuple[int, int]:
-    done = int(re.search(r'data-done="(\d+)"', page).group(1))
-    failed = re.search(r'data-failed="(\d+)"', page)
-    return done, int(failed.group(1)) if failed else 0
 
 
 async def test_select_all_that_match_acts_on_exactly_those_and_recounts_when_they_change(

@@ -20,6 +20,7 @@ from app.roster.filters import Scope
 from tests import exports_kit, statistics_kit
 from tests.conftest import field_error
 from tests.factories import PASSWORD
+from tests.lists_kit import total
 from tests.statistics_kit import Grad
 
 population = statistics_kit.population   # the fixture
@@ -123,10 +124,6 @@ async def test_each_filter_and_sort_keeps_exactly_the_matching_records(settings,
             assert seen_sizes == {0, 1, 2}   # the examples narrowed to none, one and many
     finally:
         await db.dispose()
-
-
-def total(page: str) -> int:
-    return int(re.search(r'data-total="(\d+)"', page).group(1))
 
 
 def listed_numbers(page: str) -> list[str]:

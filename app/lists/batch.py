@@ -80,3 +80,14 @@ async def apply(db: Any, ids: list[int], act: Act, *, chunk: int = CHUNK) -> Rep
                 else:
                     report.failed.append((name, why_not))
     return report
+
+
+async def next_in(conn: AsyncConnection, ids: sa.Select, current: int) -> int | None:
+    """【下一条】 of a review page: the item after `current` in the same filtered queue (`ids`,
+    in the list's order); once `current` has left it (decided, so no longer waiting), the
+    first one left."""
+    found = [r[0] for r in await conn.execute(ids.limit(MAX_BATCH))]
+    if current in found:
+        at = found.index(current)
+        return found[at + 1] if at + 1 < len(found) else None
+    return found[0] if found else None

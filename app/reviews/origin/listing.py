@@ -73,13 +73,7 @@ def ids(ident: Identity, resolved: Resolved) -> sa.Select:
 
 async def next_after(conn: AsyncConnection, ident: Identity, resolved: Resolved,
                      current: int) -> int | None:
-    """【下一条】: the item after `current` in the same filtered queue; once `current` has left
-    it (decided, so no longer 待审核), the first one left."""
-    found = [r[0] for r in await conn.execute(ids(ident, resolved).limit(batch.MAX_BATCH))]
-    if current in found:
-        at = found.index(current)
-        return found[at + 1] if at + 1 < len(found) else None
-    return found[0] if found else None
+    return await batch.next_in(conn, ids(ident, resolved), current)
 
 
 async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
