@@ -50,6 +50,7 @@ def setup_review_routes(app: web.Application) -> None:
     r.add_get("/student/recommendation/print.pdf", rec.print_pdf, name="recommendation_pdf")
     # 推荐表 — school admin review
     r.add_get("/school/recommendations", rec.queue, name="recommendation_queue")
+    r.add_post("/school/recommendations/batch", rec.batch, name="recommendation_batch")
     r.add_get("/school/recommendations/{rec_id:\\d+}", rec.review_page, name="recommendation_review")
     r.add_get("/school/recommendations/{rec_id:\\d+}/photo", rec.review_photo,
               name="recommendation_review_photo")

@@ -116,11 +116,18 @@ async def test_origin_check_and_recommendation_as_the_manual_says(page, world, m
     await expect(page.locator("#rec-state")).to_have_text("待审核")
     await logout(page)
 
-    # --- the school admin approves
+    # --- the school admin opens it from the queue of 待审核 and approves it by keyboard
     await login_staff(page, "school_admin0")
     await page.get_by_role("link", name="推荐表审核").click()
-    await page.get_by_role("row", name=student.name).get_by_role("link", name="查看").click()
-    await page.get_by_role("button", name="通过").click()
+    await expect(page.locator("#list-count strong")).to_have_text("1")
+    await expect(page.locator("#rec-queue .state-badge")).to_have_text("待审核")
+    await page.get_by_role("row", name=student.name).get_by_role("link", name="审核").click()
+    await expect(page.locator("#review-keys")).to_contain_text("A 选中【通过】（回车确认）")
+    await page.keyboard.press("a")
+    await expect(page.get_by_role("button", name="通过")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#review-done")).to_have_text(
+        f"已通过：{student.name}（{student.student_no}）。这一队列已处理完。")
     await expect(page.locator("#rec-state")).to_have_text("已通过")
     serial = await page.locator("#rec-serial").text_content()
     await logout(page)

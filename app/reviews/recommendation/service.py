@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ... import paging, workflow
+from ... import workflow
 from ...auth.sessions import Identity
 from ...forms import FormError
 from ...roles import Role
@@ -120,7 +120,8 @@ async def withdraw(conn: AsyncConnection, ident: Identity, now: dt.datetime) -> 
                                      actor=actor(ident), at=now)
 
 
-def _scope(ident: Identity) -> sa.ColumnElement[bool]:
+def scope(ident: Identity) -> sa.ColumnElement[bool]:
+    """The forms `ident` may see (on a select that joins student_records as `sr`)."""
     if ident.role == Role.SCHOOL_ADMIN:
         return rec.c.school_id == ident.school_id
     if ident.role == Role.STUDENT:
@@ -143,21 +144,29 @@ def _form_select() -> sa.Select:
 
 async def item(conn: AsyncConnection, ident: Identity, form_id: int | None = None) -> sa.Row | None:
     """One form in the caller's scope (a student: their own, whatever id they give)."""
-    stmt = _form_select().where(_scope(ident))
+    stmt = _form_select().where(scope(ident))
     if form_id is not None:
         stmt = stmt.where(rec.c.id == form_id)
     return (await conn.execute(stmt)).first()
 
 
-async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
-                status: str = "") -> paging.Page:
-    """推荐表审核, the longest waiting first; ?q= searches 学号, 姓名 and 编号."""
-    stmt = _form_select().where(_scope(ident), paging.matches(wanted.q, sr.c.student_no, sr.c.name,
-                                                              rec.c.serial))
-    if status:
-        stmt = stmt.where(rec.c.status == status)
-    return await paging.fetch(conn, stmt.order_by(rec.c.submitted_at.is_(None), rec.c.submitted_at,
-                                                  sr.c.student_no, rec.c.id), wanted)
+async def status_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
+    """How many forms of the caller's scope are in each state (the queue's tabs)."""
+    rows = await conn.execute(sa.select(rec.c.status, sa.func.count()).select_from(rec)
+                              .join(sr, sr.c.id == rec.c.student_record_id)
+                              .where(scope(ident)).group_by(rec.c.status))
+    return {s: n for s, n in rows}
+
+
+async def brief(conn: AsyncConnection, ident: Identity, form_id: int) -> sa.Row | None:
+    """What a decision needs of one form in the caller's scope (its name, and what its
+    serial is made of), without the form's JSON: a batch reads thousands."""
+    return (await conn.execute(
+        sa.select(rec.c.id, rec.c.status, sr.c.student_no, sr.c.name, sr.c.graduation_year,
+                  schools.c.code.label("school_code"))
+        .join(sr, sr.c.id == rec.c.student_record_id)
+        .join(schools, schools.c.id == rec.c.school_id)
+        .where(rec.c.id == form_id, scope(ident)))).first()
 
 
 def _serial(row: sa.Row) -> Any:
@@ -168,12 +177,19 @@ def _serial(row: sa.Row) -> Any:
 
 async def review(conn: AsyncConnection, ident: Identity, form_id: int, action: str, *,
                  reason: str | None, now: dt.datetime) -> str | None:
-    row = await item(conn, ident, form_id)
-    if row is None:
+    """通过, 退回 or 作废 of one form in the reviewer's scope; None if not in scope."""
+    form = await brief(conn, ident, form_id)
+    if form is None:
         return None
+    return await decide(conn, ident, form, action, reason=reason, now=now)
+
+
+async def decide(conn: AsyncConnection, ident: Identity, form: sa.Row, action: str, *,
+                 reason: str | None, now: dt.datetime) -> str:
+    """The decision on a form read by `brief`; TransitionError names its state if refused."""
     return await workflow.transition(
-        conn, RECOMMENDATION_FLOW, form_id, action, actor=actor(ident), at=now, reason=reason,
-        values={"reviewed_at": now}, values_from=_serial(row) if action == "approve" else None)
+        conn, RECOMMENDATION_FLOW, form.id, action, actor=actor(ident), at=now, reason=reason,
+        values={"reviewed_at": now}, values_from=_serial(form) if action == "approve" else None)
 
 
 async def history(conn: AsyncConnection, form_id: int) -> list[workflow.HistoryEntry]:

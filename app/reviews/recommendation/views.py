@@ -8,8 +8,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ... import codes, images, paging, workflow
+from ... import codes, images, workflow
 from ...bodies import read_upload
+from ...lists import batch_views
+from ...lists.batch_views import BatchAction, BatchList
+from ...lists.spec import fetch
 from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...roles import Role, allow, public
@@ -17,9 +20,7 @@ from ...state import CLOCK, CPU, DB, SETTINGS
 from ...validators import Invalid
 from ..common import decide_item, int_param, see_other
 from ..flows import RECOMMENDATION_FLOW, RecState
-from . import documents, photos
-from . import fields
-from . import service
+from . import documents, fields, listing, photos, service
 
 EDIT_PAGE = "reviews/recommendation_edit.html"
 REVIEW_PAGE = "reviews/recommendation_review.html"
@@ -168,26 +169,52 @@ async def verify(request: web.Request) -> dict[str, Any]:
 # --- school admin ---------------------------------------------------------------------------
 
 @allow(Role.SCHOOL_ADMIN)
-@aiohttp_jinja2.template("reviews/recommendation_queue.html")
-async def queue(request: web.Request) -> dict[str, Any]:
-    status = request.query.get("status", "submitted")
-    if status not in RECOMMENDATION_FLOW.state_labels:
-        status = ""
-    wanted = paging.params(request.query)
+async def queue(request: web.Request) -> web.Response:
+    ident = require_identity(request)
     async with request.app[DB].read() as conn:
-        page = await service.queue(conn, require_identity(request), wanted, status=status)
-    return {"page": page, "status": status, "q": wanted.q, "flow": RECOMMENDATION_FLOW}
+        resolved = await listing.read(conn, ident, request.query)
+        page = await fetch(conn, resolved, listing.rows(ident))
+        counts = await listing.state_counts(conn, ident)
+    return aiohttp_jinja2.render_template("reviews/recommendation_queue.html", request, {
+        "r": resolved, "page": page, "counts": counts, "flow": RECOMMENDATION_FLOW,
+        "actions": BATCH_ACTIONS}, status=400 if resolved.form.errors else 200)
+
+
+BATCH_ACTIONS = (BatchAction("approve", "通过"), BatchAction("return", "退回", reason_required=True))
+
+
+@allow(Role.SCHOOL_ADMIN)
+async def batch(request: web.Request) -> web.Response:
+    """批量通过 / 批量退回, on the ticked forms or on all that match the list's filters."""
+    ident = require_identity(request)
+
+    async def read(conn, query):  # noqa: ANN001, ANN202
+        resolved = await listing.read(conn, ident, query)
+        return resolved, listing.ids(ident, resolved)
+    return await batch_views.handle(request, BatchList(
+        title="推荐表", noun="份", actions=BATCH_ACTIONS, read=read,
+        act=listing.decide(ident, request.app[CLOCK].now())))
 
 
 async def _review_context(request: web.Request, form_id: int) -> dict[str, Any]:
     ident = require_identity(request)
+    list_query = {k: v for k, v in request.query.items() if k != "done"}
     async with request.app[DB].read() as conn:
         row = await service.item(conn, ident, form_id)
         if row is None:
             raise web.HTTPNotFound()
         entries = await service.history(conn, form_id)
+        resolved = await listing.read(conn, ident, list_query)
+        next_id = await listing.next_after(conn, ident, resolved, form_id)
+    done = request.query.get("done", "")
     return {"row": row, "history": entries, "flow": RECOMMENDATION_FLOW, "form": Form(),
-            "texts": TEXTS, "actions": RECOMMENDATION_FLOW.actions_for(row.status, ident.role)}
+            "texts": TEXTS, "actions": RECOMMENDATION_FLOW.actions_for(row.status, ident.role),
+            "list_query": list_query, "r": resolved,
+            "next_url": str(request.app.router["recommendation_review"]
+                            .url_for(rec_id=str(next_id)).with_query(list_query))
+            if next_id else None,
+            "done": RECOMMENDATION_FLOW.action_label(done)
+            if done in RECOMMENDATION_FLOW.action_labels else ""}
 
 
 @allow(Role.SCHOOL_ADMIN)
