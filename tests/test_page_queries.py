@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import Iterator
 
 import pytest
@@ -22,6 +23,7 @@ from app.tables import notices
 from tests.conftest import count
 from tests.factories import PASSWORD
 from tests.helpers import published_job, saved_resume
+from tests.test_applicant_list import applicants
 
 QUERY_WORDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
@@ -90,10 +92,19 @@ async def test_a_students_own_pages_seen_again_read_nothing(app, applied):
         assert shown in page and first >= 1 and again == 0, (path, first, again)
 
 
-async def test_applicant_list_in_three_queries(app, applied, world):
+async def test_applicant_list_reads_the_same_few_statements_however_many_applied(
+        app, applied, world, settings, clock):
+    """A list on the component reads the job (its own?), the filter options, the count and
+    the page: four, whether one student applied or twenty-one."""
     _, employer, job_id = applied
-    n, page = await _count(app, employer, f"/employer/jobs/{job_id}/applicants")
-    assert world.active_student().name in page and n <= 3, f"{n} queries"
+    path = f"/employer/jobs/{job_id}/applicants"
+    await _count(app, employer, path)            # the session is read once, then cached
+    n, page = await _count(app, employer, path)
+    assert world.active_student().name in page and n <= 4, f"{n} queries"
+    await applicants(settings.database_url, world, job_id, clock.now(), 20)
+    again, page = await _count(app, employer, path)
+    shown = int(re.search(r'data-total="(\d+)"', page).group(1))
+    assert shown == 17 and again == n, (shown, n, again)   # the first and 16 of the 20 (4 withdrew)
 
 
 async def test_the_header_count_of_unread_notices_comes_with_the_session(app, applied, world,
