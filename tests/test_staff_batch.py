@@ -61,6 +61,9 @@ async def test_select_all_that_match_acts_on_exactly_those_and_recounts_when_the
     await counselor.login("staff", world.staff["counselor0"][0], PASSWORD)
     listed = await (await counselor.get("/reviews/origins?status=submitted&education=本科生&size=20")).text()
     assert 'data-total="15"' in listed and "选择全部" not in listed   # one page holds them all
+    # each row opens its review page with the queue's filters, for 下一条 and 返回列表
+    links = re.findall(r'href="/reviews/origins/(\d+)\?([^"]+)"', listed)
+    assert len(links) == 15 and all("education=" in q and "status=submitted" in q for _, q in links)
     listed = await (await counselor.get("/reviews/origins?status=submitted")).text()
     assert 'data-total="45"' in listed and "选择全部 45 条符合条件的记录" in listed
     every = {"action": "approve", "every": "1", "status": "submitted", "education": "本科生"}
