@@ -7,6 +7,8 @@ its own audit row."""
 from __future__ import annotations
 
 
+import re
+
 import sqlalchemy as sa
 
 from app import workflow
