@@ -263,15 +263,16 @@ async def test_who_may_see_and_decide(make_client, world, settings, clock):
         assert (await c.post(f"/reviews/registrations/{reg.id}/approve")).status == 404
         assert (await c.get(f"/files/{file_id}")).status == 404
     c = await as_user(make_client, "staff", "counselor_b")
-    resp = await c.post("/reviews/registrations/approve", {"id": str(reg.id)})
-    assert resp.status == 303
-    assert "已通过 0 条" in await (await c.get(resp.headers["Location"])).text()
+    picked = {"action": "approve", "id": str(reg.id), "confirmed": "1"}
+    page = await (await c.post("/reviews/registrations/batch", picked)).text()
+    assert 'data-done="0"' in page and f"#{reg.id}：不在您的范围内" in page
     assert (await registration_row(settings.database_url)).status == "submitted"
     # the school admin cannot take the counselor's step, nor the counselor the school's
     admin = await as_user(make_client, "staff", "school_admin0")
     resp = await admin.post(f"/reviews/registrations/{reg.id}/approve")
     assert resp.status == 409 and "学校管理员不能执行“通过”" in form_error(await resp.text())
-    assert (await admin.post("/reviews/registrations/approve", {"id": str(reg.id)})).status == 403
+    page = await (await admin.post("/reviews/registrations/batch", picked)).text()
+    assert 'data-done="0"' in page and "学校管理员不能执行“通过”" in page
     assert (await s.get("/reviews/registrations")).status == 403
     assert (await registration_row(settings.database_url)).status == "submitted"
 
@@ -282,10 +283,14 @@ async def test_counselor_batch_approves_the_first_level(make_client, world, sett
     await submitted_46(s)
     reg = await registration_row(settings.database_url)
     counselor = await as_user(make_client, "staff", "counselor0")
-    resp = await counselor.post("/reviews/registrations/approve", {"id": [str(reg.id), "999"]})
-    assert resp.status == 303
-    page = await (await counselor.get(resp.headers["Location"])).text()
-    assert "已通过 1 条" in page
+    picked = {"action": "approve", "id": [str(reg.id), "999"]}
+    page = await (await counselor.post("/reviews/registrations/batch", picked)).text()
+    assert 'data-count="2"' in page   # the confirmation names the count; nothing done yet
+    assert (await registration_row(settings.database_url)).status == "submitted"
+    page = await (await counselor.post("/reviews/registrations/batch",
+                                       {**picked, "confirmed": "1"})).text()
+    # the one outside their part is listed, not skipped in silence
+    assert 'data-done="1"' in page and 'data-failed="1"' in page and "#999：不在您的范围内" in page
     assert (await registration_row(settings.database_url)).status == "college_ok"
     assert await count(settings.database_url, graduate_destinations) == 0
 

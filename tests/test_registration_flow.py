@@ -2,7 +2,8 @@
 roles (the student, the counselor, the school admin, staff of another college and school)
 through the registration service, with a competing 就业协议书 claiming and releasing the
 destination. After every step the audit replays to the stored state, and no path gives the
-graduate two effective destinations."""
+graduate two effective destinations, whether a reviewer decides on the item's page or as
+one item of a batch."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from app.destinations import service as destinations
 from app.destinations.codes import blocks
 from app.destinations.tables import graduate_destinations
 from app.forms import FormError
-from app.registration import service
+from app.lists import batch
+from app.registration import listing, service
 from app.registration.flows import EDITABLE, REGISTRATION_FLOW
 from app.registration.tables import registrations
 from app.roles import Role
@@ -162,18 +164,42 @@ def machine_for(database_url: str, data_dir: Path, world: World,
                 assert self.run(self._write(service.review, person, reg_id, action,
                                             reason=reason or None, now=NOW)) is None
                 return
-            step = REGISTRATION_FLOW.step(self.state, action)
-            allowed = (step is not None and person.role in step.roles
-                       and not (step.reason_required and not reason)
-                       # the school's approval claims the destination: refused while an
-                       # agreement holds it
-                       and not (step.target == "approved" and self.holder == "agreement"))
-            result, ok = self._try(allowed, service.review, person, reg_id, action,
-                                   reason=reason or None, now=NOW)
+            result, ok = self._try(self._may(who, action, reason), service.review, person,
+                                   reg_id, action, reason=reason or None, now=NOW)
             if ok:
-                self.state, self.audit_rows = result, self.audit_rows + 1
-                if result == "approved":
-                    self.holder = "registration"
+                self._decided(result)
+
+        def _may(self, who: str, action: str, reason: str) -> bool:
+            step = REGISTRATION_FLOW.step(self.state, action)
+            return (who in ("counselor", "school_admin") and step is not None
+                    and people[who].role in step.roles
+                    and not (step.reason_required and not reason)
+                    # the school's approval claims the destination: refused while an
+                    # agreement holds it
+                    and not (step.target == "approved" and self.holder == "agreement"))
+
+        def _decided(self, state: str) -> None:
+            self.state, self.audit_rows = state, self.audit_rows + 1
+            if state == "approved":
+                self.holder = "registration"
+
+        @rule(who=st.sampled_from(reviewers), action=st.sampled_from(["approve", "approve", "return"]),
+              reason=st.sampled_from(["", "材料不清晰"]))
+        def staff_decides_in_a_batch(self, who: str, action: str, reason: str) -> None:
+            """The same decision as one item of a batch (the queue's 批量通过/批量退回): done,
+            or reported with the reason and nothing of it kept."""
+            reg_id = self.run(self._reg_id())
+            if reg_id is None:
+                return
+            act = listing.decide(people[who], NOW)(action, reason or None)
+            report = self.run(batch.apply(self.db, [reg_id], act))
+            allowed = self._may(who, action, reason)
+            assert len(report.done) == int(allowed) and len(report.failed) == int(not allowed), \
+                (self.state, self.holder, who, action, report)
+            if who not in ("counselor", "school_admin"):
+                assert report.failed == [(f"#{reg_id}", "不在您的范围内")]
+            if allowed:
+                self._decided(REGISTRATION_FLOW.step(self.state, action).target.value)
 
         @rule()
         def student_revises_an_approved_non_blocking_one(self) -> None:

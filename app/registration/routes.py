@@ -21,8 +21,7 @@ def setup_registration_routes(app: web.Application) -> None:
     r.add_post("/student/registration/revise", views.revise, name="registration_revise")
     # counselor (own college) and school admin (own school)
     r.add_get("/reviews/registrations", views.queue, name="registration_queue")
-    r.add_post("/reviews/registrations/approve", views.approve_batch,
-               name="registration_approve_batch")
+    r.add_post("/reviews/registrations/batch", views.batch, name="registration_batch")
     r.add_post("/reviews/registrations/reopen", views.reopen, name="registration_reopen")
     r.add_get("/reviews/registrations/{reg_id:\\d+}", views.review_page, name="registration_review")
     r.add_post("/reviews/registrations/{reg_id:\\d+}/approve", views.approve,

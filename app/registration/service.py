@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import files, paging, workflow
+from .. import files, workflow
 from ..files import Upload
 from ..auth.sessions import Identity
 from ..clock import china_date
@@ -253,20 +253,6 @@ async def item(conn: AsyncConnection, ident: Identity, reg_id: int) -> sa.Row | 
     return (await conn.execute(_select().where(r.c.id == reg_id, scope(ident)))).first()
 
 
-async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
-                status: str = "", code: str = "") -> paging.Page:
-    """The reviewer's registrations, the longest waiting first; ?q= searches 学号 and 姓名.
-    Drafts are the student's own business until submitted."""
-    where = [scope(ident), r.c.status != RegState.DRAFT.value,
-             paging.matches(wanted.q, sr.c.student_no, sr.c.name)]
-    if status:
-        where.append(r.c.status == status)
-    if code:
-        where.append(r.c.code == code)
-    return await paging.fetch(conn, _select().where(*where).order_by(
-        r.c.submitted_at.is_(None), r.c.submitted_at, sr.c.student_no, r.c.id), wanted)
-
-
 async def status_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
     rows = await conn.execute(sa.select(r.c.status, sa.func.count()).where(scope(ident))
                               .group_by(r.c.status))
@@ -289,24 +275,6 @@ async def review(conn: AsyncConnection, ident: Identity, reg_id: int, action: st
                                  code=reg.code, sub_code=reg.sub_code, source=SOURCE,
                                  source_id=reg.id, at=now)
     return state
-
-
-async def approve_many(conn: AsyncConnection, ident: Identity, ids: Iterable[int],
-                       now: dt.datetime) -> tuple[int, list[str]]:
-    """The counselor's batch approval (first level only: it claims nothing, so it is safe
-    to take in a batch) → (approved count, messages for the ones skipped)."""
-    done, skipped = 0, []
-    for reg_id in ids:
-        reg = await item(conn, ident, reg_id)
-        if reg is None:
-            continue
-        try:
-            await workflow.transition(conn, REGISTRATION_FLOW, reg_id, "approve",
-                                      actor=actor(ident), at=now, values={"reviewed_at": now})
-            done += 1
-        except workflow.TransitionError as exc:
-            skipped.append(f"{reg.name}（{reg.student_no}）：{exc}")
-    return done, skipped
 
 
 async def history(conn: AsyncConnection, reg_id: int) -> list[workflow.HistoryEntry]:

@@ -9,15 +9,18 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from .. import codes, paging, workflow
+from .. import codes, workflow
 from ..destinations.codes import DESTINATIONS, SIGNED
 from ..forms import Form, FormError
+from ..lists import batch_views
+from ..lists.batch_views import BatchAction, BatchList
+from ..lists.spec import fetch
 from ..middleware import require_identity
 from ..reviews.common import decide_item, int_param, see_other
 from ..roles import Role, allow
 from ..school_settings import service as school_settings
 from ..state import CLOCK, DB, FILES
-from . import evidence, service
+from . import evidence, listing, service
 from .branches import BRANCHES, CHOOSER
 from .flows import REGISTRATION_FLOW, RegState
 
@@ -202,43 +205,62 @@ async def withdraw(request: web.Request) -> web.Response:
 
 # --- counselor and school admin ---------------------------------------------------------------
 
+BATCH = (BatchAction("approve", "通过"), BatchAction("return", "退回", reason_required=True))
+
+
 @allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
-@aiohttp_jinja2.template("registration/queue.html")
-async def queue(request: web.Request) -> dict[str, Any]:
+async def queue(request: web.Request) -> web.Response:
     ident = require_identity(request)
-    default = "submitted" if ident.role == Role.COUNSELOR else "college_ok"
-    status = request.query.get("status", default)
-    if status not in REGISTRATION_FLOW.state_labels:
-        status = ""
-    code = request.query.get("code", "")
-    if code not in BRANCHES:
-        code = ""
-    wanted = paging.params(request.query)
     settings = None
     async with request.app[DB].read() as conn:
-        page = await service.queue(conn, ident, wanted, status=status, code=code)
-        counts = await service.status_counts(conn, ident)
+        resolved = await listing.read(conn, ident, request.query)
+        page = await fetch(conn, resolved, listing.rows(ident))
+        counts = await listing.state_counts(conn, ident)
         if ident.role == Role.SCHOOL_ADMIN:
             settings = await school_settings.load(conn, ident.school_id)
-    return {"page": page, "rows": page.rows, "status": status, "code": code, "q": wanted.q,
-            "counts": counts,
-            "flow": REGISTRATION_FLOW, "branches": BRANCHES, "destinations": DESTINATIONS,
-            "is_counselor": ident.role == Role.COUNSELOR, "settings": settings,
-            "message": request.query.get("msg", "")}
+    return aiohttp_jinja2.render_template("registration/queue.html", request, {
+        "r": resolved, "page": page, "counts": counts, "states": listing.STATES,
+        "flow": REGISTRATION_FLOW, "destinations": DESTINATIONS, "actions": BATCH,
+        "is_counselor": ident.role == Role.COUNSELOR, "settings": settings,
+        "message": request.query.get("msg", "")},
+        status=400 if resolved.form.errors else 200)
+
+
+@allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
+async def batch(request: web.Request) -> web.Response:
+    """批量通过 / 批量退回 at either level, on the ticked registrations or on all that match
+    the list's filters; the school's approvals make each destination effective."""
+    ident = require_identity(request)
+
+    async def read(conn, query):  # noqa: ANN001, ANN202
+        resolved = await listing.read(conn, ident, query)
+        return resolved, listing.ids(ident, resolved)
+    return await batch_views.handle(request, BatchList(
+        title="就业信息登记", noun="条", actions=BATCH, read=read,
+        act=listing.decide(ident, request.app[CLOCK].now())))
 
 
 async def _review_context(request: web.Request, reg_id: int) -> dict[str, Any]:
     ident = require_identity(request)
+    list_query = {k: v for k, v in request.query.items() if k not in ("done", "msg")}
     async with request.app[DB].read() as conn:
         reg = await service.item(conn, ident, reg_id)
         if reg is None:
             raise web.HTTPNotFound()
         entries = await service.history(conn, reg_id)
         files = await service.evidence_rows(conn, reg)
+        resolved = await listing.read(conn, ident, list_query)
+        next_id = await listing.next_after(conn, ident, resolved, reg_id)
+    done = request.query.get("done", "")
     return {"reg": reg, "branch": BRANCHES.get(reg.code or ""), "history": entries,
             "files": files, "flow": REGISTRATION_FLOW, "form": Form(),
             "sub_label": service.sub_label(reg),
-            "actions": REGISTRATION_FLOW.actions_for(reg.status, ident.role)}
+            "actions": REGISTRATION_FLOW.actions_for(reg.status, ident.role),
+            "list_query": list_query, "r": resolved,
+            "next_url": str(request.app.router["registration_review"].url_for(
+                reg_id=str(next_id)).with_query(list_query)) if next_id else None,
+            "done": REGISTRATION_FLOW.action_label(done)
+            if done in ("approve", "return") else ""}
 
 
 @allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
@@ -260,17 +282,6 @@ async def approve(request: web.Request) -> web.Response:
 @allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)
 async def return_(request: web.Request) -> web.Response:
     return await _decide(request, "return")
-
-
-@allow(Role.COUNSELOR)
-async def approve_batch(request: web.Request) -> web.Response:
-    post = await request.post()
-    ids = [int(v) for v in post.getall("id", []) if isinstance(v, str) and v.isdigit()][:1000]
-    async with request.app[DB].write() as conn:
-        done, skipped = await service.approve_many(conn, require_identity(request), ids,
-                                                   request.app[CLOCK].now())
-    msg = f"已通过 {done} 条" + (f"；未处理 {len(skipped)} 条：{'；'.join(skipped)}" if skipped else "")
-    raise see_other(request, "registration_queue", {"msg": msg})
 
 
 @allow(Role.SCHOOL_ADMIN)

@@ -1,8 +1,9 @@
 """The manual's 8.4 就业信息登记 in a real Chromium: a student with approved 生源信息 and a
 confirmed phone clicks 【就业信息登记】 → 【就业信息上报】 → 【编辑】, picks a branch, goes
 【返回重新选择毕业去向】, picks 【应征义务兵】, fills it with an uploaded 入伍通知书 image and
-clicks 【保存并审核】; the counselor and then the school admin approve in their own browsers;
-the student's page shows 应征义务兵 as the effective 毕业去向."""
+clicks 【保存并审核】; the counselor approves it from their queue's review page by keyboard, and
+the school admin, on a phone, after a look at it, from the list as a batch of one (nothing
+scrolling sideways); the student's page shows 应征义务兵 as the effective 毕业去向."""
 
 import datetime as dt
 import io
@@ -13,6 +14,7 @@ from playwright.async_api import expect
 
 from app.clock import ManualClock
 from tests.e2e.test_review_flow import login_staff, login_student
+from tests.e2e.test_staff_phone_flow import PHONE, no_sideways
 from tests.registration_helpers import ready_student
 
 
@@ -22,8 +24,9 @@ def clock() -> ManualClock:
     return ManualClock(dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.timezone.utc))
 
 
-async def staff_page(browser, live_server, username):  # noqa: ANN001, ANN201
-    context = await browser.new_context(base_url=str(live_server.make_url("/")), locale="zh-CN")
+async def staff_page(browser, live_server, username, **device):  # noqa: ANN001, ANN201
+    context = await browser.new_context(base_url=str(live_server.make_url("/")), locale="zh-CN",
+                                        **device)
     context.set_default_timeout(10_000)
     page = await context.new_page()
     await login_staff(page, username)
@@ -60,15 +63,43 @@ async def test_student_registers_military_service_and_both_levels_approve(
     await expect(page.get_by_text("已提交，请等待学院审核。")).to_be_visible()
     await expect(page.locator("#registration-state")).to_have_text("待学院审核")
 
-    for username, next_state in (("counselor0", "待学校审核"), ("school_admin0", "已通过")):
-        context, staff = await staff_page(browser, live_server, username)
-        await staff.get_by_role("link", name="就业信息登记审核").click()
-        await staff.get_by_role("row", name=student.name).get_by_role("link", name="查看").click()
-        await expect(staff.locator("#registration-branch")).to_have_text("应征义务兵")
-        await expect(staff.get_by_role("link", name="入伍通知书.png")).to_be_visible()  # as chosen
-        await staff.get_by_role("button", name="通过").click()
-        await expect(staff.locator("#registration-state")).to_have_text(next_state)
-        await context.close()
+    # the counselor opens it from their queue and approves it by keyboard
+    context, staff = await staff_page(browser, live_server, "counselor0")
+    await staff.get_by_role("link", name="就业信息登记审核").click()
+    await expect(staff.locator("#list-count strong")).to_have_text("1")
+    await expect(staff.locator("#registration-queue .state-badge")).to_have_text("待学院审核")
+    await staff.get_by_role("row", name=student.name).get_by_role("link", name="审核").click()
+    await expect(staff.locator("#registration-branch")).to_have_text("应征义务兵")
+    await expect(staff.get_by_role("link", name="入伍通知书.png")).to_be_visible()  # as chosen
+    await expect(staff.get_by_role("img", name="入伍通知书/预定兵通知书")).to_be_visible()
+    await expect(staff.locator("#review-keys")).to_contain_text("A 选中【通过】（回车确认）")
+    await staff.keyboard.press("a")
+    await expect(staff.get_by_role("button", name="通过")).to_be_focused()
+    await staff.keyboard.press("Enter")
+    await expect(staff.locator("#review-done")).to_have_text(
+        f"已通过：{student.name}（{student.student_no}）。这一队列已处理完。")
+    await expect(staff.locator("#registration-state")).to_have_text("待学校审核")
+    await context.close()
+
+    # the school admin, on a phone, looks at it, then approves it from the list as a batch
+    # of one; nothing scrolls sideways
+    context, staff = await staff_page(browser, live_server, "school_admin0", **PHONE)
+    await staff.get_by_role("link", name="就业信息登记审核").click()
+    await expect(staff.locator("#list-count strong")).to_have_text("1")
+    await no_sideways(staff)
+    await staff.get_by_role("row", name=student.name).get_by_role("link", name="审核").click()
+    await expect(staff.get_by_role("link", name="入伍通知书.png")).to_be_visible()
+    await no_sideways(staff)
+    await staff.get_by_role("link", name="返回列表").click()
+    await staff.get_by_label(f"选择{student.name}").check()
+    await staff.get_by_role("button", name="批量通过").click()
+    await expect(staff.locator("#batch-count")).to_have_text("1")
+    await staff.get_by_role("button", name="确认通过 1 条").click()
+    await expect(staff.locator("#batch-done")).to_have_text("已通过 1 条就业信息登记。")
+    await staff.get_by_role("link", name="返回列表").click()
+    await expect(staff.locator("#list-count strong")).to_have_text("0")
+    await no_sideways(staff)
+    await context.close()
 
     await page.reload()
     await expect(page.locator("#current-destination")).to_have_text("应征义务兵")
