@@ -70,14 +70,24 @@ Act = Callable[[AsyncConnection, int], Awaitable[tuple[str, str | None]]]
 
 
 async def apply(db: Any, ids: list[int], act: Act, *, chunk: int = CHUNK) -> Report:
+    """Each item in its own savepoint: an item refused part-way (a 毕业去向 already held,
+    found after its state was written) is taken back alone, leaving nothing of it — no state,
+    no audit row, no notice — while the chunk's other decisions stand."""
     report = Report()
     for start in range(0, len(ids), chunk):
         async with db.write() as conn:
             for item_id in ids[start:start + chunk]:
-                name, why_not = await act(conn, item_id)
+                savepoint = await conn.begin_nested()
+                try:
+                    name, why_not = await act(conn, item_id)
+                except BaseException:
+                    await savepoint.rollback()
+                    raise
                 if why_not is None:
+                    await savepoint.commit()
                     report.done.append(name)
                 else:
+                    await savepoint.rollback()
                     report.failed.append((name, why_not))
     return report
 

@@ -105,10 +105,9 @@ def decide(ident: Identity, now: dt.datetime) -> Any:
                 return f"#{reg_id}", "不在您的范围内"
             name = f"{reg.name}（{reg.student_no}）"
             try:
-                # The school's approval claims the destination after the state is written:
-                # when another one holds it, only this item is taken back, not the chunk.
-                async with conn.begin_nested():
-                    await service.review(conn, ident, reg_id, action, reason=reason, now=now)
+                # The school's approval claims the destination after the state is written;
+                # when another holds it, the batch takes this item back (its savepoint)
+                await service.review(conn, ident, reg_id, action, reason=reason, now=now)
             except TransitionError as exc:
                 return name, str(exc)
             return name, None
