@@ -1,7 +1,8 @@
-"""9.2 管理员强制解约: a school admin (own school) or a platform admin (any school) ends an
-effective agreement with a reason and the uploaded paper proof. The effect is the approved
-application's (service.terminate); the audit row says it was forced and keeps the proof's
-file id, and an open application of that agreement is closed as superseded."""
+"""9.2 管理员强制解约: a school admin (own school) or a platform admin (any school) finds an
+effective agreement by its student's 学号 or 姓名 (or its number) and ends it with a reason
+and the uploaded paper proof. The effect is the approved application's (service.terminate);
+the audit row says it was forced and keeps the proof's file id, and an open application of
+that agreement is closed as superseded."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import files, workflow
+from .. import files, paging, workflow
 from ..auth.sessions import Identity
 from ..forms import FormError
 from ..roles import Role
@@ -18,10 +19,42 @@ from ..signing import service as signing
 from ..signing.flows import STATE_LABELS as AGREEMENT_LABELS
 from ..signing.flows import AgreementState, flow_of
 from ..signing.tables import agreements as ag
+from ..tables import colleges, employers, schools, student_records as sr
 from ..uploads import FileStore
-from .flows import TERMINATION_FLOW, TermState
+from .flows import OPEN, TERMINATION_FLOW, TermState
 from ..files import Upload
 from .service import REASON_MAX, lock_agreement, open_request, tell_parties, terminate
+from .tables import termination_requests as tr
+
+
+def _matches() -> sa.Select:
+    """The agreements a 强制解约 can be for, one row each, narrow (no JSON but the unit's name)."""
+    return (sa.select(ag.c.id, ag.c.number, ag.c.effective_at,
+                      ag.c.data["unit_name"].as_string().label("unit_name"),
+                      sr.c.id.label("record_id"), sr.c.student_no, sr.c.name.label("student_name"),
+                      schools.c.name.label("school_name"), colleges.c.name.label("college_name"),
+                      employers.c.name.label("employer_name"),
+                      tr.c.status.label("request_status"))
+            .join(sr, sr.c.id == ag.c.student_record_id)
+            .join(schools, schools.c.id == ag.c.school_id)
+            .join(colleges, colleges.c.id == ag.c.college_id)
+            .outerjoin(employers, employers.c.id == ag.c.employer_id)
+            # the one open 解约申请 an agreement may have (a unique index), which a 强制解约
+            # closes as superseded: the admin sees it before choosing
+            .outerjoin(tr, sa.and_(tr.c.agreement_id == ag.c.id,
+                                   tr.c.status.in_([s.value for s in OPEN if s != TermState.DRAFT])))
+            .where(ag.c.status == AgreementState.EFFECTIVE.value))
+
+
+async def search(conn: AsyncConnection, ident: Identity, wanted: paging.Params) -> paging.Page:
+    """The effective agreements of the students whose 学号 or 姓名 (or the agreement whose
+    编号) holds every word of ?q=, in the admin's scope: a school admin's own school, a
+    platform admin's every school."""
+    if ident.role not in (Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN):
+        raise workflow.NotAllowed("只有学校管理员或平台管理员可以强制解约")
+    return await paging.fetch(conn, _matches().where(
+        signing.scope(ident), paging.matches(wanted.q, sr.c.student_no, sr.c.name, ag.c.number))
+        .order_by(sr.c.student_no, ag.c.id), wanted)
 
 
 async def find_effective(conn: AsyncConnection, ident: Identity, number: str) -> sa.Row:

@@ -25,6 +25,7 @@ def setup_termination_routes(app: web.Application) -> None:
                    name=f"{name}_withdraw")
     # Counselor (own college) then school admin (own school)
     r.add_get("/reviews/terminations", staff.queue, name="termination_queue")
+    r.add_post("/reviews/terminations/batch", staff.batch, name="termination_batch")
     r.add_get(f"/reviews/terminations/{REQUEST}", staff.review_page, name="termination_review")
     r.add_post(f"/reviews/terminations/{REQUEST}", staff.decide)
     r.add_post("/school/termination/window", staff.set_window, name="termination_window")

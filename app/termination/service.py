@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import files, paging, workflow
+from .. import files, workflow
 from ..db import dialect_insert
 from ..files import Upload
 from ..auth.sessions import Identity
@@ -126,20 +126,8 @@ async def open_request(conn: AsyncConnection, agreement_id: int) -> sa.Row | Non
         tr.c.agreement_id == agreement_id, tr.c.status.in_([s.value for s in OPEN])))).first()
 
 
+# The state each reviewer decides: 待我审核 in the queue (listing.py) and the centres' 待办事项.
 WAITING = {Role.COUNSELOR: TermState.SUBMITTED, Role.SCHOOL_ADMIN: TermState.COLLEGE_APPROVED}
-
-
-async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
-                status: str = "") -> paging.Page:
-    """解约审核, the latest submission first; ?q= searches 学号, 姓名 and the agreement's 编号."""
-    where = [signing.scope(ident), tr.c.status != TermState.DRAFT.value,
-             paging.matches(wanted.q, sr.c.student_no, sr.c.name, ag.c.number)]
-    if status == "waiting":
-        where.append(tr.c.status == str(WAITING.get(ident.role, "")))
-    elif status:
-        where.append(tr.c.status == status)
-    return await paging.fetch(conn, _select().where(*where)
-                              .order_by(tr.c.submitted_at.desc(), tr.c.id.desc()), wanted)
 
 
 async def history(conn: AsyncConnection, request_id: int) -> list[workflow.HistoryEntry]:
@@ -268,6 +256,9 @@ async def review(conn: AsyncConnection, ident: Identity, request_id: int, action
     if req is None:
         return None
     await lock_agreement(conn, req.agreement_id)
+    # Read again under the agreement's lock: a decision that committed while we waited for
+    # it (a 退回) must be seen before the agreement is terminated, not after.
+    req = await request_item(conn, ident, request_id)
     step = TERMINATION_FLOW.step(req.status, action)
     if step is not None and step.target == TermState.APPROVED and ident.role in step.roles:
         agreement = await signing.item(conn, ident, req.agreement_id)

@@ -2,8 +2,8 @@
 【解约中心】 → 【解约申请】, picks a reason, uploads the employer's 解约函 and clicks 【提交】;
 the employer sees it in 单位中心; the counselor and then the school admin approve; the
 verification page says 已解约 and 签约中心 shows 待就业 again; another employer's online
-invitation is agreed and gets a new number. 9.2: the school admin terminates that agreement
-with 强制解约 and an uploaded proof."""
+invitation is agreed and gets a new number. 9.2: the school admin finds that agreement by
+the student's 学号 and terminates it with 强制解约 and an uploaded proof."""
 
 import io
 
@@ -68,10 +68,12 @@ async def test_termination_by_application_and_by_the_school(page, browser, live_
     for username, state in (("counselor0", "待学校审核"), ("school_admin0", "已解约")):
         context, staff = await new_page(browser, live_server)
         await login_staff(staff, username)
-        await staff.get_by_role("link", name="解约审核").click()
-        await staff.get_by_role("row", name=student.name).get_by_role("link", name="查看").click()
+        await staff.locator('#staff-nav a[href="/reviews/terminations"]').click()   # 解约审核 / 解约
+        await staff.get_by_role("row", name=student.name).get_by_role("link", name="审核").click()
+        await expect(staff.locator("#letter-image")).to_be_visible()   # the 解约函 first
         await staff.get_by_role("button", name="通过").click()
         await expect(staff.locator("#request-state")).to_have_text(state)
+        await expect(staff.locator("#review-done")).to_contain_text("这一队列已处理完")
         await context.close()
 
     await page.goto(f"/verify/agreement?number={old_number}&code={old_code}")
@@ -95,8 +97,10 @@ async def test_termination_by_application_and_by_the_school(page, browser, live_
     context, admin = await new_page(browser, live_server)
     await login_staff(admin, "school_admin0")
     await admin.get_by_role("link", name="强制解约").click()
-    await admin.get_by_label("协议书编号").fill(new_number)
+    await admin.get_by_label("学号、姓名或协议书编号").fill(student.student_no)   # found by 学号
     await admin.get_by_role("button", name="查找").click()
+    await expect(admin.locator("#force-results tbody tr")).to_have_count(1)   # the effective one only
+    await admin.get_by_role("link", name="办理强制解约").click()
     await expect(admin.locator("#force-number")).to_have_text(new_number)
     await admin.get_by_label("解约原因").fill("单位已出具书面解约证明")
     await admin.get_by_label("纸质解约证明").set_input_files(str(proof))

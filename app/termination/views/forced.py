@@ -1,5 +1,6 @@
 """9.2 管理员强制解约: a school admin (own school) or a platform admin (any school) finds an
-effective agreement by its number and terminates it with a reason and the paper proof.
+effective agreement by its student's 学号 or 姓名 (or its number) and terminates it with a
+reason and the paper proof.
 Also the documents of a termination (解约函, proof), only through the agreement's scope."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from ... import files, workflow
+from ... import files, paging, workflow
 from ...forms import Form, FormError
 from ...middleware import require_identity
 from ...reviews.common import int_param, see_other
@@ -15,6 +16,7 @@ from ...roles import Role, allow
 from ...state import CLOCK, DB, FILES
 from .. import forced as forcing
 from .. import service
+from ..flows import TERMINATION_FLOW
 from .common import ACCEPT, read_upload
 
 ADMINS = (Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
@@ -23,22 +25,30 @@ PAGE = "termination/force.html"
 
 
 async def _page(request: web.Request, form: Form, status: int = 200) -> web.Response:
-    found = None
+    """The search (?q=: 学号, 姓名 or 协议书编号 → the matching effective agreements), and
+    the chosen agreement (?number=) with the form."""
+    ident = require_identity(request)
+    found, results = None, None
     number = form.get("number").strip()
-    if number and "number" not in form.errors:
-        async with request.app[DB].read() as conn:
+    wanted = paging.params(request.query)
+    async with request.app[DB].read() as conn:
+        if wanted.q:
+            results = await forcing.search(conn, ident, wanted)
+        if number and "number" not in form.errors:
             try:
-                found = await forcing.find_effective(conn, require_identity(request), number)
+                found = await forcing.find_effective(conn, ident, number)
             except FormError as exc:
                 form.errors.update(exc.errors)
     return aiohttp_jinja2.render_template(PAGE, request, {
-        "form": form, "found": found, "accept": ACCEPT, "done": request.query.get("done", ""),
-        "employer_label": service.signing.employer_label}, status=status)
+        "form": form, "found": found, "results": results, "q": wanted.q, "accept": ACCEPT,
+        "done": request.query.get("done", ""), "is_platform": ident.role == Role.PLATFORM_ADMIN,
+        "flow": TERMINATION_FLOW, "employer_label": service.signing.employer_label}, status=status)
 
 
 @allow(*ADMINS)
 async def force_page(request: web.Request) -> web.Response:
-    """强制解约: look the agreement up by 协议书编号 (?number=…), then the form."""
+    """强制解约: find the agreement by 学号, 姓名 or 协议书编号 (?q=…), pick it (?number=…),
+    then the form."""
     return await _page(request, Form({"number": request.query.get("number", "")[:40]}))
 
 
