@@ -74,6 +74,9 @@ async def apply(db: Any, ids: list[int], act: Act, *, chunk: int = CHUNK) -> Rep
     found after its state was written) is taken back alone, leaving nothing of it — no state,
     no audit row, no notice — while the chunk's other decisions stand."""
     report = Report()
+    # in id order: two batches over the same items then take their row locks in the same
+    # order, and so never wait for each other in a circle (a deadlock on PostgreSQL)
+    ids = sorted(ids)
     for start in range(0, len(ids), chunk):
         async with db.write() as conn:
             for item_id in ids[start:start + chunk]:
