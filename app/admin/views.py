@@ -1,5 +1,5 @@
 """Platform admin: 邮件发件箱, where mail kept without SMTP (or not yet sent) can be read,
-and a mail that failed for good can be sent again (【重发】)."""
+and a mail that failed for good can be sent again (【重发】, back to the same filtered list)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,24 @@ import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
 
-from .. import paging
+from ..lists.spec import fetch, resolve
 from ..middleware import require_identity
 from ..notify import outbox as outbox_service
 from ..roles import Role, allow
 from ..state import CLOCK, DB, OUTBOX
 from ..tables import email_outbox
+from . import listing
 
 
 @allow(Role.PLATFORM_ADMIN)
-@aiohttp_jinja2.template("admin/outbox.html")
-async def outbox(request: web.Request) -> dict[str, Any]:
-    wanted = paging.params(request.query)
-    status = request.query.get("status", "")
-    status = status if status in outbox_service.STATUS_LABELS else ""
+async def outbox(request: web.Request) -> web.Response:
+    r = resolve(listing.SPEC, request.query)
     async with request.app[DB].read() as conn:
-        page = await outbox_service.listing(conn, wanted, status)
-    return {"page": page, "q": wanted.q, "status": status,
-            "statuses": outbox_service.STATUS_LABELS, "can_send": request.app[OUTBOX].can_send}
+        page = await fetch(conn, r, listing.rows())
+    return aiohttp_jinja2.render_template("admin/outbox.html", request, {
+        "r": r, "page": page, "status_label": listing.status_label,
+        "template_label": listing.template_label, "failed": outbox_service.FAILED,
+        "can_send": request.app[OUTBOX].can_send}, status=400 if r.form.errors else 200)
 
 
 @allow(Role.PLATFORM_ADMIN)
@@ -37,7 +37,8 @@ async def outbox_mail(request: web.Request) -> dict[str, Any]:
             email_outbox.c.id == int(request.match_info["mail_id"])))).first()
     if row is None:
         raise web.HTTPNotFound()
-    return {"mail": row}
+    return {"mail": row, "status_label": listing.status_label,
+            "template_label": listing.template_label, "failed": outbox_service.FAILED}
 
 
 @allow(Role.PLATFORM_ADMIN)
@@ -47,4 +48,6 @@ async def outbox_resend(request: web.Request) -> web.Response:
         await outbox_service.resend(conn, int(request.match_info["mail_id"]),
                                     actor_id=require_identity(request).account_id,
                                     now=app[CLOCK].now())
-    raise web.HTTPSeeOther(str(app.router["outbox"].url_for()))
+    # back to the list as it was filtered (the form's action carries its query)
+    back = {k: v for k, v in request.query.items() if k in listing.KEPT}
+    raise web.HTTPSeeOther(str(app.router["outbox"].url_for().with_query(back)))

@@ -1,114 +1,186 @@
-"""Which audit rows an admin sees, the filters read from the URL, and one page of rows.
+"""操作日志 as a staff list (app/lists): which audit rows an admin sees, the filters read from
+the URL, and one page of rows.
 
 Scope: a school admin reads the rows whose school_id is their school (the school of the
 item, or of the account that acted: app/audit.py), a platform admin every row or one
 school's. The filter is an equality on an indexed column, so a page costs one range scan of
-ix_audit_school_at (or ix_audit_at) however large the log grows; the count for the page
-links uses the same conditions.
+ix_audit_school_at (or ix_audit_at) however large the log grows; the count uses the same
+conditions.
+
+Three filters are exact, not substring searches, and are turned into SQL here rather than
+by the list component: 操作人 (a username, a name or an account number), 对象编号, and 学生
+(a 学号 or 姓名: every row about that student's record and items, the items gathered by the
+学生档案, app/roster/student_file.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Collection, Mapping
+from typing import Any, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import paging
 from ..auth.sessions import Identity
-from ..clock import CHINA
-from ..forms import Form
+from ..auth.service import school_choices
+from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, Text, resolve
 from ..roles import Role
-from ..school_settings.form import DATE_MESSAGE, day_or_none
-from ..tables import accounts, audit_log, schools
-from .labels import ENTITY_LABELS
+from ..roster import student_file
+from ..roster.filters import scope_of
+from ..tables import accounts, audit_log, schools, student_records as sr
+from .labels import ENTITY_LABELS, FLOWS, action_options
 
-PER_PAGE = 50
-FILTERS = ("actor", "entity", "entity_id", "action", "from", "to", "school")
-MAX_CHARS = 64
+a = audit_log
+MAX_CHARS = 50          # a text filter's longest value (the box's maxlength)
+STUDENTS_MAX = 20       # students one 学生 value may name (a common 姓名): more is a typo
+FLOW_NAMES = frozenset(f.name for f in FLOWS)
+NO_SCHOOL = "none"      # the platform's own rows (employers, jobs, mail)
+
+# entity → (the staff page of one item, its URL part). A row links there only for a viewer
+# whose role that page allows (views.py asks the route itself).
+ITEM_PAGES: dict[str, tuple[str, str]] = {
+    **student_file.ITEM_PAGES,
+    "student_record": ("student_file", "record_id"),
+    "employer": ("admin_employer", "employer_id"),
+    "job": ("admin_job", "job_id"),
+    "email_outbox": ("outbox_mail", "mail_id"),
+    "school_settings": ("school_settings", "school_id"),
+}
+
+
+@dataclass(frozen=True)
+class Exact(Text):
+    """A text box whose value this module turns into SQL (an equality, a lookup), not the
+    component's substring search: `AuditList.where` leaves it out of the component's part."""
+
+
+@dataclass(frozen=True)
+class Days(DateRange):
+    """Days, China time, both ends included, under the log's own parameter names."""
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return "from", "to"
+
+
+def _action(value: str) -> Any:
+    if value in FLOW_NAMES:   # a flow's every row: its steps and the item's creation
+        return a.c.entity == value
+    # "login" finds login and login.failed; "hall" every hall action
+    return sa.or_(a.c.action == value, a.c.action.startswith(value + ".", autoescape=True))
+
+
+def spec(ident: Identity) -> ListSpec:
+    platform = ident.role == Role.PLATFORM_ADMIN
+    return ListSpec(
+        route="audit_log",
+        filters=(
+            *((Choice("school", "学校", lambda v: a.c.school_id.is_(None) if v == NO_SCHOOL
+                      else a.c.school_id == int(v), placeholder="全部（含平台）"),) if platform else ()),
+            Exact("student", "学生（学号或姓名）", ()),
+            Exact("actor", "操作人", ()),
+            Choice("action", "操作", _action, options=action_options()),
+            Choice("entity", "对象", lambda v: a.c.entity == v,
+                   options=sorted(ENTITY_LABELS.items(), key=lambda kv: kv[1])),
+            Exact("entity_id", "对象编号", ()),
+            Days("at", "日期", a.c.at),
+        ),
+        columns=(Column("at", "时间", a.c.at),),
+        default_sort="-at", tiebreak=a.c.id, sizes=(50, 100, 200))
 
 
 @dataclass
-class Query:
-    """The filters as typed (form, kept on the page and in the links) and as conditions."""
-    form: Form
-    conditions: list[Any] = field(default_factory=list)
-    wanted: paging.Params = paging.Params()  # ?page= (the list is searched by the filters)
+class AuditList(Resolved):
+    """The resolved list, with the scope and the exact filters as SQL (`more`)."""
+    more: list[Any] = field(default_factory=list)
 
-    def params(self) -> dict[str, str]:
-        """The URL parameters of these filters: the page links keep them."""
-        return {k: self.form.get(k).strip() for k in FILTERS if self.form.get(k).strip()}
+    def where(self) -> list[Any]:
+        component = dataclasses.replace(self.spec, filters=tuple(
+            f for f in self.spec.filters if not isinstance(f, Exact)))
+        return [*Resolved.where(dataclasses.replace(self, spec=component)), *self.more]
+
+    def order_by(self) -> list[Any]:
+        # `at` is never NULL: sorted as it is (and the id the same way round), so the newest
+        # page reads the end of the (school_id, at) index
+        if self.descending:
+            return [a.c.at.desc(), a.c.id.desc()]
+        return [a.c.at.asc(), a.c.id.asc()]
 
 
-def read_filters(ident: Identity, query: Mapping[str, str],
-                 school_ids: Collection[int]) -> Query:
-    """The URL's filters → conditions, each wrong one with its message next to its field
+async def read(conn: AsyncConnection, ident: Identity, query: Mapping[str, str]) -> AuditList:
+    """The URL's filters → an AuditList; each wrong value gets its message next to its field
     (the page then lists nothing rather than rows the admin did not ask for)."""
-    form = Form(query)
-    q = Query(form)
-    a = audit_log
-    for name in FILTERS:
-        if len(form.get(name)) > MAX_CHARS:
-            form.error(name, "内容过长")
+    options = {}
     if ident.role == Role.PLATFORM_ADMIN:
-        school = form.get("school").strip()
-        if school:
-            if school.isdigit() and int(school) in school_ids:
-                q.conditions.append(a.c.school_id == int(school))
-            else:
-                form.error("school", "请选择列表中的学校")
-    else:  # a school admin: their school only, whatever the URL says
-        q.conditions.append(a.c.school_id == ident.school_id)
-    actor = form.get("actor").strip()
-    if actor and "actor" not in form.errors:
-        if actor.isdigit():
-            q.conditions.append(a.c.actor_id == int(actor))
+        options["school"] = [*((str(r.id), r.name) for r in await school_choices(conn)),
+                             (NO_SCHOOL, "平台（不属于学校）")]
+    resolved = resolve(spec(ident), query, options)
+    out = AuditList(**{f.name: getattr(resolved, f.name) for f in dataclasses.fields(Resolved)})
+    for f in out.spec.filters:
+        if isinstance(f, Exact) and len(query.get(f.name, "")) > MAX_CHARS:
+            out.form.error(f.name, "内容过长")   # cut to fit, it would find something else
+            out.values.pop(f.name, None)
+    if ident.role != Role.PLATFORM_ADMIN:   # their school only, whatever the URL says
+        out.more.append(a.c.school_id == ident.school_id)
+    actor = out.values.get("actor")
+    if actor:
+        if actor.isascii() and actor.isdigit() and len(actor) <= 9:
+            out.more.append(a.c.actor_id == int(actor))
         else:
-            q.conditions.append(a.c.actor_id.in_(sa.select(accounts.c.id).where(sa.or_(
+            out.more.append(a.c.actor_id.in_(sa.select(accounts.c.id).where(sa.or_(
                 accounts.c.username == actor,
                 accounts.c.display_name.contains(actor, autoescape=True)))))
-    entity = form.get("entity").strip()
-    if entity:
-        if entity in ENTITY_LABELS:
-            q.conditions.append(a.c.entity == entity)
+    if out.values.get("entity_id"):
+        out.more.append(a.c.entity_id == out.values["entity_id"])
+    if out.values.get("student"):
+        about = await _about_student(conn, ident, out.values["student"])
+        if isinstance(about, str):
+            out.form.error("student", about)
         else:
-            form.error("entity", "请选择列表中的对象")
-    entity_id = form.get("entity_id").strip()
-    if entity_id and "entity_id" not in form.errors:
-        q.conditions.append(a.c.entity_id == entity_id)
-    action = form.get("action").strip()
-    if action and "action" not in form.errors:
-        # "origin" finds origin.submit, origin.approve …; "login" finds login and login.failed
-        q.conditions.append(sa.or_(a.c.action == action,
-                                   a.c.action.startswith(action + ".", autoescape=True)))
-    days = {}
-    for name in ("from", "to"):
-        try:
-            days[name] = day_or_none(form.get(name)) if name not in form.errors else None
-        except ValueError:
-            form.error(name, DATE_MESSAGE)
-    if days.get("from") and days.get("to") and days["from"] > days["to"]:
-        form.error("to", "结束日期不能早于开始日期")
-    elif not form.errors:
-        if days.get("from"):
-            q.conditions.append(a.c.at >= _china_midnight(days["from"]))
-        if days.get("to"):
-            q.conditions.append(a.c.at < _china_midnight(days["to"] + dt.timedelta(days=1)))
-    q.wanted = paging.params(query)
-    return q
+            out.more.append(about)
+    return out
 
 
-def _china_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.timezone.utc)
+async def _about_student(conn: AsyncConnection, ident: Identity, value: str) -> Any:
+    """Rows about the students (in the viewer's scope) whose 学号 or 姓名 is `value`: their
+    record and every item of theirs, as the 学生档案 gathers them. A str: why there are none."""
+    scope = scope_of(ident)
+    ids = list((await conn.execute(
+        sa.select(sr.c.id).where(sa.or_(sr.c.student_no == value, sr.c.name == value),
+                                 *scope.where())
+        .order_by(sr.c.id).limit(STUDENTS_MAX + 1))).scalars())
+    if not ids:
+        return f"没有学号或姓名为“{value}”的学生"
+    if len(ids) > STUDENTS_MAX:
+        return "同名的学生太多，请输入学号"
+    items: dict[str, set[str]] = {}
+    for record_id in ids:
+        found = await student_file.build(conn, scope, record_id)
+        if found is None:
+            continue
+        for entity, item_ids in _items(found).items():
+            items.setdefault(entity, set()).update(str(i) for i in item_ids)
+    return sa.or_(sa.false(), *(sa.and_(a.c.entity == entity, a.c.entity_id.in_(sorted(item_ids)))
+                                for entity, item_ids in items.items() if item_ids))
 
 
-async def page_of(conn: AsyncConnection, q: Query) -> paging.Page:
-    a, who = audit_log, accounts.alias("who")
-    return await paging.fetch(conn, sa.select(
-        a, who.c.display_name.label("actor_name"), who.c.username.label("actor_username"),
-        who.c.role.label("actor_role"), schools.c.name.label("school_name"))
-        .outerjoin(who, who.c.id == a.c.actor_id)
-        .outerjoin(schools, schools.c.id == a.c.school_id)
-        .where(*q.conditions).order_by(a.c.at.desc(), a.c.id.desc()), q.wanted, per_page=PER_PAGE)
+def _items(f: student_file.StudentFile) -> dict[str, list[int]]:
+    """The student's record and items, as the 学生档案's timeline reads them."""
+    return {"student_record": [f.record.id], "origin": [f.origin.id] if f.origin else [],
+            "recommendation": [f.recommendation.id] if f.recommendation else [],
+            "registration": [f.registration.id] if f.registration else [],
+            "agreement": [r.id for r in f.agreements],
+            "termination": [r.id for r in f.terminations],
+            "application": [r.id for r in f.applications],
+            "interview": [r.id for r in f.interviews],
+            "account": [f.account.id] if f.account else []}
+
+
+def rows() -> sa.Select:
+    who = accounts.alias("who")
+    return (sa.select(a, who.c.display_name.label("actor_name"),
+                      who.c.username.label("actor_username"), who.c.role.label("actor_role"),
+                      schools.c.name.label("school_name"))
+            .outerjoin(who, who.c.id == a.c.actor_id)
+            .outerjoin(schools, schools.c.id == a.c.school_id))

@@ -1,29 +1,57 @@
-"""操作日志 page: thin over service.read_filters (scope and filters) and service.page_of."""
+"""操作日志 page: thin over service.read (scope and filters) and one page of its rows."""
 
 from __future__ import annotations
+
+from typing import Any, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from ..auth.service import school_choices
+from .. import paging
+from ..lists.spec import fetch
 from ..middleware import require_identity
-from ..roles import Role, allow
+from ..roles import ACCESS_ATTR, PUBLIC, Role, allow
 from ..state import DB
 from . import labels, service
+
+
+def may_open(app: web.Application, route: str, role: Role) -> bool:
+    """Whether `role` may open the page of route `route`: what its handler's @allow says,
+    the same declaration the access middleware enforces."""
+    for r in app.router[route]:
+        if r.method == "GET":
+            allowed = getattr(r.handler, ACCESS_ATTR, None)
+            return allowed == PUBLIC or (bool(allowed) and role in allowed)
+    return False
+
+
+def item_links(app: web.Application, role: Role) -> Callable[[Any], str | None]:
+    """row → the URL of its item's page, or None where the viewer has none to open."""
+    pages = {entity: (route, part) for entity, (route, part) in service.ITEM_PAGES.items()
+             if may_open(app, route, role)}
+
+    def link(row: Any) -> str | None:
+        page = pages.get(row.entity)
+        if page is None or not (row.entity_id.isascii() and row.entity_id.isdigit()):
+            return None
+        route, part = page
+        return str(app.router[route].url_for(**{part: row.entity_id}))
+    return link
 
 
 @allow(Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN)
 async def audit_page(request: web.Request) -> web.Response:
     ident = require_identity(request)
     async with request.app[DB].read() as conn:
-        school_rows = await school_choices(conn) if ident.role == Role.PLATFORM_ADMIN else []
-        q = service.read_filters(ident, request.query, {r.id for r in school_rows})
-        page = await service.page_of(conn, q) if q.form.ok else None
+        r = await service.read(conn, ident, request.query)
+        page: paging.Page | None = None
+        if not r.form.errors:
+            page = await fetch(conn, r, service.rows())
     return aiohttp_jinja2.render_template("audit/list.html", request, {
-        "q": q, "form": q.form, "page": page, "is_platform": ident.role == Role.PLATFORM_ADMIN,
-        "schools": [(r.id, r.name) for r in school_rows],
-        "entities": sorted(labels.ENTITY_LABELS.items(), key=lambda kv: kv[1]),
-        "actions": sorted(labels.ACTION_LABELS.items(), key=lambda kv: kv[1]),
+        "r": r, "page": page, "is_platform": ident.role == Role.PLATFORM_ADMIN,
+        "exact_errors": [(f.label, f.name, r.form.errors[f.name]) for f in r.spec.filters
+                         if isinstance(f, service.Exact) and f.name in r.form.errors],
+        "link": item_links(request.app, ident.role),
         "action_label": labels.action_label, "entity_label": labels.entity_label,
-        "describe": labels.describe, "state_change": labels.state_change},
-        status=200 if q.form.ok else 400)
+        "state_label": labels.state_label, "describe": labels.describe},
+        status=400 if r.form.errors else 200)

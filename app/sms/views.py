@@ -5,32 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp_jinja2
-import sqlalchemy as sa
 from aiohttp import web
 
-from .. import paging
+from ..lists.spec import fetch, resolve
 from ..reviews.common import int_param
 from ..roles import Role, allow
 from ..state import DB
-from . import outbox as sms
-
-STATUS_LABELS = {"pending": "待发送", "sent": "已发送", "kept": "已保存（未发出）", "failed": "发送失败"}
-
-
-def status_label(row: sa.Row) -> str:
-    if row.status == "pending" and row.last_error:
-        return "待重试"
-    return STATUS_LABELS.get(row.status, row.status)
+from . import listing, outbox as sms
 
 
 @allow(Role.PLATFORM_ADMIN)
-@aiohttp_jinja2.template("sms/outbox.html")
-async def outbox(request: web.Request) -> dict[str, Any]:
-    wanted = paging.params(request.query)
+async def outbox(request: web.Request) -> web.Response:
+    r = resolve(listing.SPEC, request.query)
     async with request.app[DB].read() as conn:
-        page = await sms.listing(conn, wanted)
-    return {"page": page, "q": wanted.q, "status_label": status_label,
-            "can_send": request.app[sms.SMS_OUTBOX].can_send}
+        page = await fetch(conn, r, listing.rows())
+    return aiohttp_jinja2.render_template("sms/outbox.html", request, {
+        "r": r, "page": page, "status_label": listing.status_label,
+        "purpose_label": listing.purpose_label,
+        "can_send": request.app[sms.SMS_OUTBOX].can_send}, status=400 if r.form.errors else 200)
 
 
 @allow(Role.PLATFORM_ADMIN)
@@ -40,4 +32,4 @@ async def message(request: web.Request) -> dict[str, Any]:
         row = await sms.message(conn, int_param(request, "sms_id"))
     if row is None:
         raise web.HTTPNotFound()
-    return {"sms": row, "status_label": status_label}
+    return {"sms": row, "status_label": listing.status_label, "purpose_label": listing.purpose_label}
