@@ -119,7 +119,8 @@ def _with_csrf_cookie(request: web.Request, response):  # noqa: ANN001, ANN202
 def _csrf_refused(request: web.Request) -> web.HTTPForbidden:
     body = aiohttp_jinja2.render_string("error.html", request, {
         "request": request, "status": 403, "csrf": True, "identity": None,
-        "csrf_token": request[CSRF_TOKEN], "unread_notices": 0, "centre_url": None})
+        "csrf_token": request[CSRF_TOKEN], "unread_notices": 0, "centre_url": None,
+        "staff_nav": None})
     return web.HTTPForbidden(text=body, content_type="text/html")
 
 

@@ -137,7 +137,7 @@ def error_page(request: web.Request, status: int) -> web.Response:
     try:
         return aiohttp_jinja2.render_template("error.html", request, {
             "status": status, "request": request, "identity": None, "unread_notices": 0,
-            "centre_url": None, "csrf_token": ""}, status=status)
+            "centre_url": None, "staff_nav": None, "csrf_token": ""}, status=status)
     except Exception:  # noqa: BLE001
         return web.Response(status=status, text="服务暂时不可用，请稍后再试。",
                             content_type="text/plain", charset="utf-8")
