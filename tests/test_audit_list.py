@@ -27,7 +27,7 @@ from app.db import Database
 from app.roles import Role
 from app.school_settings.service import FIELDS as SETTING_FIELDS
 from app.tables import accounts, audit_log, student_records
-from tests import todo_kit as kit
+from tests import exports_kit, todo_kit as kit
 from tests.conftest import field_error
 from tests.signing_kit import as_user
 from tests.test_student_list import drawn
@@ -384,3 +384,21 @@ async def test_a_long_detail_folds_and_the_rows_are_cards(make_client, world, lo
     # every cell of a row is labelled for its card on a phone
     for body in re.findall(r'<tr data-id="\d+"[^>]*>(.*?)</tr>', page, re.S)[:20]:
         assert body.count("<td") == body.count("<td data-label=") == 6
+
+
+async def test_the_export_holds_exactly_the_filtered_rows_of_ones_own_part(make_client, world, log):
+    admin = await as_user(make_client, "staff", "school_admin0")
+    query = {"student": world.active_student(0).student_no, "sort": "at"}
+    page = await (await admin.get("/audit", params={**query, "size": "200"})).text()
+    shown = listed_ids(page)
+    assert 0 < len(shown) == total(page)
+    book = await exports_kit.exported(admin, "audit_log", **query)
+    rows = list(book["操作日志"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("时间", "操作人", "用户名", "操作") and len(rows) - 1 == len(shown)
+    about = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True)}
+    assert about["范围"] == "本校" and world.active_student(0).student_no in about["筛选条件"]
+    # another school's student: refused at the click, as on the page
+    other = {"student": world.active_student(1).student_no}
+    assert (await exports_kit.ask(admin, "audit_log", **other)).status == 403
+    counselor = await as_user(make_client, "staff", "counselor0")
+    assert (await exports_kit.ask(counselor, "audit_log")).status == 403

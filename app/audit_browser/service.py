@@ -156,25 +156,13 @@ async def _about_student(conn: AsyncConnection, ident: Identity, value: str) -> 
         return "同名的学生太多，请输入学号"
     items: dict[str, set[str]] = {}
     for record_id in ids:
-        found = await student_file.build(conn, scope, record_id)
+        found = await student_file.build(conn, scope, record_id, with_timeline=False)
         if found is None:
             continue
-        for entity, item_ids in _items(found).items():
+        for entity, item_ids in student_file.items_of(found).items():
             items.setdefault(entity, set()).update(str(i) for i in item_ids)
     return sa.or_(sa.false(), *(sa.and_(a.c.entity == entity, a.c.entity_id.in_(sorted(item_ids)))
                                 for entity, item_ids in items.items() if item_ids))
-
-
-def _items(f: student_file.StudentFile) -> dict[str, list[int]]:
-    """The student's record and items, as the 学生档案's timeline reads them."""
-    return {"student_record": [f.record.id], "origin": [f.origin.id] if f.origin else [],
-            "recommendation": [f.recommendation.id] if f.recommendation else [],
-            "registration": [f.registration.id] if f.registration else [],
-            "agreement": [r.id for r in f.agreements],
-            "termination": [r.id for r in f.terminations],
-            "application": [r.id for r in f.applications],
-            "interview": [r.id for r in f.interviews],
-            "account": [f.account.id] if f.account else []}
 
 
 def rows() -> sa.Select:

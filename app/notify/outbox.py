@@ -24,7 +24,7 @@ import aiosmtplib
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import audit, paging
+from .. import audit
 from ..clock import Clock
 from ..config import Settings
 from ..db import Database
@@ -81,17 +81,6 @@ def is_permanent(exc: Exception) -> bool:
 
 
 STATUS_LABELS = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
-
-
-async def listing(conn: AsyncConnection, wanted: paging.Params, status: str = "") -> paging.Page:
-    """邮件发件箱, newest first, of one status or all; ?q= searches the recipient and the subject."""
-    o = email_outbox
-    stmt = (sa.select(o.c.id, o.c.to_addr, o.c.subject, o.c.status, o.c.attempts, o.c.created_at,
-                      o.c.last_error)
-            .where(paging.matches(wanted.q, o.c.to_addr, o.c.subject)).order_by(o.c.id.desc()))
-    if status in STATUS_LABELS:
-        stmt = stmt.where(o.c.status == status)
-    return await paging.fetch(conn, stmt, wanted)
 
 
 async def resend(conn: AsyncConnection, mail_id: int, *, actor_id: int, now: dt.datetime) -> bool:

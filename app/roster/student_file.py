@@ -72,7 +72,8 @@ ITEM_PAGES = {"origin": ("origin_review", "origin_id"),
               "termination": ("termination_review", "request_id")}
 
 
-async def build(conn: AsyncConnection, scope: Scope, record_id: int) -> StudentFile | None:
+async def build(conn: AsyncConnection, scope: Scope, record_id: int, *,
+                with_timeline: bool = True) -> StudentFile | None:
     record = (await conn.execute(
         sa.select(sr, schools.c.name.label("school_name"), colleges.c.name.label("college_name"),
                   majors.c.name.label("major_name"))
@@ -117,20 +118,27 @@ async def build(conn: AsyncConnection, scope: Scope, record_id: int) -> StudentF
             .join(jobs, jobs.c.id == applications.c.job_id)
             .join(employers, employers.c.id == jobs.c.employer_id)
             .where(interviews.c.account_id == account.id).order_by(interviews.c.starts_at.desc())))
-    items = {"student_record": [record_id], "origin": [origin.id] if origin else [],
-             "recommendation": [recommendation.id] if recommendation else [],
-             "registration": [registration.id] if registration else [],
-             "agreement": [r.id for r in agreement_rows],
-             "termination": [r.id for r in termination_rows],
-             "application": [r.id for r in application_rows],
-             "interview": [r.id for r in interview_rows],
-             "account": [account.id] if account else []}
-    timeline = await _timeline(conn, items, account.id if account else None)
-    return StudentFile(record=record, account=account, origin=origin,
-                       recommendation=recommendation, agreements=agreement_rows,
-                       registration=registration, destination=destination,
-                       terminations=termination_rows, applications=application_rows,
-                       interviews=interview_rows, timeline=timeline)
+    found = StudentFile(record=record, account=account, origin=origin,
+                        recommendation=recommendation, agreements=agreement_rows,
+                        registration=registration, destination=destination,
+                        terminations=termination_rows, applications=application_rows,
+                        interviews=interview_rows, timeline=[])
+    if with_timeline:
+        found.timeline = await _timeline(conn, items_of(found), account.id if account else None)
+    return found
+
+
+def items_of(f: StudentFile) -> dict[str, list[int]]:
+    """The student's record and every item of theirs, by audit entity: what their timeline
+    (and 操作日志's 学生 filter) reads the audit rows of."""
+    return {"student_record": [f.record.id], "origin": [f.origin.id] if f.origin else [],
+            "recommendation": [f.recommendation.id] if f.recommendation else [],
+            "registration": [f.registration.id] if f.registration else [],
+            "agreement": [r.id for r in f.agreements],
+            "termination": [r.id for r in f.terminations],
+            "application": [r.id for r in f.applications],
+            "interview": [r.id for r in f.interviews],
+            "account": [f.account.id] if f.account else []}
 
 
 async def _timeline(conn: AsyncConnection, items: dict[str, list[int]],

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import paging
 from ..clock import Clock
 from ..config import Settings
 from ..db import Database
@@ -41,13 +40,6 @@ async def enqueue(conn: AsyncConnection, *, to: str, text: str, purpose: str,
     return (await conn.execute(sms_outbox.insert().values(
         to_phone=to, text=text, purpose=purpose, status="pending", attempts=0,
         next_attempt_at=at, created_at=at).returning(sms_outbox.c.id))).scalar_one()
-
-
-async def listing(conn: AsyncConnection, wanted: paging.Params) -> paging.Page:
-    """短信发件箱, newest first; ?q= searches the number and the text."""
-    return await paging.fetch(conn, sa.select(sms_outbox).where(
-        paging.matches(wanted.q, sms_outbox.c.to_phone, sms_outbox.c.text))
-        .order_by(sms_outbox.c.id.desc()), wanted)
 
 
 async def message(conn: AsyncConnection, sms_id: int) -> sa.Row | None:
