@@ -45,7 +45,7 @@ async def test_register_post_apply_and_see_the_resume_as_sent(browser, live_serv
 
     # --- the platform admin approves it
     await login(admin, "管理人员登录", "platform", "用户名")
-    await admin.get_by_role("link", name="单位审核").click()
+    await admin.locator("#staff-nav").get_by_role("link", name="单位审核").click()
     await admin.get_by_role("link", name="渝州数据科技有限公司").click()
     await expect(admin.get_by_role("img", name="营业执照")).to_be_visible()
     await admin.get_by_role("button", name="通过").click()
@@ -62,7 +62,7 @@ async def test_register_post_apply_and_see_the_resume_as_sent(browser, live_serv
     await employer.get_by_role("button", name="提交审核").click()
     await expect(employer.get_by_role("cell", name="待审核")).to_be_visible()
     await admin.goto("/platform")
-    await admin.get_by_role("link", name="岗位审核").click()
+    await admin.locator("#staff-nav").get_by_role("link", name="岗位审核").click()
     await admin.get_by_role("link", name="数据分析师").click()
     await admin.get_by_role("button", name="通过").click()
 

@@ -24,7 +24,7 @@ async def test_school_admin_switches_off_online_signing_and_the_student_sees_it(
     await expect(pupil.locator("#online-closed")).to_have_count(0)
 
     await login_staff(page, "school_admin0")
-    await page.get_by_role("link", name="学校设置").click()
+    await page.locator("#staff-nav").get_by_role("link", name="学校设置").click()
     await expect(page.get_by_role("heading", name="学校设置", level=1)).to_be_visible()
     online = page.get_by_label("开放线上应约")
     await expect(online).to_be_checked()
@@ -39,12 +39,12 @@ async def test_school_admin_switches_off_online_signing_and_the_student_sees_it(
     await expect(page.locator("#done-message")).to_have_text("设置已保存。")
     await expect(page.get_by_label("开放线上应约")).not_to_be_checked()
 
-    await page.get_by_role("link", name="操作日志").click()
+    await page.locator("#staff-nav").get_by_role("link", name="操作日志").click()
     await expect(page.get_by_role("heading", name="操作日志", level=1)).to_be_visible()
     row = page.locator("#audit-rows tbody tr").first
     await expect(row).to_contain_text("修改学校设置")
     await expect(row).to_contain_text("school_admin0")
-    await expect(row).to_contain_text('"online_signing": [true, false]')
+    await expect(row).to_contain_text("开放线上应约：是 → 否")
 
     await pupil.reload()
     await expect(pupil.locator("#online-closed")).to_have_text("暂未开启")

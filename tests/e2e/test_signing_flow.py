@@ -52,7 +52,7 @@ async def test_phone_offline_agreement_and_online_invitation(page, browser, live
     await expect(page.locator("#code-sent")).to_contain_text("验证码已发送至")
     admin_ctx, admin = await new_page(browser, live_server)
     await login_staff(admin, "platform")
-    await admin.get_by_role("link", name="短信发件箱").click()
+    await admin.locator("#staff-nav").get_by_role("link", name="短信发件箱").click()
     text = await admin.get_by_role("row", name=re.compile(MOBILE)).first.text_content()
     code = re.search(r"\d{6}", text.replace(MOBILE, "")).group(0)
     await admin_ctx.close()

@@ -34,7 +34,7 @@ async def test_school_admin_filters_downloads_and_opens_the_export(page, setting
     await page.get_by_role("button", name="登录").click()
     await expect(page).not_to_have_url("**/login/staff")
     await page.goto("/school")
-    await page.get_by_role("link", name="就业统计").click()
+    await page.locator("#staff-nav").get_by_role("link", name="就业统计").click()
     await expect(page.get_by_role("heading", name="就业统计", level=1)).to_be_visible()
     await page.get_by_label("毕业年份").select_option("2025")
     await page.get_by_label("学院").select_option(str(college))
