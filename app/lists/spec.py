@@ -147,8 +147,11 @@ class Resolved:
             out["size"] = str(self.size)
         if self.page != 1:
             out["page"] = str(self.page)
+        defaulted = {f.name for f in self.spec.filters if isinstance(f, Choice) and f.default}
         for key, value in changes.items():
-            if value in (None, ""):
+            if value == "" and key in defaulted:
+                out[key] = ""      # 全部 of a filter with a default: said, or the default returns
+            elif value in (None, ""):
                 out.pop(key, None)
             else:
                 out[key] = str(value)

@@ -55,14 +55,14 @@ async def _queue_page(request: web.Request, window_form: Form | None = None,
     if status_code == 200 and resolved.form.errors:
         status_code = 400
     return aiohttp_jinja2.render_template(QUEUE_PAGE, request, {
-        "r": resolved, "page": page, "counts": counts, "flow": TERMINATION_FLOW,
+        "r": resolved, "page": page, "flow": TERMINATION_FLOW,
+        "counts": {**counts, "": sum(n for s, n in counts.items() if s != listing.WAITING)},
+        "tabs": [(listing.WAITING, "待我审核"), *listing.states(), ("", "全部")],
         "states": listing.states(), "reasons": codes.REASONS, "actions": BATCH,
         "employer_label": listing.employer_label, "settings": settings,
         "window_form": window_form, "done": request.query.get("done", ""),
         "is_counselor": ident.role == Role.COUNSELOR,
         "waiting_state": str(service.WAITING[ident.role]),
-        "all_query": {**resolved.query(page=None), "status": ""},
-        "total": sum(n for s, n in counts.items() if s != listing.WAITING),
         "can_force": ident.role == Role.SCHOOL_ADMIN}, status=status_code)
 
 
