@@ -355,17 +355,25 @@ async def test_returned_invitation_is_corrected_and_the_changes_are_marked(make_
     assert 'class="changed"><th>岗位名称' not in review
 
 
-async def test_counselor_batch_approves_only_the_first_level(make_client, world, settings, clock):
+async def test_a_batch_decides_only_what_the_flow_gives_each_reviewer(make_client, world, settings, clock):
     student, employer, aid = await invited(make_client, world, settings, clock)
     await student.post(f"/student/signing/online/{aid}/answer", {"action": "agree", "opinion": "同意"})
-    counselor = await as_user(make_client, "staff", "counselor0")
-    await counselor.get("/reviews/agreements")
-    resp = await counselor.post("/reviews/agreements/approve", {"ids": [str(aid), "999999"]})
-    assert resp.status == 303 and "done=1" in resp.headers["Location"]
-    assert (await agreement_row(settings.database_url, aid)).status == "school"
+    # 待学院审核 is the counselor's: the school admin's batch 通过 leaves it, saying why
     admin = await as_user(make_client, "staff", "school_admin0")
-    assert (await admin.post("/reviews/agreements/approve", {"ids": str(aid)})).status == 403
+    resp = await admin.post("/reviews/agreements/batch", {"action": "approve", "id": str(aid),
+                                                          "confirmed": "1"})
+    page = await resp.text()
+    assert resp.status == 200 and 'data-done="0"' in page and 'data-failed="1"' in page
+    assert "当前状态为“待学院审核”" in page and "不能执行“通过”" in page
+    assert (await agreement_row(settings.database_url, aid)).status == "college"
+    counselor = await as_user(make_client, "staff", "counselor0")
+    resp = await counselor.post("/reviews/agreements/batch", {"action": "approve", "confirmed": "1",
+                                                              "id": [str(aid), "999999"]})
+    page = await resp.text()
+    assert 'data-done="1"' in page and "#999999：不在您的范围内" in page
     assert (await agreement_row(settings.database_url, aid)).status == "school"
+    # the old one-level batch address is gone
+    assert (await counselor.post("/reviews/agreements/approve", {"ids": str(aid)})).status == 404
 
 
 async def test_start_signing_from_an_applicant(make_client, world, settings, clock):

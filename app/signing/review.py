@@ -1,5 +1,5 @@
-"""Staff side of signing: the counselor's and the school admin's queues and decisions, the
-employer's list, and the public verification page's lookup."""
+"""Staff side of signing: the counselor's and the school admin's decisions (their queue is
+listing.py), the employer's list, and the public verification page's lookup."""
 
 from __future__ import annotations
 
@@ -20,25 +20,10 @@ from .tables import agreements
 
 ag, sr = agreements, student_records
 _s = AgreementState
-# What waits for whom: the default filter of each reviewer's queue.
+# What waits for whom: the default filter of each reviewer's queue (listing.py, 待办事项).
 WAITING = {Role.COUNSELOR: (_s.COLLEGE_REVIEW,), Role.SCHOOL_ADMIN: (_s.SCHOOL_REVIEW, _s.SCAN_REVIEW)}
 # States staff see at all (drafts and unanswered invitations are the student's business).
 STAFF_VISIBLE = tuple(s.value for s in _s if s not in (_s.DRAFT, _s.AWAITING_EMPLOYER, _s.CONFIRMED))
-
-
-async def queue(conn: AsyncConnection, ident: Identity, wanted: paging.Params, *,
-                status: str = "", channel: str = "") -> paging.Page:
-    """The reviewer's agreements, the latest change first; ?q= searches 学号, 姓名 and 编号."""
-    where = [scope(ident), ag.c.status.in_(STAFF_VISIBLE),
-             paging.matches(wanted.q, sr.c.student_no, sr.c.name, ag.c.number)]
-    if status == "waiting":
-        where.append(ag.c.status.in_([s.value for s in WAITING.get(ident.role, ())]))
-    elif status:
-        where.append(ag.c.status == status)
-    if channel in ("online", "offline"):
-        where.append(ag.c.channel == channel)
-    return await paging.fetch(conn, select().where(*where)
-                              .order_by(ag.c.updated_at.desc(), ag.c.id.desc()), wanted)
 
 
 async def decide(conn: AsyncConnection, ident: Identity, agreement_id: int, action: str, *,
@@ -58,26 +43,6 @@ async def decide(conn: AsyncConnection, ident: Identity, agreement_id: int, acti
         values["previous_data"] = row.data
     return await workflow.transition(conn, flow_of(row.channel), row.id, action, actor=actor(ident),
                                      at=now, reason=reason, values=values)
-
-
-async def approve_batch(conn: AsyncConnection, ident: Identity, ids: list[int], *,
-                        now: dt.datetime) -> tuple[int, list[str]]:
-    """A counselor's first-level approval of several online agreements (the school still
-    reviews each, so a batch is safe here). (approved, messages of the ones refused)."""
-    done, problems = 0, []
-    if ident.role != Role.COUNSELOR:
-        return 0, ["只有辅导员可以批量审核"]
-    for agreement_id in ids[:200]:
-        row = await item(conn, ident, agreement_id)
-        if row is None:
-            continue
-        try:
-            await workflow.transition(conn, flow_of(row.channel), row.id, "approve",
-                                      actor=actor(ident), at=now, values={"updated_at": now})
-            done += 1
-        except workflow.TransitionError as exc:
-            problems.append(f"{row.student_name}：{exc}")
-    return done, problems
 
 
 async def for_employer(conn: AsyncConnection, ident: Identity, wanted: paging.Params) -> paging.Page:

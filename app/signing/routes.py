@@ -42,7 +42,7 @@ def setup_signing_routes(app: web.Application) -> None:
                name="employer_agreement_confirm")
     # Counselor (own college) and school admin (own school)
     r.add_get("/reviews/agreements", staff.queue, name="agreement_queue")
-    r.add_post("/reviews/agreements/approve", staff.approve_batch, name="agreement_approve_batch")
+    r.add_post("/reviews/agreements/batch", staff.batch, name="agreement_batch")
     r.add_get(f"/reviews/agreements/{ID}", staff.review_page, name="agreement_review")
     r.add_post(f"/reviews/agreements/{ID}", staff.decide, name="agreement_decide")
     # The document and the stamped copies, for everyone in the agreement's scope

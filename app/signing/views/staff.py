@@ -1,4 +1,6 @@
-"""Counselor and school-admin review of agreements: the queue, batch approval, one item."""
+"""Counselor and school-admin review of agreements: the queue (a staff list, ../listing.py),
+batch 通过 / 退回 through the one batch handler, and one agreement's review page with
+【下一条】 in the same filtered queue."""
 
 from __future__ import annotations
 
@@ -7,77 +9,109 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from ... import files, paging
+from ... import files
 from ...forms import Form
+from ...lists import batch_views
+from ...lists.batch_views import BatchAction, BatchList
+from ...lists.spec import fetch
 from ...middleware import require_identity
 from ...reviewing import submit_review
 from ...roles import Role, allow
 from ...state import CLOCK, DB
-from .. import fields, review, service
+from .. import fields, listing, review, service
 from ..flows import ACTION_LABELS, STATE_LABELS, flow_of
-from .common import int_param, see_other, sheet_context
+from .common import int_param, sheet_context
 
 REVIEWERS = (Role.COUNSELOR, Role.SCHOOL_ADMIN)
+REVIEW_PAGE = "signing/review.html"
+# One set for both reviewers: the flow decides which agreements each may approve or return
+# (a counselor 待学院审核, a school admin 待学校审核 and the stamped copies); the report names
+# the rest with the reason.
+BATCH_ACTIONS = (BatchAction("approve", "通过"), BatchAction("return", "退回", reason_required=True))
 
 
 @allow(*REVIEWERS)
 async def queue(request: web.Request) -> web.Response:
     ident = require_identity(request)
-    status = request.query.get("status", "waiting")[:20]
-    channel = request.query.get("channel", "")[:10]
-    wanted = paging.params(request.query)
     async with request.app[DB].read() as conn:
-        page = await review.queue(conn, ident, wanted, status=status, channel=channel)
+        resolved = await listing.read(conn, ident, request.query)
+        page = await fetch(conn, resolved, listing.rows(ident))
+        counts = await listing.state_counts(conn, ident)
+    # 待我审核, each state that waits for this reviewer, every other state that holds any, 全部
+    chosen = resolved.values.get("status", "")
+    shown = [(listing.WAITING_VALUE, "待我审核"),
+             *((s, STATE_LABELS[s]) for s in review.STAFF_VISIBLE
+               if s in listing.waiting(ident) or counts.get(s) or chosen == s), ("", "全部")]
+    tabs = [(code, label, {**resolved.query(page=None), "status": code}, code == chosen)
+            for code, label in shown]
     return aiohttp_jinja2.render_template("signing/queue.html", request, {
-        "page": page, "rows": page.rows, "status": status, "channel": channel, "q": wanted.q,
-        "labels": STATE_LABELS,
-        "statuses": [(s, STATE_LABELS[s]) for s in review.STAFF_VISIBLE],
-        "can_batch": ident.role == Role.COUNSELOR, "done": request.query.get("done", ""),
-        "problems": request.query.getall("problem", [])[:20]})
+        "r": resolved, "page": page, "counts": counts, "tabs": tabs, "labels": STATE_LABELS,
+        "actions": BATCH_ACTIONS},
+        status=400 if resolved.form.errors else 200)
 
 
-@allow(Role.COUNSELOR)
-async def approve_batch(request: web.Request) -> web.Response:
-    post = await request.post()
-    ids = [int(v) for v in post.getall("ids", []) if isinstance(v, str) and v.isdigit() and len(v) < 12]
-    async with request.app[DB].write() as conn:
-        done, problems = await review.approve_batch(conn, require_identity(request), ids,
-                                                    now=request.app[CLOCK].now())
-    raise see_other(request, "agreement_queue", {"done": str(done), "problem": problems[:20]})
+@allow(*REVIEWERS)
+async def batch(request: web.Request) -> web.Response:
+    """批量通过 / 批量退回 on the ticked agreements or on all that match the list's filters."""
+    ident = require_identity(request)
+
+    async def read(conn, query):  # noqa: ANN001, ANN202
+        resolved = await listing.read(conn, ident, query)
+        return resolved, listing.ids(ident, resolved)
+    return await batch_views.handle(request, BatchList(
+        title="就业协议书", noun="份", actions=BATCH_ACTIONS, read=read,
+        act=listing.decide(ident, request.app[CLOCK].now())))
 
 
 async def _context(request: web.Request, agreement_id: int) -> dict[str, Any]:
     ident = require_identity(request)
+    list_query = {k: v for k, v in request.query.items() if k != "done"}
     async with request.app[DB].read() as conn:
         row = await service.item(conn, ident, agreement_id)
         if row is None or row.status not in review.STAFF_VISIBLE:
             raise web.HTTPNotFound()
         history = await service.history(conn, row)
         scans = await files.listed(conn, row.scans or [])
+        resolved = await listing.read(conn, ident, list_query)
+        next_id = await listing.next_after(conn, ident, resolved, agreement_id)
     flow = flow_of(row.channel)
     can = [a for a in flow.actions_for(row.status, ident.role) if a in ("approve", "return")]
+    done = request.query.get("done", "")
     return {**sheet_context(request, row, changed=fields.changed(row.previous_data, row.data)),
             "history": history, "scans": scans, "can": can, "actions": ACTION_LABELS,
-            "review_url": str(request.app.router["agreement_decide"].url_for(agreement_id=str(row.id)))}
+            "list_query": list_query, "r": resolved,
+            "review_url": str(request.app.router["agreement_decide"].url_for(agreement_id=str(row.id))
+                              .with_query(list_query)),
+            "next_url": str(request.app.router["agreement_review"].url_for(agreement_id=str(next_id))
+                            .with_query(list_query)) if next_id else None,
+            "done": ACTION_LABELS[done] if done in ("approve", "return") else ""}
 
 
 @allow(*REVIEWERS)
 async def review_page(request: web.Request) -> web.Response:
     context = await _context(request, int_param(request, "agreement_id"))
-    return aiohttp_jinja2.render_template("signing/review.html", request, {**context, "form": Form()})
+    return aiohttp_jinja2.render_template(REVIEW_PAGE, request, {**context, "form": Form()})
 
 
 @allow(*REVIEWERS)
 async def decide(request: web.Request) -> web.Response:
+    """通过 or 退回 (the pressed button); back to the agreement saying what was done, the
+    queue's filters riding along for 【下一条】."""
     agreement_id = int_param(request, "agreement_id")
+    post = await request.post()
+    action = post.get("action")
 
     async def run(conn, action: str, reason: str | None) -> bool:  # noqa: ANN001
         return await review.decide(conn, require_identity(request), agreement_id, action,
                                    reason=reason, now=request.app[CLOCK].now()) is not None
 
     async def page(request: web.Request, form: Form, status: int) -> web.Response:
-        return aiohttp_jinja2.render_template("signing/review.html", request,
+        return aiohttp_jinja2.render_template(REVIEW_PAGE, request,
                                               {**await _context(request, agreement_id), "form": form},
                                               status=status)
-    done = str(request.app.router["agreement_review"].url_for(agreement_id=str(agreement_id)))
+    query = {k: v for k, v in request.query.items() if k != "done"}
+    if isinstance(action, str) and action in ("approve", "return"):
+        query["done"] = action
+    done = str(request.app.router["agreement_review"].url_for(agreement_id=str(agreement_id))
+               .with_query(query))
     return await submit_review(request, run, page, done)
