@@ -42,10 +42,8 @@ async def queue(request: web.Request) -> web.Response:
     shown = [(listing.WAITING_VALUE, "待我审核"),
              *((s, STATE_LABELS[s]) for s in review.STAFF_VISIBLE
                if s in listing.waiting(ident) or counts.get(s) or chosen == s), ("", "全部")]
-    tabs = [(code, label, {**resolved.query(page=None), "status": code}, code == chosen)
-            for code, label in shown]
     return aiohttp_jinja2.render_template("signing/queue.html", request, {
-        "r": resolved, "page": page, "counts": counts, "tabs": tabs, "labels": STATE_LABELS,
+        "r": resolved, "page": page, "counts": counts, "tabs": shown, "labels": STATE_LABELS,
         "actions": BATCH_ACTIONS},
         status=400 if resolved.form.errors else 200)
 
