@@ -1,9 +1,12 @@
-"""Reading the list component's pages in tests: the count a list shows, the count a batch
+"""The list component in tests: filter examples drawn by hypothesis, and reading its pages: the count a list shows, the count a batch
 confirmation names, and what a batch report says was done and not done."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from hypothesis import Phase, given, settings as hsettings, strategies as st
 
 
 def total(page: str) -> int:
@@ -21,3 +24,16 @@ def done_failed(page: str) -> tuple[int, int]:
     done = int(re.search(r'data-done="(\d+)"', page).group(1))
     failed = re.search(r'data-failed="(\d+)"', page)
     return done, int(failed.group(1)) if failed else 0
+
+
+def drawn(strategy: st.SearchStrategy, n: int) -> list[Any]:
+    """n examples of `strategy`, drawn by hypothesis (the checks run on the database, in
+    the test's event loop, after the drawing)."""
+    out: list[Any] = []
+
+    @hsettings(max_examples=n, database=None, phases=[Phase.generate], deadline=None)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        out.append(value)
+    collect()
+    return out

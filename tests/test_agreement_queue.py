@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import Phase, given, settings as hsettings, strategies as st
+from hypothesis import strategies as st
 
 from app.auth.sessions import Identity
 from app.db import Database
@@ -27,7 +27,7 @@ from app.signing.tables import agreements
 from app.tables import audit_log, majors
 from tests.agreement_queue_kit import BASE, UNITS, Made, add_agreement, make
 from tests.conftest import field_error
-from tests.lists_kit import count_on, done_failed, total
+from tests.lists_kit import count_on, done_failed, drawn, total
 from tests.signing_kit import add_account, as_user
 
 DAYS = [dt.date(2026, 5, 1) + dt.timedelta(days=d) for d in range(0, 17, 2)]
@@ -168,16 +168,6 @@ async def test_each_filter_and_sort_keeps_exactly_the_matching_agreements(settin
         await db.dispose()
 
 
-def drawn(strategy: st.SearchStrategy, n: int) -> list[Any]:
-    """n examples drawn by hypothesis (checked on the database afterwards, in the test's loop)."""
-    out: list[Any] = []
-
-    @hsettings(max_examples=n, database=None, phases=[Phase.generate], deadline=None)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        out.append(value)
-    collect()
-    return out
 
 
 def review_action(page: str) -> str:

@@ -15,6 +15,7 @@ from tests import exports_kit
 from tests.factories import PASSWORD
 from tests.helpers import published_job
 from tests.test_employers import register
+from tests.lists_kit import total
 
 EDUCATIONS = ("本科生", "硕士生")
 STATES = ("new", "viewed", "invited", "rejected", "withdrawn")
@@ -60,8 +61,6 @@ def shown(page: str) -> list[str]:
     return re.findall(r'<td data-label="姓名" class="nowrap"><a href="/employer/applications/\d+">([^<]+)</a>', page)
 
 
-def total(page: str) -> int:
-    return int(re.search(r'data-total="(\d+)"', page).group(1))
 
 
 async def test_an_employer_filters_pages_and_exports_a_jobs_applicants(make_client, world, settings, clock):

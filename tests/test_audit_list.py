@@ -30,7 +30,7 @@ from app.tables import accounts, audit_log, student_records
 from tests import exports_kit, todo_kit as kit
 from tests.conftest import field_error
 from tests.signing_kit import as_user
-from tests.test_student_list import drawn
+from tests.lists_kit import drawn, total
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = dt.datetime(2026, 5, 1, 1, 0, tzinfo=dt.timezone.utc)
@@ -236,8 +236,6 @@ def listed_ids(page: str) -> list[int]:
     return [int(n) for n in re.findall(r'<tr data-id="(\d+)"', page)]
 
 
-def total(page: str) -> int:
-    return int(re.search(r'data-total="(\d+)"', page).group(1))
 
 
 async def rows_about(database_url: str, items: set[tuple[str, int]]) -> set[int]:

@@ -20,7 +20,7 @@ from app.db import Database
 from app.sms.tables import sms_outbox
 from app.tables import email_outbox
 from tests.signing_kit import as_user
-from tests.test_student_list import drawn
+from tests.lists_kit import drawn
 
 BASE = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.timezone.utc)
 DAYS = [(BASE + dt.timedelta(days=d)).astimezone(CHINA).date() for d in range(0, 10)]

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import Phase, given, settings as hsettings, strategies as st
+from hypothesis import strategies as st
 
 from app import workflow
 from app.auth.sessions import Identity
@@ -32,6 +32,7 @@ from app.tables import audit_log, student_records
 from tests import todo_kit
 from tests.conftest import field_error
 from tests.factories import PASSWORD
+from tests.lists_kit import count_on, done_failed, drawn, total
 
 EDUCATIONS = ("本科生", "硕士生", "专科生")
 STATES = ("draft", "submitted", "returned", "approved", "revoked")
@@ -155,16 +156,6 @@ def filters_strategy(world: Any, mine: list[Form]) -> st.SearchStrategy[dict[str
             "sort": st.sampled_from([p + s for s in SORTS for p in ("", "-")])}))
 
 
-def drawn(strategy: st.SearchStrategy, n: int) -> list[Any]:
-    """n examples drawn by hypothesis (checked afterwards, in the test's event loop)."""
-    out: list[Any] = []
-
-    @hsettings(max_examples=n, database=None, phases=[Phase.generate], deadline=None)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        out.append(value)
-    collect()
-    return out
 
 
 def admin_of(world: Any, school: int = 0) -> Identity:
@@ -206,8 +197,6 @@ async def test_each_drawn_filter_and_sort_keeps_exactly_the_matching_forms(setti
     assert sizes == {0, 1, 2}   # the examples narrowed to none, one and many
 
 
-def total(page: str) -> int:
-    return int(re.search(r'data-total="(\d+)"', page).group(1))
 
 
 def listed(page: str) -> list[int]:
@@ -301,14 +290,8 @@ async def decided_elsewhere(database_url: str, world, form_ids: list[int], now) 
         await db.dispose()
 
 
-def count_on(page: str) -> int:
-    return int(re.search(r'data-count="(\d+)"', page).group(1))
 
 
-def done_failed(page: str) -> tuple[int, int]:
-    done = int(re.search(r'data-done="(\d+)"', page).group(1))
-    failed = re.search(r'data-failed="(\d+)"', page)
-    return done, int(failed.group(1)) if failed else 0
 
 
 async def test_select_all_that_match_approves_exactly_those_and_recounts_when_they_change(

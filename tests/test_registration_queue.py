@@ -33,7 +33,7 @@ from app.validators import make_id_number
 from tests.conftest import field_error
 from tests.factories import PASSWORD
 from tests.registration_helpers import staff_account
-from tests.test_student_list import drawn
+from tests.lists_kit import count_on, done_failed, drawn, total
 
 EDUCATIONS = ("本科生", "硕士生", "专科生")
 # Written out here, not imported: the 毕业去向 a registration can hold (DOMAIN.md).
@@ -213,8 +213,6 @@ async def test_each_filter_and_sort_keeps_exactly_the_matching_registrations(set
         await db.dispose()
 
 
-def total(page: str) -> int:
-    return int(re.search(r'data-total="(\d+)"', page).group(1))
 
 
 def listed(page: str) -> list[int]:
@@ -295,14 +293,8 @@ async def decide_directly(database_url: str, world: Any, who: str, reg_id: int, 
         await db.dispose()
 
 
-def count_on(page: str) -> int:
-    return int(re.search(r'data-count="(\d+)"', page).group(1))
 
 
-def done_failed(page: str) -> tuple[int, int]:
-    done = int(re.search(r'data-done="(\d+)"', page).group(1))
-    failed = re.search(r'data-failed="(\d+)"', page)
-    return done, int(failed.group(1)) if failed else 0
 
 
 async def test_the_school_approves_all_that_match_each_destination_made_effective_once(

@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from hypothesis import Phase, given, settings as hsettings, strategies as st
+from hypothesis import strategies as st
 
 from app.clock import CHINA
 from app.db import Database
@@ -20,7 +20,7 @@ from app.roster.filters import Scope
 from tests import exports_kit, statistics_kit
 from tests.conftest import field_error
 from tests.factories import PASSWORD
-from tests.lists_kit import total
+from tests.lists_kit import drawn, total
 from tests.statistics_kit import Grad
 
 population = statistics_kit.population   # the fixture
@@ -79,17 +79,6 @@ def filters_strategy(world: Any) -> st.SearchStrategy[dict[str, str]]:
         lambda keys: st.fixed_dictionaries({k: choices[k] for k in keys}))
 
 
-def drawn(strategy: st.SearchStrategy, n: int) -> list[Any]:
-    """n examples of `strategy`, drawn by hypothesis (the checks run on the database, in
-    the test's event loop, after the drawing)."""
-    out: list[Any] = []
-
-    @hsettings(max_examples=n, database=None, phases=[Phase.generate], deadline=None)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        out.append(value)
-    collect()
-    return out
 
 
 async def test_each_filter_and_sort_keeps_exactly_the_matching_records(settings, world, population):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from hypothesis import Phase, given, settings as hsettings, strategies as st
+from hypothesis import strategies as st
 
 from app.clock import CHINA
 from app.db import Database
@@ -29,6 +29,7 @@ from app.validators import make_id_number
 from tests.conftest import field_error
 from tests.signing_kit import add_account, as_user
 from tests.termination_kit import force, identity
+from tests.lists_kit import count_on, done_failed, drawn, total
 
 EDUCATIONS = ("本科生", "硕士生", "专科生")
 STATES = ("submitted", "college_approved", "returned", "withdrawn", "approved", "superseded", "draft")
@@ -174,15 +175,6 @@ def filters_strategy(world: Any, made: list[Req]) -> st.SearchStrategy[dict[str,
         lambda keys: st.fixed_dictionaries({k: choices[k] for k in keys}))
 
 
-def drawn(strategy: st.SearchStrategy, n: int) -> list[Any]:
-    out: list[Any] = []
-
-    @hsettings(max_examples=n, database=None, phases=[Phase.generate], deadline=None)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        out.append(value)
-    collect()
-    return out
 
 
 # each sortable column's value; ties go by id ascending whichever way the column sorts
@@ -235,8 +227,6 @@ async def test_each_filter_and_sort_keeps_exactly_the_matching_requests(settings
         await db.dispose()
 
 
-def total(page: str) -> int:
-    return int(re.search(r'data-total="(\d+)"', page).group(1))
 
 
 def review_ids(page: str) -> list[int]:
@@ -328,14 +318,8 @@ async def decided_elsewhere(database_url: str, world, ids: list[int], now, actio
         await db.dispose()
 
 
-def count_on(page: str) -> int:
-    return int(re.search(r'data-count="(\d+)"', page).group(1))
 
 
-def done_failed(page: str) -> tuple[int, int]:
-    done = int(re.search(r'data-done="(\d+)"', page).group(1))
-    failed = re.search(r'data-failed="(\d+)"', page)
-    return done, int(failed.group(1)) if failed else 0
 
 
 async def test_select_all_that_match_recounts_and_each_item_is_decided_and_audited(

@@ -17,6 +17,8 @@ from typing import Any, Awaitable, Callable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..workflow import TransitionError
+
 MAX_BATCH = 5_000   # items one confirmation may act on; more is filtered down first
 CHUNK = 100         # items per write transaction
 
@@ -104,3 +106,28 @@ async def next_in(conn: AsyncConnection, ids: sa.Select, current: int) -> int | 
         at = found.index(current)
         return found[at + 1] if at + 1 < len(found) else None
     return found[0] if found else None
+
+
+OUT_OF_SCOPE = "不在您的范围内"
+
+
+def decisions(find: Callable[[AsyncConnection, int], Awaitable[Any]],
+              decide: Callable[[AsyncConnection, Any, str, str | None], Awaitable[Any]],
+              name: Callable[[Any], str] = lambda row: f"{row.name}（{row.student_no}）",
+              ) -> Callable[[str, str | None], Act]:
+    """A queue's act(action, reason) for `apply`: `find` the item in the reviewer's scope
+    (None: out of it), `decide` it by the flow's own rules; a refusal (TransitionError) is
+    the reason it was not done. `apply`'s savepoint takes back whatever a refused item
+    wrote first."""
+    def act(action: str, reason: str | None) -> Act:
+        async def one(conn: AsyncConnection, item_id: int) -> tuple[str, str | None]:
+            row = await find(conn, item_id)
+            if row is None:
+                return f"#{item_id}", OUT_OF_SCOPE
+            try:
+                await decide(conn, row, action, reason)
+            except TransitionError as exc:
+                return name(row), str(exc)
+            return name(row), None
+        return one
+    return act

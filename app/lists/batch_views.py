@@ -78,3 +78,15 @@ async def handle(request: web.Request, spec: BatchList) -> web.Response:
 
 def _page(template: str, request: web.Request, context: dict[str, Any], status: int) -> web.Response:
     return aiohttp_jinja2.render_template(template, request, context, status=status)
+
+
+Reader = Callable[[AsyncConnection, Any], Awaitable[tuple[Resolved, sa.Select]]]
+
+
+def reader(listing: Any, ident: Any) -> Reader:
+    """BatchList.read for a queue's listing module: its `read(conn, ident, query)` and the
+    select of matching ids `ids(ident, resolved)`, both for this reviewer."""
+    async def read(conn: AsyncConnection, query: Any) -> tuple[Resolved, sa.Select]:
+        resolved = await listing.read(conn, ident, query)
+        return resolved, listing.ids(ident, resolved)
+    return read

@@ -6,7 +6,7 @@ default), and decided in batches. Drafts are the student's own business: never l
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,7 +18,6 @@ from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, resolve
 from ..roles import Role
 from ..roster.filters import options, scope_of, student_filters
 from ..tables import colleges, majors, student_records as sr
-from ..workflow import TransitionError
 from . import service
 from .branches import BRANCHES
 from .flows import REGISTRATION_FLOW, RegState
@@ -83,33 +82,17 @@ def ids(ident: Identity, resolved: Resolved) -> sa.Select:
 
 async def next_after(conn: AsyncConnection, ident: Identity, resolved: Resolved,
                      current: int) -> int | None:
-    """【下一条】: the item after `current` in the same filtered queue; once `current` has left
-    it (decided, so no longer waiting), the first one left."""
-    found = [row[0] for row in await conn.execute(ids(ident, resolved).limit(batch.MAX_BATCH))]
-    if current in found:
-        at = found.index(current)
-        return found[at + 1] if at + 1 < len(found) else None
-    return found[0] if found else None
+    return await batch.next_in(conn, ids(ident, resolved), current)
 
 
 async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
     return await service.status_counts(conn, ident)
 
 
-def decide(ident: Identity, now: dt.datetime) -> Any:
-    """act(action, reason) for the batch handler: one registration's 通过 or 退回."""
-    def act(action: str, reason: str | None) -> batch.Act:
-        async def one(conn: AsyncConnection, reg_id: int) -> tuple[str, str | None]:
-            reg = await service.item(conn, ident, reg_id)
-            if reg is None:
-                return f"#{reg_id}", "不在您的范围内"
-            name = f"{reg.name}（{reg.student_no}）"
-            try:
-                # The school's approval claims the destination after the state is written;
-                # when another holds it, the batch takes this item back (its savepoint)
-                await service.review(conn, ident, reg_id, action, reason=reason, now=now)
-            except TransitionError as exc:
-                return name, str(exc)
-            return name, None
-        return one
-    return act
+def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], batch.Act]:
+    """act(action, reason) for the batch handler: one registration's 通过 or 退回. The
+    school's approval claims the destination after the state is written; when another holds
+    it, the batch's savepoint takes this item back."""
+    async def one(conn: AsyncConnection, reg: Any, action: str, reason: str | None) -> None:
+        await service.review(conn, ident, reg.id, action, reason=reason, now=now)
+    return batch.decisions(lambda conn, reg_id: service.item(conn, ident, reg_id), one)

@@ -232,11 +232,8 @@ async def batch(request: web.Request) -> web.Response:
     the list's filters; the school's approvals make each destination effective."""
     ident = require_identity(request)
 
-    async def read(conn, query):  # noqa: ANN001, ANN202
-        resolved = await listing.read(conn, ident, query)
-        return resolved, listing.ids(ident, resolved)
     return await batch_views.handle(request, BatchList(
-        title="就业信息登记", noun="条", actions=BATCH, read=read,
+        title="就业信息登记", noun="条", actions=BATCH, read=batch_views.reader(listing, ident),
         act=listing.decide(ident, request.app[CLOCK].now())))
 
 

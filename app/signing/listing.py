@@ -11,12 +11,11 @@ upload of the stamped copy), and for any other the moment it reached its state."
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import workflow
 from ..auth.sessions import Identity
 from ..lists import batch
 from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, Text, resolve
@@ -107,22 +106,14 @@ async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]
     return counts
 
 
-def decide(ident: Identity, now: dt.datetime) -> Any:
+def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], batch.Act]:
     """act(action, reason) for the batch handler: one agreement's 通过 or 退回, by the rules of
-    one decision (app/signing/review.decide), each in its own savepoint so that a refusal
-    after a partial write (the 毕业去向 claimed, then the state found changed) leaves
-    nothing of that item while the rest of the chunk stands."""
-    def act(action: str, reason: str | None) -> batch.Act:
-        async def one(conn: AsyncConnection, agreement_id: int) -> tuple[str, str | None]:
-            row = await item(conn, ident, agreement_id)
-            if row is None or row.status not in STAFF_VISIBLE:
-                return f"#{agreement_id}", "不在您的范围内"
-            name = f"{row.student_name}（{row.student_no}）"
-            try:
-                async with conn.begin_nested():
-                    await decide_one(conn, ident, agreement_id, action, reason=reason, now=now)
-            except workflow.TransitionError as exc:
-                return name, str(exc)
-            return name, None
-        return one
-    return act
+    one decision (app/signing/review.decide); a refusal after a partial write (the 毕业去向
+    claimed, then the state found changed) is taken back by the batch's savepoint."""
+    async def find(conn: AsyncConnection, agreement_id: int) -> Any:
+        row = await item(conn, ident, agreement_id)
+        return row if row is not None and row.status in STAFF_VISIBLE else None
+
+    async def one(conn: AsyncConnection, row: Any, action: str, reason: str | None) -> None:
+        await decide_one(conn, ident, row.id, action, reason=reason, now=now)
+    return batch.decisions(find, one, name=lambda row: f"{row.student_name}（{row.student_no}）")

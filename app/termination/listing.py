@@ -7,12 +7,11 @@ service.review, exactly as one decision on its own page."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .. import workflow
 from ..auth.sessions import Identity
 from ..lists import batch
 from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, resolve
@@ -106,13 +105,7 @@ def ids(ident: Identity, resolved: Resolved) -> sa.Select:
 
 async def next_after(conn: AsyncConnection, ident: Identity, resolved: Resolved,
                      current: int) -> int | None:
-    """【下一条】: the request after `current` in the same filtered queue; once `current` has
-    left it (decided, so no longer 待我审核), the first one left."""
-    found = [r[0] for r in await conn.execute(ids(ident, resolved).limit(batch.MAX_BATCH))]
-    if current in found:
-        at = found.index(current)
-        return found[at + 1] if at + 1 < len(found) else None
-    return found[0] if found else None
+    return await batch.next_in(conn, ids(ident, resolved), current)
 
 
 async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
@@ -123,22 +116,16 @@ async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]
     return counts
 
 
-def decide(ident: Identity, now: dt.datetime) -> Any:
-    """act(action, reason) for the batch handler: one request's 通过 or 退回, each in a
-    savepoint, so an item refused half-way (a 通过 that terminated the agreement, then found
-    the request changed) takes back what it wrote and the others stand."""
-    def act(action: str, reason: str | None) -> batch.Act:
-        async def one(conn: AsyncConnection, request_id: int) -> tuple[str, str | None]:
-            req = await service.request_item(conn, ident, request_id) \
-                if ident.role in (Role.COUNSELOR, Role.SCHOOL_ADMIN) else None
-            if req is None or req.status == TermState.DRAFT:
-                return f"#{request_id}", "不在您的范围内"
-            name = f"{req.student_name}（{req.student_no}）"
-            try:
-                async with conn.begin_nested():
-                    await service.review(conn, ident, request_id, action, reason=reason, now=now)
-            except workflow.TransitionError as exc:
-                return name, str(exc)
-            return name, None
-        return one
-    return act
+def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], batch.Act]:
+    """act(action, reason) for the batch handler: one request's 通过 or 退回 (a 通过 that
+    terminated the agreement, then found the request changed, is taken back by the batch's
+    savepoint)."""
+    async def find(conn: AsyncConnection, request_id: int) -> Any:
+        if ident.role not in (Role.COUNSELOR, Role.SCHOOL_ADMIN):
+            return None
+        req = await service.request_item(conn, ident, request_id)
+        return None if req is None or req.status == TermState.DRAFT else req
+
+    async def one(conn: AsyncConnection, req: Any, action: str, reason: str | None) -> None:
+        await service.review(conn, ident, req.id, action, reason=reason, now=now)
+    return batch.decisions(find, one, name=lambda req: f"{req.student_name}（{req.student_no}）")

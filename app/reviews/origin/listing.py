@@ -5,7 +5,7 @@ column (the longest waiting first by default), and decided in batches."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -80,33 +80,24 @@ async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]
     return await service.status_counts(conn, ident)
 
 
-def decide(ident: Identity, now: dt.datetime) -> Any:
+def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], batch.Act]:
     """act(action, reason) for the batch handler: one record's decision (通过, 退回) or 【通知核对】."""
-    def act(action: str, reason: str | None) -> batch.Act:
-        async def one(conn: AsyncConnection, origin_id: int) -> tuple[str, str | None]:
-            record = await service.item(conn, ident, origin_id)
-            if record is None:
-                return f"#{origin_id}", "不在您的范围内"
-            name = f"{record.name}（{record.student_no}）"
-            if action == "notify":
-                return name, await _notify(conn, record, now)
-            try:
-                await workflow.transition(conn, ORIGIN_FLOW, origin_id, action,
-                                          actor=service.actor(ident), at=now, reason=reason,
-                                          values={"reviewed_at": now})
-            except workflow.TransitionError as exc:
-                return name, str(exc)
-            return name, None
-        return one
-    return act
+    async def one(conn: AsyncConnection, record: Any, action: str, reason: str | None) -> None:
+        if action == "notify":
+            await _notify(conn, record, now)
+        else:
+            await workflow.transition(conn, ORIGIN_FLOW, record.id, action,
+                                      actor=service.actor(ident), at=now, reason=reason,
+                                      values={"reviewed_at": now})
+    return batch.decisions(lambda conn, origin_id: service.item(conn, ident, origin_id), one)
 
 
-async def _notify(conn: AsyncConnection, record: Any, now: dt.datetime) -> str | None:
-    """【通知核对】 to one student: a notice and a mail; None when sent, else why not."""
+async def _notify(conn: AsyncConnection, record: Any, now: dt.datetime) -> None:
+    """【通知核对】 to one student: a notice and a mail (refused when they have no account)."""
     account = (await conn.execute(sa.select(accounts.c.id, accounts.c.email).where(
         accounts.c.id == record.account_id))).first() if record.account_id else None
     if account is None:
-        return "尚未激活账号"
+        raise workflow.NotAllowed("尚未激活账号")
     await notices.add(conn, account_id=account.id, title="请核对您的生源信息",
                       body="学校已导入您的生源信息，请在学生中心点击【生源信息核对】核对并送审。",
                       link=ORIGIN_PAGE, at=now)
@@ -114,4 +105,3 @@ async def _notify(conn: AsyncConnection, record: Any, now: dt.datetime) -> str |
         await emails.enqueue(conn, to=account.email, template="origin_check", at=now,
                              context={"name": record.name})
     await conn.execute(o.update().where(o.c.id == record.id).values(notified_at=now))
-    return None

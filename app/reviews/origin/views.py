@@ -128,13 +128,10 @@ async def batch(request: web.Request) -> web.Response:
     on all that match the list's filters."""
     ident = require_identity(request)
 
-    async def read(conn, query):  # noqa: ANN001, ANN202
-        resolved = await listing.read(conn, ident, query)
-        return resolved, listing.ids(ident, resolved)
     return await batch_views.handle(request, BatchList(
         title="生源信息", noun="条",
         actions=BATCH_COUNSELOR if ident.role == Role.COUNSELOR else BATCH_SCHOOL,
-        read=read, act=listing.decide(ident, request.app[CLOCK].now())))
+        read=batch_views.reader(listing, ident), act=listing.decide(ident, request.app[CLOCK].now())))
 
 
 async def _review_context(request: web.Request, origin_id: int) -> dict[str, Any]:

@@ -6,7 +6,7 @@ decided in batches (通过, 退回 with one reason; 作废 stays one at a time o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,7 +16,6 @@ from ...lists import batch
 from ...lists.spec import Choice, Column, DateRange, ListSpec, Resolved, resolve
 from ...roster.filters import options, scope_of, student_filters
 from ...tables import colleges, majors, student_records as sr
-from ... import workflow
 from ..flows import RECOMMENDATION_FLOW, RecState
 from ..tables import recommendations as rec
 from . import service
@@ -72,13 +71,7 @@ def ids(ident: Identity, resolved: Resolved) -> sa.Select:
 
 async def next_after(conn: AsyncConnection, ident: Identity, resolved: Resolved,
                      current: int) -> int | None:
-    """【下一条】: the form after `current` in the same filtered queue; once `current` has left
-    it (decided, so no longer 待审核), the first one left."""
-    found = [r[0] for r in await conn.execute(ids(ident, resolved).limit(batch.MAX_BATCH))]
-    if current in found:
-        at = found.index(current)
-        return found[at + 1] if at + 1 < len(found) else None
-    return found[0] if found else None
+    return await batch.next_in(conn, ids(ident, resolved), current)
 
 
 async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
@@ -87,16 +80,6 @@ async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]
 
 def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], batch.Act]:
     """act(action, reason) for the batch handler: one form's 通过 or 退回."""
-    def act(action: str, reason: str | None) -> batch.Act:
-        async def one(conn: AsyncConnection, form_id: int) -> tuple[str, str | None]:
-            form = await service.brief(conn, ident, form_id)
-            if form is None:
-                return f"#{form_id}", "不在您的范围内"
-            name = f"{form.name}（{form.student_no}）"
-            try:
-                await service.decide(conn, ident, form, action, reason=reason, now=now)
-            except workflow.TransitionError as exc:
-                return name, str(exc)
-            return name, None
-        return one
-    return act
+    async def one(conn: AsyncConnection, form: Any, action: str, reason: str | None) -> None:
+        await service.decide(conn, ident, form, action, reason=reason, now=now)
+    return batch.decisions(lambda conn, form_id: service.brief(conn, ident, form_id), one)

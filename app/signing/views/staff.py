@@ -53,11 +53,8 @@ async def batch(request: web.Request) -> web.Response:
     """批量通过 / 批量退回 on the ticked agreements or on all that match the list's filters."""
     ident = require_identity(request)
 
-    async def read(conn, query):  # noqa: ANN001, ANN202
-        resolved = await listing.read(conn, ident, query)
-        return resolved, listing.ids(ident, resolved)
     return await batch_views.handle(request, BatchList(
-        title="就业协议书", noun="份", actions=BATCH_ACTIONS, read=read,
+        title="就业协议书", noun="份", actions=BATCH_ACTIONS, read=batch_views.reader(listing, ident),
         act=listing.decide(ident, request.app[CLOCK].now())))
 
 

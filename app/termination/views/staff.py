@@ -78,11 +78,8 @@ async def batch(request: web.Request) -> web.Response:
     each item is decided as on its own page (a school's 通过 terminates its agreement)."""
     ident = _reviewer(request)
 
-    async def read(conn, query):  # noqa: ANN001, ANN202
-        resolved = await listing.read(conn, ident, query)
-        return resolved, listing.ids(ident, resolved)
     return await batch_views.handle(request, BatchList(
-        title="解约申请", noun="份", actions=BATCH, read=read,
+        title="解约申请", noun="份", actions=BATCH, read=batch_views.reader(listing, ident),
         act=listing.decide(ident, request.app[CLOCK].now())))
 
 
