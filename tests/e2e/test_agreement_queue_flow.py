@@ -10,9 +10,8 @@ import datetime as dt
 
 from playwright.async_api import expect
 
+from tests.e2e.phone import no_sideways, staff_on_a_phone
 from tests.agreement_queue_kit import BASE, UNITS, make
-from tests.e2e.test_staff_phone_flow import PHONE, no_sideways
-from tests.factories import PASSWORD
 
 
 async def test_a_school_admin_works_through_a_filtered_agreement_queue_on_a_phone(
@@ -23,15 +22,7 @@ async def test_a_school_admin_works_through_a_filtered_agreement_queue_on_a_phon
         + [{"status": "scan_review", "channel": "offline"} for _ in range(3)]
         + [{"status": "effective"} for _ in range(2)])
     chengdu = [a for a in made if a.unit == UNITS[1]]   # 23, oldest first: more than a page
-    context = await browser.new_context(base_url=str(live_server.make_url("/")), locale="zh-CN",
-                                        **PHONE)
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    try:
-        await page.goto("/login/staff")
-        await page.get_by_label("用户名", exact=True).fill(world.staff["school_admin0"][0])
-        await page.get_by_label("密码", exact=True).fill(PASSWORD)
-        await page.get_by_role("button", name="登录").click()
+    async with staff_on_a_phone(browser, live_server, world.staff["school_admin0"][0]) as page:
         await page.get_by_text("工作菜单").click()
         await page.locator("#staff-nav").get_by_role("link", name="协议书").click()
         await expect(page.locator("#list-count strong")).to_have_text("49")   # 待我审核
@@ -79,5 +70,3 @@ async def test_a_school_admin_works_through_a_filtered_agreement_queue_on_a_phon
         await expect(page.locator("#list-count strong")).to_have_text("0")
         await page.locator(".state-tabs a", has_text="已退回单位修改").click()
         await expect(page.locator("#list-count strong")).to_have_text("22")
-    finally:
-        await context.close()

@@ -10,16 +10,8 @@ from app import audit
 from app.db import Database
 from app.sms.outbox import enqueue as enqueue_sms
 from tests import todo_kit as kit
+from tests.e2e.phone import SMALL_PHONE, no_sideways, staff_on_a_phone
 from tests.factories import PASSWORD
-
-PHONE = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2}
-
-
-async def no_sideways(page) -> None:  # noqa: ANN001
-    over = await page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert over <= 0, f"{page.url} scrolls {over} px sideways"
 
 
 async def _rows(settings, world, now) -> int:  # noqa: ANN001
@@ -49,15 +41,7 @@ async def _rows(settings, world, now) -> int:  # noqa: ANN001
 async def test_the_log_and_the_outboxes_are_cards_on_a_phone(browser, live_server, world,
                                                              settings, clock):
     origin = await _rows(settings, world, clock.now())
-    context = await browser.new_context(base_url=str(live_server.make_url("/")), locale="zh-CN",
-                                        **PHONE)
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    try:
-        await page.goto("/login/staff")
-        await page.get_by_label("用户名", exact=True).fill(world.staff["school_admin0"][0])
-        await page.get_by_label("密码", exact=True).fill(PASSWORD)
-        await page.get_by_role("button", name="登录").click()
+    async with staff_on_a_phone(browser, live_server, world.staff["school_admin0"][0], device=SMALL_PHONE) as page:
         await expect(page.locator("h1")).to_have_text("管理中心")
         await page.goto("/audit")
         await expect(page.locator("#audit-rows tbody tr").first).to_be_visible()
@@ -78,7 +62,7 @@ async def test_the_log_and_the_outboxes_are_cards_on_a_phone(browser, live_serve
         await expect(page.locator("#audit-rows .item-link").first).to_have_attribute(
             "href", f"/reviews/origins/{origin}")
         await no_sideways(page)
-        await context.clear_cookies()
+        await page.context.clear_cookies()
         await page.goto("/login/staff")
         await page.get_by_label("用户名", exact=True).fill("platform")
         await page.get_by_label("密码", exact=True).fill(PASSWORD)
@@ -89,5 +73,3 @@ async def test_the_log_and_the_outboxes_are_cards_on_a_phone(browser, live_serve
             await expect(page.locator(f"{table} tbody tr").first).to_be_visible()
             await expect(page.locator(f"{table} .state-badge").first).to_be_visible()
             await no_sideways(page)
-    finally:
-        await context.close()

@@ -14,7 +14,7 @@ from playwright.async_api import expect
 
 from app.clock import ManualClock
 from tests.e2e.test_review_flow import login_staff, login_student
-from tests.e2e.test_staff_phone_flow import PHONE, no_sideways
+from tests.e2e.phone import PHONE, no_sideways
 from tests.registration_helpers import ready_student
 
 

@@ -5,17 +5,8 @@ match" across pages, 批量通过 with the count confirmed, then one student's �
 
 from playwright.async_api import expect
 
-from tests.factories import PASSWORD
+from tests.e2e.phone import no_sideways, staff_on_a_phone
 from tests.review_helpers import submitted_origins
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2}
-
-
-async def no_sideways(page) -> None:  # noqa: ANN001
-    over = await page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert over <= 0, f"{page.url} scrolls {over} px sideways"
 
 
 async def test_a_counselor_approves_a_filtered_queue_and_opens_a_file_on_a_phone(
@@ -23,15 +14,7 @@ async def test_a_counselor_approves_a_filtered_queue_and_opens_a_file_on_a_phone
     made = await submitted_origins(settings.database_url, world, clock.now(), 66)
     undergrads = [oid for oid, edu in made if edu == "本科生"]   # 22: more than a page of 20
     await submitted_origins(settings.database_url, world, clock.now(), 3, school=1)
-    context = await browser.new_context(base_url=str(live_server.make_url("/")), locale="zh-CN",
-                                        **PHONE)
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    try:
-        await page.goto("/login/staff")
-        await page.get_by_label("用户名", exact=True).fill(world.staff["counselor0"][0])
-        await page.get_by_label("密码", exact=True).fill(PASSWORD)
-        await page.get_by_role("button", name="登录").click()
+    async with staff_on_a_phone(browser, live_server, world.staff["counselor0"][0]) as page:
         # the staff navigation is folded behind 工作菜单 on a phone
         assert not await page.locator("#staff-nav").is_visible()
         await page.get_by_text("工作菜单").click()
@@ -66,6 +49,4 @@ async def test_a_counselor_approves_a_filtered_queue_and_opens_a_file_on_a_phone
         await expect(page.locator("#file-states")).to_contain_text("已通过")
         await expect(page.locator("#file-timeline")).to_contain_text("生源信息·通过")
         await no_sideways(page)
-    finally:
-        await context.close()
     assert len(undergrads) == 22
