@@ -467,3 +467,10 @@ async def test_next_stays_in_the_filtered_queue_through_each_decision(make_clien
     page = await (await counselor.get(resp.headers["Location"])).text()
     assert "这一队列已处理完" in page and 'id="next-item"' not in page and 'data-key="n"' not in page
     assert "快捷键" not in page   # nothing left to decide here, no key to announce
+
+
+async def test_the_deadline_reads_as_a_date_for_each_year(make_client, world):
+    admin = await login(make_client, world.staff["school_admin0"][0])
+    page = await (await admin.get("/reviews/registrations")).text()
+    state = re.search(r'<p id="deadline-state">(.*?)</p>', page, re.S).group(1)
+    assert "2026届 2026-08-31" in state and "毕业年份的" not in state
