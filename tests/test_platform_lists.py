@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 from app.db import Database
-from app.tables import employers, jobs
+from app.tables import employers, interview_sessions, jobs
 from tests.conftest import field_error
 from tests.factories import PASSWORD, credit_code
 
@@ -73,3 +73,34 @@ async def test_employer_and_job_review_lists_filter_and_sort(make_client, world,
                                                             "size": "100"})).text()
     assert sorted(n for n in names(page, "jobs") if n.startswith("岗位")) == sorted(
         f"岗位{m['name'][-2:]}" for m in made if m["job_status"] == "published" and m["job_kind"] == "全职")
+
+
+async def test_hall_reports_filter_by_day_state_and_employer(make_client, world, settings, clock):
+    db = Database(settings.database_url)
+    first = dt.date(2026, 5, 1)
+    made = []
+    try:
+        async with db.write() as conn:
+            for i in range(12):
+                day = first + dt.timedelta(days=i)
+                at = dt.datetime.combine(day, dt.time(1), dt.timezone.utc)
+                status = ("ended", "closed", "scheduled")[i % 3]
+                sid = (await conn.execute(interview_sessions.insert().values(
+                    employer_id=world.employer_id, day=day, starts_at=at,
+                    ends_at=at + dt.timedelta(hours=2), status=status, created_at=at)
+                    .returning(interview_sessions.c.id))).scalar_one()
+                made.append((sid, day, status))
+    finally:
+        await db.dispose()
+    admin = await make_client()
+    await admin.login("staff", world.staff["platform"][0], PASSWORD)
+
+    async def listed(**query: str) -> list[int]:
+        page = await (await admin.get("/monitor/reports", params=query)).text()
+        return [int(n) for n in re.findall(r'href="/monitor/reports/(\d+)"', page)]
+    # the newest day first; both ends of a day range included (calendar dates)
+    assert await listed() == [sid for sid, _, _ in reversed(made)]
+    got = await listed(day_from="2026-05-03", day_to="2026-05-05", sort="day")
+    assert got == [sid for sid, day, _ in made if dt.date(2026, 5, 3) <= day <= dt.date(2026, 5, 5)]
+    assert sorted(await listed(status="closed")) == [sid for sid, _, s in made if s == "closed"]
+    assert await listed(q="没有这家单位") == []

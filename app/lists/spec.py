@@ -45,10 +45,12 @@ class Text:
 
 @dataclass(frozen=True)
 class DateRange:
-    """Days in China time, both ends included: `<name>_from` and `<name>_to` in the URL."""
+    """Days in China time, both ends included: `<name>_from` and `<name>_to` in the URL.
+    `column` is a UTC time, or a calendar date (`dates=True`: compared as it is)."""
     name: str
     label: str
     column: Any
+    dates: bool = False
 
     @property
     def names(self) -> tuple[str, str]:
@@ -111,10 +113,12 @@ class Resolved:
             elif isinstance(f, DateRange):
                 start, end = f.names
                 if start in self.values:
-                    out.append(f.column >= china_day_start(dt.date.fromisoformat(self.values[start])))
+                    day = dt.date.fromisoformat(self.values[start])
+                    out.append(f.column >= (day if f.dates else china_day_start(day)))
                 if end in self.values:
-                    out.append(f.column < china_day_start(
-                        dt.date.fromisoformat(self.values[end]) + dt.timedelta(days=1)))
+                    day = dt.date.fromisoformat(self.values[end])
+                    out.append(f.column <= day if f.dates
+                               else f.column < china_day_start(day + dt.timedelta(days=1)))
         return out
 
     def order_by(self) -> list[Any]:

@@ -18,7 +18,7 @@ from rtc import monitor
 from rtc.monitor_store import Scope, may_see
 from rtc.queue import TICKET_LABELS, TicketState  # noqa: F401  (TICKET_LABELS: re-exported)
 
-from .. import paging
+from ..lists.spec import Choice, Column, DateRange, ListSpec, Text
 from ..clock import CHINA
 from ..tables import (accounts, call_quality, employers, hall_tickets, interview_sessions,
                       interviews, schools)
@@ -140,18 +140,29 @@ def histogram(values: Sequence[float], buckets: Sequence[tuple[int, int | None]]
     return out
 
 
-async def sessions_for(conn: AsyncConnection, scope: Scope, wanted: paging.Params) -> paging.Page:
-    """Booths the scope may report on, newest day first; ?q= searches the employer's name."""
+def sessions_spec(labels: dict[str, str]) -> ListSpec:
+    """面试大厅报告's list: booths by day, state and employer, newest day first."""
+    s = interview_sessions
+    return ListSpec(
+        route="hall_reports",
+        filters=(Choice("status", "状态", lambda v: s.c.status == v, options=list(labels.items())),
+                 DateRange("day", "日期", s.c.day, dates=True),
+                 Text("q", "单位名称", (employers.c.name,))),
+        columns=(Column("day", "日期", s.c.day), Column("employer", "单位", employers.c.name),
+                 Column("status", "状态", s.c.status)),
+        default_sort="-day", tiebreak=s.c.id)
+
+
+def sessions_for(scope: Scope) -> sa.Select:
+    """Booths the scope may report on (a school: those where its students were invited)."""
     s = interview_sessions
     stmt = (sa.select(s.c.id, s.c.day, s.c.status, s.c.starts_at, employers.c.name.label("employer"))
-            .join(employers, employers.c.id == s.c.employer_id)
-            .where(paging.matches(wanted.q, employers.c.name))
-            .order_by(s.c.day.desc(), s.c.starts_at, s.c.id))
+            .join(employers, employers.c.id == s.c.employer_id))
     if scope.school_id is not None:
         stmt = stmt.where(s.c.id.in_(
             sa.select(interviews.c.session_id).join(accounts, accounts.c.id == interviews.c.account_id)
             .where(accounts.c.school_id == scope.school_id)))
-    return await paging.fetch(conn, stmt, wanted)
+    return stmt
 
 
 async def build(conn: AsyncConnection, session_id: int, scope: Scope) -> Report | None:

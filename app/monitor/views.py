@@ -19,9 +19,9 @@ from rtc.monitor import SESSION_LABELS
 from rtc.monitor_store import Scope
 from rtc.setup import HALL, MONITOR
 
-from .. import paging
 from ..clock import CHINA
 from ..forms import Form
+from ..lists.spec import fetch, resolve
 from ..middleware import require_identity
 from ..roles import Role, allow
 from ..state import CLOCK, DB
@@ -133,12 +133,13 @@ async def remove_ticket(request: web.Request) -> web.Response:
 
 
 @allow(*ADMINS)
-@aiohttp_jinja2.template("monitor/reports.html")
-async def report_list(request: web.Request) -> dict[str, Any]:
-    wanted = paging.params(request.query)
+async def report_list(request: web.Request) -> web.Response:
+    resolved = resolve(reports.sessions_spec(SESSION_LABELS), request.query)
     async with request.app[DB].read() as conn:
-        page = await reports.sessions_for(conn, scope_of(request), wanted)
-    return {"page": page, "q": wanted.q, "session_labels": SESSION_LABELS}
+        page = await fetch(conn, resolved, reports.sessions_for(scope_of(request)))
+    return aiohttp_jinja2.render_template("monitor/reports.html", request, {
+        "r": resolved, "page": page, "session_labels": SESSION_LABELS},
+        status=400 if resolved.form.errors else 200)
 
 
 async def _report(request: web.Request) -> reports.Report:
