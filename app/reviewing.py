@@ -17,17 +17,19 @@ Decide = Callable[[AsyncConnection, str, str | None], Awaitable[bool | None]]
 Page = Callable[[web.Request, Form, int], Awaitable[web.Response]]
 
 
-async def submit_review(request: web.Request, decide: Decide, page: Page, done_url: str,
+async def submit_review(request: web.Request, decide: Decide, page: Page,
+                        done_url: str | Callable[[str], str],
                         action: str | None = None) -> web.Response:
-    """The action comes from the URL (`action`) or from the form's pressed button."""
+    """The action comes from the URL (`action`) or from the form's pressed button;
+    `done_url` may be made from the action taken (a page that says what was done)."""
     form = Form(await request.post())
+    action = action or form.get("action")
     try:
         async with request.app[DB].write() as conn:
-            found = await decide(conn, action or form.get("action"),
-                                 form.get("reason").strip() or None)
+            found = await decide(conn, action, form.get("reason").strip() or None)
     except TransitionError as exc:
         form.error(exc.field, str(exc))
         return await page(request, form, 400 if isinstance(exc, ReasonRequired) else 409)
     if found is False:
         raise web.HTTPNotFound()
-    raise web.HTTPSeeOther(done_url)
+    raise web.HTTPSeeOther(done_url(action) if callable(done_url) else done_url)

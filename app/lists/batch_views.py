@@ -6,7 +6,7 @@ and how one item is decided."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 import aiohttp_jinja2
 import sqlalchemy as sa
@@ -90,3 +90,18 @@ def reader(listing: Any, ident: Any) -> Reader:
         resolved = await listing.read(conn, ident, query)
         return resolved, listing.ids(ident, resolved)
     return read
+
+
+async def review_nav(request: web.Request, conn: AsyncConnection, listing: Any, ident: Any,
+                     route: str, part: str, current: int,
+                     done_labels: Mapping[str, str]) -> dict[str, Any]:
+    """What a review page shows around its item, from the queue it was opened from (the
+    list's query rides in the page's URL): 返回列表 to that list, 【下一条】 in it, and what
+    was just done (`?done=<action>` after a decision)."""
+    query = {k: v for k, v in request.query.items() if k not in ("done", "msg")}
+    resolved = await listing.read(conn, ident, query)
+    next_id = await batch.next_in(conn, listing.ids(ident, resolved), current)
+    return {"list_query": query, "r": resolved,
+            "next_url": str(request.app.router[route].url_for(**{part: str(next_id)})
+                            .with_query(query)) if next_id else None,
+            "done": done_labels.get(request.query.get("done", ""), "")}

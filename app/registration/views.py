@@ -239,25 +239,19 @@ async def batch(request: web.Request) -> web.Response:
 
 async def _review_context(request: web.Request, reg_id: int) -> dict[str, Any]:
     ident = require_identity(request)
-    list_query = {k: v for k, v in request.query.items() if k not in ("done", "msg")}
     async with request.app[DB].read() as conn:
         reg = await service.item(conn, ident, reg_id)
         if reg is None:
             raise web.HTTPNotFound()
         entries = await service.history(conn, reg_id)
         files = await service.evidence_rows(conn, reg)
-        resolved = await listing.read(conn, ident, list_query)
-        next_id = await listing.next_after(conn, ident, resolved, reg_id)
-    done = request.query.get("done", "")
+        nav = await batch_views.review_nav(
+            request, conn, listing, ident, "registration_review", "reg_id", reg_id,
+            {a: REGISTRATION_FLOW.action_label(a) for a in ("approve", "return")})
     return {"reg": reg, "branch": BRANCHES.get(reg.code or ""), "history": entries,
             "files": files, "flow": REGISTRATION_FLOW, "form": Form(),
             "sub_label": service.sub_label(reg),
-            "actions": REGISTRATION_FLOW.actions_for(reg.status, ident.role),
-            "list_query": list_query, "r": resolved,
-            "next_url": str(request.app.router["registration_review"].url_for(
-                reg_id=str(next_id)).with_query(list_query)) if next_id else None,
-            "done": REGISTRATION_FLOW.action_label(done)
-            if done in ("approve", "return") else ""}
+            "actions": REGISTRATION_FLOW.actions_for(reg.status, ident.role), **nav}
 
 
 @allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)

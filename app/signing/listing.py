@@ -90,11 +90,6 @@ def ids(ident: Identity, resolved: Resolved) -> sa.Select:
     return _joined(sa.select(ag.c.id), ident).where(*resolved.where()).order_by(*resolved.order_by())
 
 
-async def next_after(conn: AsyncConnection, ident: Identity, resolved: Resolved,
-                     current: int) -> int | None:
-    return await batch.next_in(conn, ids(ident, resolved), current)
-
-
 async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
     """Agreements per state in the reviewer's scope; under "waiting" what waits for them, under
     "" all of them (the 全部 tab)."""

@@ -103,11 +103,6 @@ def ids(ident: Identity, resolved: Resolved) -> sa.Select:
             .where(*scope(ident), *resolved.where()).order_by(*resolved.order_by()))
 
 
-async def next_after(conn: AsyncConnection, ident: Identity, resolved: Resolved,
-                     current: int) -> int | None:
-    return await batch.next_in(conn, ids(ident, resolved), current)
-
-
 async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
     """How many requests of the reviewer's scope are in each state, and 待我审核."""
     counts = {s: n for s, n in await conn.execute(

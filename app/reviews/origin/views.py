@@ -136,22 +136,16 @@ async def batch(request: web.Request) -> web.Response:
 
 async def _review_context(request: web.Request, origin_id: int) -> dict[str, Any]:
     ident = require_identity(request)
-    list_query = {k: v for k, v in request.query.items() if k != "done"}
     async with request.app[DB].read() as conn:
         record = await service.item(conn, ident, origin_id)
         if record is None:
             raise web.HTTPNotFound()
         entries = await service.history(conn, origin_id)
-        resolved = await listing.read(conn, ident, list_query)
-        next_id = await listing.next_after(conn, ident, resolved, origin_id)
-    done = request.query.get("done", "")
+        nav = await batch_views.review_nav(request, conn, listing, ident, "origin_review",
+                                           "origin_id", origin_id, ORIGIN_FLOW.action_labels)
     return {"record": record, "roll": ROLL, "diff": changes(record.imported, record.data),
             "history": entries, "flow": ORIGIN_FLOW, "form": Form(),
-            "actions": ORIGIN_FLOW.actions_for(record.status, ident.role),
-            "list_query": list_query, "r": resolved,
-            "next_url": str(request.app.router["origin_review"].url_for(origin_id=str(next_id))
-                            .with_query(list_query)) if next_id else None,
-            "done": ORIGIN_FLOW.action_label(done) if done in ORIGIN_FLOW.action_labels else ""}
+            "actions": ORIGIN_FLOW.actions_for(record.status, ident.role), **nav}
 
 
 @allow(Role.COUNSELOR, Role.SCHOOL_ADMIN)

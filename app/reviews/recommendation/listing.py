@@ -69,11 +69,6 @@ def ids(ident: Identity, resolved: Resolved) -> sa.Select:
             .order_by(*resolved.order_by()))
 
 
-async def next_after(conn: AsyncConnection, ident: Identity, resolved: Resolved,
-                     current: int) -> int | None:
-    return await batch.next_in(conn, ids(ident, resolved), current)
-
-
 async def state_counts(conn: AsyncConnection, ident: Identity) -> dict[str, int]:
     return await service.status_counts(conn, ident)
 

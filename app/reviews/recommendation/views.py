@@ -195,23 +195,16 @@ async def batch(request: web.Request) -> web.Response:
 
 async def _review_context(request: web.Request, form_id: int) -> dict[str, Any]:
     ident = require_identity(request)
-    list_query = {k: v for k, v in request.query.items() if k != "done"}
     async with request.app[DB].read() as conn:
         row = await service.item(conn, ident, form_id)
         if row is None:
             raise web.HTTPNotFound()
         entries = await service.history(conn, form_id)
-        resolved = await listing.read(conn, ident, list_query)
-        next_id = await listing.next_after(conn, ident, resolved, form_id)
-    done = request.query.get("done", "")
+        nav = await batch_views.review_nav(request, conn, listing, ident, "recommendation_review",
+                                           "rec_id", form_id, RECOMMENDATION_FLOW.action_labels)
     return {"row": row, "history": entries, "flow": RECOMMENDATION_FLOW, "form": Form(),
             "texts": TEXTS, "actions": RECOMMENDATION_FLOW.actions_for(row.status, ident.role),
-            "list_query": list_query, "r": resolved,
-            "next_url": str(request.app.router["recommendation_review"]
-                            .url_for(rec_id=str(next_id)).with_query(list_query))
-            if next_id else None,
-            "done": RECOMMENDATION_FLOW.action_label(done)
-            if done in RECOMMENDATION_FLOW.action_labels else ""}
+            **nav}
 
 
 @allow(Role.SCHOOL_ADMIN)

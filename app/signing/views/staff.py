@@ -60,26 +60,21 @@ async def batch(request: web.Request) -> web.Response:
 
 async def _context(request: web.Request, agreement_id: int) -> dict[str, Any]:
     ident = require_identity(request)
-    list_query = {k: v for k, v in request.query.items() if k != "done"}
     async with request.app[DB].read() as conn:
         row = await service.item(conn, ident, agreement_id)
         if row is None or row.status not in review.STAFF_VISIBLE:
             raise web.HTTPNotFound()
         history = await service.history(conn, row)
         scans = await files.listed(conn, row.scans or [])
-        resolved = await listing.read(conn, ident, list_query)
-        next_id = await listing.next_after(conn, ident, resolved, agreement_id)
+        nav = await batch_views.review_nav(
+            request, conn, listing, ident, "agreement_review", "agreement_id", agreement_id,
+            {a: ACTION_LABELS[a] for a in ("approve", "return")})
     flow = flow_of(row.channel)
     can = [a for a in flow.actions_for(row.status, ident.role) if a in ("approve", "return")]
-    done = request.query.get("done", "")
     return {**sheet_context(request, row, changed=fields.changed(row.previous_data, row.data)),
             "history": history, "scans": scans, "can": can, "actions": ACTION_LABELS,
-            "list_query": list_query, "r": resolved,
             "review_url": str(request.app.router["agreement_decide"].url_for(agreement_id=str(row.id))
-                              .with_query(list_query)),
-            "next_url": str(request.app.router["agreement_review"].url_for(agreement_id=str(next_id))
-                            .with_query(list_query)) if next_id else None,
-            "done": ACTION_LABELS[done] if done in ("approve", "return") else ""}
+                              .with_query(nav["list_query"])), **nav}
 
 
 @allow(*REVIEWERS)

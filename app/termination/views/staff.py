@@ -99,24 +99,19 @@ async def set_window(request: web.Request) -> web.Response:
 
 async def _context(request: web.Request, request_id: int) -> dict[str, Any]:
     ident = _reviewer(request)
-    list_query = {k: v for k, v in request.query.items() if k != "done"}
     async with request.app[DB].read() as conn:
         req = await service.request_item(conn, ident, request_id)
         if req is None or req.status == TermState.DRAFT:
             raise web.HTTPNotFound()
         history = await service.history(conn, req.id)
-        resolved = await listing.read(conn, ident, list_query)
-        next_id = await listing.next_after(conn, ident, resolved, request_id)
-    done = request.query.get("done", "")
-    router = request.app.router
+        nav = await batch_views.review_nav(
+            request, conn, listing, ident, "termination_review", "request_id", request_id,
+            {a: TERMINATION_FLOW.action_label(a) for a in DECISIONS})
     return {"req": req, "history": history, "flow": TERMINATION_FLOW,
             "reason_label": codes.label(req.reason_code), "employer_label": service.employer_label(req),
             "actions": [a for a in TERMINATION_FLOW.actions_for(req.status, ident.role)
                         if a in DECISIONS],
-            "list_query": list_query, "r": resolved,
-            "next_url": str(router["termination_review"].url_for(request_id=str(next_id))
-                            .with_query(list_query)) if next_id else None,
-            "done": TERMINATION_FLOW.action_label(done) if done in DECISIONS else ""}
+            **nav}
 
 
 @allow(*REVIEWERS)
