@@ -80,13 +80,13 @@ async def employer_review(conn, world, now):  # noqa: ANN001, ANN201
     ids = [await kit.employer(conn, "pending", now) for _ in range(PER_PAGE + 3)]
     name = (await conn.execute(sa.select(employers.c.name).where(employers.c.id == ids[4]))).scalar_one()
     return (Listed("staff", "platform", "/platform/employers?state=pending",
-                   r'href="/platform/employers/(\d+)"'), name, str(ids[4]))
+                   r'href="/platform/employers/(\d+)[?"]'), name, str(ids[4]))
 
 
 async def job_review(conn, world, now):  # noqa: ANN001, ANN201
     ids = [await kit.job(conn, world.employer_id, "pending", now) for _ in range(PER_PAGE + 3)]
     title = (await conn.execute(sa.select(jobs.c.title).where(jobs.c.id == ids[4]))).scalar_one()
-    return Listed("staff", "platform", "/platform/jobs", r'href="/platform/jobs/(\d+)"'), title, str(ids[4])
+    return Listed("staff", "platform", "/platform/jobs", r'href="/platform/jobs/(\d+)[?"]'), title, str(ids[4])
 
 
 async def origin_queue(conn, world, now):  # noqa: ANN001, ANN201

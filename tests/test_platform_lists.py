@@ -39,7 +39,7 @@ async def seed(database_url: str, now: dt.datetime) -> list[dict]:
 
 
 def names(page: str, link: str) -> list[str]:
-    return re.findall(rf'<a href="/platform/{link}/\d+">([^<]+)</a>', page)
+    return re.findall(rf'<a href="/platform/{link}/\d+[^"]*">([^<]+)</a>', page)
 
 
 async def test_employer_and_job_review_lists_filter_and_sort(make_client, world, settings, clock):
@@ -104,3 +104,23 @@ async def test_hall_reports_filter_by_day_state_and_employer(make_client, world,
     assert got == [sid for sid, day, _ in made if dt.date(2026, 5, 3) <= day <= dt.date(2026, 5, 5)]
     assert sorted(await listed(status="closed")) == [sid for sid, _, s in made if s == "closed"]
     assert await listed(q="没有这家单位") == []
+
+
+async def test_an_employer_decision_says_so_and_offers_the_next_of_the_same_list(
+        make_client, world, settings, clock):
+    made = await seed(settings.database_url, clock.now())
+    # 待审核, the oldest registration first: the list the admin works down
+    pending = [m["id"] for m in sorted((m for m in made if m["status"] == "pending"),
+                                       key=lambda m: m["created_at"])]
+    admin = await make_client()
+    await admin.login("staff", world.staff["platform"][0], PASSWORD)
+    query = "state=pending&sort=registered"
+    page = await (await admin.get(f"/platform/employers/{pending[0]}?{query}")).text()
+    assert f'href="/platform/employers/{pending[1]}?{query.replace("&", "&amp;")}"' in page   # 下一条
+    resp = await admin.post(f"/platform/employers/{pending[0]}/review?{query}", {"action": "approve"})
+    assert resp.status == 303 and "done=approve" in resp.headers["Location"]
+    page = await (await admin.get(resp.headers["Location"])).text()
+    done = re.search(r'<div class="alert alert-ok" role="status" id="review-done">(.*?)</div>', page, re.S).group(1)
+    assert done.startswith("已通过") and f'/platform/employers/{pending[1]}?' in done
+    # the list it came back to keeps its filters
+    assert f'href="/platform/employers?{query.replace("&", "&amp;")}"' in page

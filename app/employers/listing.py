@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from ..lists.spec import Choice, Column, DateRange, ListSpec, Text
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, Text, resolve
 from ..tables import employers as e
 from .codes import INDUSTRY, NATURE
 from .service import EMPLOYER_FLOW, EmployerState
@@ -24,3 +29,12 @@ SPEC = ListSpec(
         Column("state", "状态", e.c.status),
     ),
     default_sort="-registered", tiebreak=e.c.id)
+
+
+async def read(conn: AsyncConnection, ident: Any, query: Mapping[str, str]) -> Resolved:
+    """(The platform admin sees every employer: `ident` is the queue's shape, not a scope.)"""
+    return resolve(SPEC, query)
+
+
+def ids(ident: Any, resolved: Resolved) -> sa.Select:
+    return sa.select(e.c.id).where(*resolved.where()).order_by(*resolved.order_by())

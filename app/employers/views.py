@@ -13,6 +13,7 @@ from ..auth import service as accounts_service
 from ..auth.views import open_session, start_session_response
 from ..workflow import TransitionError
 from ..forms import Form, FormError
+from ..lists import batch_views
 from ..lists.spec import fetch, resolve
 from ..tables import employers as employer_table
 from ..middleware import require_identity
@@ -179,7 +180,9 @@ async def _admin_page(request: web.Request, form: Form, status: int = 200) -> we
         if org is None:
             raise web.HTTPNotFound()
         history = await workflow.history(conn, EMPLOYER_FLOW, employer_id)
-    return aiohttp_jinja2.render_template("employers/admin_detail.html", request, {
+        nav = await batch_views.review_nav(request, conn, listing, None, "admin_employer",
+                                           "employer_id", employer_id, EMPLOYER_FLOW.action_labels)
+    return aiohttp_jinja2.render_template("employers/admin_detail.html", request, {**nav,
         "org": org, "form": form, "history": history, "states": EMPLOYER_FLOW.state_labels,
         "actions": EMPLOYER_FLOW.action_labels, "natures": codes.NATURE,
         "industries": codes.INDUSTRY,
@@ -200,5 +203,7 @@ async def admin_review(request: web.Request) -> web.Response:
         await service.review(conn, employer_id, action, actor_id=ident.account_id, reason=reason,
                              now=request.app[CLOCK].now(),
                              base_url=request.app[SETTINGS].public_base_url)
+    # back to the employer, saying what was done, with 【下一条】 of the same list
+    page = request.app.router["admin_employer"].url_for(employer_id=str(employer_id))
     return await submit_review(request, decide, _admin_page,
-                               str(request.app.router["admin_employers"].url_for()))
+                               lambda action: str(page.with_query({**request.query, "done": action})))

@@ -3,9 +3,12 @@ first), 类型, 单位, 提交日期 and text; sortable, paged, counted."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import Any, Mapping
 
-from ..lists.spec import Choice, Column, DateRange, ListSpec, Text
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, Text, resolve
 from ..tables import employers, jobs
 from .service import JOB_FLOW, JobState
 
@@ -30,3 +33,13 @@ def rows() -> sa.Select:
     return (sa.select(jobs.c.id, jobs.c.title, jobs.c.city, jobs.c.kind, jobs.c.status,
                       jobs.c.updated_at, employers.c.name.label("employer_name"))
             .join(employers, employers.c.id == jobs.c.employer_id))
+
+
+async def read(conn: AsyncConnection, ident: Any, query: Mapping[str, str]) -> Resolved:
+    """(The platform admin sees every job: `ident` is the queue's shape, not a scope.)"""
+    return resolve(SPEC, query)
+
+
+def ids(ident: Any, resolved: Resolved) -> sa.Select:
+    return (sa.select(jobs.c.id).join(employers, employers.c.id == jobs.c.employer_id)
+            .where(*resolved.where()).order_by(*resolved.order_by()))

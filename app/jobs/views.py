@@ -13,6 +13,7 @@ from ..applications import service as applications
 from ..clock import china_date
 from ..workflow import TransitionError
 from ..forms import Form
+from ..lists import batch_views
 from ..lists.spec import fetch, resolve
 from ..middleware import identity, require_identity
 from ..pagecache import cached_for_visitors
@@ -227,7 +228,9 @@ async def _admin_page(request: web.Request, form: Form, status: int = 200) -> we
         if job is None:
             raise web.HTTPNotFound()
         history = await workflow.history(conn, JOB_FLOW, job_id)
-    return aiohttp_jinja2.render_template("jobs/admin_detail.html", request, {
+        nav = await batch_views.review_nav(request, conn, listing, None, "admin_job", "job_id",
+                                           job_id, JOB_FLOW.action_labels)
+    return aiohttp_jinja2.render_template("jobs/admin_detail.html", request, {**nav,
         "job": job, "form": form, "history": history, "states": JOB_FLOW.state_labels,
         "actions": JOB_FLOW.action_labels,
         "can": JOB_FLOW.actions_for(job.status, Role.PLATFORM_ADMIN)}, status=status)
@@ -246,5 +249,7 @@ async def admin_review(request: web.Request) -> web.Response:
     async def decide(conn, action: str, reason: str | None) -> None:  # noqa: ANN001
         await service.review(conn, job_id, action, actor_id=ident.account_id, reason=reason,
                              now=request.app[CLOCK].now())
+    # back to the job, saying what was done, with 【下一条】 of the same list
+    page = request.app.router["admin_job"].url_for(job_id=str(job_id))
     return await submit_review(request, decide, _admin_page,
-                               str(request.app.router["admin_jobs"].url_for()))
+                               lambda action: str(page.with_query({**request.query, "done": action})))
