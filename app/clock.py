@@ -29,3 +29,8 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 def china_date(moment: dt.datetime) -> dt.date:
     """The calendar date in China (UTC+8): 截止日期 and other dates users type mean this."""
     return moment.astimezone(CHINA).date()
+
+
+def china_time(moment: dt.datetime | None) -> dt.datetime | None:
+    """China's wall-clock time without a zone: what a workbook's date cell shows."""
+    return moment.astimezone(CHINA).replace(tzinfo=None) if moment else None

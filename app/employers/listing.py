@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..clock import china_time
 from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, Text, resolve
 from ..tables import employers as e
 from .codes import INDUSTRY, NATURE
@@ -38,3 +39,15 @@ async def read(conn: AsyncConnection, ident: Any, query: Mapping[str, str]) -> R
 
 def ids(ident: Any, resolved: Resolved) -> sa.Select:
     return sa.select(e.c.id).where(*resolved.where()).order_by(*resolved.order_by())
+
+
+def rows(ident: Any = None) -> sa.Select:
+    return sa.select(e)
+
+
+EXPORT = (("单位名称", lambda r: r.name), ("统一社会信用代码", lambda r: r.credit_code),
+          ("单位性质", lambda r: NATURE.get(r.nature, r.nature)),
+          ("单位行业", lambda r: INDUSTRY.get(r.industry, r.industry)), ("所在地", lambda r: r.location),
+          ("联系人", lambda r: r.contact_name), ("联系电话", lambda r: r.contact_phone),
+          ("联系邮箱", lambda r: r.contact_email), ("注册时间", lambda r: china_time(r.created_at)),
+          ("状态", lambda r: EMPLOYER_FLOW.state_label(r.status)))

@@ -6,7 +6,6 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-import sqlalchemy as sa
 
 from .. import images, workflow
 from ..auth import service as accounts_service
@@ -15,7 +14,6 @@ from ..workflow import TransitionError
 from ..forms import Form, FormError
 from ..lists import batch_views
 from ..lists.spec import fetch, resolve
-from ..tables import employers as employer_table
 from ..middleware import require_identity
 from ..ratelimit import Limit, RateLimiter
 from ..reviewing import submit_review
@@ -166,7 +164,7 @@ async def profile_submit(request: web.Request) -> web.Response:
 async def admin_list(request: web.Request) -> web.Response:
     resolved = resolve(listing.SPEC, request.query)
     async with request.app[DB].read() as conn:
-        page = await fetch(conn, resolved, sa.select(employer_table))
+        page = await fetch(conn, resolved, listing.rows())
         counts = await service.state_counts(conn)
     return aiohttp_jinja2.render_template("employers/admin_list.html", request, {
         "r": resolved, "page": page, "counts": counts, "states": EMPLOYER_FLOW.state_labels,

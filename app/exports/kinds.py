@@ -16,6 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..applications import listing as job_applicants
 from ..audit_browser import labels as audit_labels, service as audit_service
 from ..auth.sessions import Identity
+from ..employers import listing as employer_listing
+from ..jobs import listing as job_listing
+from ..registration import listing as registration_listing
+from ..reviews.origin import listing as origin_listing
+from ..reviews.recommendation import listing as recommendation_listing
+from ..signing import listing as agreement_listing
+from ..termination import listing as termination_listing
+from ..clock import china_time
 from ..jobs.service import own as own_job
 from ..monitor import report as hall_reports
 from ..roles import Role
@@ -130,26 +138,65 @@ async def _audit_ask(conn: AsyncConnection, ident: Identity, query: Mapping[str,
     if found.form.errors:
         raise NotAllowed("；".join(found.form.errors.values()))
     shown = "，".join(f"{k}：{v}" for k, v in found.chosen()) or "全部"
-    return Asked({"role": ident.role.value, "school_id": ident.school_id,
+    return Asked({"role": ident.role.value, "school_id": ident.school_id, "college_id": None,
                   "account_id": ident.account_id, "query": found.query(page=None, size=None)},
                  "操作日志", [("范围", "全平台" if ident.role == Role.PLATFORM_ADMIN else "本校"),
                              ("筛选条件", shown)])
 
 
 async def _audit(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
-    # the asker as they were at the click: the job never widens what they were shown
-    ident = Identity(account_id=params["account_id"], role=Role(params["role"]), display_name="",
-                     school_id=params["school_id"], college_id=None, employer_id=None,
-                     session_hash="")
-    found = await audit_service.read(conn, ident, params["query"])
+    found = await audit_service.read(conn, _asker(params), params["query"])
 
     def row(r: Any) -> list[Any]:
-        return [tables_of.local_time(r.at), r.actor_name or "系统/未登录", r.actor_username or "",
+        return [china_time(r.at), r.actor_name or "系统/未登录", r.actor_username or "",
                 audit_labels.action_label(r.action), audit_labels.entity_label(r.entity),
                 r.entity_id, audit_labels.state_change(r.entity, r.from_state, r.to_state),
                 r.reason or "", audit_labels.describe(r.detail), r.school_name or ""]
     return [Sheet("操作日志", AUDIT_HEADER,
                   audit_service.rows().where(*found.where()).order_by(*found.order_by()), row)]
+
+
+def _asker(params: dict[str, Any]) -> Identity:
+    """The asker as they were at the click: a job never widens what they were shown."""
+    return Identity(account_id=params["account_id"], role=Role(params["role"]), display_name="",
+                    school_id=params["school_id"], college_id=params["college_id"],
+                    employer_id=None, session_hash="")
+
+
+def _queue(title: str, listing: Any) -> tuple[Callable[..., Awaitable[Asked]],
+                                               Callable[..., Awaitable[list[Sheet]]]]:
+    """ask and sheets of a queue's 导出筛选结果: its listing module's `read`, `rows` and
+    `EXPORT` columns, the list filtered and sorted as on the screen."""
+    async def ask(conn: AsyncConnection, ident: Identity, query: Mapping[str, str]) -> Asked:
+        resolved = await listing.read(conn, ident, query)
+        if resolved.form.errors:
+            raise NotAllowed("；".join(resolved.form.errors.values()))
+        shown = "，".join(f"{k}：{v}" for k, v in resolved.chosen()) or "全部"
+        return Asked({"role": ident.role.value, "school_id": ident.school_id,
+                      "college_id": ident.college_id, "account_id": ident.account_id,
+                      "query": resolved.query(page=None, size=None)},
+                     title, [("导出人", ident.display_name), ("筛选条件", shown)])
+
+    async def sheets(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
+        ident = _asker(params)
+        resolved = await listing.read(conn, ident, params["query"])
+        stmt = listing.rows(ident).where(*resolved.where()).order_by(*resolved.order_by())
+        return [Sheet(title, [h for h, _ in listing.EXPORT], stmt,
+                      lambda r: [cell(r) for _, cell in listing.EXPORT])]
+    return ask, sheets
+
+
+REVIEWERS = frozenset({Role.COUNSELOR, Role.SCHOOL_ADMIN})
+PLATFORM = frozenset({Role.PLATFORM_ADMIN})
+QUEUES: dict[str, tuple[str, frozenset[Role], Any]] = {
+    "origin_queue": ("生源信息", REVIEWERS, origin_listing),
+    "recommendation_queue": ("推荐表", frozenset({Role.SCHOOL_ADMIN}), recommendation_listing),
+    "agreement_queue": ("就业协议书", REVIEWERS, agreement_listing),
+    "registration_queue": ("就业信息登记", REVIEWERS, registration_listing),
+    "termination_queue": ("解约申请", REVIEWERS, termination_listing),
+    "employer_review": ("单位审核", PLATFORM, employer_listing),
+    "job_review": ("岗位审核", PLATFORM, job_listing),
+}
 
 
 HALL_ADMINS = frozenset({Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN})
@@ -217,5 +264,7 @@ KINDS: dict[str, Kind] = {
                            _job_applicants),
     "audit_log": Kind("操作日志（筛选结果）", frozenset({Role.SCHOOL_ADMIN, Role.PLATFORM_ADMIN}),
                       _audit_ask, _audit),
+    **{name: Kind(f"{title}（筛选结果）", roles, *_queue(title, listing))
+       for name, (title, roles, listing) in QUEUES.items()},
     "hall_report": Kind("面试大厅报告", HALL_ADMINS, _hall_report_ask, _hall_report),
 }

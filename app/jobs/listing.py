@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..clock import china_time
 from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, Text, resolve
 from ..tables import employers, jobs
 from .service import JOB_FLOW, JobState
@@ -29,7 +30,7 @@ SPEC = ListSpec(
     default_sort="submitted", tiebreak=jobs.c.id)
 
 
-def rows() -> sa.Select:
+def rows(ident: Any = None) -> sa.Select:
     return (sa.select(jobs.c.id, jobs.c.title, jobs.c.city, jobs.c.kind, jobs.c.status,
                       jobs.c.updated_at, employers.c.name.label("employer_name"))
             .join(employers, employers.c.id == jobs.c.employer_id))
@@ -43,3 +44,8 @@ async def read(conn: AsyncConnection, ident: Any, query: Mapping[str, str]) -> R
 def ids(ident: Any, resolved: Resolved) -> sa.Select:
     return (sa.select(jobs.c.id).join(employers, employers.c.id == jobs.c.employer_id)
             .where(*resolved.where()).order_by(*resolved.order_by()))
+
+
+EXPORT = (("岗位", lambda r: r.title), ("单位", lambda r: r.employer_name), ("城市", lambda r: r.city),
+          ("类型", lambda r: r.kind), ("提交时间", lambda r: china_time(r.updated_at)),
+          ("状态", lambda r: JOB_FLOW.state_label(r.status)))

@@ -12,11 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..auth.sessions import Identity
-from ..destinations.codes import DESTINATIONS
+from ..destinations.codes import DESTINATIONS, label as destination_label
 from ..lists import batch
 from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, resolve
 from ..roles import Role
-from ..roster.filters import options, scope_of, student_filters
+from ..clock import china_time
+from ..roster.filters import STUDENT_COLUMNS, options, scope_of, student_filters
 from ..tables import colleges, majors, student_records as sr
 from . import service
 from .branches import BRANCHES
@@ -91,3 +92,9 @@ def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], bat
     async def one(conn: AsyncConnection, reg: Any, action: str, reason: str | None) -> None:
         await service.review(conn, ident, reg.id, action, reason=reason, now=now)
     return batch.decisions(lambda conn, reg_id: service.item(conn, ident, reg_id), one)
+
+
+EXPORT = (*STUDENT_COLUMNS, ("状态", lambda r: REGISTRATION_FLOW.state_label(r.status)),
+          ("毕业去向代码", lambda r: r.code or ""),
+          ("毕业去向", lambda r: destination_label(r.code) if r.code else ""),
+          ("送审时间", lambda r: china_time(r.submitted_at)))

@@ -109,3 +109,9 @@ async def options(conn: AsyncConnection, scope: Scope, query: Mapping[str, str])
         sa.select(sr.c.education).where(*within).group_by(sr.c.education))).scalars())
     out["education"] = [(e, e) for e in (*EDUCATION, *sorted(held - set(EDUCATION)))]
     return out
+
+
+# The first columns of a student-shaped list's export (its rows carry these names).
+STUDENT_COLUMNS = (("学号", lambda r: r.student_no), ("姓名", lambda r: r.name),
+                   ("学院", lambda r: r.college_name), ("专业", lambda r: r.major_name),
+                   ("毕业年份", lambda r: r.graduation_year))

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..auth.sessions import Identity
 from ..lists import batch
 from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, Text, resolve
-from ..roster.filters import options, scope_of, student_filters
+from ..clock import china_time
+from ..roster.filters import STUDENT_COLUMNS, options, scope_of, student_filters
 from ..tables import colleges, employers, majors, student_records as sr
 from .flows import STATE_LABELS
 from .review import STAFF_VISIBLE, WAITING, decide as decide_one
@@ -112,3 +113,9 @@ def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], bat
     async def one(conn: AsyncConnection, row: Any, action: str, reason: str | None) -> None:
         await decide_one(conn, ident, row.id, action, reason=reason, now=now)
     return batch.decisions(find, one, name=lambda row: f"{row.student_name}（{row.student_no}）")
+
+
+EXPORT = (*STUDENT_COLUMNS, ("方式", lambda r: "线上应约" if r.channel == "online" else "线下签约"),
+          ("用人单位", lambda r: r.unit_name or ""), ("编号", lambda r: r.number or ""),
+          ("状态", lambda r: STATE_LABELS.get(r.status, r.status)),
+          ("更新时间", lambda r: china_time(r.updated_at)))

@@ -4,14 +4,13 @@ header, a query, how a row becomes cells). The export jobs (app/exports/) write 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 
 from .. import codes
 from ..applications.service import APPLICATION_FLOW
-from ..clock import CHINA
+from ..clock import china_time
 from ..destinations.codes import DESTINATIONS, label as destination_label
 from ..destinations.service import SOURCE_LABELS
 from ..destinations.tables import graduate_destinations as gd
@@ -27,9 +26,6 @@ from .service import Scope, Statistics
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def local_time(moment: dt.datetime | None) -> dt.datetime | None:
-    """China's wall-clock time, as the workbook's date cells show it."""
-    return moment.astimezone(CHINA).replace(tzinfo=None) if moment else None
 
 
 def _coded(spec: FieldSpec) -> bool:
@@ -72,7 +68,7 @@ def _graduate_row(r: Any) -> list[Any]:
         ORIGIN_FLOW.state_labels.get(r.origin_status, "未导入生源") if r.origin_status else "未导入生源",
         code, destination_label(code), r.sub_code or "", sub.get(r.sub_code or "", ""),
         group_of(code), "是" if is_employed(code) else "否",
-        SOURCE_LABELS.get(r.source, r.source or ""), local_time(r.effective_at),
+        SOURCE_LABELS.get(r.source, r.source or ""), china_time(r.effective_at),
     ]
 
 
@@ -132,7 +128,7 @@ def origin_query(year: int | None, scope: Scope) -> sa.Select:
 def _origin_row(r: Any) -> list[Any]:
     return [r.school_name, r.college_name, r.major_name, r.student_no, r.name,
             ORIGIN_FLOW.state_labels.get(r.status, "未导入生源") if r.status else "未导入生源",
-            local_time(r.submitted_at), local_time(r.reviewed_at)]
+            china_time(r.submitted_at), china_time(r.reviewed_at)]
 
 
 APPLICANT_HEADER = ["岗位", "投递时间", "状态", "姓名", "学号", "学校", "学院", "专业", "学历",
@@ -150,7 +146,7 @@ def applicants_query(employer_id: int) -> sa.Select:
 
 def applicant_row(r: Any) -> list[Any]:
     s = (r.snapshot or {}).get("student", {})
-    return [r.title, local_time(r.created_at), APPLICATION_FLOW.state_labels.get(r.status, r.status),
+    return [r.title, china_time(r.created_at), APPLICATION_FLOW.state_labels.get(r.status, r.status),
             s.get("name", ""), s.get("student_no", ""), s.get("school", ""), s.get("college", ""),
             s.get("major", ""), s.get("education", ""), s.get("graduation_year", ""),
             s.get("email", ""), s.get("phone", "")]

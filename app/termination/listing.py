@@ -16,7 +16,8 @@ from ..auth.sessions import Identity
 from ..lists import batch
 from ..lists.spec import Choice, Column, DateRange, ListSpec, Resolved, resolve
 from ..roles import Role
-from ..roster.filters import options, scope_of, student_filters
+from ..clock import china_time
+from ..roster.filters import STUDENT_COLUMNS, options, scope_of, student_filters
 from ..signing.tables import agreements as ag
 from ..tables import colleges, employers, majors, student_records as sr
 from . import codes, service
@@ -124,3 +125,9 @@ def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], bat
     async def one(conn: AsyncConnection, req: Any, action: str, reason: str | None) -> None:
         await service.review(conn, ident, req.id, action, reason=reason, now=now)
     return batch.decisions(find, one, name=lambda req: f"{req.student_name}（{req.student_no}）")
+
+
+EXPORT = (*STUDENT_COLUMNS, ("申请方", lambda r: "学生" if r.applicant_role == Role.STUDENT else "用人单位"),
+          ("解约原因", lambda r: codes.label(r.reason_code)), ("协议书编号", lambda r: r.number or ""),
+          ("用人单位", employer_label), ("状态", lambda r: TERMINATION_FLOW.state_label(r.status)),
+          ("提交时间", lambda r: china_time(r.submitted_at)))

@@ -15,7 +15,8 @@ from ...lists import batch
 from ...lists.spec import Choice, Column, DateRange, ListSpec, Resolved, resolve
 from ...notify import emails, notices
 from ...roles import Role
-from ...roster.filters import options, scope_of, student_filters
+from ...clock import china_time
+from ...roster.filters import STUDENT_COLUMNS, options, scope_of, student_filters
 from ...tables import accounts, colleges, majors, student_records as sr
 from ... import workflow
 from ..flows import ORIGIN_FLOW, ORIGIN_PAGE, OriginState
@@ -100,3 +101,8 @@ async def _notify(conn: AsyncConnection, record: Any, now: dt.datetime) -> None:
         await emails.enqueue(conn, to=account.email, template="origin_check", at=now,
                              context={"name": record.name})
     await conn.execute(o.update().where(o.c.id == record.id).values(notified_at=now))
+
+
+EXPORT = (*STUDENT_COLUMNS, ("状态", lambda r: ORIGIN_FLOW.state_label(r.status)),
+          ("送审时间", lambda r: china_time(r.submitted_at)),
+          ("通知核对", lambda r: china_time(r.notified_at)))

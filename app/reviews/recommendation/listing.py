@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ...auth.sessions import Identity
 from ...lists import batch
 from ...lists.spec import Choice, Column, DateRange, ListSpec, Resolved, resolve
-from ...roster.filters import options, scope_of, student_filters
+from ...clock import china_time
+from ...roster.filters import STUDENT_COLUMNS, options, scope_of, student_filters
 from ...tables import colleges, majors, student_records as sr
 from ..flows import RECOMMENDATION_FLOW, RecState
 from ..tables import recommendations as rec
@@ -78,3 +79,7 @@ def decide(ident: Identity, now: dt.datetime) -> Callable[[str, str | None], bat
     async def one(conn: AsyncConnection, form: Any, action: str, reason: str | None) -> None:
         await service.decide(conn, ident, form, action, reason=reason, now=now)
     return batch.decisions(lambda conn, form_id: service.brief(conn, ident, form_id), one)
+
+
+EXPORT = (*STUDENT_COLUMNS, ("状态", lambda r: RECOMMENDATION_FLOW.state_label(r.status)),
+          ("编号", lambda r: r.serial or ""), ("送审时间", lambda r: china_time(r.submitted_at)))
