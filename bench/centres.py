@@ -14,7 +14,6 @@ Ratio lines: centre p99 / 300 ms, list p99 / 500 ms.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -26,31 +25,21 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import datetime as dt  # noqa: E402
 import random  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 
 from app.auth.service import create_account  # noqa: E402
-from app.config import Settings  # noqa: E402
 from app.db import Database  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
 from app.registration.tables import registrations  # noqa: E402
 from app.roles import Role  # noqa: E402
 from app.security import hash_password  # noqa: E402
 from app.signing.tables import agreements  # noqa: E402
 from app.tables import student_records  # noqa: E402
 from app.termination.tables import termination_requests  # noqa: E402
-from app.web import create_app  # noqa: E402
-from bench.hall_load import drop_postgres, fresh_postgres  # noqa: E402
 from tests.statistics_kit import make_schools, populate  # noqa: E402
+# the set-up, login, timing and percentiles as the statistics benchmark does them
+import bench.statistics as stats_bench  # noqa: E402
 
-# login, timing and percentiles as the statistics benchmark does them
-_spec = importlib.util.spec_from_file_location("bench_statistics", ROOT / "bench" / "statistics.py")
-stats_bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(stats_bench)
 
 AGREEMENT_STATES = ("college", "school", "scan_review", "returned", "effective", "generated")
 REGISTRATION_STATES = ("draft", "submitted", "college_ok", "returned", "approved")
@@ -100,49 +89,29 @@ async def seed(url: str, n: int) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-centres-"))
-    pg_name = None
-    if args.db == "postgres":
-        url, pg_name = await fresh_postgres("bench_centres")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / 'app.db'}"
-    try:
-        await asyncio.to_thread(upgrade, url)
-        start = time.perf_counter()
-        await seed(url, args.graduates)
-        print(f"seeded {args.graduates} graduates (with as many agreements, registrations and "
-              f"解约申请) in one school on {args.db} in {time.perf_counter() - start:.1f} s")
-        settings = Settings.from_env({}, data_dir=tmp / "data", database_url=url,
-                                     secret_key="bench-secret", public_base_url="http://127.0.0.1",
-                                     log_level="WARNING")
-        server = TestServer(create_app(settings), host="127.0.0.1")
-        await server.start_server()
-        base = str(server.make_url("")).rstrip("/")
+    said = (f"{args.graduates} graduates (with as many agreements, registrations and 解约申请) "
+            "in one school")
+    async with stats_bench.served(args.db, "centres", lambda url: seed(url, args.graduates),
+                                  said) as served:
+        base = served.base
         worst = {"centre": 0.0, "list": 0.0}
-        try:
-            school = await stats_bench.login(base, "bench_school")
-            counselor = await stats_bench.login(base, "bench_counselor")
-            pages = (("school centre", "centre", school, "/school"),
-                     ("counselor centre", "centre", counselor, "/counselor"),
-                     ("origin list p1", "list", school, "/reviews/origins?status=&page=1"),
-                     ("origin list p1000", "list", school, "/reviews/origins?status=&page=1000"),
-                     ("origin list q", "list", school, "/reviews/origins?status=&q=G0012"))
-            for name, kind, session, path in pages:
-                await stats_bench.timed_pages(session, base + path, 2)   # warm up
-                t = await stats_bench.timed_pages(session, base + path, args.requests)
-                p50, p99 = stats_bench.p(t, .5), stats_bench.p(t, .99)
-                worst[kind] = max(worst[kind], p99)
-                print(f"{name:18s} n={len(t)} p50={p50:7.1f} ms p99={p99:7.1f} ms")
-            print(f"ratio centre p99 / 300 ms: {worst['centre'] / 300:.2f}")
-            print(f"ratio list p99 / 500 ms: {worst['list'] / 500:.2f}")
-            await school.close()
-            await counselor.close()
-        finally:
-            await server.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if pg_name:
-            await drop_postgres(pg_name)
+        school = await stats_bench.login(base, "bench_school")
+        counselor = await stats_bench.login(base, "bench_counselor")
+        pages = (("school centre", "centre", school, "/school"),
+                 ("counselor centre", "centre", counselor, "/counselor"),
+                 ("origin list p1", "list", school, "/reviews/origins?status=&page=1"),
+                 ("origin list p1000", "list", school, "/reviews/origins?status=&page=1000"),
+                 ("origin list q", "list", school, "/reviews/origins?status=&q=G0012"))
+        for name, kind, session, path in pages:
+            await stats_bench.timed_pages(session, base + path, 2)   # warm up
+            t = await stats_bench.timed_pages(session, base + path, args.requests)
+            p50, p99 = stats_bench.p(t, .5), stats_bench.p(t, .99)
+            worst[kind] = max(worst[kind], p99)
+            print(f"{name:18s} n={len(t)} p50={p50:7.1f} ms p99={p99:7.1f} ms")
+        print(f"ratio centre p99 / 300 ms: {worst['centre'] / 300:.2f}")
+        print(f"ratio list p99 / 500 ms: {worst['list'] / 500:.2f}")
+        await school.close()
+        await counselor.close()
 
 
 def main() -> None:

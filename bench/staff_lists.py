@@ -43,9 +43,7 @@ import asyncio
 import html
 import os
 import re
-import shutil
 import statistics
-import tempfile
 import time
 import unicodedata
 import urllib.parse
@@ -55,14 +53,9 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 
-from app.config import Settings  # noqa: E402
 from app.db import Database  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from app.web import create_app  # noqa: E402
-from bench.hall_load import drop_postgres, fresh_postgres  # noqa: E402
-from bench.statistics import login, p, seed  # noqa: E402
+from bench.statistics import login, p, seed, served  # noqa: E402
 
 LIST = "/school/students"
 SCHOOL_QUERY = "year=2026&education=本科生&employed=1&sort=-name"
@@ -187,70 +180,53 @@ async def explain(url: str, school_id: int | None, query: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-lists-"))
-    pg_name = None
-    if args.db == "postgres":
-        url, pg_name = await fresh_postgres("bench_lists")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / 'app.db'}"
-    try:
-        await asyncio.to_thread(upgrade, url)
-        start = time.perf_counter()
-        await seed(url, args.schools, args.graduates)
-        print(f"seeded {args.graduates} graduates in {args.schools} schools on {args.db} "
-              f"in {time.perf_counter() - start:.1f} s", flush=True)
-        settings = Settings.from_env({}, data_dir=tmp / "data", database_url=url,
-                                     secret_key="bench-secret", public_base_url="http://127.0.0.1",
-                                     log_level="WARNING")
-        server = TestServer(create_app(settings), host="127.0.0.1")
-        await server.start_server()
-        base = str(server.make_url("")).rstrip("/")
+    said = f"{args.graduates} graduates in {args.schools} schools"
+    async with served(args.db, "lists", lambda url: seed(url, args.schools, args.graduates),
+                      said) as place:
+        url, base = place.url, place.base
         n = args.requests
-        try:
-            school = await login(base, "bench_school")
-            platform = await login(base, "bench_platform")
-            for session, query in ((school, SCHOOL_QUERY), (platform, PLATFORM_QUERY)):
-                for _ in range(2):   # warm caches, compile templates
-                    await get(session, f"{base}{LIST}?{query}")
-            results: list[tuple[str, list[float], float]] = []
+        school = await login(base, "bench_school")
+        platform = await login(base, "bench_platform")
+        for session, query in ((school, SCHOOL_QUERY), (platform, PLATFORM_QUERY)):
+            for _ in range(2):   # warm caches, compile templates
+                await get(session, f"{base}{LIST}?{query}")
+        results: list[tuple[str, list[float], float]] = []
 
-            t, total, pages = await timed_list(school, base, SCHOOL_QUERY, n)
-            results.append(("school list", t, 300))
-            print(line("school list", t, f"  ({total} rows, pages 1…{pages}: {SCHOOL_QUERY})"))
+        t, total, pages = await timed_list(school, base, SCHOOL_QUERY, n)
+        results.append(("school list", t, 300))
+        print(line("school list", t, f"  ({total} rows, pages 1…{pages}: {SCHOOL_QUERY})"))
 
-            ids = await file_ids(school, base, n)
-            await get(school, f"{base}{LIST}/{ids[0]}")   # warm its template
-            t = [(await get(school, f"{base}{LIST}/{i}"))[0] for i in ids]
-            results.append(("school 学生档案", t, 300))
-            print(line("school 学生档案", t, f"  ({len(set(ids))} different students)"))
+        ids = await file_ids(school, base, n)
+        await get(school, f"{base}{LIST}/{ids[0]}")   # warm its template
+        t = [(await get(school, f"{base}{LIST}/{i}"))[0] for i in ids]
+        results.append(("school 学生档案", t, 300))
+        print(line("school 学生档案", t, f"  ({len(set(ids))} different students)"))
 
-            t, total, pages = await timed_list(platform, base, PLATFORM_QUERY, n)
-            results.append(("platform list", t, 1000))
-            print(line("platform list", t, f"  ({total} rows, pages 1…{pages}: {PLATFORM_QUERY})"))
+        t, total, pages = await timed_list(platform, base, PLATFORM_QUERY, n)
+        results.append(("platform list", t, 1000))
+        print(line("platform list", t, f"  ({total} rows, pages 1…{pages}: {PLATFORM_QUERY})"))
 
-            _, page = await get(platform, base + "/statistics?year=2026")
-            drills = pick_drills(page, n)
-            await get(platform, base + drills[0][0])
-            t, differ = [], []
-            for href, number in drills:
-                took, body = await get(platform, base + href)
-                t.append(took)
-                if total_of(href, body) != number:
-                    differ.append(f"{href} counts {total_of(href, body)}, the number says {number}")
-            results.append(("platform drill-down", t, 1000))
-            kinds = len({kind(h) for h, _ in drills})
-            print(line("platform drill-down", t, f"  ({len(drills)} links of {kinds} kinds, "
-                       f"{min(c for _, c in drills)}…{max(c for _, c in drills)} rows)"))
-            print(f"drill-downs whose list count differs from the number: {len(differ)} of {len(drills)}")
-            for d in differ[:5]:
-                print("  " + d)
+        _, page = await get(platform, base + "/statistics?year=2026")
+        drills = pick_drills(page, n)
+        await get(platform, base + drills[0][0])
+        t, differ = [], []
+        for href, number in drills:
+            took, body = await get(platform, base + href)
+            t.append(took)
+            if total_of(href, body) != number:
+                differ.append(f"{href} counts {total_of(href, body)}, the number says {number}")
+        results.append(("platform drill-down", t, 1000))
+        kinds = len({kind(h) for h, _ in drills})
+        print(line("platform drill-down", t, f"  ({len(drills)} links of {kinds} kinds, "
+                   f"{min(c for _, c in drills)}…{max(c for _, c in drills)} rows)"))
+        print(f"drill-downs whose list count differs from the number: {len(differ)} of {len(drills)}")
+        for d in differ[:5]:
+            print("  " + d)
 
-            for name, t, goal in results:
-                print(f"ratio {name} p99 / {goal} ms: {p(t, .99) / goal:.2f}")
-            await school.close()
-            await platform.close()
-        finally:
-            await server.close()
+        for name, t, goal in results:
+            print(f"ratio {name} p99 / {goal} ms: {p(t, .99) / goal:.2f}")
+        await school.close()
+        await platform.close()
         if args.explain:
             db = Database(url)
             try:
@@ -261,10 +237,6 @@ async def run(args: argparse.Namespace) -> None:
                 await db.dispose()
             await explain(url, school_id, SCHOOL_QUERY)
             await explain(url, None, PLATFORM_QUERY)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if pg_name:
-            await drop_postgres(pg_name)
 
 
 def main() -> None:

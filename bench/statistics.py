@@ -35,12 +35,15 @@ sys.path[:] = [e for e in sys.path if Path(e or ".").resolve() != Path(__file__)
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import shutil
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
+from typing import AsyncIterator, Awaitable, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -202,73 +205,92 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def run(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-stats-"))
+@dataclass(frozen=True)
+class Served:
+    url: str            # the database
+    settings: Settings
+    base: str           # the app's address
+
+
+@contextlib.asynccontextmanager
+async def served(db: str, name: str, fill: Callable[[str], Awaitable[None]],
+                 said: str) -> AsyncIterator[Served]:
+    """A fresh database (a SQLite file in a temp folder, or a PostgreSQL database on
+    127.0.0.1:5432 dropped at the end), migrated, filled by `fill(url)` (timed and said), and
+    the app served on it in this process (aiohttp TestServer, real sockets): the set-up every
+    page benchmark shares."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     pg_name = None
-    if args.db == "postgres":
-        url, pg_name = await fresh_postgres("bench_stats")
+    if db == "postgres":
+        url, pg_name = await fresh_postgres(f"bench_{name}")
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'app.db'}"
     try:
         await asyncio.to_thread(upgrade, url)
         start = time.perf_counter()
-        await seed(url, args.schools, args.graduates)
-        print(f"seeded {args.graduates} graduates in {args.schools} schools on {args.db} "
-              f"in {time.perf_counter() - start:.1f} s")
+        await fill(url)
+        print(f"seeded {said} on {db} in {time.perf_counter() - start:.1f} s", flush=True)
         settings = Settings.from_env({}, data_dir=tmp / "data", database_url=url,
                                      secret_key="bench-secret", public_base_url="http://127.0.0.1",
                                      log_level="WARNING")
         server = TestServer(create_app(settings), host="127.0.0.1")
         await server.start_server()
-        base = str(server.make_url("")).rstrip("/")
         try:
-            school = await login(base, "bench_school")
-            platform = await login(base, "bench_platform")
-            page = "/statistics?year=2026"
-            await timed_pages(school, base + page, 2)      # warm caches, compile templates
-            await timed_pages(platform, base + page, 2)
-            results = {}
-            for name, session in (("school", school), ("platform", platform)):
-                t = await timed_pages(session, base + page, args.requests)
-                results[name] = t
-                print(f"statistics page ({name:8s}) n={len(t)} p50={p(t, .5):7.1f} ms "
-                      f"p99={p(t, .99):7.1f} ms  mean={statistics.mean(t):7.1f} ms")
-            Path("/proc/self/clear_refs").write_text("5")   # reset VmHWM to the current RSS
-            rss_before = _status("VmRSS")
-            start = time.perf_counter()
-            running = asyncio.create_task(export(platform, base))
-            during = []
-            while not running.done() and len(during) < args.requests:
-                during += await timed_pages(school, base + page, 1)
-            size = await running
-            export_s = time.perf_counter() - start
-            growth = _status("VmHWM") - rss_before
-            print(f"export of {args.graduates} graduates: {export_s:.1f} s, {size / 2**20:.1f} MB file, "
-                  f"RSS {rss_before:.0f} MB before, peak growth {growth:.1f} MB")
-            print(f"statistics page (school  ) during the export n={len(during)} "
-                  f"p50={p(during, .5):7.1f} ms p99={p(during, .99):7.1f} ms")
-            start = time.perf_counter()
-            school_size = await export(school, base)
-            school_s = time.perf_counter() - start
-            print(f"export of the school admin's school: {school_s:.2f} s, "
-                  f"{school_size / 2**20:.1f} MB file")
-            print(f"ratio school p99 / 300 ms: {p(results['school'], .99) / 300:.2f}")
-            print(f"ratio platform p99 / 1 s: {p(results['platform'], .99) / 1000:.2f}")
-            print(f"ratio export s / 10 s: {export_s / 10:.2f}")
-            print(f"ratio school export s / 1 s: {school_s:.2f}")
-            print(f"ratio RSS growth / 100 MB: {growth / 100:.2f}")
-            print(f"ratio school p99 during the export / at rest: "
-                  f"{p(during, .99) / p(results['school'], .99):.2f}")
-            await school.close()
-            await platform.close()
+            yield Served(url, settings, str(server.make_url("")).rstrip("/"))
         finally:
             await server.close()
-        if args.import_rows:
-            await bench_import(url, settings, args.import_rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if pg_name:
             await drop_postgres(pg_name)
+
+
+async def run(args: argparse.Namespace) -> None:
+    said = f"{args.graduates} graduates in {args.schools} schools"
+    async with served(args.db, "stats", lambda url: seed(url, args.schools, args.graduates),
+                      said) as place:
+        url, settings, base = place.url, place.settings, place.base
+        school = await login(base, "bench_school")
+        platform = await login(base, "bench_platform")
+        page = "/statistics?year=2026"
+        await timed_pages(school, base + page, 2)      # warm caches, compile templates
+        await timed_pages(platform, base + page, 2)
+        results = {}
+        for name, session in (("school", school), ("platform", platform)):
+            t = await timed_pages(session, base + page, args.requests)
+            results[name] = t
+            print(f"statistics page ({name:8s}) n={len(t)} p50={p(t, .5):7.1f} ms "
+                  f"p99={p(t, .99):7.1f} ms  mean={statistics.mean(t):7.1f} ms")
+        Path("/proc/self/clear_refs").write_text("5")   # reset VmHWM to the current RSS
+        rss_before = _status("VmRSS")
+        start = time.perf_counter()
+        running = asyncio.create_task(export(platform, base))
+        during = []
+        while not running.done() and len(during) < args.requests:
+            during += await timed_pages(school, base + page, 1)
+        size = await running
+        export_s = time.perf_counter() - start
+        growth = _status("VmHWM") - rss_before
+        print(f"export of {args.graduates} graduates: {export_s:.1f} s, {size / 2**20:.1f} MB file, "
+              f"RSS {rss_before:.0f} MB before, peak growth {growth:.1f} MB")
+        print(f"statistics page (school  ) during the export n={len(during)} "
+              f"p50={p(during, .5):7.1f} ms p99={p(during, .99):7.1f} ms")
+        start = time.perf_counter()
+        school_size = await export(school, base)
+        school_s = time.perf_counter() - start
+        print(f"export of the school admin's school: {school_s:.2f} s, "
+              f"{school_size / 2**20:.1f} MB file")
+        print(f"ratio school p99 / 300 ms: {p(results['school'], .99) / 300:.2f}")
+        print(f"ratio platform p99 / 1 s: {p(results['platform'], .99) / 1000:.2f}")
+        print(f"ratio export s / 10 s: {export_s / 10:.2f}")
+        print(f"ratio school export s / 1 s: {school_s:.2f}")
+        print(f"ratio RSS growth / 100 MB: {growth / 100:.2f}")
+        print(f"ratio school p99 during the export / at rest: "
+              f"{p(during, .99) / p(results['school'], .99):.2f}")
+        await school.close()
+        await platform.close()
+        if args.import_rows:
+            await bench_import(url, settings, args.import_rows)
 
 
 def main() -> None:
