@@ -31,6 +31,11 @@ def china_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(CHINA).date()
 
 
+def china_midnight(day: dt.date) -> dt.datetime:
+    """The instant a China day begins (a day's bounds in every query by date)."""
+    return dt.datetime.combine(day, dt.time(), CHINA)
+
+
 def china_time(moment: dt.datetime | None) -> dt.datetime | None:
     """China's wall-clock time without a zone: what a workbook's date cell shows."""
     return moment.astimezone(CHINA).replace(tzinfo=None) if moment else None

@@ -54,7 +54,7 @@ async def read(conn: AsyncConnection, job_id: int, query: Mapping[str, str]) -> 
     options = {"school": sorted({(str(r.school_id), r.name) for r in found}, key=lambda o: o[1]),
                "year": [(str(y), f"{y}届") for y in sorted({r.graduation_year for r in found},
                                                            reverse=True)]}
-    return resolve(SPEC, query, options, extra={})
+    return resolve(SPEC, query, options)
 
 
 def filtered(job_id: int, resolved: Resolved) -> sa.Select:

@@ -73,9 +73,7 @@ async def applicants(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("applications/applicants.html", request, {
         "job": job, "r": resolved, "page": page, "rows": page.rows, "student": listing.student,
         "states": APPLICATION_FLOW.state_labels, "form": Form(), "parts": {"job_id": job.id},
-        "export_query": {**resolved.filter_query(), "job": str(job.id),
-                         **({"sort": resolved.sort_param}
-                            if resolved.sort_param != resolved.spec.default_sort else {})}},
+        "export_query": {**resolved.export_query(), "job": str(job.id)}},
         status=400 if resolved.form.errors else 200)
 
 

@@ -49,8 +49,7 @@ async def audit_page(request: web.Request) -> web.Response:
             page = await fetch(conn, r, service.rows())
     return aiohttp_jinja2.render_template("audit/list.html", request, {
         "r": r, "page": page, "is_platform": ident.role == Role.PLATFORM_ADMIN,
-        "export_query": {**r.filter_query(), **({"sort": r.sort_param}
-                                                 if r.sort_param != r.spec.default_sort else {})},
+        "export_query": r.export_query(),
         "link": item_links(request.app, ident.role),
         "action_label": labels.action_label, "entity_label": labels.entity_label,
         "state_label": labels.state_label, "describe": labels.describe},

@@ -120,7 +120,7 @@ async def _job_applicants_ask(conn: AsyncConnection, ident: Identity,
     if resolved.form.errors:
         raise NotAllowed("；".join(resolved.form.errors.values()))
     shown = "，".join(f"{k}：{v}" for k, v in resolved.chosen()) or "全部"
-    return Asked({"job_id": job.id, "query": resolved.query(page=None, size=None)},
+    return Asked({"job_id": job.id, "query": resolved.export_query()},
                  f"应聘者（{job.title}）", [("岗位", job.title), ("筛选条件", shown)])
 
 
@@ -139,7 +139,7 @@ async def _audit_ask(conn: AsyncConnection, ident: Identity, query: Mapping[str,
         raise NotAllowed("；".join(found.form.errors.values()))
     shown = "，".join(f"{k}：{v}" for k, v in found.chosen()) or "全部"
     return Asked({"role": ident.role.value, "school_id": ident.school_id, "college_id": None,
-                  "account_id": ident.account_id, "query": found.query(page=None, size=None)},
+                  "account_id": ident.account_id, "query": found.export_query()},
                  "操作日志", [("范围", "全平台" if ident.role == Role.PLATFORM_ADMIN else "本校"),
                              ("筛选条件", shown)])
 
@@ -174,7 +174,7 @@ def _queue(title: str, listing: Any) -> tuple[Callable[..., Awaitable[Asked]],
         shown = "，".join(f"{k}：{v}" for k, v in resolved.chosen()) or "全部"
         return Asked({"role": ident.role.value, "school_id": ident.school_id,
                       "college_id": ident.college_id, "account_id": ident.account_id,
-                      "query": resolved.query(page=None, size=None)},
+                      "query": resolved.export_query()},
                      title, [("导出人", ident.display_name), ("筛选条件", shown)])
 
     async def sheets(conn: AsyncConnection, params: dict[str, Any], is_sqlite: bool) -> list[Sheet]:
@@ -240,7 +240,7 @@ async def _student_list_ask(conn: AsyncConnection, ident: Identity,
     chosen = resolved.chosen()
     shown = "，".join(f"{k}：{v}" for k, v in chosen) or "全部"
     return Asked({"school_id": scope.school_id, "college_id": scope.college_id,
-                  "query": resolved.query(page=None, size=None)},
+                  "query": resolved.export_query()},
                  f"学生信息（{where}）", [("范围", where), ("筛选条件", shown)])
 
 

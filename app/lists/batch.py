@@ -40,21 +40,9 @@ def picked(post: Mapping[str, Any]) -> Picked:
     return Picked(ids=ids, every=post.get("every") == "1", expected=expected)
 
 
-class CountChanged(Exception):
-    def __init__(self, now: int) -> None:
-        super().__init__(f"符合条件的记录现在是 {now} 条")
-        self.now = now
-
-
 async def matching_ids(conn: AsyncConnection, ids: sa.Select) -> list[int]:
     """The ids of "all that match": `ids` selects one id column, filtered and ordered."""
     return [r[0] for r in await conn.execute(ids.limit(MAX_BATCH + 1))]
-
-
-def check_count(found: list[int], expected: int | None) -> list[int]:
-    if expected is None or len(found) != expected or len(found) > MAX_BATCH:
-        raise CountChanged(len(found))
-    return found
 
 
 @dataclass

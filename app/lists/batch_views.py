@@ -37,7 +37,6 @@ class BatchList:
     read: Callable[[AsyncConnection, Any], Awaitable[tuple[Resolved, sa.Select]]]
     # the decision on one item: act(action, reason) → batch.Act
     act: Callable[[str, str | None], batch.Act]
-    parts: dict[str, str] | None = None   # the list route's URL parts, if any
 
     def action(self, name: str) -> BatchAction | None:
         return next((a for a in self.actions if a.name == name), None)
@@ -55,8 +54,7 @@ async def handle(request: web.Request, spec: BatchList) -> web.Response:
         resolved, ids = await spec.read(conn, post)
         found = await batch.matching_ids(conn, ids) if picked.every else list(picked.ids)
     context = {"spec": spec, "action": action, "r": resolved, "form": form,
-               "count": len(found), "every": picked.every, "ids": list(picked.ids),
-               "parts": spec.parts or {}}
+               "count": len(found), "every": picked.every, "ids": list(picked.ids)}
     if not found:
         form.error("_form", "请先勾选要处理的记录")
         return _page("lists/batch_confirm.html", request, context, 400)

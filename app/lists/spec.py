@@ -11,13 +11,13 @@ list can be bookmarked, shared and drilled into from a number on another page.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence, Union
 
 import sqlalchemy as sa
 
 from .. import paging
-from ..clock import CHINA
+from ..clock import china_midnight
 from ..forms import Form
 
 Options = Sequence[tuple[str, str]]
@@ -87,10 +87,6 @@ def _day(raw: str) -> dt.date | None:
         return None
 
 
-def china_day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.timezone.utc)
-
-
 @dataclass
 class Resolved:
     spec: ListSpec
@@ -101,7 +97,6 @@ class Resolved:
     descending: bool
     size: int
     page: int = 1
-    extra: dict[str, str] = field(default_factory=dict)  # fixed parameters of the list's URL
 
     def where(self) -> list[Any]:
         out = []
@@ -114,11 +109,11 @@ class Resolved:
                 start, end = f.names
                 if start in self.values:
                     day = dt.date.fromisoformat(self.values[start])
-                    out.append(f.column >= (day if f.dates else china_day_start(day)))
+                    out.append(f.column >= (day if f.dates else china_midnight(day)))
                 if end in self.values:
                     day = dt.date.fromisoformat(self.values[end])
                     out.append(f.column <= day if f.dates
-                               else f.column < china_day_start(day + dt.timedelta(days=1)))
+                               else f.column < china_midnight(day + dt.timedelta(days=1)))
         return out
 
     def order_by(self) -> list[Any]:
@@ -139,7 +134,7 @@ class Resolved:
         page would bring the default back."""
         kept_empty = {f.name: "" for f in self.spec.filters
                       if isinstance(f, Choice) and f.default and f.name not in self.values}
-        return {**self.extra, **kept_empty, **self.values}
+        return {**kept_empty, **self.values}
 
     def query(self, **changes: Any) -> dict[str, str]:
         """The list's whole URL query (filters, sort, size, page) with `changes` applied;
@@ -160,6 +155,10 @@ class Resolved:
             else:
                 out[key] = str(value)
         return out
+
+    def export_query(self) -> dict[str, str]:
+        """What 导出筛选结果 sends: the filters and the order, so the file is the screen's."""
+        return self.query(page=None, size=None)
 
     def sort_query(self, key: str) -> dict[str, str]:
         """The link of a column header: sort by it, or turn its order round; back to page 1."""
@@ -193,10 +192,8 @@ class Resolved:
 
 
 def resolve(spec: ListSpec, query: Mapping[str, str],
-            options: Mapping[str, Options] | None = None,
-            extra: Mapping[str, str] | None = None) -> Resolved:
-    """`query` as the viewer sent it; `options` the per-viewer choices; `extra` parameters
-    the list's URL always carries (they are not filters the viewer sets here)."""
+            options: Mapping[str, Options] | None = None) -> Resolved:
+    """`query` as the viewer sent it; `options` the per-viewer choices."""
     form = Form(query)
     values: dict[str, str] = {}
     offered: dict[str, list[tuple[str, str]]] = {}
@@ -239,8 +236,7 @@ def resolve(spec: ListSpec, query: Mapping[str, str],
     raw_size = form.get("size").strip()
     size = int(raw_size) if raw_size in {str(s) for s in spec.sizes} else spec.sizes[0]
     return Resolved(spec=spec, form=form, values=values, options=offered, sort=sort,
-                    descending=descending, size=size, page=paging.params(query).page,
-                    extra=dict(extra or {}))
+                    descending=descending, size=size, page=paging.params(query).page)
 
 
 async def fetch(conn: Any, resolved: Resolved, stmt: sa.Select) -> paging.Page:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import paging
-from ..clock import CHINA, china_date
+from ..clock import china_date, china_midnight
 from ..db import for_accounts
 from ..tables import notices
 
@@ -24,7 +24,7 @@ async def add_grouped(conn: AsyncConnection, *, account_id: int, title: str, at:
     """One more item on today's unread notice with this title and link, or a new notice: a
     reviewer gets "有新的生源信息待审核（113 条）" once a day and queue, not 113 notices. The
     increment is one UPDATE (atomic on both databases); the notice moves to the top."""
-    day_start = dt.datetime.combine(china_date(at), dt.time(), CHINA)
+    day_start = china_midnight(china_date(at))
     same = sa.and_(notices.c.account_id == account_id, notices.c.read_at.is_(None),
                    notices.c.title == title, notices.c.created_at >= day_start,
                    notices.c.link.is_(None) if link is None else notices.c.link == link)

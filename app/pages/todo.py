@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..applications.service import ApplicationState
 from ..auth.sessions import Identity
-from ..clock import CHINA, china_date
+from ..clock import china_date, china_midnight
 from ..employers.service import EmployerState
 from ..interviews.service import ACTIVE as ACTIVE_INTERVIEWS
 from ..interviews.service import InterviewState
@@ -100,7 +100,7 @@ async def _counted(conn: AsyncConnection, items: list[_Item]) -> list[Todo]:
 
 def day_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """Today in China, as an instant range."""
-    start = dt.datetime.combine(china_date(now), dt.time(0), tzinfo=CHINA)
+    start = china_midnight(china_date(now))
     return start, start + dt.timedelta(days=1)
 
 

@@ -99,15 +99,16 @@ async def options(conn: AsyncConnection, scope: Scope, query: Mapping[str, str])
             stmt = stmt.where(majors.c.college_id == college_id)
         out["major"] = [(str(r.id), r.name if college_id is not None
                          else f"{r.name}（{r.college_name}）") for r in await conn.execute(stmt)]
-    within = Scope(school_id, scope.college_id).where()
-    out["year"] = [(str(y), f"{y}届") for y in (await conn.execute(
-        sa.select(sr.c.graduation_year).where(*within)
-        .group_by(sr.c.graduation_year).order_by(sr.c.graduation_year.desc()))).scalars()]
+    # the years and 学历 the students in scope hold, in one pass over them
+    held = list(await conn.execute(
+        sa.select(sr.c.graduation_year, sr.c.education)
+        .where(*Scope(school_id, scope.college_id).where())
+        .group_by(sr.c.graduation_year, sr.c.education)))
+    out["year"] = [(str(y), f"{y}届") for y in sorted({r[0] for r in held}, reverse=True)]
     # the code table's 学历 first, then any other value the records hold (imported before
     # the table, or by hand): 就业统计 counts every value, and each of its lines links here
-    held = set((await conn.execute(
-        sa.select(sr.c.education).where(*within).group_by(sr.c.education))).scalars())
-    out["education"] = [(e, e) for e in (*EDUCATION, *sorted(held - set(EDUCATION)))]
+    others = sorted({r[1] for r in held} - set(EDUCATION))
+    out["education"] = [(e, e) for e in (*EDUCATION, *others)]
     return out
 
 

@@ -34,9 +34,7 @@ async def record_list(request: web.Request) -> web.Response:
     context = {"r": resolved, "page": page, "labels": listing.labels,
                "placed_day": listing.placed_day, "platform": scope.school_id is None,
                "can_import": ident.role == Role.SCHOOL_ADMIN,
-               "export_query": {**resolved.filter_query(),
-                                **({"sort": resolved.sort_param}
-                                   if resolved.sort_param != resolved.spec.default_sort else {})}}
+               "export_query": resolved.export_query()}
     return aiohttp_jinja2.render_template("roster/list.html", request, context,
                                           status=400 if resolved.form.errors else 200)
 

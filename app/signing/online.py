@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from .. import audit, workflow
 from ..applications.service import employers_application
 from ..auth.sessions import Identity
-from ..clock import CHINA, china_date
+from ..clock import CHINA, china_date, china_midnight
 from ..employers.service import EmployerState
 from ..forms import FormError
 from ..notify import emails, notices
@@ -65,7 +65,7 @@ def parse_valid_until(raw: str, today: dt.date) -> tuple[dt.datetime | None, str
         return None, "有效期截止日期不能早于今天"
     if day > today + dt.timedelta(days=MAX_VALID_DAYS):
         return None, f"有效期最长{MAX_VALID_DAYS}天"
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), CHINA) - dt.timedelta(seconds=1)
+    end = china_midnight(day + dt.timedelta(days=1)) - dt.timedelta(seconds=1)
     return end.astimezone(dt.timezone.utc), None
 
 
