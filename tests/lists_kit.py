@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy as sa
 from hypothesis import Phase, given, settings as hsettings, strategies as st
+
+from app.db import Database
 
 
 def total(page: str) -> int:
@@ -37,3 +40,13 @@ def drawn(strategy: st.SearchStrategy, n: int) -> list[Any]:
         out.append(value)
     collect()
     return out
+
+
+async def states(database_url: str, table: sa.Table) -> dict[int, str]:
+    """id → status of every row of a reviewed item's table, read from the database."""
+    db = Database(database_url)
+    try:
+        async with db.read() as conn:
+            return dict((await conn.execute(sa.select(table.c.id, table.c.status))).all())
+    finally:
+        await db.dispose()

@@ -27,7 +27,7 @@ from app.signing.tables import agreements
 from app.tables import audit_log, majors
 from tests.agreement_queue_kit import BASE, UNITS, Made, add_agreement, make
 from tests.conftest import field_error
-from tests.lists_kit import count_on, done_failed, drawn, total
+from tests.lists_kit import count_on, done_failed, drawn, states, total
 from tests.signing_kit import add_account, as_user
 
 DAYS = [dt.date(2026, 5, 1) + dt.timedelta(days=d) for d in range(0, 17, 2)]
@@ -168,8 +168,6 @@ async def test_each_filter_and_sort_keeps_exactly_the_matching_agreements(settin
         await db.dispose()
 
 
-
-
 def review_action(page: str) -> str:
     """Where the review box's forms post (the page's other form is the logout)."""
     found = set(re.findall(r'<form method="post" action="(/reviews/agreements/\d+[^"]*)"', page))
@@ -215,15 +213,6 @@ async def test_the_page_lists_what_the_filters_keep_and_the_todo_links_still_wor
     assert resp.status == 400 and field_error(await resp.text(), "status") == "请选择列表中的状态"
 
 
-async def states(database_url: str) -> dict[int, str]:
-    db = Database(database_url)
-    try:
-        async with db.read() as conn:
-            return dict((await conn.execute(sa.select(agreements.c.id, agreements.c.status))).all())
-    finally:
-        await db.dispose()
-
-
 async def audited(database_url: str) -> list[tuple[int, str, str | None]]:
     """(agreement id, action, reason) of every review decision's audit row."""
     db = Database(database_url)
@@ -261,7 +250,7 @@ async def test_select_all_that_match_acts_on_exactly_those_and_recounts_when_the
     every = {"action": "approve", "every": "1", "status": "school", "channel": "online"}
     page = await (await admin.post("/reviews/agreements/batch", {**every, "expected": "13"})).text()
     assert count_on(page) == 13 and "确认通过 13 份" in page
-    assert (await states(settings.database_url))[online[0]] == "school"   # nothing yet
+    assert (await states(settings.database_url, agreements))[online[0]] == "school"   # nothing yet
     await decided_elsewhere(settings, world, online[:2], clock.now())
     resp = await admin.post("/reviews/agreements/batch", {**every, "expected": "13", "confirmed": "1"})
     page = await resp.text()
@@ -270,7 +259,7 @@ async def test_select_all_that_match_acts_on_exactly_those_and_recounts_when_the
         (i, "agreement.approve") for i in online[:2]]
     resp = await admin.post("/reviews/agreements/batch", {**every, "expected": "11", "confirmed": "1"})
     assert done_failed(await resp.text()) == (11, 0)
-    after = await states(settings.database_url)
+    after = await states(settings.database_url, agreements)
     assert {i for i, s in after.items() if s == "effective"} == set(online)
     assert all(after[a.id] == a.status for a in made if a.id not in online)
     rows = await audited(settings.database_url)
@@ -312,7 +301,7 @@ async def test_ticked_items_of_mixed_states_are_decided_as_the_flow_allows_and_t
     assert f"{college.name}（{college.student_no}）：当前状态为“待学院审核”" in page
     assert f"{effective.name}（{effective.student_no}）：当前状态为“已生效”" in page
     assert f"#{theirs.id}：不在您的范围内" in page
-    after = await states(settings.database_url)
+    after = await states(settings.database_url, agreements)
     assert [after[a.id] for a in made] == ["returned", "returned", "scan_returned", "effective",
                                            "college", "effective", "school"]
     returns = [(i, r) for i, a, r in await audited(settings.database_url) if a == "agreement.return"]
@@ -339,7 +328,7 @@ async def test_an_approval_refused_by_the_graduates_destination_leaves_nothing_o
         "action": "approve", "confirmed": "1", "id": [str(a.id) for a in (first, second, third)]})
     page = await resp.text()
     assert done_failed(page) == (2, 1) and "已有生效的毕业去向" in page
-    after = await states(settings.database_url)
+    after = await states(settings.database_url, agreements)
     assert [after[a.id] for a in (first, second, third)] == ["effective", "school", "effective"]
     assert [i for i, _, _ in await audited(settings.database_url)] == [first.id, third.id]
 
@@ -365,7 +354,7 @@ async def test_reviewers_outside_the_part_decide_nothing(make_client, world, set
         for a in made:
             assert (await staff.get(f"/reviews/agreements/{a.id}")).status == 404, username
     assert await audited(settings.database_url) == []
-    assert set((await states(settings.database_url)).values()) == {"college", "school", "scan_review"}
+    assert set((await states(settings.database_url, agreements)).values()) == {"college", "school", "scan_review"}
 
 
 async def test_the_review_page_keeps_the_queue_through_a_decision_to_the_next(
@@ -414,5 +403,5 @@ async def test_the_review_page_keeps_the_queue_through_a_decision_to_the_next(
         else:
             nxt = html.unescape(re.search(r'href="([^"]+)" class="button primary" id="next-item"', page).group(1))
             assert nxt.startswith(f"/reviews/agreements/{following.id}?")
-    after = await states(settings.database_url)
+    after = await states(settings.database_url, agreements)
     assert [after[a.id] for a in made] == ["effective", "school", "returned", "returned", "school"]

@@ -19,17 +19,8 @@ from app.roles import Role
 from app.tables import audit_log
 from tests.conftest import field_error
 from tests.factories import PASSWORD
-from tests.lists_kit import count_on, done_failed
+from tests.lists_kit import count_on, done_failed, states
 from tests.review_helpers import submitted_origins
-
-async def states(database_url: str) -> dict[int, str]:
-    db = Database(database_url)
-    try:
-        async with db.read() as conn:
-            return {r.id: r.status for r in await conn.execute(
-                sa.select(origin_records.c.id, origin_records.c.status))}
-    finally:
-        await db.dispose()
 
 
 async def audit_rows(database_url: str, action: str) -> list[str]:
@@ -71,7 +62,7 @@ async def test_select_all_that_match_acts_on_exactly_those_and_recounts_when_the
     every = {"action": "approve", "every": "1", "status": "submitted", "education": "本科生"}
     page = await (await counselor.post("/reviews/origins/batch", {**every, "expected": "15"})).text()
     assert count_on(page) == 15 and "确认通过 15 条" in page
-    assert (await states(settings.database_url))[undergrads[0]] == "submitted"   # nothing yet
+    assert (await states(settings.database_url, origin_records))[undergrads[0]] == "submitted"   # nothing yet
     # two of them are decided by someone else before the confirmation
     await decided_elsewhere(settings.database_url, world, undergrads[:2], clock.now())
     resp = await counselor.post("/reviews/origins/batch", {**every, "expected": "15", "confirmed": "1"})
@@ -80,7 +71,7 @@ async def test_select_all_that_match_acts_on_exactly_those_and_recounts_when_the
     assert await audit_rows(settings.database_url, "approve") == [str(i) for i in undergrads[:2]]
     resp = await counselor.post("/reviews/origins/batch", {**every, "expected": "13", "confirmed": "1"})
     assert done_failed(await resp.text()) == (13, 0)
-    after = await states(settings.database_url)
+    after = await states(settings.database_url, origin_records)
     assert {oid for oid, s in after.items() if s == "approved"} == set(undergrads)
     assert all(after[oid] == "submitted" for oid, edu in made if edu != "本科生")
     audited = await audit_rows(settings.database_url, "approve")
@@ -100,14 +91,14 @@ async def test_ticked_items_changed_meanwhile_are_reported_and_return_takes_one_
     resp = await counselor.post("/reviews/origins/batch", {**ticked, "confirmed": "1"})
     page = await resp.text()
     assert resp.status == 400 and field_error(page, "reason") == "请填写退回理由"
-    assert set((await states(settings.database_url)).values()) == {"submitted"}   # nothing written
+    assert set((await states(settings.database_url, origin_records)).values()) == {"submitted"}   # nothing written
     await decided_elsewhere(settings.database_url, world, made[:2], clock.now())
     resp = await counselor.post("/reviews/origins/batch",
                                 {**ticked, "confirmed": "1", "reason": "请补充家庭住址"})
     page = await resp.text()
     assert done_failed(page) == (4, 3)
     assert page.count("当前状态为“已通过”") == 2 and f"#{other_school[0]}：不在您的范围内" in page
-    after = await states(settings.database_url)
+    after = await states(settings.database_url, origin_records)
     assert [after[i] for i in made] == ["approved"] * 2 + ["returned"] * 4
     assert after[other_school[0]] == "submitted"
     db = Database(settings.database_url)
@@ -132,4 +123,4 @@ async def test_a_school_admin_cannot_approve_and_a_counselor_cannot_notify(make_
     resp = await counselor.post("/reviews/origins/batch", {"action": "notify", "id": [str(made[0])],
                                                            "confirmed": "1"})
     assert resp.status == 400
-    assert set((await states(settings.database_url)).values()) == {"submitted"}
+    assert set((await states(settings.database_url, origin_records)).values()) == {"submitted"}

@@ -29,7 +29,7 @@ from app.validators import make_id_number
 from tests.conftest import field_error
 from tests.signing_kit import add_account, as_user
 from tests.termination_kit import force, identity
-from tests.lists_kit import count_on, done_failed, drawn, total
+from tests.lists_kit import count_on, done_failed, drawn, states, total
 
 EDUCATIONS = ("本科生", "硕士生", "专科生")
 STATES = ("submitted", "college_approved", "returned", "withdrawn", "approved", "superseded", "draft")
@@ -175,8 +175,6 @@ def filters_strategy(world: Any, made: list[Req]) -> st.SearchStrategy[dict[str,
         lambda keys: st.fixed_dictionaries({k: choices[k] for k in keys}))
 
 
-
-
 # each sortable column's value; ties go by id ascending whichever way the column sorts
 SORTS = {"student_no": lambda r: r.student_no, "sent": lambda r: r.sent,
          "reason": lambda r: r.reason, "status": lambda r: r.status}
@@ -227,8 +225,6 @@ async def test_each_filter_and_sort_keeps_exactly_the_matching_requests(settings
         await db.dispose()
 
 
-
-
 def review_ids(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'href="/reviews/terminations/(\d+)[?"]', page)]
 
@@ -277,23 +273,6 @@ async def _record_ids(database_url: str, numbers: list[str]) -> list[int]:
 
 # --- batch ---------------------------------------------------------------------------------------
 
-async def states(database_url: str) -> dict[int, str]:
-    db = Database(database_url)
-    try:
-        async with db.read() as conn:
-            return dict((await conn.execute(sa.select(tr.c.id, tr.c.status))).all())
-    finally:
-        await db.dispose()
-
-
-async def agreement_states(database_url: str) -> dict[int, str]:
-    db = Database(database_url)
-    try:
-        async with db.read() as conn:
-            return dict((await conn.execute(sa.select(agreements.c.id, agreements.c.status))).all())
-    finally:
-        await db.dispose()
-
 
 async def audited(database_url: str, action: str) -> list[sa.Row]:
     db = Database(database_url)
@@ -318,10 +297,6 @@ async def decided_elsewhere(database_url: str, world, ids: list[int], now, actio
         await db.dispose()
 
 
-
-
-
-
 async def test_select_all_that_match_recounts_and_each_item_is_decided_and_audited(
         make_client, world, settings, clock):
     db = settings.database_url
@@ -336,14 +311,14 @@ async def test_select_all_that_match_recounts_and_each_item_is_decided_and_audit
     every = {"action": "approve", "every": "1", "status": "waiting", "reason_code": "personal_family"}
     page = await (await counselor.post("/reviews/terminations/batch", {**every, "expected": "22"})).text()
     assert count_on(page) == 22 and "确认通过 22 份" in page
-    assert set((await states(db)).values()) == {"submitted"}   # nothing yet
+    assert set((await states(db, tr)).values()) == {"submitted"}   # nothing yet
     await decided_elsewhere(db, world, family[:2], clock.now())
     resp = await counselor.post("/reviews/terminations/batch", {**every, "expected": "22", "confirmed": "1"})
     page = await resp.text()
     assert resp.status == 409 and "符合条件的记录已变为 20 份" in page and count_on(page) == 20
     resp = await counselor.post("/reviews/terminations/batch", {**every, "expected": "20", "confirmed": "1"})
     assert done_failed(await resp.text()) == (20, 0)
-    after = await states(db)
+    after = await states(db, tr)
     assert {i for i, s in after.items() if s == "college_approved"} == set(family)
     assert all(after[r.id] == "submitted" for r in made if r.reason != "personal_family")
     approvals = await audited(db, "termination.approve")
@@ -355,9 +330,9 @@ async def test_select_all_that_match_recounts_and_each_item_is_decided_and_audit
     every = {"action": "approve", "every": "1", "status": "waiting"}
     resp = await admin.post("/reviews/terminations/batch", {**every, "expected": "22", "confirmed": "1"})
     assert done_failed(await resp.text()) == (22, 0)
-    after = await states(db)
+    after = await states(db, tr)
     assert {i for i, s in after.items() if s == "approved"} == set(family)
-    ended = {a for a, s in (await agreement_states(db)).items() if s == "terminated"}
+    ended = {a for a, s in (await states(db, agreements)).items() if s == "terminated"}
     assert ended == {r.agreement_id for r in made if r.reason == "personal_family"}
     assert len(await audited(db, "agreement.terminate")) == 22
     assert len(await audited(db, "termination.approve")) == 44
@@ -375,7 +350,7 @@ async def test_ticked_items_changed_or_out_of_scope_are_reported_and_return_take
     assert count_on(page) == 8 and "退回理由" in page
     resp = await counselor.post("/reviews/terminations/batch", {**ticked, "confirmed": "1"})
     assert resp.status == 400 and field_error(await resp.text(), "reason") == "请填写退回理由"
-    assert set((await states(db)).values()) == {"submitted"}   # nothing written
+    assert set((await states(db, tr)).values()) == {"submitted"}   # nothing written
     await decided_elsewhere(db, world, made[:2], now)
     resp = await counselor.post("/reviews/terminations/batch",
                                 {**ticked, "confirmed": "1", "reason": "请补充违约金结清凭证"})
@@ -383,7 +358,7 @@ async def test_ticked_items_changed_or_out_of_scope_are_reported_and_return_take
     assert done_failed(page) == (4, 4)
     assert page.count("当前状态为“待学校审核”") == 2
     assert f"#{other_school}：不在您的范围内" in page and f"#{other_college}：不在您的范围内" in page
-    after = await states(db)
+    after = await states(db, tr)
     assert [after[i] for i in made] == ["college_approved"] * 2 + ["returned"] * 4
     assert after[other_school] == after[other_college] == "submitted"
     returns = await audited(db, "termination.return")
@@ -399,7 +374,7 @@ async def test_another_colleges_counselor_and_another_schools_admin_decide_nothi
     waiting_school = [r.id for r in await build(db, world, now, 3, status="college_approved")]
     await add_account(db, now, role=Role.COUNSELOR, username="counselor_b", school_id=sd.id,
                       college_id=sd.college_ids[1])
-    before = await states(db)
+    before = await states(db, tr)
     for username, ids, status in (("counselor_b", submitted, "submitted"),
                                   ("counselor1", submitted, "submitted"),
                                   ("school_admin1", waiting_school, "college_approved")):
@@ -422,9 +397,9 @@ async def test_another_colleges_counselor_and_another_schools_admin_decide_nothi
     page = await (await counselor.post("/reviews/terminations/batch", {
         "action": "approve", "id": [str(i) for i in waiting_school], "confirmed": "1"})).text()
     assert done_failed(page) == (0, 3)
-    assert await states(db) == before
+    assert await states(db, tr) == before
     assert await audited(db, "termination.approve") == []
-    assert set((await agreement_states(db)).values()) == {"effective"}
+    assert set((await states(db, agreements)).values()) == {"effective"}
     # Parties and platform admins have no batch.
     platform = await as_user(make_client, "staff", "platform")
     assert (await platform.post("/reviews/terminations/batch", {"action": "approve"})).status == 403
@@ -472,7 +447,7 @@ async def test_review_page_carries_the_queue_to_the_next_item(make_client, world
             assert "done=" not in nxt.group(1)
         else:
             assert "这一队列已处理完" in done
-    after = await states(db)
+    after = await states(db, tr)
     assert [after[r.id] for r in made] == ["college_approved", "submitted"] * 2 + ["college_approved"]
 
 
@@ -515,7 +490,7 @@ async def test_force_search_by_student_no_and_name_in_the_admins_scope(make_clie
     page = await (await admin.get(link.replace("&amp;", "&"))).text()
     assert re.search(rf'id="force-number">{mine.number}<', page) and "纸质解约证明" in page
     assert (await force(admin, mine.number)).status == 303
-    assert (await agreement_states(db))[mine.agreement_id] == "terminated"
+    assert (await states(db, agreements))[mine.agreement_id] == "terminated"
     page = await (await admin.get("/school/termination/force?q=王同名")).text()
     assert total(page) == 0   # no longer effective
     assert (await (await as_user(make_client, "staff", "counselor0")).get(
