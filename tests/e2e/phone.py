@@ -34,6 +34,7 @@ async def staff_on_a_phone(browser, live_server, username: str,  # noqa: ANN001
         await page.get_by_label("用户名", exact=True).fill(username)
         await page.get_by_label("密码", exact=True).fill(PASSWORD)
         await page.get_by_role("button", name="登录").click()
+        await page.wait_for_url(lambda url: "/login/" not in url)   # signed in: a staff page
         yield page
     finally:
         await context.close()

@@ -32,7 +32,7 @@ async def test_a_school_admin_works_through_a_filtered_agreement_queue_on_a_phon
         await page.locator(".state-tabs a", has_text="待学校审核").first.click()
         await expect(page.locator("#list-count strong")).to_have_text("46")
         # the filter bar is folded on a phone: open it, one unit's agreements
-        assert not await page.get_by_label("用人单位", exact=True).is_visible()
+        await expect(page.get_by_label("用人单位", exact=True)).to_be_hidden()   # folded once the page script ran
         await page.locator("summary", has_text="筛选").click()
         await page.get_by_label("用人单位", exact=True).fill("成都")
         await page.get_by_role("button", name="筛选", exact=True).click()

@@ -54,7 +54,7 @@ async def test_the_log_and_the_outboxes_are_cards_on_a_phone(browser, live_serve
         await no_sideways(page)
         # the filters fold behind 筛选: one student's rows
         student = world.active_student(0)
-        assert not await page.get_by_label("学生（学号或姓名）").is_visible()
+        await expect(page.get_by_label("学生（学号或姓名）")).to_be_hidden()   # folded once the page script ran
         await page.locator("summary", has_text="筛选").click()
         await page.get_by_label("学生（学号或姓名）").fill(student.student_no)
         await page.get_by_role("button", name="筛选", exact=True).click()

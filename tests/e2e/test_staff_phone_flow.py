@@ -16,13 +16,13 @@ async def test_a_counselor_approves_a_filtered_queue_and_opens_a_file_on_a_phone
     await submitted_origins(settings.database_url, world, clock.now(), 3, school=1)
     async with staff_on_a_phone(browser, live_server, world.staff["counselor0"][0]) as page:
         # the staff navigation is folded behind 工作菜单 on a phone
-        assert not await page.locator("#staff-nav").is_visible()
+        await expect(page.locator("#staff-nav")).to_be_hidden()   # folded once the page script ran
         await page.get_by_text("工作菜单").click()
         await page.locator("#staff-nav").get_by_role("link", name="生源审核").click()
         await expect(page.locator("#list-count strong")).to_have_text("66")
         await no_sideways(page)
         # the filter bar is folded on a phone: open it, pick 本科生
-        assert not await page.get_by_label("学历", exact=True).is_visible()
+        await expect(page.get_by_label("学历", exact=True)).to_be_hidden()   # folded once the page script ran
         await page.locator("summary", has_text="筛选").click()
         await page.get_by_label("学历", exact=True).select_option("本科生")
         await page.get_by_role("button", name="筛选", exact=True).click()
